@@ -1,0 +1,32 @@
+import type { DeliveryReport, ProviderName } from '../domain/sms';
+
+/** Route and timing for one message, decided by the worker's configuration and recorded in history. */
+export interface SendPlan {
+  route: ProviderName[];
+  pollingProviders: ProviderName[];
+  sendTimeoutMs: number;
+  attemptsPerProvider: number;
+  receiptTimeoutMs: number;
+  receiptPollMs: number;
+  rerouteOnUndelivered: boolean;
+}
+
+export interface ProviderAccepted {
+  providerMessageId: string;
+  pricePerSegment: number;
+  reportedCost?: number;
+  duplicate?: boolean;
+}
+
+export interface BookkeepingActivities {
+  prepareSend(input: { messageId: string }): Promise<SendPlan>;
+  recordSent(input: { messageId: string; provider: ProviderName } & ProviderAccepted): Promise<void>;
+  recordAttemptFailed(input: { messageId: string; provider: ProviderName; code: string; message: string; ambiguous: boolean }): Promise<void>;
+  recordReceipt(input: { messageId: string; report: DeliveryReport; final: boolean }): Promise<void>;
+  markFinal(input: { messageId: string; status: 'failed' | 'expired'; code: string; message: string }): Promise<void>;
+}
+
+export interface ProviderActivities {
+  sendViaProvider(input: { messageId: string; provider: ProviderName }): Promise<ProviderAccepted>;
+  fetchReceipt(input: { messageId: string; provider: ProviderName; providerMessageId: string }): Promise<DeliveryReport | undefined>;
+}

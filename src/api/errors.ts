@@ -1,0 +1,53 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** An error a client may see: status, stable code, human message, optional field details. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: FieldProblem[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export function validationError(error: ZodError, where: 'body' | 'query' | 'path' | 'header'): ApiError {
+  const details = error.issues.map((issue) => ({
+    field: issue.path.length ? issue.path.join('.') : where,
+    message: issue.message,
+  }));
+  const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+  return new ApiError(422, 'validation_failed', `Invalid ${where}: ${summary}`, details);
+}
+
+export function errorBody(code: string, message: string, details?: FieldProblem[]) {
+  return { error: { code, message, ...(details ? { details } : {}) } };
+}
+
+/** The one error handler: known errors keep their status; anything else is a 500 without internals. */
+export function onError(log: (message: string, fields: Record<string, unknown>) => void) {
+  return (err: Error, c: Context) => {
+    if (err instanceof ApiError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      return c.json(errorBody(err.code, err.message, err.details), err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'bad_request';
+      // Hono's own messages (malformed JSON, body limit) are safe to show; they carry no internals.
+      return c.json(errorBody(code, err.message || 'Bad request'), status as ContentfulStatusCode);
+    }
+    log('unhandled error', { path: c.req.path, method: c.req.method, error: err.message });
+    return c.json(errorBody('internal_error', 'Something went wrong on our side; the request can be retried.'), 500);
+  };
+}

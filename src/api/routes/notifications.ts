@@ -1,0 +1,122 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import type { MessageRepository, SmsMessage } from '../../db/messages';
+import { parseTaiwanPhone } from '../../domain/phone';
+import { countSegments } from '../../domain/segments';
+import type { SmsIntake } from '../../services/smsIntake';
+import type { AuthEnv } from '../auth';
+import { ApiError } from '../errors';
+import { openApiHook } from '../openapi';
+import { ErrorResponse, IdempotencyHeaders, MessageIdParam, SendSmsAccepted, SendSmsRequest, SmsStatusResponse } from '../schemas';
+
+const errors = {
+  401: { description: 'Missing or invalid bearer token', content: { 'application/json': { schema: ErrorResponse } } },
+  422: { description: 'Invalid input; `details` names each field', content: { 'application/json': { schema: ErrorResponse } } },
+};
+
+const sendSmsRoute = createRoute({
+  method: 'post',
+  path: '/send-sms',
+  tags: ['notifications'],
+  summary: 'Queue one SMS (answers before any provider is called)',
+  security: [{ bearer: [] }],
+  request: { body: { content: { 'application/json': { schema: SendSmsRequest } }, required: true }, headers: IdempotencyHeaders },
+  responses: {
+    202: { description: 'Queued (or the earlier message for a repeated Idempotency-Key)', content: { 'application/json': { schema: SendSmsAccepted } } },
+    409: { description: 'Idempotency-Key reused with a different body', content: { 'application/json': { schema: ErrorResponse } } },
+    ...errors,
+  },
+});
+
+const smsStatusRoute = createRoute({
+  method: 'get',
+  path: '/sms-status/{message_id}',
+  tags: ['notifications'],
+  summary: 'Status, provider, attempts and events of one SMS',
+  security: [{ bearer: [] }],
+  request: { params: MessageIdParam },
+  responses: {
+    200: { description: 'The message', content: { 'application/json': { schema: SmsStatusResponse } } },
+    404: { description: 'No such message', content: { 'application/json': { schema: ErrorResponse } } },
+    ...errors,
+  },
+});
+
+export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageRepository }) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
+
+  app.openapi(sendSmsRoute, async (c) => {
+    const body = c.req.valid('json');
+    const phoneResult = parseTaiwanPhone(body.phone);
+    if (!phoneResult.ok) throw new ApiError(422, 'validation_failed', `phone: ${phoneResult.reason}`); // schema already checked
+    const { phone } = phoneResult;
+    const { message, replayed } = await deps.intake.accept({
+      phone,
+      body: body.message,
+      messageType: body.message_type,
+      metadata: body.metadata,
+      principalId: c.get('principal').id,
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+    });
+    const info = countSegments(message.body);
+    const warnings = [
+      ...(info.segments > 1 ? [`message is ${info.segments} segments (${info.encoding}); keep Chinese texts within 70 characters to pay for one`] : []),
+      ...(phone.kind === 'landline' ? ['landline numbers usually cannot receive SMS'] : []),
+    ];
+    if (replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json(
+      {
+        message_id: message._id,
+        status: message.status,
+        phone: message.phone_masked,
+        message_type: message.message_type,
+        encoding: info.encoding,
+        segments: info.segments,
+        characters: info.characters,
+        created_at: message.created_at.toISOString(),
+        warnings,
+      },
+      202,
+    );
+  });
+
+  app.openapi(smsStatusRoute, async (c) => {
+    const message = await deps.messages.findById(c.req.valid('param').message_id);
+    if (!message) throw new ApiError(404, 'not_found', 'No message with this id');
+    return c.json(statusView(message), 200);
+  });
+
+  return app;
+}
+
+const iso = (d?: Date) => d?.toISOString() ?? null;
+
+function statusView(m: SmsMessage) {
+  return {
+    message_id: m._id,
+    status: m.status,
+    phone: m.phone_masked,
+    message_type: m.message_type,
+    provider: m.provider ?? null,
+    provider_message_id: m.provider_message_id ?? null,
+    provider_status: m.provider_status ?? null,
+    error_code: m.error_code ?? null,
+    encoding: m.encoding,
+    segments: m.segments,
+    cost: m.cost ?? null,
+    attempts: [...m.attempts, ...(m.open_attempt ? [m.open_attempt] : [])].map((a) => ({
+      provider: a.provider,
+      attempt: a.attempt,
+      started_at: a.started_at.toISOString(),
+      finished_at: iso(a.finished_at),
+      outcome: a.outcome ?? null,
+      error_code: a.error_code ?? null,
+      error_message: a.error_message ?? null,
+      ambiguous: a.ambiguous ?? false,
+    })),
+    events: m.events.map((e) => ({ at: e.at.toISOString(), type: e.type, status: e.status ?? null, provider: e.provider ?? null })),
+    created_at: m.created_at.toISOString(),
+    sent_at: iso(m.sent_at),
+    delivered_at: iso(m.delivered_at),
+    finished_at: iso(m.finished_at),
+  };
+}

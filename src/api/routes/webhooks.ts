@@ -1,0 +1,69 @@
+import { Hono, type Context } from 'hono';
+import twilio from 'twilio';
+import type { ProviderRepository } from '../../db/providers';
+import { every8dReport } from '../../providers/every8d';
+import { mitakeReport } from '../../providers/mitake';
+import { twilioReport } from '../../providers/twilio';
+import type { ReceiptIntake } from '../../services/receiptIntake';
+import { ApiError } from '../errors';
+
+export interface WebhookDeps {
+  receipts: ReceiptIntake;
+  providers: ProviderRepository;
+  /** What Twilio signed: our public base URL, as configured there (proxies change what we see locally). */
+  publicBaseUrl: string;
+  log: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** Delivery-receipt callbacks. Each provider's acknowledgement format is what it expects, or it resends. */
+export function webhookRoutes(deps: WebhookDeps) {
+  const app = new Hono();
+
+  app.post('/twilio', async (c) => {
+    const { form, fields } = await readFields(c);
+    await assertTwilioSignature(c, form, deps);
+    const report = twilioReport(fields);
+    await deps.receipts.accept({ provider: 'twilio', method: 'POST', fields, messageId: c.req.query('message_id'), providerMessageId: fields.MessageSid, report });
+    return c.body(null, 204);
+  });
+
+  app.on(['GET', 'POST'], '/mitake', async (c) => {
+    const { fields } = await readFields(c);
+    const msgid = fields.msgid ?? '';
+    const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
+    await deps.receipts.accept({ provider: 'mitake', method: c.req.method, fields, messageId: fields.message_id, providerMessageId: msgid || undefined, report });
+    // Mitake treats any other reply as "not received" and sends the report again.
+    return c.text(`magicid=sms_gateway_rpack\nmsgid=${msgid}\n`);
+  });
+
+  app.on(['GET', 'POST'], '/every8d', async (c) => {
+    const { fields } = await readFields(c);
+    const batchId = fields.BatchID ?? '';
+    const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
+    await deps.receipts.accept({ provider: 'every8d', method: c.req.method, fields, providerMessageId: batchId || undefined, report });
+    return c.text('OK');
+  });
+
+  return app;
+}
+
+/** Query string and, for form posts, the body fields (kept apart too: Twilio signs only the body fields). */
+async function readFields(c: Context): Promise<{ form: Record<string, string>; fields: Record<string, string> }> {
+  const form: Record<string, string> = {};
+  if (c.req.method === 'POST' && (c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded')) {
+    const body = await c.req.parseBody();
+    for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
+  }
+  return { form, fields: { ...c.req.query(), ...form } };
+}
+
+async function assertTwilioSignature(c: Context, form: Record<string, string>, deps: WebhookDeps): Promise<void> {
+  const signature = c.req.header('x-twilio-signature');
+  const config = await deps.providers.get('twilio');
+  const url = `${deps.publicBaseUrl}${c.req.path}${new URL(c.req.url).search}`;
+  const valid = Boolean(signature && config && twilio.validateRequest(config.credentials.auth_token, signature, url, form));
+  if (!valid) {
+    deps.log('rejected twilio receipt with a bad signature', { path: c.req.path });
+    throw new ApiError(403, 'invalid_signature', 'X-Twilio-Signature does not match this request');
+  }
+}

@@ -1,0 +1,111 @@
+import { z } from '@hono/zod-openapi';
+import { parseTaiwanPhone } from '../domain/phone';
+import { MESSAGE_TYPES, PROVIDER_NAMES } from '../domain/sms';
+
+/** Longest text we accept: Every8d's limit, the lowest of our providers, so failover never meets a longer one. */
+export const MAX_MESSAGE_CHARS = 333;
+const CONTROL_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F]/;
+
+export const PhoneInput = z
+  .string()
+  .max(32)
+  .superRefine((value, ctx) => {
+    const parsed = parseTaiwanPhone(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+  })
+  .openapi({ example: '0912345678', description: 'Taiwan mobile or landline: 0912345678, 0912-345-678, +886912345678, 886912345678' });
+
+export const MessageText = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .refine((s) => Array.from(s).length <= MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`)
+  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters other than line breaks')
+  .openapi({ example: '【幸福氣】您的訂單已確認，司機將於30分鐘內送達。' });
+
+/** Flat, small and free of `$`/`.` keys: stored as given, so nothing in it can act as a query operator. */
+export const Metadata = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'keys must be 1-64 letters, digits, _ or -'),
+    z.union([z.string().max(500), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((m) => Object.keys(m).length <= 20, 'must have at most 20 keys')
+  .openapi({ example: { order_id: 'ORD-20261125-001', customer_id: 'C12345' } });
+
+export const SendSmsRequest = z
+  .strictObject({
+    phone: PhoneInput,
+    message: MessageText,
+    message_type: z.enum(MESSAGE_TYPES).default('general'),
+    metadata: Metadata.default({}),
+  })
+  .openapi('SendSmsRequest');
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7E]{1,255}$/, 'must be 1-255 printable ASCII characters')
+    .optional()
+    .openapi({ description: 'Repeat a request with the same key to get the same message instead of a second SMS' }),
+});
+
+export const SendSmsAccepted = z
+  .object({
+    message_id: z.string(),
+    status: z.string(),
+    phone: z.string().openapi({ description: 'masked', example: '0912***678' }),
+    message_type: z.enum(MESSAGE_TYPES),
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    segments: z.number().int(),
+    characters: z.number().int(),
+    created_at: z.string(),
+    warnings: z.array(z.string()),
+  })
+  .openapi('SendSmsAccepted');
+
+export const MessageIdParam = z.object({
+  message_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a message id (UUID)').openapi({ param: { name: 'message_id', in: 'path' } }),
+});
+
+const Attempt = z.object({
+  provider: z.enum(PROVIDER_NAMES),
+  attempt: z.number().int(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  outcome: z.enum(['accepted', 'error']).nullable(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  ambiguous: z.boolean(),
+});
+
+export const SmsStatusResponse = z
+  .object({
+    message_id: z.string(),
+    status: z.string(),
+    phone: z.string(),
+    message_type: z.enum(MESSAGE_TYPES),
+    provider: z.enum(PROVIDER_NAMES).nullable(),
+    provider_message_id: z.string().nullable(),
+    provider_status: z.string().nullable(),
+    error_code: z.string().nullable(),
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    segments: z.number().int(),
+    cost: z.number().nullable(),
+    attempts: z.array(Attempt),
+    events: z.array(z.object({ at: z.string(), type: z.string(), status: z.string().nullable(), provider: z.string().nullable() })),
+    created_at: z.string(),
+    sent_at: z.string().nullable(),
+    delivered_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .openapi('SmsStatus');
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');

@@ -1,0 +1,81 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
+const millis = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const optionalUrl = z.url().optional();
+
+/** Development-only default; production refuses to start with it. */
+export const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
+
+const envSchema = z.object({
+  APP_ENV: z.enum(['development', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port(8080),
+  /** Base URL providers use to reach our webhooks (what Twilio signs); defaults to the local API address. */
+  PUBLIC_BASE_URL: optionalUrl,
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),
+  /** 32-byte key (hex or base64) that encrypts provider credentials at rest. */
+  CREDENTIALS_KEY: z.string().default('dev-only-credentials-key-change-me-0000'),
+
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TLS: z.stringbool().default(false),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_UI_URL: optionalUrl,
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+
+  MONGODB_URI: z.string().optional(),
+  MONGODB_DB: z.string().default('luckygas_sms'),
+  FERRETDB_PATH: z.string().optional(),
+  MONGO_PORT: port(27017),
+
+  DATA_DIR: z.string().default('data'),
+  /** Where the Temporal CLI and FerretDB builds are kept between runs (outside the repo, shared by clones). */
+  CACHE_DIR: z.string().default(join(homedir(), '.cache', 'luckygas-sms')),
+  SIMULATORS: z.stringbool().default(true),
+  SIMULATOR_PORT: port(8090),
+
+  /** How long one HTTP call to a provider may take before we give up on that provider (and record ambiguity). */
+  SMS_PROVIDER_TIMEOUT_MS: millis(10_000),
+  /** How long a sent message waits for its delivery receipt before it is marked expired. */
+  SMS_RECEIPT_TIMEOUT_MS: millis(24 * 60 * 60 * 1000),
+  /** How often the workflow asks a poll-only provider (Every8d) for a receipt. */
+  SMS_RECEIPT_POLL_MS: millis(60_000),
+  /** Attempts per provider for transient errors (5xx, connection refused) before failing over. */
+  SMS_ATTEMPTS_PER_PROVIDER: z.coerce.number().int().min(1).max(10).default(3),
+  /** Re-send through the next provider when a receipt says undelivered. */
+  SMS_REROUTE_ON_UNDELIVERED: z.stringbool().default(false),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** The only reader of process.env. Fails fast with every bad field named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  if (config.APP_ENV === 'production') assertProductionSecrets(config);
+  return config;
+}
+
+function assertProductionSecrets(config: Config): void {
+  const defaults = envSchema.parse({});
+  const problems: string[] = [];
+  if (config.ADMIN_TOKEN === defaults.ADMIN_TOKEN) problems.push('ADMIN_TOKEN must be set in production');
+  if (config.CREDENTIALS_KEY === defaults.CREDENTIALS_KEY) problems.push('CREDENTIALS_KEY must be set in production');
+  if (!config.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL must be set in production');
+  if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+export function publicBaseUrl(config: Config): string {
+  return (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');
+}

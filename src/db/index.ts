@@ -1,0 +1,22 @@
+import type { Db } from 'mongodb';
+import { CredentialCipher } from './credentialCipher';
+import { MessageRepository } from './messages';
+import { ProviderRepository } from './providers';
+import { WebhookEventRepository } from './webhookEvents';
+
+export interface Repositories {
+  messages: MessageRepository;
+  providers: ProviderRepository;
+  webhookEvents: WebhookEventRepository;
+}
+
+/** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
+export async function createRepositories(db: Db, credentialsKey: string): Promise<Repositories> {
+  const repos: Repositories = {
+    messages: new MessageRepository(db),
+    providers: new ProviderRepository(db, new CredentialCipher(credentialsKey)),
+    webhookEvents: new WebhookEventRepository(db),
+  };
+  await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
+  return repos;
+}

@@ -1,0 +1,22 @@
+import { MongoClient, type Db } from 'mongodb';
+
+export interface Mongo {
+  client: MongoClient;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export async function connectMongo(uri: string, dbName: string): Promise<Mongo> {
+  // Short server selection so a missing database fails start-up (and /readyz) quickly instead of hanging.
+  const client = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 5_000, appName: 'luckygas-sms' });
+  return { client, db: client.db(dbName), close: () => client.close() };
+}
+
+export async function pingMongo(db: Db): Promise<boolean> {
+  try {
+    await db.command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  }
+}

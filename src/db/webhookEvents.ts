@@ -1,0 +1,38 @@
+import type { Collection, Db } from 'mongodb';
+import { ensureIndexes } from './indexes';
+import type { ProviderName } from '../domain/sms';
+
+export type WebhookDisposition = 'signalled' | 'unknown_message' | 'message_finished' | 'rejected' | 'ignored';
+
+export interface WebhookEvent {
+  provider: ProviderName;
+  received_at: Date;
+  method: string;
+  /**
+   * The receipt as received (query and form fields), for disputes and debugging. Kept as name/value pairs so a
+   * hostile field name such as `$where` is stored as data, never read as an operator.
+   */
+  payload: { name: string; value: string }[];
+  message_id?: string;
+  provider_message_id?: string;
+  disposition: WebhookDisposition;
+  reason?: string;
+}
+
+/** webhook_events: raw delivery receipts, append-only. */
+export class WebhookEventRepository {
+  private readonly col: Collection<WebhookEvent>;
+
+  constructor(db: Db) {
+    this.col = db.collection<WebhookEvent>('webhook_events');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // all receipts of one message, in arrival order (support and tests)
+    await ensureIndexes(this.col, [{ key: { message_id: 1, received_at: 1 }, name: 'message_received_at' }]);
+  }
+
+  async record(event: WebhookEvent): Promise<void> {
+    await this.col.insertOne(event);
+  }
+}

@@ -1,0 +1,36 @@
+/** Shared vocabulary of the gateway; workflow-safe (no I/O, no Node APIs). */
+export const PROVIDER_NAMES = ['twilio', 'every8d', 'mitake'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** Order and delivery notices are transactional; `marketing` is the only type held by quiet hours. */
+export const MESSAGE_TYPES = [
+  'order_confirmation',
+  'delivery_notification',
+  'payment_reminder',
+  'marketing',
+  'general',
+  'test',
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired';
+export const FINAL_STATUSES: readonly SmsStatus[] = ['delivered', 'undelivered', 'failed', 'expired'];
+export const isFinal = (status: SmsStatus): boolean => FINAL_STATUSES.includes(status);
+
+export type ReceiptOutcome = 'delivered' | 'undelivered';
+
+/** A delivery receipt as the workflow sees it, whichever provider and transport it came from. */
+export interface DeliveryReport {
+  provider: ProviderName;
+  providerMessageId: string;
+  outcome: ReceiptOutcome;
+  /** The provider's own status code/text, kept for the audit trail. */
+  providerStatus: string;
+  errorCode?: string;
+  /** ISO time the receipt reached us. */
+  receivedAt: string;
+}
+
+export const workflowIdFor = (messageId: string): string => `sms-${messageId}`;
+export const providerTaskQueue = (provider: ProviderName): string => `sms-provider-${provider}`;
+export const SMS_TASK_QUEUE = 'sms';

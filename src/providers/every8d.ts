@@ -1,0 +1,80 @@
+import type { ProviderConfig } from '../db/providers';
+import type { TaiwanPhone } from '../domain/phone';
+import type { DeliveryReport } from '../domain/sms';
+import { ProviderError } from './errors';
+import { joinUrl, postForm } from './http';
+import type { OutboundSms, ProviderHttpOptions, SendAccepted, SmsProvider } from './types';
+
+/** Send error codes (negative first field of the reply); anything unlisted counts as transient. */
+const PROVIDER_CODES = new Set(['-2', '-11', '-13', '-14']);
+const MESSAGE_CODES = new Set(['-1', '-3', '-4', '-5', '-6', '-8', '-12', '-15', '-20', '-24', '-27']);
+
+/** Delivery STATUS codes of getDeliveryStatus / the account callback. 0, 300 and 700 are still pending. */
+const DELIVERED = '100';
+const UNDELIVERED = new Set(['101', '102', '103', '104', '105', '106', '107', '301', '303', '500']);
+
+/** Every8d SMS HTTP API 2.1 (sendSMS.ashx / getDeliveryStatus.ashx), UID/PWD in the form body. */
+export class Every8dProvider implements SmsProvider {
+  readonly name = 'every8d' as const;
+
+  constructor(
+    private readonly config: ProviderConfig,
+    private readonly http: ProviderHttpOptions,
+  ) {}
+
+  async send(sms: OutboundSms): Promise<SendAccepted> {
+    const reply = await this.post('/API21/HTTP/sendSMS.ashx', {
+      SB: '',
+      MSG: sms.body,
+      DEST: sms.phone.national,
+      ST: '',
+      RETRYTIME: '1440',
+    });
+    return parseSendReply(reply.trim());
+  }
+
+  async fetchReceipt(batchId: string, phone: TaiwanPhone): Promise<Omit<DeliveryReport, 'receivedAt'> | undefined> {
+    const reply = await this.post('/API21/HTTP/getDeliveryStatus.ashx', { BID: batchId, PNO: '1', RESPFORMAT: '0' });
+    const status = findRecipientStatus(reply, phone);
+    return status === undefined ? undefined : every8dReport(batchId, status);
+  }
+
+  private post(path: string, fields: Record<string, string>): Promise<string> {
+    const { username, password } = this.config.credentials;
+    return postForm('every8d', joinUrl(this.config.settings.api_url, path), { UID: username, PWD: password, ...fields }, this.http.timeoutMs);
+  }
+}
+
+/** `CREDIT,SENDED,COST,UNSEND,BATCH_ID` on success; `-code,text` on failure. */
+export function parseSendReply(reply: string): SendAccepted {
+  const fields = reply.split(',');
+  if (reply.startsWith('-')) {
+    const [code, ...text] = fields;
+    const message = `every8d ${code}: ${text.join(',') || 'error'}`;
+    if (PROVIDER_CODES.has(code)) throw ProviderError.providerDown('every8d', code, message);
+    if (MESSAGE_CODES.has(code)) throw ProviderError.messageRejected('every8d', code, message);
+    throw ProviderError.transient('every8d', code, message);
+  }
+  if (fields.length !== 5 || !fields[4]) {
+    // We cannot tell whether it sent: resending could text twice, so fail over and record the ambiguity.
+    throw new ProviderError({ provider: 'every8d', code: 'malformed_reply', message: 'every8d reply was not understood', retryable: false, scope: 'provider', ambiguous: true });
+  }
+  const [, sended, cost, unsend, batchId] = fields;
+  // No credit is not an error code: the recipient simply lands in UNSEND.
+  if (Number(unsend) > 0 || Number(sended) === 0) throw ProviderError.providerDown('every8d', 'no_credit', 'every8d did not send: insufficient credit');
+  return { providerMessageId: batchId, reportedCost: Number(cost) };
+}
+
+/** TAB reply: a count line, then `NAME\tMOBILE\tSEND_TIME\tCOST\tSTATUS` per recipient. */
+function findRecipientStatus(reply: string, phone: TaiwanPhone): string | undefined {
+  const rows = reply.split(/\r?\n/).slice(1).map((line) => line.split('\t'));
+  const row = rows.find((cols) => cols.length >= 5 && (cols[1] === phone.e164 || cols[1] === phone.national));
+  return row?.[4]?.trim();
+}
+
+/** Maps an Every8d STATUS to a receipt; undefined while the carrier has not decided. */
+export function every8dReport(batchId: string, status: string): Omit<DeliveryReport, 'receivedAt'> | undefined {
+  if (status === DELIVERED) return { provider: 'every8d', providerMessageId: batchId, outcome: 'delivered', providerStatus: status };
+  if (UNDELIVERED.has(status)) return { provider: 'every8d', providerMessageId: batchId, outcome: 'undelivered', providerStatus: status, errorCode: status };
+  return undefined;
+}

@@ -1,0 +1,32 @@
+import type { DeliveryReport, ProviderName } from '../domain/sms';
+import type { TaiwanPhone } from '../domain/phone';
+
+/** One SMS as a provider adapter needs it. `messageId` is our client reference (idempotency at the provider). */
+export interface OutboundSms {
+  messageId: string;
+  phone: TaiwanPhone;
+  body: string;
+  /** Where the provider should push the receipt for this one message (Twilio, Mitake). */
+  receiptUrl: string;
+}
+
+export interface SendAccepted {
+  providerMessageId: string;
+  /** Charge the provider itself reported for this send (Every8d), in TWD. */
+  reportedCost?: number;
+  /** The provider said it had already seen this client reference (Mitake `Duplicate=Y`). */
+  duplicate?: boolean;
+}
+
+/** Same shape for every provider; every failure leaves as a ProviderError. */
+export interface SmsProvider {
+  readonly name: ProviderName;
+  send(sms: OutboundSms): Promise<SendAccepted>;
+  /** For providers without push receipts: ask for the status of one sent message; undefined while pending. */
+  fetchReceipt?(providerMessageId: string, phone: TaiwanPhone): Promise<Omit<DeliveryReport, 'receivedAt'> | undefined>;
+}
+
+export interface ProviderHttpOptions {
+  /** Abort one provider call after this long; the outcome is then unknown (the provider may have accepted). */
+  timeoutMs: number;
+}

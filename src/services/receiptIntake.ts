@@ -1,0 +1,72 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { MessageRepository } from '../db/messages';
+import type { WebhookDisposition, WebhookEventRepository } from '../db/webhookEvents';
+import { workflowIdFor, type DeliveryReport, type ProviderName } from '../domain/sms';
+import { deliveryReportSignal } from '../workflows';
+
+export interface IncomingReceipt {
+  provider: ProviderName;
+  method: string;
+  fields: Record<string, string>;
+  /** Our id, when the callback URL carried it (Twilio, Mitake). */
+  messageId?: string;
+  providerMessageId?: string;
+  /** Undefined for intermediate statuses that are not receipts (Twilio `sent`, Every8d `0`). */
+  report?: Omit<DeliveryReport, 'receivedAt'>;
+}
+
+const MESSAGE_ID = /^[0-9a-f-]{36}$/;
+const MAX_FIELDS = 50;
+const MAX_VALUE = 2_000;
+
+/**
+ * Stores every receipt as received and hands it to the message's workflow as a signal. Unknown, finished and
+ * repeated receipts are stored and acknowledged: providers retry on errors, and retrying cannot help them.
+ */
+export class ReceiptIntake {
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly events: WebhookEventRepository,
+    private readonly temporal: Client,
+  ) {}
+
+  async accept(receipt: IncomingReceipt): Promise<WebhookDisposition> {
+    const messageId = await this.resolveMessageId(receipt);
+    const disposition = await this.deliver(receipt, messageId);
+    await this.events.record({
+      provider: receipt.provider,
+      received_at: new Date(),
+      method: receipt.method,
+      payload: Object.entries(receipt.fields)
+        .slice(0, MAX_FIELDS)
+        .map(([name, value]) => ({ name: name.slice(0, 100), value: value.slice(0, MAX_VALUE) })),
+      message_id: messageId,
+      provider_message_id: receipt.providerMessageId ?? receipt.report?.providerMessageId,
+      disposition,
+    });
+    return disposition;
+  }
+
+  private async resolveMessageId(receipt: IncomingReceipt): Promise<string | undefined> {
+    if (receipt.messageId && MESSAGE_ID.test(receipt.messageId)) return receipt.messageId;
+    const providerMessageId = receipt.providerMessageId ?? receipt.report?.providerMessageId;
+    if (!providerMessageId) return undefined;
+    return (await this.messages.findIdByProviderMessageId(receipt.provider, providerMessageId))?._id;
+  }
+
+  private async deliver(receipt: IncomingReceipt, messageId: string | undefined): Promise<WebhookDisposition> {
+    if (!receipt.report) return 'ignored';
+    const message = messageId ? await this.messages.findById(messageId) : null;
+    if (!message) return 'unknown_message';
+    if (message.finished_at) return 'message_finished';
+    try {
+      await this.temporal.workflow
+        .getHandle(workflowIdFor(message._id))
+        .signal(deliveryReportSignal, { ...receipt.report, receivedAt: new Date().toISOString() });
+      return 'signalled';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'message_finished';
+      throw err;
+    }
+  }
+}

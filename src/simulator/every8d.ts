@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { countSegments } from '../domain/segments';
+import { controlRoutes } from './control';
+import { delayPerBehaviour, readForm, scheduleReceipt, taipeiStamp } from './common';
+import { SimulatorState } from './state';
+
+export interface Every8dSimOptions {
+  username: string;
+  password: string;
+  /** Every8d pushes receipts to one URL configured on the account, not per message. */
+  callbackUrl?: string;
+}
+
+interface Batch {
+  mobile: string;
+  cost: number;
+  sentAt: Date;
+  /** STATUS once the receipt time has passed; 0 (at carrier) before that. */
+  finalStatus?: string;
+  finalAt: number;
+}
+
+/** Every8d API 2.1: sendSMS.ashx CSV reply, getDeliveryStatus.ashx TAB reply, GET push to the account callback. */
+export function every8dSimulator({ username, password, callbackUrl }: Every8dSimOptions) {
+  const state = new SimulatorState();
+  const batches = new Map<string, Batch>();
+  let credit = 100_000;
+  const app = new Hono();
+  app.route('/_sim', controlRoutes(state));
+
+  const authorised = (form: Record<string, string>) => form.UID === username && form.PWD === password;
+
+  app.post('/API21/HTTP/sendSMS.ashx', async (c) => {
+    const form = await readForm(c);
+    if (!authorised(form)) return c.text('-2,帳號或密碼錯誤');
+    const dest = form.DEST ?? '';
+    const behaviour = state.behaviourFor(dest);
+    await delayPerBehaviour(c, behaviour);
+    if (behaviour.failure === 'http_500') return c.text('Internal Server Error', 500);
+    if (behaviour.failure === 'invalid_number' || !/^09\d{8}$/.test(dest)) return c.text('-8,手機號碼格式錯誤');
+    if (behaviour.failure === 'error_code') return c.text(`${behaviour.error_code ?? '-99'},主機端發生不明錯誤`);
+
+    const batchId = randomUUID();
+    const cost = countSegments(form.MSG ?? '').segments;
+    credit -= cost;
+    const finalStatus = behaviour.receipt === 'none' ? undefined : behaviour.receipt === 'delivered' ? '100' : '101';
+    batches.set(batchId, { mobile: `+886${dest.slice(1)}`, cost, sentAt: new Date(), finalStatus, finalAt: Date.now() + behaviour.receipt_delay_ms });
+    state.recordAccepted({ phone: dest, body: form.MSG ?? '', provider_message_id: batchId, at: new Date().toISOString() });
+
+    if (callbackUrl && finalStatus) {
+      scheduleReceipt(behaviour.receipt_delay_ms, () => {
+        const url = new URL(callbackUrl);
+        const params = { BatchID: batchId, RM: `+886${dest.slice(1)}`, RT: taipeiStamp(), STATUS: finalStatus, SM: form.MSG ?? '', ST: taipeiStamp(), MR: '1', SUBJECT: form.SB ?? '', NAME: '', USERID: username, CHARGE: String(cost) };
+        for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+        return fetch(url);
+      });
+    }
+    return c.text(`${credit.toFixed(1)},1,${cost},0,${batchId}`);
+  });
+
+  app.post('/API21/HTTP/getDeliveryStatus.ashx', async (c) => {
+    const form = await readForm(c);
+    if (!authorised(form)) return c.text('-2,帳號或密碼錯誤');
+    const batch = batches.get(form.BID ?? '');
+    if (!batch) return c.text('0');
+    const status = batch.finalStatus && Date.now() >= batch.finalAt ? batch.finalStatus : '0';
+    const sent = batch.sentAt.toISOString().replace('T', ' ').slice(0, 19).replace(/-/g, '/');
+    return c.text(`1\r\n\t${batch.mobile}\t${sent}\t${batch.cost}\t${status}\r\n`);
+  });
+
+  return { app, state };
+}

@@ -1,0 +1,51 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { ProviderSeed } from '../db/providers';
+import { every8dSimulator } from './every8d';
+import { mitakeSimulator } from './mitake';
+import { twilioSimulator } from './twilio';
+
+/** Fixed credentials of the bundled simulators (they guard nothing real; the adapters must still send them). */
+export const SIMULATOR_CREDENTIALS = {
+  twilio: { account_sid: 'AC00000000000000000000000000000001', auth_token: 'simulator-twilio-auth-token' },
+  every8d: { username: 'luckygas-sim', password: 'every8d-sim-password' },
+  mitake: { username: 'luckygas-sim', password: 'mitake-sim-password' },
+};
+
+export interface Simulators {
+  urls: { twilio: string; every8d: string; mitake: string };
+  close(): Promise<void>;
+}
+
+/** Starts the three simulators on basePort, +1, +2 (0 = any free ports); receipts go to gatewayBaseUrl. */
+export async function startSimulators(host: string, basePort: number, gatewayBaseUrl: string): Promise<Simulators> {
+  const apps = {
+    twilio: twilioSimulator({ accountSid: SIMULATOR_CREDENTIALS.twilio.account_sid, authToken: SIMULATOR_CREDENTIALS.twilio.auth_token }).app,
+    every8d: every8dSimulator({ ...SIMULATOR_CREDENTIALS.every8d, callbackUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/every8d` }).app,
+    mitake: mitakeSimulator(SIMULATOR_CREDENTIALS.mitake).app,
+  };
+  const servers: ServerType[] = [];
+  const urls = {} as Simulators['urls'];
+  for (const [offset, [name, app]] of Object.entries(apps).entries()) {
+    const port = await listen(app.fetch, host, basePort === 0 ? 0 : basePort + offset, servers);
+    urls[name as keyof typeof apps] = `http://${host}:${port}`;
+  }
+  return { urls, close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined) };
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number, servers: ServerType[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, (info) => resolve(info.port));
+    server.once('error', reject);
+    servers.push(server);
+  });
+}
+
+/** Provider rows for the embedded default (priorities as in the seed doc: Every8d 20, Mitake 15, Twilio 10). */
+export function simulatorProviderSeeds(urls: Simulators['urls']): ProviderSeed[] {
+  const common = { is_active: true, rate_limit: 50, daily_limit: 0 };
+  return [
+    { _id: 'every8d', ...common, priority: 20, price_per_segment: 0.7, settings: { api_url: urls.every8d, simulated: true }, credentials: SIMULATOR_CREDENTIALS.every8d },
+    { _id: 'mitake', ...common, priority: 15, price_per_segment: 0.75, settings: { api_url: urls.mitake, simulated: true }, credentials: SIMULATOR_CREDENTIALS.mitake },
+    { _id: 'twilio', ...common, priority: 10, price_per_segment: 2.2, settings: { api_url: urls.twilio, from_number: '+15005550006', simulated: true }, credentials: SIMULATOR_CREDENTIALS.twilio },
+  ];
+}

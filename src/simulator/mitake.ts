@@ -1,0 +1,55 @@
+import { randomInt } from 'node:crypto';
+import { Hono } from 'hono';
+import { controlRoutes } from './control';
+import { delayPerBehaviour, readForm, scheduleReceipt, taipeiStamp } from './common';
+import { SimulatorState } from './state';
+
+export interface MitakeSimOptions {
+  username: string;
+  password: string;
+}
+
+const block = (lines: Record<string, string>, header = '1') =>
+  `[${header}]\r\n${Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\r\n')}\r\n`;
+
+/** Mitake SmSend: form body, INI-like reply, clientid dedup, receipt GET to the per-message `response` URL. */
+export function mitakeSimulator({ username, password }: MitakeSimOptions) {
+  const state = new SimulatorState();
+  const byClientId = new Map<string, string>();
+  const app = new Hono();
+  app.route('/_sim', controlRoutes(state));
+
+  app.post('/api/mtk/SmSend', async (c) => {
+    const form = await readForm(c);
+    if (form.username !== username || form.password !== password) return c.text(block({ statuscode: 'e', Error: 'Invalid username or password' }));
+    const dstaddr = form.dstaddr ?? '';
+    const behaviour = state.behaviourFor(dstaddr);
+    await delayPerBehaviour(c, behaviour);
+    if (behaviour.failure === 'http_500') return c.text('Internal Server Error', 500);
+    if (behaviour.failure === 'invalid_number' || !/^09\d{8}$/.test(dstaddr)) return c.text(block({ statuscode: 'v', Error: 'Invalid phone number' }));
+    if (behaviour.failure === 'error_code') return c.text(block({ statuscode: behaviour.error_code ?? 'e' }));
+
+    const clientid = form.clientid;
+    const earlier = clientid ? byClientId.get(clientid) : undefined;
+    if (earlier) return c.text(block({ msgid: `#${earlier}`, statuscode: '1', Duplicate: 'Y' }, clientid));
+
+    const msgid = String(randomInt(1_000_000_000, 9_999_999_999));
+    if (clientid) byClientId.set(clientid, msgid);
+    state.recordAccepted({ ref: clientid, phone: dstaddr, body: (form.smbody ?? '').replace(/\x06/g, '\n'), provider_message_id: msgid, at: new Date().toISOString() });
+
+    const callback = form.response;
+    if (callback && behaviour.receipt !== 'none') {
+      const submitted = taipeiStamp();
+      scheduleReceipt(behaviour.receipt_delay_ms, () => {
+        const url = new URL(callback);
+        const flag = behaviour.receipt === 'delivered' ? '4' : '5';
+        const params = { msgid, dstaddr, dlvtime: submitted, donetime: taipeiStamp(), statusstr: flag === '4' ? 'DELIVRD' : 'UNDELIV', statuscode: '0', StatusFlag: flag };
+        for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+        return fetch(url);
+      });
+    }
+    return c.text(block({ msgid: `#${msgid}`, statuscode: '1', AccountPoint: '9999' }, clientid ?? '1'));
+  });
+
+  return { app, state };
+}

@@ -1,0 +1,59 @@
+/** What a simulated provider does with the next send, settable per destination number by tests and benchmarks. */
+export interface Behaviour {
+  latency_ms: number;
+  /** `error_code` answers `error_code` in the provider's own format; `hang` never answers. */
+  failure: 'none' | 'http_500' | 'hang' | 'error_code' | 'invalid_number';
+  error_code?: string;
+  receipt: 'delivered' | 'undelivered' | 'none';
+  receipt_delay_ms: number;
+}
+
+export interface AcceptedSend {
+  /** Our client reference when the wire format carries one (Mitake clientid, Twilio callback message_id). */
+  ref?: string;
+  phone: string;
+  body: string;
+  provider_message_id: string;
+  at: string;
+}
+
+const DEFAULTS: Behaviour = { latency_ms: 0, failure: 'none', receipt: 'delivered', receipt_delay_ms: 200 };
+
+/** In-memory state of one simulator: behaviour (default and per phone) and every send it accepted. */
+export class SimulatorState {
+  private defaults: Behaviour = { ...DEFAULTS };
+  private readonly perPhone = new Map<string, Partial<Behaviour>>();
+  private readonly sends: AcceptedSend[] = [];
+
+  /** Scoped by national phone form, so parallel tests with different numbers never see each other's settings. */
+  setBehaviour(change: Partial<Behaviour>, phone?: string): void {
+    if (phone) this.perPhone.set(phone, { ...this.perPhone.get(phone), ...change });
+    else this.defaults = { ...this.defaults, ...change };
+  }
+
+  reset(): void {
+    this.defaults = { ...DEFAULTS };
+    this.perPhone.clear();
+  }
+
+  behaviourFor(phone: string): Behaviour {
+    return { ...this.defaults, ...this.perPhone.get(phone) };
+  }
+
+  recordAccepted(send: AcceptedSend): void {
+    this.sends.push(send);
+  }
+
+  findSends(filter: { ref?: string; phone?: string }): AcceptedSend[] {
+    return this.sends.filter((s) => (!filter.ref || s.ref === filter.ref) && (!filter.phone || s.phone === filter.phone));
+  }
+
+  get totalSends(): number {
+    return this.sends.length;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Converts +8869… / 8869… to 09… so behaviour and counts are keyed the same for every provider. */
+export const nationalForm = (phone: string): string => phone.replace(/^\+?886/, '0');

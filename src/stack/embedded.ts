@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SMS_SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { ensureMongoServer, ensureTemporalCli } from './binaries';
+import { startServerProcess, type ManagedProcess } from './processes';
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  cacheDir: string;
+  repoRoot: string;
+  temporalCliPath?: string;
+  ferretDbPath?: string;
+  progress: (line: string) => void;
+}
+
+/** Temporal dev server with its UI; history in a SQLite file under dataDir, so a restart keeps workflows. */
+export async function startEmbeddedTemporal(opts: EmbeddedOptions & { port: number; uiPort: number }): Promise<ManagedProcess & { address: string; uiUrl: string }> {
+  const cli = await ensureTemporalCli({ explicitPath: opts.temporalCliPath, cacheDir: opts.cacheDir }, opts.progress);
+  mkdirSync(opts.dataDir, { recursive: true });
+  opts.progress(`Starting Temporal dev server on 127.0.0.1:${opts.port} (UI ${opts.uiPort})…`);
+  const proc = await startServerProcess({
+    name: 'temporal',
+    command: cli,
+    args: [
+      'server', 'start-dev',
+      '--ip', '127.0.0.1',
+      '--port', String(opts.port),
+      '--ui-port', String(opts.uiPort),
+      '--db-filename', resolve(opts.dataDir, 'temporal.sqlite'),
+      '--log-level', 'warn',
+      // Offline machines cannot reach the version-check service; without this the server logs errors forever.
+      '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
+      ...SMS_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    ],
+    logFile: join(opts.dataDir, 'logs', 'temporal.log'),
+    port: opts.port,
+  });
+  return { ...proc, address: `127.0.0.1:${opts.port}`, uiUrl: `http://127.0.0.1:${opts.uiPort}` };
+}
+
+/** FerretDB (MongoDB wire protocol on SQLite under dataDir), or a local mongod when that is what we have. */
+export async function startEmbeddedMongo(opts: EmbeddedOptions & { port: number }): Promise<ManagedProcess & { uri: string }> {
+  const server = await ensureMongoServer({ explicitPath: opts.ferretDbPath, cacheDir: opts.cacheDir, repoRoot: opts.repoRoot }, opts.progress);
+  const dir = resolve(opts.dataDir, server.kind);
+  mkdirSync(dir, { recursive: true });
+  opts.progress(`Starting ${server.kind === 'ferretdb' ? 'FerretDB' : 'mongod'} on 127.0.0.1:${opts.port}…`);
+  const args =
+    server.kind === 'ferretdb'
+      ? // Flags understood by both our tools/ferretdb build and an official FerretDB v1 binary.
+        ['--handler=sqlite', `--listen-addr=127.0.0.1:${opts.port}`, `--sqlite-url=file:${dir}/`, '--log-level=warn', '--telemetry=disable', `--state-dir=${dir}`, '--debug-addr=-']
+      : ['--bind_ip', '127.0.0.1', '--port', String(opts.port), '--dbpath', dir];
+  const proc = await startServerProcess({ name: server.kind, command: server.path, args, logFile: join(opts.dataDir, 'logs', `${server.kind}.log`), port: opts.port });
+  return { ...proc, uri: `mongodb://127.0.0.1:${opts.port}/` };
+}

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { dirname } from 'node:path';
+
+export interface ManagedProcess {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a server process whose output goes to logFile, and resolves once it accepts TCP connections. */
+export async function startServerProcess(opts: {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  port: number;
+  host?: string;
+  readyTimeoutMs?: number;
+}): Promise<ManagedProcess> {
+  mkdirSync(dirname(opts.logFile), { recursive: true });
+  const log = createWriteStream(opts.logFile, { flags: 'a' });
+  const child = spawn(opts.command, opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stopOnParentExit = () => child.kill('SIGKILL');
+  process.once('exit', stopOnParentExit);
+
+  const ready = await Promise.race([
+    waitForPort(opts.host ?? '127.0.0.1', opts.port, opts.readyTimeoutMs ?? 60_000).then(() => true),
+    exited.then(() => false),
+  ]);
+  if (!ready) throw new Error(`${opts.name} exited during start-up; see ${opts.logFile}`);
+  return {
+    name: opts.name,
+    stop: async () => {
+      process.removeListener('exit', stopOnParentExit);
+      await stopChild(child, exited);
+      log.end();
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await canConnect(host, port)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`);
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A port free right now (the OS picks it), for servers that cannot be told to pick their own. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DEV_ADMIN_TOKEN, loadConfig, publicBaseUrl } from './config';
+import { createRepositories } from './db';
+import { connectMongo } from './db/mongo';
+import { createLogger } from './log';
+import { startSimulators, simulatorProviderSeeds } from './simulator';
+import { startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
+import type { ManagedProcess } from './stack/processes';
+import { startApi } from './server';
+import { connectClient, connectWorker, ensureSearchAttributes, temporalTarget } from './temporal/connect';
+import { startWorkers } from './worker';
+
+/**
+ * `npm start`: the whole service on one machine. Starts the Temporal dev server and FerretDB unless
+ * TEMPORAL_ADDRESS / MONGODB_URI point elsewhere, then the provider simulators, the workers and the API.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('start', config.LOG_LEVEL);
+  const progress = (line: string) => console.log(line);
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.warn('stop failed', { error: String(err) }));
+  };
+  // We own shutdown order (workers drain before the servers they need go away), so Temporal installs no handlers.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.log('\nStopping…');
+      void stopAll().then(() => process.exit(0));
+    });
+  }
+
+  try {
+    const embedded = { dataDir: resolve(config.DATA_DIR), cacheDir: config.CACHE_DIR, repoRoot: resolve(__dirname, '..'), temporalCliPath: config.TEMPORAL_CLI_PATH, ferretDbPath: config.FERRETDB_PATH, progress };
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUi = config.TEMPORAL_UI_URL;
+    if (!temporalAddress) {
+      const temporal = await startEmbeddedTemporal({ ...embedded, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT });
+      stops.push(temporal.stop);
+      temporalAddress = temporal.address;
+      temporalUi = temporal.uiUrl;
+    }
+    let mongoUri = config.MONGODB_URI;
+    if (!mongoUri) {
+      const mongoServer: ManagedProcess & { uri: string } = await startEmbeddedMongo({ ...embedded, port: config.MONGO_PORT });
+      stops.push(mongoServer.stop);
+      mongoUri = mongoServer.uri;
+    }
+
+    const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
+    stops.push(() => mongo.close());
+    const repos = await createRepositories(mongo.db, config.CREDENTIALS_KEY);
+    const target = temporalTarget(config, temporalAddress);
+    const client = await connectClient(target);
+    stops.push(() => client.connection.close());
+    await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+
+    const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL) });
+    stops.push(api.close);
+    const webhookBaseUrl = publicBaseUrl(config);
+    let simulatorUrls: Record<string, string> = {};
+    if (config.SIMULATORS) {
+      const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, webhookBaseUrl);
+      stops.push(sims.close);
+      await repos.providers.seed(simulatorProviderSeeds(sims.urls));
+      simulatorUrls = sims.urls;
+    }
+
+    const connection = await connectWorker(target);
+    stops.push(() => connection.close());
+    const workers = await startWorkers({ config, repos, connection, webhookBaseUrl, log: createLogger('worker', config.LOG_LEVEL) });
+    stops.push(workers.shutdown);
+    workers.done.catch((err) => {
+      log.error('a worker stopped unexpectedly', { error: String(err) });
+      process.kill(process.pid, 'SIGTERM');
+    });
+
+    console.log(
+      [
+        '',
+        'LuckyGas SMS gateway is running',
+        `  API          ${api.url}/api/v1/notifications`,
+        `  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`,
+        `  Temporal UI  ${temporalUi ?? '(external cluster)'}`,
+        `  Temporal     ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
+        `  MongoDB      ${mongoUri.replace(/\/\/[^@/]*@/, '//***@')}`,
+        ...Object.entries(simulatorUrls).map(([name, url]) => `  simulator    ${name.padEnd(8)} ${url}`),
+        `  Admin token  ${config.ADMIN_TOKEN === DEV_ADMIN_TOKEN ? `${DEV_ADMIN_TOKEN} (development default; set ADMIN_TOKEN)` : 'from ADMIN_TOKEN'}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    console.error(`Start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,49 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import type { Config } from '../config';
+import { SMS_SEARCH_ATTRIBUTES } from './searchAttributes';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  tls: boolean;
+  apiKey?: string;
+}
+
+export function temporalTarget(config: Config, address: string): TemporalTarget {
+  return { address, namespace: config.TEMPORAL_NAMESPACE, tls: config.TEMPORAL_TLS, apiKey: config.TEMPORAL_API_KEY };
+}
+
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  const connection = await Connection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey });
+  return new Client({ connection, namespace: target.namespace });
+}
+
+export function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey });
+}
+
+/**
+ * Registers our search attributes on a cluster that lacks them (a fresh production namespace). The embedded dev
+ * server gets them as start flags instead, which avoids waiting for the server's attribute cache to refresh.
+ */
+export async function ensureSearchAttributes(client: Client, namespace: string): Promise<void> {
+  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const missing = SMS_SEARCH_ATTRIBUTES.filter((key) => !customAttributes?.[key.name]);
+  if (missing.length === 0) return;
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await client.connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, keyword])),
+  });
+}
+
+export async function pingTemporal(client: Client): Promise<boolean> {
+  try {
+    await client.connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  }
+}

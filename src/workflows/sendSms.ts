@@ -1,0 +1,151 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { BookkeepingActivities, ProviderActivities, SendPlan } from '../activities/types';
+import { providerTaskQueue, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
+import { SmsProviderKey, SmsStatusKey } from '../temporal/searchAttributes';
+
+export interface SendSmsInput {
+  /** Only the id travels through Temporal: phone and body stay in MongoDB, out of workflow histories. */
+  messageId: string;
+}
+
+export interface SendSmsResult {
+  status: SmsStatus;
+  provider?: ProviderName;
+  reason?: string;
+}
+
+export interface SmsWorkflowState {
+  status: SmsStatus;
+  provider?: ProviderName;
+  providerMessageId?: string;
+  failedProviders: { provider: ProviderName; code: string }[];
+}
+
+export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
+export const statusQuery = defineQuery<SmsWorkflowState>('status');
+
+/** Error types raised by provider activities (see activities/provider.ts). */
+export const MESSAGE_REJECTED = 'MessageRejected';
+export const PROVIDER_UNAVAILABLE = 'ProviderUnavailable';
+
+// Bookkeeping writes must land eventually, so they retry without limit while MongoDB is away.
+const bookkeeping = proxyActivities<BookkeepingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Provider calls run on the provider's own task queue, whose worker holds the provider's rate limit. */
+function providerActivities(provider: ProviderName, plan: SendPlan) {
+  return proxyActivities<ProviderActivities>({
+    taskQueue: providerTaskQueue(provider),
+    // The adapter aborts its HTTP call at sendTimeoutMs; this is the backstop for a worker that died mid-call.
+    startToCloseTimeout: plan.sendTimeoutMs + 10_000,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: plan.attemptsPerProvider,
+      nonRetryableErrorTypes: [MESSAGE_REJECTED, PROVIDER_UNAVAILABLE],
+    },
+  });
+}
+
+/**
+ * One SMS: route over providers by priority, fail over on provider-level failures, stop on message-level ones,
+ * then wait (durably) for the delivery receipt.
+ */
+export async function sendSmsWorkflow({ messageId }: SendSmsInput): Promise<SendSmsResult> {
+  const state: SmsWorkflowState = { status: 'queued', failedProviders: [] };
+  const receipts: DeliveryReport[] = [];
+  // Receipts may arrive while the send activity is still completing, so they are kept, not matched on arrival.
+  setHandler(deliveryReportSignal, (report) => void receipts.push(report));
+  setHandler(statusQuery, () => state);
+
+  const setStatus = (status: SmsStatus, provider?: ProviderName) => {
+    state.status = status;
+    if (provider) state.provider = provider;
+    upsertSearchAttributes([{ key: SmsStatusKey, value: status }, ...(provider ? [{ key: SmsProviderKey, value: provider }] : [])]);
+  };
+  const finish = async (status: 'failed' | 'expired', code: string, message: string): Promise<SendSmsResult> => {
+    await bookkeeping.markFinal({ messageId, status, code, message });
+    setStatus(status);
+    return { status, provider: state.provider, reason: code };
+  };
+
+  const plan = await bookkeeping.prepareSend({ messageId });
+  if (plan.route.length === 0) return finish('failed', 'no_provider_available', 'no active provider within its limits');
+
+  for (const [index, provider] of plan.route.entries()) {
+    setStatus('sending', provider);
+    let accepted;
+    try {
+      accepted = await providerActivities(provider, plan).sendViaProvider({ messageId, provider });
+    } catch (err) {
+      const failure = describeFailure(err);
+      state.failedProviders.push({ provider, code: failure.code });
+      if (failure.type === MESSAGE_REJECTED) return finish('failed', failure.code, failure.message);
+      if (failure.recordHere) await bookkeeping.recordAttemptFailed({ messageId, provider, code: failure.code, message: failure.message, ambiguous: true });
+      continue;
+    }
+
+    await bookkeeping.recordSent({ messageId, provider, ...accepted });
+    state.providerMessageId = accepted.providerMessageId;
+    setStatus('sent', provider);
+
+    const report = await awaitReceipt(provider, accepted.providerMessageId, plan, receipts, messageId);
+    if (!report) return finish('expired', 'receipt_timeout', 'no delivery receipt before the deadline');
+
+    const reroute = report.outcome === 'undelivered' && plan.rerouteOnUndelivered && index < plan.route.length - 1;
+    await bookkeeping.recordReceipt({ messageId, report, final: !reroute });
+    setStatus(report.outcome);
+    if (!reroute) return { status: report.outcome, provider };
+  }
+  return finish('failed', 'all_providers_failed', `no provider accepted the message (${state.failedProviders.map((f) => `${f.provider}: ${f.code}`).join(', ')})`);
+}
+
+async function awaitReceipt(
+  provider: ProviderName,
+  providerMessageId: string,
+  plan: SendPlan,
+  receipts: DeliveryReport[],
+  messageId: string,
+): Promise<DeliveryReport | undefined> {
+  const match = () => receipts.find((r) => r.provider === provider && r.providerMessageId === providerMessageId);
+  if (!plan.pollingProviders.includes(provider)) {
+    await condition(() => match() !== undefined, plan.receiptTimeoutMs);
+    return match();
+  }
+  // Poll-only providers: ask with growing intervals so a day-long wait stays a few dozen history events.
+  const deadline = Date.now() + plan.receiptTimeoutMs;
+  let interval = plan.receiptPollMs;
+  while (Date.now() < deadline) {
+    if (await condition(() => match() !== undefined, Math.min(interval, deadline - Date.now()))) return match();
+    const polled = await providerActivities(provider, plan)
+      .fetchReceipt({ messageId, provider, providerMessageId })
+      .catch(() => undefined); // a failed poll is only a missed look; the next one or a push may still come
+    if (polled) return polled;
+    interval = Math.min(interval * 2, 30 * 60_000);
+  }
+  return match();
+}
+
+/** Reads the failure type an activity raised; Temporal-level timeouts were not recorded by the activity. */
+function describeFailure(err: unknown): { type: string; code: string; message: string; recordHere: boolean } {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    const details = (err.cause.details?.[0] ?? {}) as { code?: string };
+    return { type: err.cause.type ?? 'Unknown', code: details.code ?? 'error', message: err.cause.message, recordHere: false };
+  }
+  if (err instanceof ActivityFailure) {
+    return { type: PROVIDER_UNAVAILABLE, code: 'activity_timeout', message: err.cause?.message ?? 'provider activity did not finish', recordHere: true };
+  }
+  throw err;
+}
