@@ -48,7 +48,7 @@ export function every8dSimulator({ username, password, callbackUrl }: Every8dSim
     batches.set(batchId, { mobile: `+886${dest.slice(1)}`, cost, sentAt: new Date(), finalStatus, finalAt: Date.now() + behaviour.receipt_delay_ms });
     state.recordAccepted({ phone: dest, body: form.MSG ?? '', provider_message_id: batchId, at: new Date().toISOString() });
 
-    if (callbackUrl && finalStatus) {
+    if (callbackUrl && finalStatus && behaviour.push_receipts) {
       scheduleReceipt(behaviour.receipt_delay_ms, () => {
         const url = new URL(callbackUrl);
         const params = { BatchID: batchId, RM: `+886${dest.slice(1)}`, RT: taipeiStamp(), STATUS: finalStatus, SM: form.MSG ?? '', ST: taipeiStamp(), MR: '1', SUBJECT: form.SB ?? '', NAME: '', USERID: username, CHARGE: String(cost) };

@@ -6,6 +6,8 @@ export interface Behaviour {
   error_code?: string;
   receipt: 'delivered' | 'undelivered' | 'none';
   receipt_delay_ms: number;
+  /** Every8d only: push the receipt to the account callback (false = the status is only available by polling). */
+  push_receipts: boolean;
 }
 
 export interface AcceptedSend {
@@ -17,7 +19,7 @@ export interface AcceptedSend {
   at: string;
 }
 
-const DEFAULTS: Behaviour = { latency_ms: 0, failure: 'none', receipt: 'delivered', receipt_delay_ms: 200 };
+const DEFAULTS: Behaviour = { latency_ms: 0, failure: 'none', receipt: 'delivered', receipt_delay_ms: 200, push_receipts: true };
 
 /** In-memory state of one simulator: behaviour (default and per phone) and every send it accepted. */
 export class SimulatorState {

@@ -1,0 +1,76 @@
+import twilio from 'twilio';
+import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
+import { api, apiUrl, randomMobile, sendSms, setBehaviour, waitForFinal, withDb } from '../helpers';
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+async function deliveredVia(provider: 'mitake' | 'twilio') {
+  const phone = randomMobile();
+  await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
+  if (provider === 'twilio') await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'e' });
+  const { body } = await sendSms({ phone, message: '【幸福氣】瓦斯已送達' });
+  return waitForFinal(body.message_id);
+}
+
+describe('delivery-receipt webhooks', () => {
+  it('rejects a forged Twilio receipt with 403 and leaves the message untouched', async () => {
+    const phone = randomMobile();
+    await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
+    await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'e' });
+    await setBehaviour('twilio', phone, { receipt: 'none' });
+    const { body } = await sendSms({ phone, message: 'hello' });
+    let status: any;
+    for (let i = 0; i < 100 && status?.status !== 'sent'; i++) {
+      status = (await api(`/api/v1/notifications/sms-status/${body.message_id}`)).body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status.status).toBe('sent');
+
+    const path = `/api/v1/webhooks/sms/twilio?message_id=${body.message_id}`;
+    const fields = { MessageSid: status.provider_message_id, MessageStatus: 'delivered', To: `+886${phone.slice(1)}` };
+    const forged = twilio.getExpectedTwilioSignature('not-the-auth-token', `${apiUrl()}${path}`, fields);
+    for (const signature of [forged, undefined]) {
+      const response = await fetch(`${apiUrl()}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+        body: form(fields),
+      });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as any).error.code).toBe('invalid_signature');
+    }
+    const after = (await api(`/api/v1/notifications/sms-status/${body.message_id}`)).body;
+    expect(after.status).toBe('sent');
+    expect(after.events).toEqual(status.events);
+  });
+
+  it('accepts a correctly signed Twilio receipt', async () => {
+    const final = await deliveredVia('twilio');
+    const path = `/api/v1/webhooks/sms/twilio?message_id=${final.message_id}`;
+    const fields = { MessageSid: final.provider_message_id, MessageStatus: 'delivered' };
+    const signature = twilio.getExpectedTwilioSignature(SIMULATOR_CREDENTIALS.twilio.auth_token, `${apiUrl()}${path}`, fields);
+    const response = await fetch(`${apiUrl()}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: form(fields) });
+    expect(response.status).toBe(204);
+  });
+
+  it('stores a repeated Mitake receipt, acknowledges it the way Mitake expects, and changes nothing', async () => {
+    const final = await deliveredVia('mitake');
+    const query = new URLSearchParams({ message_id: final.message_id, msgid: final.provider_message_id, dstaddr: '0900000000', statusstr: 'UNDELIV', statuscode: '0', StatusFlag: '5' });
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${apiUrl()}/api/v1/webhooks/sms/mitake?${query}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(`magicid=sms_gateway_rpack\nmsgid=${final.provider_message_id}\n`);
+    }
+    const after = (await api(`/api/v1/notifications/sms-status/${final.message_id}`)).body;
+    expect(after).toMatchObject({ status: 'delivered', events: final.events });
+    const stored = await withDb((db) => db.collection('webhook_events').find({ message_id: final.message_id }).toArray());
+    expect(stored.map((e) => e.disposition)).toEqual(['signalled', 'message_finished', 'message_finished']);
+  });
+
+  it('stores and acknowledges a receipt for a message it does not know', async () => {
+    const response = await fetch(`${apiUrl()}/api/v1/webhooks/sms/every8d?BatchID=11111111-2222-3333-4444-555555555555&RM=%2B886912345678&STATUS=100&$where=1`);
+    expect(response.status).toBe(200);
+    const stored = await withDb((db) => db.collection('webhook_events').findOne({ provider_message_id: '11111111-2222-3333-4444-555555555555' }));
+    expect(stored).toMatchObject({ provider: 'every8d', disposition: 'unknown_message' });
+    expect(stored!.payload).toContainEqual({ name: '$where', value: '1' });
+  });
+});

@@ -1,0 +1,92 @@
+import { randomInt } from 'node:crypto';
+import { MongoClient, type Db } from 'mongodb';
+import { Client, Connection } from '@temporalio/client';
+import type { Behaviour, AcceptedSend } from '../src/simulator/state';
+import type { ProviderName } from '../src/domain/sms';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (globalSetup starts the stack)`);
+  return value;
+};
+
+export const apiUrl = () => env('TEST_API_URL');
+export const adminToken = () => env('TEST_ADMIN_TOKEN');
+const simUrls = () => JSON.parse(env('TEST_SIM_URLS')) as Record<ProviderName, string>;
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function api<T = any>(path: string, init: RequestInit & { token?: string | null } = {}): Promise<ApiResponse<T>> {
+  const { token = adminToken(), ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  if (rest.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  const response = await fetch(`${apiUrl()}${path}`, { ...rest, headers });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: response.status, headers: response.headers, body: body as T };
+}
+
+export const sendSms = (body: unknown, headers: Record<string, string> = {}) =>
+  api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify(body), headers });
+
+/** A fresh mobile number per test, so simulator behaviour and counts scoped to it never leak between tests. */
+export const randomMobile = (): string => `09${String(randomInt(10_000_000, 99_999_999))}`;
+
+export async function setBehaviour(provider: ProviderName, phone: string, behaviour: Partial<Behaviour>): Promise<void> {
+  const response = await fetch(`${simUrls()[provider]}/_sim/behaviour`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ phone, ...behaviour }),
+  });
+  if (!response.ok) throw new Error(`simulator ${provider} refused behaviour: ${await response.text()}`);
+}
+
+export async function simulatorSends(provider: ProviderName, filter: { phone?: string; ref?: string }): Promise<AcceptedSend[]> {
+  const query = new URLSearchParams(filter as Record<string, string>).toString();
+  const response = await fetch(`${simUrls()[provider]}/_sim/sends?${query}`);
+  return ((await response.json()) as { sends: AcceptedSend[] }).sends;
+}
+
+const FINAL = ['delivered', 'undelivered', 'failed', 'expired'];
+
+/** Polls the status endpoint until the message reaches a final state. */
+export async function waitForFinal(messageId: string, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api(`/api/v1/notifications/sms-status/${messageId}`);
+    if (FINAL.includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`message ${messageId} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Direct MongoDB access for assertions about what was stored. */
+export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const client = await MongoClient.connect(env('TEST_MONGO_URI'));
+  try {
+    return await fn(client.db(env('TEST_MONGO_DB')));
+  } finally {
+    await client.close();
+  }
+}
+
+export async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: env('TEST_TEMPORAL_ADDRESS') });
+  try {
+    return await fn(new Client({ connection }));
+  } finally {
+    await connection.close();
+  }
+}
+
+export const simulatorUrl = (provider: ProviderName) => simUrls()[provider];
