@@ -41,6 +41,19 @@ const envSchema = z.object({
   SIMULATORS: z.stringbool().default(true),
   SIMULATOR_PORT: port(8090),
 
+  /** Real provider accounts, seeded into sms_providers at start when absent (ignored while SIMULATORS=true). */
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC\w{32}$/, 'must look like AC followed by 32 characters').optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM_NUMBER: z.string().optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
+  TWILIO_API_URL: z.url().default('https://api.twilio.com'),
+  EVERY8D_USERNAME: z.string().optional(),
+  EVERY8D_PASSWORD: z.string().optional(),
+  EVERY8D_API_URL: z.url().default('https://new.e8d.tw'),
+  MITAKE_USERNAME: z.string().optional(),
+  MITAKE_PASSWORD: z.string().optional(),
+  MITAKE_API_URL: z.url().default('https://smsapi.mitake.com.tw'),
+
   /** How long one HTTP call to a provider may take before we give up on that provider (and record ambiguity). */
   SMS_PROVIDER_TIMEOUT_MS: millis(10_000),
   /** How long a sent message waits for its delivery receipt before it is marked expired. */

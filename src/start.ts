@@ -4,7 +4,8 @@ import { DEV_ADMIN_TOKEN, loadConfig, publicBaseUrl } from './config';
 import { createRepositories } from './db';
 import { connectMongo } from './db/mongo';
 import { createLogger } from './log';
-import { startSimulators, simulatorProviderSeeds } from './simulator';
+import { providerSeedsFromConfig, simulatorSeeds } from './providers/seeds';
+import { SIMULATOR_CREDENTIALS, startSimulators } from './simulator';
 import { startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
 import type { ManagedProcess } from './stack/processes';
 import { startApi } from './server';
@@ -67,8 +68,10 @@ async function main(): Promise<void> {
     if (config.SIMULATORS) {
       const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, webhookBaseUrl);
       stops.push(sims.close);
-      await repos.providers.seed(simulatorProviderSeeds(sims.urls));
+      await repos.providers.seed(simulatorSeeds(sims.urls, SIMULATOR_CREDENTIALS));
       simulatorUrls = sims.urls;
+    } else {
+      await repos.providers.seed(providerSeedsFromConfig(config));
     }
 
     const connection = await connectWorker(target);

@@ -5,6 +5,7 @@ import { createRepositories, type Repositories } from './db';
 import { connectMongo } from './db/mongo';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { createLogger, type Logger } from './log';
+import { providerSeedsFromConfig } from './providers/seeds';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalTarget } from './temporal/connect';
 
 export interface WorkerDeps {
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   if (!config.TEMPORAL_ADDRESS || !config.MONGODB_URI) throw new Error('TEMPORAL_ADDRESS and MONGODB_URI must be set to run the worker alone (or use `npm start`)');
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const repos = await createRepositories(mongo.db, config.CREDENTIALS_KEY);
+  await repos.providers.seed(providerSeedsFromConfig(config));
   const target = temporalTarget(config, config.TEMPORAL_ADDRESS);
   const client = await connectClient(target);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);

@@ -1,5 +1,4 @@
 import { serve, type ServerType } from '@hono/node-server';
-import type { ProviderSeed } from '../db/providers';
 import { every8dSimulator } from './every8d';
 import { mitakeSimulator } from './mitake';
 import { twilioSimulator } from './twilio';
@@ -40,12 +39,3 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, hostname:
   });
 }
 
-/** Provider rows for the embedded default (priorities as in the seed doc: Every8d 20, Mitake 15, Twilio 10). */
-export function simulatorProviderSeeds(urls: Simulators['urls']): ProviderSeed[] {
-  const common = { is_active: true, rate_limit: 50, daily_limit: 0 };
-  return [
-    { _id: 'every8d', ...common, priority: 20, price_per_segment: 0.7, settings: { api_url: urls.every8d, simulated: true }, credentials: SIMULATOR_CREDENTIALS.every8d },
-    { _id: 'mitake', ...common, priority: 15, price_per_segment: 0.75, settings: { api_url: urls.mitake, simulated: true }, credentials: SIMULATOR_CREDENTIALS.mitake },
-    { _id: 'twilio', ...common, priority: 10, price_per_segment: 2.2, settings: { api_url: urls.twilio, from_number: '+15005550006', simulated: true }, credentials: SIMULATOR_CREDENTIALS.twilio },
-  ];
-}
