@@ -1,13 +1,14 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
-import { loadConfig, publicBaseUrl, type Config } from './config';
-import { createRepositories, type Repositories } from './db';
-import { connectMongo, pingMongo } from './db/mongo';
-import { createLogger, type Logger } from './log';
+import { connectExternal, runMain } from './bootstrap';
+import { publicBaseUrl, type Config } from './config';
+import type { Repositories } from './db';
+import { pingMongo } from './db/mongo';
+import type { Logger } from './log';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
-import { connectClient, pingTemporal, temporalTarget } from './temporal/connect';
+import { pingTemporal } from './temporal/connect';
 import type { Db } from 'mongodb';
 
 export interface ApiDeps {
@@ -44,26 +45,15 @@ export async function startApi({ config, db, repos, temporal, log }: ApiDeps): P
 
 /** Production entry: the API alone, against TEMPORAL_ADDRESS and MONGODB_URI. */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger('api', config.LOG_LEVEL);
-  if (!config.TEMPORAL_ADDRESS || !config.MONGODB_URI) throw new Error('TEMPORAL_ADDRESS and MONGODB_URI must be set to run the API alone (or use `npm start`)');
-  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-  const repos = await createRepositories(mongo.db, config.CREDENTIALS_KEY);
-  const temporal = await connectClient(temporalTarget(config, config.TEMPORAL_ADDRESS));
-  const api = await startApi({ config, db: mongo.db, repos, temporal, log });
+  const { config, log, mongo, repos, client, close } = await connectExternal('api');
+  const api = await startApi({ config, db: mongo.db, repos, temporal: client, log });
   const stop = async () => {
     await api.close();
-    await temporal.connection.close();
-    await mongo.close();
+    await close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(main);

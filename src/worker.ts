@@ -1,12 +1,12 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBookkeepingActivities, createProviderActivities } from './activities';
-import { loadConfig, publicBaseUrl, type Config } from './config';
-import { createRepositories, type Repositories } from './db';
-import { connectMongo } from './db/mongo';
+import { connectExternal, runMain } from './bootstrap';
+import { publicBaseUrl, type Config } from './config';
+import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue } from './domain/sms';
-import { createLogger, type Logger } from './log';
+import type { Logger } from './log';
 import { providerSeedsFromConfig } from './providers/seeds';
-import { connectClient, connectWorker, ensureSearchAttributes, temporalTarget } from './temporal/connect';
+import { connectWorker, ensureSearchAttributes } from './temporal/connect';
 
 export interface WorkerDeps {
   config: Config;
@@ -71,14 +71,8 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
 
 /** Production entry: the worker alone, against TEMPORAL_ADDRESS and MONGODB_URI. */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger('worker', config.LOG_LEVEL);
-  if (!config.TEMPORAL_ADDRESS || !config.MONGODB_URI) throw new Error('TEMPORAL_ADDRESS and MONGODB_URI must be set to run the worker alone (or use `npm start`)');
-  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-  const repos = await createRepositories(mongo.db, config.CREDENTIALS_KEY);
+  const { config, log, repos, target, client, close } = await connectExternal('worker');
   await repos.providers.seed(providerSeedsFromConfig(config));
-  const target = temporalTarget(config, config.TEMPORAL_ADDRESS);
-  const client = await connectClient(target);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   const connection = await connectWorker(target);
   // Default Runtime: SIGINT/SIGTERM make every worker drain and stop, which ends `done`.
@@ -86,13 +80,7 @@ async function main(): Promise<void> {
   const workers = await startWorkers({ config, repos, connection, webhookBaseUrl: publicBaseUrl(config), log });
   await workers.done;
   await connection.close();
-  await client.connection.close();
-  await mongo.close();
+  await close();
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(main);

@@ -1,25 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError, type FieldProblem } from '../errors';
 import type { ZodError } from 'zod';
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/** An error a client may see: status, stable code, human message, optional field details. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly details?: FieldProblem[],
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-  }
-}
 
 export function validationError(error: ZodError, where: 'body' | 'query' | 'path' | 'header'): ApiError {
   const details = error.issues.map((issue) => ({

@@ -6,7 +6,7 @@ import { countSegments } from '../domain/segments';
 import { SMS_TASK_QUEUE, workflowIdFor, type MessageType } from '../domain/sms';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 
 export interface SmsRequest {
   phone: TaiwanPhone;

@@ -4,7 +4,7 @@ import { parseTaiwanPhone } from '../../domain/phone';
 import { countSegments } from '../../domain/segments';
 import type { SmsIntake } from '../../services/smsIntake';
 import type { AuthEnv } from '../auth';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import { openApiHook } from '../openapi';
 import { ErrorResponse, IdempotencyHeaders, MessageIdParam, SendSmsAccepted, SendSmsRequest, SmsStatusResponse } from '../schemas';
 

@@ -5,7 +5,7 @@ import { every8dReport } from '../../providers/every8d';
 import { mitakeReport } from '../../providers/mitake';
 import { twilioReport } from '../../providers/twilio';
 import type { ReceiptIntake } from '../../services/receiptIntake';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 
 export interface WebhookDeps {
   receipts: ReceiptIntake;
