@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from './config';
 import { createRepositories, type Repositories } from './db';
 import { connectMongo, type Mongo } from './db/mongo';
+import { seedDefaults } from './db/seed';
 import { createLogger, type Logger } from './log';
 import { connectClient, temporalTarget, type TemporalTarget } from './temporal/connect';
 
@@ -24,6 +25,7 @@ export async function connectExternal(component: 'api' | 'worker'): Promise<Exte
   }
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const repos = await createRepositories(mongo.db, config.CREDENTIALS_KEY);
+  await seedDefaults(repos);
   const target = temporalTarget(config, config.TEMPORAL_ADDRESS);
   const client = await connectClient(target);
   const close = async () => {

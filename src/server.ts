@@ -27,9 +27,10 @@ export interface RunningApi {
 export async function startApi({ config, db, repos, temporal, log }: ApiDeps): Promise<RunningApi> {
   const app = createApp({
     repos,
-    intake: new SmsIntake(repos.messages, temporal),
+    intake: new SmsIntake(repos.messages, repos.templates, temporal),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal),
     adminToken: config.ADMIN_TOKEN,
+    production: config.APP_ENV === 'production',
     publicBaseUrl: publicBaseUrl(config),
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal) },
     log,

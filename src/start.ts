@@ -3,6 +3,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEV_ADMIN_TOKEN, loadConfig, publicBaseUrl } from './config';
 import { createRepositories } from './db';
 import { connectMongo } from './db/mongo';
+import { seedDefaults } from './db/seed';
 import { createLogger } from './log';
 import { providerSeedsFromConfig, simulatorSeeds } from './providers/seeds';
 import { SIMULATOR_CREDENTIALS, startSimulators } from './simulator';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
     stops.push(() => mongo.close());
     const repos = await createRepositories(mongo.db, config.CREDENTIALS_KEY);
+    await seedDefaults(repos);
     const target = temporalTarget(config, temporalAddress);
     const client = await connectClient(target);
     stops.push(() => client.connection.close());

@@ -9,6 +9,8 @@ export interface SendPlan {
   receiptTimeoutMs: number;
   receiptPollMs: number;
   rerouteOnUndelivered: boolean;
+  /** Set when the message's template has an undecided A/B winner rule to check once this message ends. */
+  abTestTemplate?: string;
 }
 
 export interface ProviderAccepted {
@@ -24,6 +26,7 @@ export interface BookkeepingActivities {
   recordAttemptFailed(input: { messageId: string; provider: ProviderName; code: string; message: string; ambiguous: boolean }): Promise<void>;
   recordReceipt(input: { messageId: string; report: DeliveryReport; final: boolean }): Promise<void>;
   markFinal(input: { messageId: string; status: 'failed' | 'expired'; code: string; message: string }): Promise<void>;
+  applyWinnerRule(input: { templateCode: string }): Promise<{ winner?: string }>;
 }
 
 export interface ProviderActivities {

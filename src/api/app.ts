@@ -11,6 +11,8 @@ import { onError } from './errors';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { notificationRoutes } from './routes/notifications';
+import { templateRoutes } from './routes/templates';
+import { testSendRoutes } from './routes/testSend';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
@@ -18,6 +20,8 @@ export interface AppDeps {
   intake: SmsIntake;
   receipts: ReceiptIntake;
   adminToken: string;
+  /** In production the test-send route does not exist (404). */
+  production: boolean;
   publicBaseUrl: string;
   readiness: Record<string, () => Promise<boolean>>;
   log: Logger;
@@ -40,10 +44,14 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.use('/api/v1/notifications/*', bearerAuth(deps.adminToken));
+  const auth = bearerAuth(deps.adminToken);
+  app.use('/api/v1/notifications/*', auth);
+  app.use('/api/v1/test/*', auth);
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
+  app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
+  if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
   app.route(
     '/api/v1/webhooks/sms',
     webhookRoutes({ receipts: deps.receipts, providers: deps.repos.providers, publicBaseUrl: deps.publicBaseUrl, log: (m, f) => deps.log.warn(m, f) }),

@@ -50,6 +50,12 @@ export interface SmsMessage {
   cost?: number;
   reported_cost?: number;
   batch_id?: string;
+  template_code?: string;
+  template_version?: number;
+  /** Variant id when the template has A/B variants, else `default`. */
+  variant?: string;
+  /** Test sends go through this provider only. */
+  forced_provider?: ProviderName;
   idempotency_fingerprint?: string;
   created_at: Date;
   updated_at: Date;
@@ -85,6 +91,8 @@ export class MessageRepository {
       { key: { status: 1, created_at: -1 }, name: 'status_created_at' },
       // per-phone history and rate limits
       { key: { phone_e164: 1, created_at: -1 }, name: 'phone_created_at' },
+      // A/B statistics of one template, per variant
+      { key: { template_code: 1, variant: 1 }, name: 'template_variant' },
     ]);
   }
 
@@ -120,6 +128,11 @@ export class MessageRepository {
 
   findIdByProviderMessageId(provider: ProviderName, providerMessageId: string): Promise<Pick<SmsMessage, '_id'> | null> {
     return this.col.findOne({ provider, provider_message_id: providerMessageId }, { projection: { _id: 1 } });
+  }
+
+  /** Streams the few fields A/B statistics need, so a large template never loads whole documents. */
+  templateOutcomes(templateCode: string) {
+    return this.col.find({ template_code: templateCode }, { projection: { _id: 0, variant: 1, status: 1, segments: 1, cost: 1 } });
   }
 
   countSentSince(provider: ProviderName, since: Date): Promise<number> {

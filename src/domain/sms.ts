@@ -13,6 +13,11 @@ export const MESSAGE_TYPES = [
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
+/** Longest text we send: Every8d's limit, the lowest of our providers, so failover never meets a longer one. */
+export const MAX_MESSAGE_CHARS = 333;
+/** Control characters other than line feed, which no provider transports faithfully. */
+export const CONTROL_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F]/;
+
 export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired';
 export const FINAL_STATUSES: readonly SmsStatus[] = ['delivered', 'undelivered', 'failed', 'expired'];
 export const isFinal = (status: SmsStatus): boolean => FINAL_STATUSES.includes(status);

@@ -1,21 +1,28 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { MessageRepository, SmsMessage } from '../db/messages';
+import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
 import { countSegments } from '../domain/segments';
-import { SMS_TASK_QUEUE, workflowIdFor, type MessageType } from '../domain/sms';
+import { MAX_MESSAGE_CHARS, SMS_TASK_QUEUE, workflowIdFor, type MessageType, type ProviderName } from '../domain/sms';
+import { ApiError } from '../errors';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
-import { ApiError } from '../errors';
+import { renderForMessage, type RenderedMessage } from './templateRendering';
+
+/** Either a finished text or a template to render for this message. */
+export type SmsContent = { text: string } | { templateCode: string; templateData: Record<string, string | number> };
 
 export interface SmsRequest {
   phone: TaiwanPhone;
-  body: string;
+  content: SmsContent;
   messageType: MessageType;
   metadata: Record<string, unknown>;
   /** Who asked; idempotency keys are scoped to them. */
   principalId: string;
   idempotencyKey?: string;
+  /** Test sends only: use this provider and no other. */
+  forcedProvider?: ProviderName;
 }
 
 export interface Intake {
@@ -32,33 +39,55 @@ export interface Intake {
 export class SmsIntake {
   constructor(
     private readonly messages: MessageRepository,
+    private readonly templates: TemplateRepository,
     private readonly temporal: Client,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
-    const id = request.idempotencyKey ? idFromKey(request.principalId, request.idempotencyKey) : randomUUID();
+    const id = request.idempotencyKey ? messageIdForKey(request.principalId, request.idempotencyKey) : randomUUID();
     const fingerprint = fingerprintOf(request);
-    const segments = countSegments(request.body);
+    // A replay answers with what was stored, even if the template has changed or been deactivated since.
+    const earlier = request.idempotencyKey ? await this.messages.findById(id) : null;
+    if (earlier) return this.replay(earlier, fingerprint);
+
+    const rendered = await this.render(request.content, id);
+    const length = Array.from(rendered.body).length;
+    if (length > MAX_MESSAGE_CHARS) {
+      throw new ApiError(422, 'validation_failed', `message: the rendered text has ${length} characters; at most ${MAX_MESSAGE_CHARS}`, [{ field: 'message', message: `rendered text must be at most ${MAX_MESSAGE_CHARS} characters` }]);
+    }
+    const segments = countSegments(rendered.body);
     const { inserted, message } = await this.messages.insertIfAbsent({
       _id: id,
       phone_e164: request.phone.e164,
       phone_national: request.phone.national,
       phone_masked: request.phone.masked,
       phone_kind: request.phone.kind,
-      body: request.body,
+      ...rendered,
       message_type: request.messageType,
       metadata: request.metadata,
       encoding: segments.encoding,
       segments: segments.segments,
       units: segments.units,
+      ...(request.forcedProvider ? { forced_provider: request.forcedProvider } : {}),
       idempotency_fingerprint: fingerprint,
     });
-    if (!inserted && message.idempotency_fingerprint !== fingerprint) {
+    if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
+    await this.startWorkflow(message, true);
+    return { message, replayed: false };
+  }
+
+  private async replay(message: SmsMessage, fingerprint: string): Promise<Intake> {
+    if (message.idempotency_fingerprint !== fingerprint) {
       throw new ApiError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
     }
-    // A replay still (re)starts the workflow: the first request may have died between insert and start.
-    if (!message.finished_at) await this.startWorkflow(message, inserted);
-    return { message, replayed: !inserted };
+    // The first request may have died between storing the message and starting its workflow.
+    if (!message.finished_at) await this.startWorkflow(message, false);
+    return { message, replayed: true };
+  }
+
+  private async render(content: SmsContent, messageId: string): Promise<Partial<RenderedMessage> & { body: string }> {
+    if ('text' in content) return { body: content.text };
+    return renderForMessage(this.templates, content.templateCode, content.templateData, messageId);
   }
 
   private async startWorkflow(message: SmsMessage, inserted: boolean): Promise<void> {
@@ -84,11 +113,11 @@ export class SmsIntake {
 }
 
 /** Formats sha256(principal, key) as a UUID so replayed requests land on the same message and workflow id. */
-function idFromKey(principalId: string, key: string): string {
+export function messageIdForKey(principalId: string, key: string): string {
   const h = createHash('sha256').update(`${principalId}\u0000${key}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 function fingerprintOf(r: SmsRequest): string {
-  return createHash('sha256').update(JSON.stringify([r.phone.e164, r.body, r.messageType, r.metadata])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([r.phone.e164, r.content, r.messageType, r.metadata, r.forcedProvider ?? null])).digest('hex');
 }

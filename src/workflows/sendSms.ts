@@ -70,6 +70,14 @@ export async function sendSmsWorkflow({ messageId }: SendSmsInput): Promise<Send
   setHandler(deliveryReportSignal, (report) => void receipts.push(report));
   setHandler(statusQuery, () => state);
 
+  const plan = await bookkeeping.prepareSend({ messageId });
+  const result = await deliver(messageId, plan, state, receipts);
+  // A/B decisions happen as outcomes arrive, so a clear winner takes over without anyone watching.
+  if (plan.abTestTemplate) await bookkeeping.applyWinnerRule({ templateCode: plan.abTestTemplate });
+  return result;
+}
+
+async function deliver(messageId: string, plan: SendPlan, state: SmsWorkflowState, receipts: DeliveryReport[]): Promise<SendSmsResult> {
   const setStatus = (status: SmsStatus, provider?: ProviderName) => {
     state.status = status;
     if (provider) state.provider = provider;
@@ -81,7 +89,6 @@ export async function sendSmsWorkflow({ messageId }: SendSmsInput): Promise<Send
     return { status, provider: state.provider, reason: code };
   };
 
-  const plan = await bookkeeping.prepareSend({ messageId });
   if (plan.route.length === 0) return finish('failed', 'no_provider_available', 'no active provider within its limits');
 
   for (const [index, provider] of plan.route.entries()) {

@@ -51,7 +51,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     const { phone } = phoneResult;
     const { message, replayed } = await deps.intake.accept({
       phone,
-      body: body.message,
+      content: body.template_code ? { templateCode: body.template_code, templateData: body.template_data } : { text: body.message ?? '' },
       messageType: body.message_type,
       metadata: body.metadata,
       principalId: c.get('principal').id,
@@ -72,6 +72,9 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
         encoding: info.encoding,
         segments: info.segments,
         characters: info.characters,
+        template_code: message.template_code ?? null,
+        template_version: message.template_version ?? null,
+        variant: message.variant ?? null,
         created_at: message.created_at.toISOString(),
         warnings,
       },

@@ -1,0 +1,22 @@
+import { loadConfig } from '../src/config';
+import { createRepositories } from '../src/db';
+import { connectMongo } from '../src/db/mongo';
+import { seedDefaults } from '../src/db/seed';
+
+/** `npm run seed`: creates the default templates in MONGODB_URI if missing (start-up does the same). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.MONGODB_URI) throw new Error('MONGODB_URI must be set (npm start seeds its embedded database itself)');
+  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+  try {
+    const created = await seedDefaults(await createRepositories(mongo.db, config.CREDENTIALS_KEY));
+    console.log(created.length ? `created templates: ${created.join(', ')}` : 'all default templates already exist');
+  } finally {
+    await mongo.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Repositories } from '../../db';
+import { DuplicateTemplateCode, type SmsTemplate } from '../../db/templates';
+import { placeholdersOf } from '../../domain/templates';
+import { ApiError } from '../../errors';
+import { templateVariantStats } from '../../services/templateStats';
+import type { AuthEnv } from '../auth';
+import { openApiHook } from '../openapi';
+import { CreateTemplateRequest, ErrorResponse, TemplateIdParam, TemplateListQuery, TemplateStatsResponse, TemplateView, UpdateTemplateRequest } from '../schemas';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errors = { 401: json(ErrorResponse, 'Missing or invalid bearer token'), 422: json(ErrorResponse, 'Invalid input; `details` names each field') };
+const notFound = { 404: json(ErrorResponse, 'No such template') };
+const common = { tags: ['templates'], security: [{ bearer: [] }] };
+
+const routes = {
+  create: createRoute({ ...common, method: 'post', path: '/', summary: 'Create a template', request: { body: { content: { 'application/json': { schema: CreateTemplateRequest } }, required: true } }, responses: { 201: json(TemplateView, 'Created'), 409: json(ErrorResponse, 'Code already used'), ...errors } }),
+  list: createRoute({ ...common, method: 'get', path: '/', summary: 'List templates', request: { query: TemplateListQuery }, responses: { 200: json(z.object({ templates: z.array(TemplateView) }), 'Templates by code'), ...errors } }),
+  get: createRoute({ ...common, method: 'get', path: '/{template_id}', summary: 'One template', request: { params: TemplateIdParam }, responses: { 200: json(TemplateView, 'The template'), ...notFound, ...errors } }),
+  update: createRoute({ ...common, method: 'put', path: '/{template_id}', summary: 'Change a template (bumps its version; deactivate instead of deleting)', request: { params: TemplateIdParam, body: { content: { 'application/json': { schema: UpdateTemplateRequest } }, required: true } }, responses: { 200: json(TemplateView, 'Updated'), 409: json(ErrorResponse, 'Changed by someone else; re-read and retry'), ...notFound, ...errors } }),
+  stats: createRoute({ ...common, method: 'get', path: '/{template_id}/stats', summary: 'A/B figures per variant', request: { params: TemplateIdParam }, responses: { 200: json(TemplateStatsResponse, 'Per-variant figures'), ...notFound, ...errors } }),
+};
+
+export function templateRoutes({ repos }: { repos: Repositories }) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
+  const load = async (id: string) => {
+    const template = await repos.templates.get(id);
+    if (!template) throw new ApiError(404, 'not_found', 'No template with this id');
+    return template;
+  };
+
+  app.openapi(routes.create, async (c) => {
+    const draft = c.req.valid('json');
+    try {
+      const template = await repos.templates.create(draft);
+      await repos.audit.record({ actor: c.get('principal').id, action: 'template.created', target: { type: 'template', id: template._id }, after: template });
+      return c.json(templateView(template), 201);
+    } catch (err) {
+      if (err instanceof DuplicateTemplateCode) throw new ApiError(409, 'duplicate_code', `A template with code "${draft.code}" already exists`, [{ field: 'code', message: 'already used' }]);
+      throw err;
+    }
+  });
+
+  app.openapi(routes.list, async (c) => {
+    const { is_active } = c.req.valid('query');
+    const templates = await repos.templates.list({ isActive: is_active });
+    return c.json({ templates: templates.map(templateView) }, 200);
+  });
+
+  app.openapi(routes.get, async (c) => c.json(templateView(await load(c.req.valid('param').template_id)), 200));
+
+  app.openapi(routes.update, async (c) => {
+    const current = await load(c.req.valid('param').template_id);
+    const { version, ...changes } = c.req.valid('json');
+    if (version !== undefined && version !== current.version) throw new ApiError(409, 'version_conflict', `The template is at version ${current.version}, not ${version}`);
+    if (changes.winner_rule && (changes.variants ?? current.variants).length < 2) {
+      throw new ApiError(422, 'validation_failed', 'winner_rule: needs at least two variants', [{ field: 'winner_rule', message: 'needs at least two variants' }]);
+    }
+    const updated = await repos.templates.update(current, changes);
+    if (!updated) throw new ApiError(409, 'version_conflict', 'The template changed while this update was applied; re-read and retry');
+    await repos.audit.record({ actor: c.get('principal').id, action: 'template.updated', target: { type: 'template', id: current._id }, before: current, after: updated });
+    return c.json(templateView(updated), 200);
+  });
+
+  app.openapi(routes.stats, async (c) => {
+    const template = await load(c.req.valid('param').template_id);
+    const variants = await templateVariantStats(repos.messages, template.code);
+    return c.json({ template_id: template._id, code: template.code, winner: template.winner?.variant ?? null, variants }, 200);
+  });
+
+  return app;
+}
+
+function templateView(t: SmsTemplate) {
+  return {
+    id: t._id,
+    code: t.code,
+    name: t.name,
+    content: t.content,
+    placeholders: placeholdersOf([t.content, ...t.variants.map((v) => v.content)].join(' ')),
+    variants: t.variants,
+    is_active: t.is_active,
+    version: t.version,
+    winner_rule: t.winner_rule ?? null,
+    winner: t.winner ? { variant: t.winner.variant, decided_at: t.winner.decided_at.toISOString() } : null,
+    created_at: t.created_at.toISOString(),
+    updated_at: t.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Collection, Db } from 'mongodb';
+import { ensureIndexes } from './indexes';
+
+export interface AuditEntry {
+  at: Date;
+  /** Principal id that acted (`admin`, an API key id, `system` for automatic decisions). */
+  actor: string;
+  action: string;
+  target: { type: string; id: string };
+  before?: unknown;
+  after?: unknown;
+}
+
+/** audit_log: append-only record of administrative changes. Callers pass values with secrets already removed. */
+export class AuditRepository {
+  private readonly col: Collection<AuditEntry>;
+
+  constructor(db: Db) {
+    this.col = db.collection<AuditEntry>('audit_log');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.col, [
+      // history of one object, newest first
+      { key: { 'target.type': 1, 'target.id': 1, at: -1 }, name: 'target_at' },
+      // the audit log listing, newest first
+      { key: { at: -1 }, name: 'at' },
+    ]);
+  }
+
+  async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    await this.col.insertOne({ at: new Date(), ...entry });
+  }
+
+  forTarget(type: string, id: string): Promise<AuditEntry[]> {
+    return this.col.find({ 'target.type': type, 'target.id': id }, { projection: { _id: 0 } }).sort({ at: 1 }).toArray();
+  }
+}

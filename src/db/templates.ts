@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { Collection, Db } from 'mongodb';
+import type { WinnerRule } from '../domain/abTesting';
+import type { TemplateVariant } from '../domain/templates';
+import { ensureIndexes } from './indexes';
+
+
+export interface SmsTemplate {
+  _id: string;
+  code: string;
+  name: string;
+  content: string;
+  variants: TemplateVariant[];
+  is_active: boolean;
+  version: number;
+  winner_rule?: WinnerRule;
+  winner?: { variant: string; decided_at: Date };
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type TemplateDraft = Pick<SmsTemplate, 'code' | 'name' | 'content' | 'variants' | 'is_active'> & { winner_rule?: WinnerRule };
+export type TemplateChanges = Partial<Omit<TemplateDraft, 'code'>>;
+
+export class DuplicateTemplateCode extends Error {}
+
+/** sms_templates: `code` is unique and never changes; every edit bumps `version`. */
+export class TemplateRepository {
+  private readonly col: Collection<SmsTemplate>;
+
+  constructor(db: Db) {
+    this.col = db.collection<SmsTemplate>('sms_templates');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // send-sms looks templates up by code; unique so two templates can never answer to one code
+    await ensureIndexes(this.col, [{ key: { code: 1 }, name: 'code_unique', unique: true }]);
+  }
+
+  async create(draft: TemplateDraft, now = new Date()): Promise<SmsTemplate> {
+    const template: SmsTemplate = { _id: randomUUID(), ...draft, version: 1, created_at: now, updated_at: now };
+    try {
+      await this.col.insertOne(template);
+      return template;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) throw new DuplicateTemplateCode(draft.code);
+      throw err;
+    }
+  }
+
+  /** Creates the template unless its code exists; an operator's version always wins. */
+  async insertIfAbsent(draft: TemplateDraft, now = new Date()): Promise<boolean> {
+    // insert + duplicate-key rather than an upsert with $setOnInsert: FerretDB v1 drops empty arrays there.
+    try {
+      await this.create(draft, now);
+      return true;
+    } catch (err) {
+      if (err instanceof DuplicateTemplateCode) return false;
+      throw err;
+    }
+  }
+
+  list(filter: { isActive?: boolean }): Promise<SmsTemplate[]> {
+    return this.col.find(filter.isActive === undefined ? {} : { is_active: filter.isActive }).sort({ code: 1 }).toArray();
+  }
+
+  get(id: string): Promise<SmsTemplate | null> {
+    return this.col.findOne({ _id: id });
+  }
+
+  getByCode(code: string): Promise<SmsTemplate | null> {
+    return this.col.findOne({ code });
+  }
+
+  /**
+   * Applies changes only to the version the caller read (optimistic concurrency); returns null when someone else
+   * changed it first. A content or variant change clears any A/B winner, since it was decided for other texts.
+   */
+  async update(current: SmsTemplate, changes: TemplateChanges, now = new Date()): Promise<SmsTemplate | null> {
+    const clearsWinner = changes.content !== undefined || changes.variants !== undefined;
+    return this.col.findOneAndUpdate(
+      { _id: current._id, version: current.version },
+      {
+        $set: { ...changes, version: current.version + 1, updated_at: now },
+        ...(clearsWinner && current.winner ? { $unset: { winner: '' } } : {}),
+      },
+      { returnDocument: 'after' },
+    );
+  }
+
+  /** Records an A/B decision: the winner takes all the weight. Guarded by version like any edit. */
+  async declareWinner(current: SmsTemplate, variantId: string, now = new Date()): Promise<SmsTemplate | null> {
+    const variants = current.variants.map((v) => ({ ...v, weight: v.id === variantId ? 100 : 0 }));
+    return this.col.findOneAndUpdate(
+      { _id: current._id, version: current.version, winner: { $exists: false } },
+      { $set: { variants, winner: { variant: variantId, decided_at: now }, version: current.version + 1, updated_at: now } },
+      { returnDocument: 'after' },
+    );
+  }
+}

@@ -1,0 +1,77 @@
+import type { SmsStatus } from './sms';
+
+export interface VariantStats {
+  variant: string;
+  /** Reached a provider (sent, delivered, undelivered, expired). */
+  sent: number;
+  delivered: number;
+  undelivered: number;
+  expired: number;
+  /** Never accepted by any provider. */
+  failed: number;
+  /** Still queued or sending. */
+  pending: number;
+  /** delivered / (delivered + undelivered + expired): in-flight sends do not count yet. */
+  delivery_rate: number;
+  avg_segments: number;
+  total_cost: number;
+  avg_cost: number;
+}
+
+export interface MessageOutcome {
+  variant?: string;
+  status: SmsStatus;
+  segments: number;
+  cost?: number;
+}
+
+/** Folds message outcomes into per-variant figures, in the order variants first appear. */
+export function variantStats(outcomes: Iterable<MessageOutcome>): VariantStats[] {
+  const acc = new Map<string, { counts: Record<SmsStatus, number>; segments: number; cost: number; n: number }>();
+  for (const o of outcomes) {
+    const key = o.variant ?? 'default';
+    const entry = acc.get(key) ?? { counts: { queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, expired: 0 }, segments: 0, cost: 0, n: 0 };
+    entry.counts[o.status] += 1;
+    entry.segments += o.segments;
+    entry.cost += o.cost ?? 0;
+    entry.n += 1;
+    acc.set(key, entry);
+  }
+  return [...acc].map(([variant, { counts: c, segments, cost, n }]) => {
+    const sent = c.sent + c.delivered + c.undelivered + c.expired;
+    const decided = c.delivered + c.undelivered + c.expired;
+    return {
+      variant,
+      sent,
+      delivered: c.delivered,
+      undelivered: c.undelivered,
+      expired: c.expired,
+      failed: c.failed,
+      pending: c.queued + c.sending,
+      delivery_rate: decided ? round(c.delivered / decided) : 0,
+      avg_segments: n ? round(segments / n) : 0,
+      total_cost: round(cost),
+      avg_cost: sent ? round(cost / sent) : 0,
+    };
+  });
+}
+
+export interface WinnerRule {
+  min_sends_per_variant: number;
+  min_delivery_rate_lead: number;
+}
+
+/**
+ * The winning variant once every variant has enough decided sends and the best delivery rate leads the
+ * runner-up by at least the rule's margin; undefined until then.
+ */
+export function decideWinner(stats: VariantStats[], variantIds: string[], rule: WinnerRule): string | undefined {
+  if (variantIds.length < 2) return undefined;
+  const byId = new Map(stats.map((s) => [s.variant, s]));
+  const contenders = variantIds.map((id) => byId.get(id));
+  if (contenders.some((s) => !s || s.delivered + s.undelivered + s.expired < rule.min_sends_per_variant)) return undefined;
+  const ranked = (contenders as VariantStats[]).sort((a, b) => b.delivery_rate - a.delivery_rate);
+  return ranked[0].delivery_rate - ranked[1].delivery_rate >= rule.min_delivery_rate_lead ? ranked[0].variant : undefined;
+}
+
+const round = (n: number) => Math.round(n * 10_000) / 10_000;
