@@ -6,5 +6,6 @@ module.exports = {
   globalSetup: '<rootDir>/test/stack/globalSetup.ts',
   globalTeardown: '<rootDir>/test/stack/globalTeardown.ts',
   testTimeout: 60_000,
-  maxWorkers: 2,
+  // One file at a time: some tests change shared provider settings (priority, limits, circuits) and restore them.
+  maxWorkers: 1,
 };

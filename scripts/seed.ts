@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI must be set (npm start seeds its embedded database itself)');
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   try {
-    const created = await seedDefaults(await createRepositories(mongo.db, config.CREDENTIALS_KEY));
+    const created = await seedDefaults(await createRepositories(mongo.db, config), config.ADMIN_TOKEN);
     console.log(created.length ? `created templates: ${created.join(', ')}` : 'all default templates already exist');
   } finally {
     await mongo.close();

@@ -7,8 +7,11 @@ const millis = (fallback: number) => z.coerce.number().int().nonnegative().defau
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const optionalUrl = z.url().optional();
 
-/** Development-only default; production refuses to start with it. */
+/** Development-only defaults; production refuses to start with any of them. */
 export const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
+const DEV_CREDENTIALS_KEY = 'dev-only-credentials-key-change-me-0000';
+const DEV_PAYLOAD_KEY = 'dev-only-payload-key-change-me-000000000';
+const DEV_WEBHOOK_TOKEN = 'dev-webhook-token-change-me';
 
 const envSchema = z.object({
   APP_ENV: z.enum(['development', 'production']).default('development'),
@@ -19,7 +22,31 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: optionalUrl,
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),
   /** 32-byte key (hex or base64) that encrypts provider credentials at rest. */
-  CREDENTIALS_KEY: z.string().default('dev-only-credentials-key-change-me-0000'),
+  CREDENTIALS_KEY: z.string().default(DEV_CREDENTIALS_KEY),
+  /** Earlier CREDENTIALS_KEYs, comma-separated: still decrypt, while every write re-encrypts with the current key. */
+  CREDENTIALS_PREVIOUS_KEYS: z.string().default(''),
+  /** Verifies HS256 JWTs from the LuckyGas backend (claims: sub, role, exp). Unset: JWTs are not accepted. */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Encrypts Temporal payloads (inputs, results, signals, queries); the codec endpoint decrypts them for operators. */
+  PAYLOAD_ENCRYPTION_KEY: z.string().default(DEV_PAYLOAD_KEY),
+  /** Secret carried in the Every8d/Mitake callback URLs, which have no signatures of their own. */
+  WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_WEBHOOK_TOKEN),
+  /** Optional comma-separated IPs/CIDRs allowed to call the Every8d/Mitake webhooks. */
+  WEBHOOK_IP_ALLOWLIST: z.string().default(''),
+
+  /** Requests per minute per API key or JWT subject (a key may carry its own limit). */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Anti-pumping: messages per destination number per hour and per Asia/Taipei day. */
+  PHONE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(5),
+  PHONE_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(20),
+  /** Higher allowance for order and delivery notices. */
+  PHONE_TRANSACTIONAL_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  PHONE_TRANSACTIONAL_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(60),
+  /** Consecutive provider-level failures that open a provider's circuit, and how long it stays open. */
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  CIRCUIT_COOLDOWN_MS: millis(60_000),
+  /** How often workers re-read provider rows to apply a changed rate limit. */
+  PROVIDER_REFRESH_MS: millis(10_000),
 
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -81,13 +108,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function assertProductionSecrets(config: Config): void {
-  const defaults = envSchema.parse({});
   const problems: string[] = [];
-  if (config.ADMIN_TOKEN === defaults.ADMIN_TOKEN) problems.push('ADMIN_TOKEN must be set in production');
-  if (config.CREDENTIALS_KEY === defaults.CREDENTIALS_KEY) problems.push('CREDENTIALS_KEY must be set in production');
+  const defaults: [keyof Config, string][] = [
+    ['ADMIN_TOKEN', DEV_ADMIN_TOKEN],
+    ['CREDENTIALS_KEY', DEV_CREDENTIALS_KEY],
+    ['PAYLOAD_ENCRYPTION_KEY', DEV_PAYLOAD_KEY],
+    ['WEBHOOK_TOKEN', DEV_WEBHOOK_TOKEN],
+  ];
+  for (const [name, value] of defaults) if (config[name] === value) problems.push(`${name} must be set (not the development default) in production`);
   if (!config.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL must be set in production');
   if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 }
+
+export const csv = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function publicBaseUrl(config: Config): string {
   return (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');

@@ -2,10 +2,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
 import { connectExternal, runMain } from './bootstrap';
-import { publicBaseUrl, type Config } from './config';
+import { csv, publicBaseUrl, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import type { Logger } from './log';
+import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
 import { pingTemporal } from './temporal/connect';
@@ -24,17 +25,32 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi({ config, db, repos, temporal, log }: ApiDeps): Promise<RunningApi> {
-  const app = createApp({
+/** The API application wired from configuration; startApi serves it, tests may call it directly. */
+export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
+  const rateLimiter = new RateLimiter(repos.rateCounters, {
+    perHour: config.PHONE_LIMIT_PER_HOUR,
+    perDay: config.PHONE_LIMIT_PER_DAY,
+    transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
+    transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
+  });
+  return createApp({
     repos,
-    intake: new SmsIntake(repos.messages, repos.templates, temporal),
+    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal),
-    adminToken: config.ADMIN_TOKEN,
+    rateLimiter,
+    defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
+    jwtSecret: config.JWT_SECRET,
+    webhookGuard: { token: config.WEBHOOK_TOKEN, ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST) },
     production: config.APP_ENV === 'production',
     publicBaseUrl: publicBaseUrl(config),
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal) },
     log,
   });
+}
+
+export async function startApi(deps: ApiDeps): Promise<RunningApi> {
+  const { config, log } = deps;
+  const app = buildApp(deps);
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s));
     s.once('error', reject);

@@ -56,8 +56,8 @@ async function main(): Promise<void> {
 
     const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
     stops.push(() => mongo.close());
-    const repos = await createRepositories(mongo.db, config.CREDENTIALS_KEY);
-    await seedDefaults(repos);
+    const repos = await createRepositories(mongo.db, config);
+    await seedDefaults(repos, config.ADMIN_TOKEN);
     const target = temporalTarget(config, temporalAddress);
     const client = await connectClient(target);
     stops.push(() => client.connection.close());
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const webhookBaseUrl = publicBaseUrl(config);
     let simulatorUrls: Record<string, string> = {};
     if (config.SIMULATORS) {
-      const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, webhookBaseUrl);
+      const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, webhookBaseUrl, config.WEBHOOK_TOKEN);
       stops.push(sims.close);
       await repos.providers.seed(simulatorSeeds(sims.urls, SIMULATOR_CREDENTIALS));
       simulatorUrls = sims.urls;

@@ -3,10 +3,14 @@ import { createBookkeepingActivities, createProviderActivities } from './activit
 import { connectExternal, runMain } from './bootstrap';
 import { publicBaseUrl, type Config } from './config';
 import type { Repositories } from './db';
-import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue } from './domain/sms';
+import type { ProviderRow } from './db/providers';
+import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, type ProviderName } from './domain/sms';
 import type { Logger } from './log';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, ensureSearchAttributes } from './temporal/connect';
+
+/** Rate limit of a provider that has no row yet (it cannot be routed to until configured anyway). */
+const DEFAULT_RATE_LIMIT = 10;
 
 export interface WorkerDeps {
   config: Config;
@@ -42,31 +46,85 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     workflowsPath: require.resolve('./workflows'),
     activities: createBookkeepingActivities({ repos, policy }),
   });
-
-  const providerActivities = createProviderActivities({ repos, webhookBaseUrl, timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS });
-  const rows = new Map((await repos.providers.list()).map((row) => [row._id, row]));
-  const providerWorkers = await Promise.all(
-    PROVIDER_NAMES.map((name) =>
-      Worker.create({
-        connection,
-        namespace,
-        taskQueue: providerTaskQueue(name),
-        activities: providerActivities,
-        maxTaskQueueActivitiesPerSecond: rows.get(name)?.rate_limit ?? 10,
-      }),
-    ),
+  const pool = new ProviderWorkerPool(
+    connection,
+    namespace,
+    createProviderActivities({
+      repos,
+      circuit: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
+      webhookBaseUrl,
+      webhookToken: config.WEBHOOK_TOKEN,
+      timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
+    }),
+    log,
   );
+  await pool.reconcile(await repos.providers.list());
+  // Rate limits are edited through the admin API; the pool follows them without a restart.
+  const refresh = setInterval(() => {
+    repos.providers
+      .list()
+      .then((rows) => pool.reconcile(rows))
+      .catch((err) => log.warn('could not refresh provider rate limits', { error: String(err) }));
+  }, config.PROVIDER_REFRESH_MS);
 
-  const workers = [main, ...providerWorkers];
   log.info('workers started', { task_queues: [SMS_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)] });
-  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  const done = main.run();
   return {
     done,
     shutdown: async () => {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await done.catch(() => undefined);
+      clearInterval(refresh);
+      if (main.getState() === 'RUNNING') main.shutdown();
+      await Promise.all([done.catch(() => undefined), pool.shutdown()]);
     },
   };
+}
+
+/** One running worker per provider task queue, replaced when the provider's rate limit changes. */
+class ProviderWorkerPool {
+  private readonly running = new Map<ProviderName, { worker: Worker; rateLimit: number; done: Promise<void> }>();
+  private reconciling: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly connection: NativeConnection,
+    private readonly namespace: string,
+    private readonly activities: object,
+    private readonly log: Logger,
+  ) {}
+
+  reconcile(rows: ProviderRow[]): Promise<void> {
+    this.reconciling = this.reconciling.then(() => this.apply(rows));
+    return this.reconciling;
+  }
+
+  private async apply(rows: ProviderRow[]): Promise<void> {
+    const limits = new Map(rows.map((row) => [row._id, row.rate_limit]));
+    for (const name of PROVIDER_NAMES) {
+      const rateLimit = limits.get(name) ?? DEFAULT_RATE_LIMIT;
+      const current = this.running.get(name);
+      if (current?.rateLimit === rateLimit) continue;
+      // Start the replacement before stopping the old one, so the queue is never without a poller.
+      const worker = await Worker.create({
+        connection: this.connection,
+        namespace: this.namespace,
+        taskQueue: providerTaskQueue(name),
+        activities: this.activities,
+        maxTaskQueueActivitiesPerSecond: rateLimit,
+      });
+      const done = worker.run().catch((err) => this.log.error('provider worker stopped', { provider: name, error: String(err) }));
+      this.running.set(name, { worker, rateLimit, done });
+      if (current) {
+        this.log.info('provider rate limit changed', { provider: name, from: current.rateLimit, to: rateLimit });
+        current.worker.shutdown();
+        await current.done.catch(() => undefined);
+      }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.reconciling.catch(() => undefined);
+    for (const { worker } of this.running.values()) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.all([...this.running.values()].map((r) => r.done.catch(() => undefined)));
+  }
 }
 
 /** Production entry: the worker alone, against TEMPORAL_ADDRESS and MONGODB_URI. */

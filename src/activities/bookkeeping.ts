@@ -11,23 +11,47 @@ export interface BookkeepingDeps {
   policy: { sendTimeoutMs: number; attemptsPerProvider: number; receiptTimeoutMs: number; receiptPollMs: number; rerouteOnUndelivered: boolean };
 }
 
+/** Adds a send to the provider's day and audits the moment it reaches its daily message limit or budget. */
+async function countDailyUsage(repos: Repositories, provider: ProviderName, cost: number): Promise<void> {
+  const usage = await repos.providerHealth.addSend(provider, startOfTaipeiDay(new Date()), cost);
+  const row = await repos.providers.getRow(provider);
+  if (!row) return;
+  const hitLimit = row.daily_limit > 0 && usage.messages === row.daily_limit;
+  const hitBudget = row.daily_budget > 0 && usage.spend >= row.daily_budget && usage.spend - cost < row.daily_budget;
+  if (hitLimit || hitBudget) {
+    log.warn('provider reached its daily limit; routing skips it until tomorrow (Asia/Taipei)', { provider, messages: usage.messages, spend: usage.spend });
+    await repos.audit.record({
+      actor: 'system',
+      action: hitLimit ? 'provider.daily_limit_reached' : 'provider.daily_budget_reached',
+      target: { type: 'provider', id: provider },
+      after: { messages: usage.messages, spend: usage.spend, daily_limit: row.daily_limit, daily_budget: row.daily_budget },
+    });
+  }
+}
+
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
 export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps): BookkeepingActivities {
-  /** Active providers by priority, skipping any at its daily limit (Asia/Taipei day). */
+  /** Active providers by priority, skipping any at its daily limit or budget or with an open circuit. */
   const plannedRoute = async (messageId: string): Promise<ProviderName[]> => {
-    const today = startOfTaipeiDay(new Date());
-    const rows = await repos.providers.list();
-    const candidates = await Promise.all(
-      rows.map(async (row) => ({
+    const now = new Date();
+    const [rows, usage, circuits] = await Promise.all([repos.providers.list(), repos.providerHealth.usageOn(startOfTaipeiDay(now)), repos.providerHealth.circuitStates()]);
+    const plan = planRoute(
+      rows.map((row) => ({
         name: row._id,
         isActive: row.is_active,
         priority: row.priority,
         dailyLimit: row.daily_limit,
-        sentToday: row.daily_limit > 0 ? await repos.messages.countSentSince(row._id, today) : 0,
+        sentToday: usage.get(row._id)?.messages ?? 0,
+        dailyBudget: row.daily_budget,
+        spentToday: usage.get(row._id)?.spend ?? 0,
+        circuitOpenUntil: circuits.get(row._id)?.open_until,
       })),
+      now,
     );
-    const plan = planRoute(candidates);
-    if (plan.skipped.length) log.info('providers skipped', { messageId, skipped: plan.skipped });
+    if (plan.skipped.length) {
+      log.info('providers skipped', { messageId, skipped: plan.skipped });
+      await repos.messages.recordRouteSkips(messageId, plan.skipped);
+    }
     return plan.steps.map((s) => s.provider);
   };
   /** Test sends: that provider only, active or not (so a new account can be tried before it takes traffic). */
@@ -44,7 +68,8 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     },
 
     async recordSent({ messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate }) {
-      await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate });
+      const cost = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate });
+      if (cost !== undefined) await countDailyUsage(repos, provider, cost);
     },
 
     async recordAttemptFailed({ messageId, provider, code, message, ambiguous }) {

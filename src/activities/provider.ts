@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
+import type { ProviderConfig } from '../db/providers';
 import type { SmsMessage } from '../db/messages';
 import type { TaiwanPhone } from '../domain/phone';
 import type { ProviderName } from '../domain/sms';
@@ -9,8 +10,10 @@ import type { ProviderActivities } from './types';
 
 export interface ProviderActivityDeps {
   repos: Repositories;
+  circuit: { failureThreshold: number; cooldownMs: number };
   /** Base URL of our webhooks as providers reach them. */
   webhookBaseUrl: string;
+  webhookToken: string;
   timeoutMs: number;
 }
 
@@ -19,7 +22,25 @@ const failureType = (e: ProviderError): string =>
   e.scope === 'message' ? 'MessageRejected' : e.retryable ? 'ProviderTransient' : 'ProviderUnavailable';
 
 /** Activities that talk to providers; they run on each provider's rate-limited task queue. */
-export function createProviderActivities({ repos, webhookBaseUrl, timeoutMs }: ProviderActivityDeps): ProviderActivities {
+export function createProviderActivities({ repos, circuit, webhookToken, webhookBaseUrl, timeoutMs }: ProviderActivityDeps): ProviderActivities {
+  /** Provider-level failures feed the circuit breaker; message-level ones say nothing about the provider. */
+  const trackHealth = async (config: ProviderConfig, error?: ProviderError) => {
+    const provider = config._id;
+    if (!error) {
+      if (await repos.providerHealth.recordSuccess(provider)) await auditCircuit(provider, 'provider.circuit_closed');
+      return;
+    }
+    if (error.scope !== 'provider') return;
+    const threshold = config.circuit_failure_threshold ?? circuit.failureThreshold;
+    const cooldownMs = config.circuit_cooldown_ms ?? circuit.cooldownMs;
+    if (await repos.providerHealth.recordFailure(provider, threshold, cooldownMs)) {
+      log.warn('provider circuit opened: routing skips it for the cool-down', { provider, code: error.code });
+      await auditCircuit(provider, 'provider.circuit_opened', { last_error: error.code, cooldown_ms: cooldownMs });
+    }
+  };
+  const auditCircuit = (provider: ProviderName, action: string, after?: Record<string, unknown>) =>
+    repos.audit.record({ actor: 'system', action, target: { type: 'provider', id: provider }, after });
+
   const adapterFor = async (provider: ProviderName) => {
     const config = await repos.providers.get(provider);
     if (!config) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured`, 'ProviderUnavailable', { code: 'not_configured' });
@@ -42,13 +63,15 @@ export function createProviderActivities({ repos, webhookBaseUrl, timeoutMs }: P
           messageId,
           phone: phoneOf(message),
           body: message.body,
-          receiptUrl: `${webhookBaseUrl}/api/v1/webhooks/sms/${provider}?message_id=${encodeURIComponent(messageId)}`,
+          receiptUrl: receiptUrl(webhookBaseUrl, provider, messageId, webhookToken),
         });
+        await trackHealth(config).catch(() => undefined); // never turn an accepted send into a retry
         return { ...accepted, pricePerSegment: config.price_per_segment };
       } catch (err) {
         const error = err instanceof ProviderError ? err : fromTransportError(provider, err);
         log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
         await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: error.message, ambiguous: error.ambiguous });
+        await trackHealth(config, error);
         throw ApplicationFailure.create({
           type: failureType(error),
           message: error.message,
@@ -66,6 +89,15 @@ export function createProviderActivities({ repos, webhookBaseUrl, timeoutMs }: P
       return report && { ...report, receivedAt: new Date().toISOString() };
     },
   };
+}
+
+/**
+ * Our receipt URL for one message. Mitake's callbacks carry no signature, so the URL carries the deployment's
+ * webhook token; Twilio signs its callbacks and gets none.
+ */
+function receiptUrl(base: string, provider: ProviderName, messageId: string, webhookToken: string): string {
+  const query = new URLSearchParams({ message_id: messageId, ...(provider === 'twilio' ? {} : { token: webhookToken }) });
+  return `${base}/api/v1/webhooks/sms/${provider}?${query}`;
 }
 
 function phoneOf(message: SmsMessage): TaiwanPhone {

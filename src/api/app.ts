@@ -1,25 +1,33 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import type { Logger } from '../log';
 import type { Repositories } from '../db';
-import type { SmsIntake } from '../services/smsIntake';
-import type { ReceiptIntake } from '../services/receiptIntake';
-import { bearerAuth, type AuthEnv } from './auth';
 import { ApiError } from '../errors';
+import type { Logger } from '../log';
+import type { RateLimiter } from '../services/rateLimits';
+import type { ReceiptIntake } from '../services/receiptIntake';
+import type { SmsIntake } from '../services/smsIntake';
+import { authenticate, type AuthEnv } from './auth';
 import { onError } from './errors';
+import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { notificationRoutes } from './routes/notifications';
+import { providerRoutes } from './routes/providers';
 import { templateRoutes } from './routes/templates';
 import { testSendRoutes } from './routes/testSend';
-import { webhookRoutes } from './routes/webhooks';
+import { webhookRoutes, type WebhookGuard } from './routes/webhooks';
 
 export interface AppDeps {
   repos: Repositories;
   intake: SmsIntake;
   receipts: ReceiptIntake;
-  adminToken: string;
+  rateLimiter: RateLimiter;
+  /** Requests per minute for a principal without a limit of its own. */
+  defaultRateLimit: number;
+  jwtSecret?: string;
+  webhookGuard: WebhookGuard;
   /** In production the test-send route does not exist (404). */
   production: boolean;
   publicBaseUrl: string;
@@ -44,17 +52,18 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  const auth = bearerAuth(deps.adminToken);
-  app.use('/api/v1/notifications/*', auth);
-  app.use('/api/v1/test/*', auth);
+  const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
+  for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log']) app.use(path, ...guarded);
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
+  app.route('/api/v1', adminRoutes({ repos: deps.repos }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
   app.route(
     '/api/v1/webhooks/sms',
-    webhookRoutes({ receipts: deps.receipts, providers: deps.repos.providers, publicBaseUrl: deps.publicBaseUrl, log: (m, f) => deps.log.warn(m, f) }),
+    webhookRoutes({ receipts: deps.receipts, providers: deps.repos.providers, publicBaseUrl: deps.publicBaseUrl, guard: deps.webhookGuard, log: (m, f) => deps.log.warn(m, f) }),
   );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
@@ -67,4 +76,13 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(onError(logError));
   return app;
+}
+
+/** Requests per minute per API key / JWT subject, counted in MongoDB so every API replica shares the limit. */
+function rateLimitPerPrincipal(deps: AppDeps): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const principal = c.get('principal');
+    await deps.rateLimiter.admitRequest(principal.id, principal.rateLimitPerMinute ?? deps.defaultRateLimit);
+    await next();
+  };
 }

@@ -32,6 +32,15 @@ export class AuditRepository {
     await this.col.insertOne({ at: new Date(), ...entry });
   }
 
+  list(filter: { action?: string; targetType?: string; targetId?: string; before?: Date; limit: number }): Promise<AuditEntry[]> {
+    const query: Record<string, unknown> = {};
+    if (filter.action) query.action = filter.action;
+    if (filter.targetType) query['target.type'] = filter.targetType;
+    if (filter.targetId) query['target.id'] = filter.targetId;
+    if (filter.before) query.at = { $lt: filter.before };
+    return this.col.find(query, { projection: { _id: 0 } }).sort({ at: -1 }).limit(filter.limit).toArray();
+  }
+
   forTarget(type: string, id: string): Promise<AuditEntry[]> {
     return this.col.find({ 'target.type': type, 'target.id': id }, { projection: { _id: 0 } }).sort({ at: 1 }).toArray();
   }

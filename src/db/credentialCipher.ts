@@ -8,14 +8,19 @@ export interface EncryptedSecret {
   data: string;
 }
 
-/** AES-256-GCM for provider credentials at rest: a database dump shows no secret. */
+/**
+ * AES-256-GCM for secrets at rest: a database dump shows no secret. Encrypts with the current key; decrypts with
+ * it or any previous key (rotation: add the new key, keep the old one in the previous list until re-encrypted).
+ */
 export class CredentialCipher {
   private readonly key: Buffer;
   readonly kid: string;
+  private readonly keyring: Map<string, Buffer>;
 
-  constructor(secret: string) {
+  constructor(secret: string, previousSecrets: string[] = []) {
     this.key = deriveKey(secret);
-    this.kid = createHash('sha256').update(this.key).digest('hex').slice(0, 8);
+    this.kid = keyId(this.key);
+    this.keyring = new Map([this.key, ...previousSecrets.map(deriveKey)].map((k) => [keyId(k), k]));
   }
 
   encrypt(plain: Record<string, string>): EncryptedSecret {
@@ -26,13 +31,16 @@ export class CredentialCipher {
   }
 
   decrypt(secret: EncryptedSecret): Record<string, string> {
-    if (secret.kid !== this.kid) throw new Error(`credentials were encrypted with key ${secret.kid}, not the configured key`);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(secret.iv, 'base64'));
+    const key = this.keyring.get(secret.kid);
+    if (!key) throw new Error(`credentials were encrypted with key ${secret.kid}, which is neither CREDENTIALS_KEY nor in CREDENTIALS_PREVIOUS_KEYS`);
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(secret.iv, 'base64'));
     decipher.setAuthTag(Buffer.from(secret.tag, 'base64'));
     const plain = Buffer.concat([decipher.update(Buffer.from(secret.data, 'base64')), decipher.final()]);
     return JSON.parse(plain.toString('utf8')) as Record<string, string>;
   }
 }
+
+const keyId = (key: Buffer): string => createHash('sha256').update(key).digest('hex').slice(0, 8);
 
 /** A 32-byte key given as 64 hex chars or base64 is used as is; any other string is hashed into one. */
 function deriveKey(secret: string): Buffer {

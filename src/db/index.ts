@@ -1,5 +1,9 @@
 import type { Db } from 'mongodb';
+import { csv, type Config } from '../config';
+import { ApiKeyRepository } from './apiKeys';
 import { AuditRepository } from './audit';
+import { ProviderHealthRepository } from './providerHealth';
+import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
 import { MessageRepository } from './messages';
 import { ProviderRepository } from './providers';
@@ -12,16 +16,22 @@ export interface Repositories {
   webhookEvents: WebhookEventRepository;
   templates: TemplateRepository;
   audit: AuditRepository;
+  apiKeys: ApiKeyRepository;
+  rateCounters: RateCounterRepository;
+  providerHealth: ProviderHealthRepository;
 }
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
-export async function createRepositories(db: Db, credentialsKey: string): Promise<Repositories> {
+export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'>): Promise<Repositories> {
   const repos: Repositories = {
     messages: new MessageRepository(db),
-    providers: new ProviderRepository(db, new CredentialCipher(credentialsKey)),
+    providers: new ProviderRepository(db, new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS))),
     webhookEvents: new WebhookEventRepository(db),
     templates: new TemplateRepository(db),
     audit: new AuditRepository(db),
+    apiKeys: new ApiKeyRepository(db),
+    rateCounters: new RateCounterRepository(db),
+    providerHealth: new ProviderHealthRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

@@ -174,18 +174,27 @@ export class MessageRepository {
     );
   }
 
-  /** Provider accepted: status `sent`, unless a receipt or a final state got there first. */
+  /** Records why routing passed providers over, in the message's events. */
+  async recordRouteSkips(id: string, skipped: { provider: ProviderName; reason: string }[]): Promise<void> {
+    const now = new Date();
+    await this.col.updateOne({ _id: id, ...OPEN }, { $push: { events: { at: now, type: 'route_planned', detail: { skipped } } } });
+  }
+
+  /**
+   * Provider accepted: status `sent`, unless a receipt or a final state got there first. Returns the cost when
+   * this call recorded the send (undefined for a repeat), so usage is counted once.
+   */
   async markSent(
     id: string,
     sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const now = new Date();
     await this.closeOpenAttempt(id, { outcome: 'accepted' }, now);
     const message = await this.col.findOne({ _id: id }, { projection: { segments: 1 } });
     // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
     const cost = round((sent.reportedCost ?? message?.segments ?? 1) * sent.pricePerSegment);
-    await this.col.updateOne(
-      { _id: id, ...OPEN },
+    const result = await this.col.updateOne(
+      { _id: id, ...OPEN, provider_message_id: { $ne: sent.providerMessageId } },
       {
         $set: {
           status: 'sent',
@@ -208,6 +217,7 @@ export class MessageRepository {
         },
       },
     );
+    return result.modifiedCount === 1 ? cost : undefined;
   }
 
   /** Applies a receipt only to the send it belongs to and only once. */

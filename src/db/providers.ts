@@ -19,7 +19,13 @@ export interface ProviderRow {
   priority: number;
   rate_limit: number;
   price_per_segment: number;
+  /** Messages per Asia/Taipei day; 0 = unlimited. */
   daily_limit: number;
+  /** TWD per Asia/Taipei day; 0 = unlimited. */
+  daily_budget: number;
+  /** Circuit breaker tuning for this provider; the worker's defaults when absent. */
+  circuit_failure_threshold?: number;
+  circuit_cooldown_ms?: number;
   settings: ProviderSettings;
   credentials: EncryptedSecret;
   created_at: Date;
@@ -29,6 +35,19 @@ export interface ProviderRow {
 /** A provider with its credentials decrypted, for adapters only; never returned by the API. */
 export interface ProviderConfig extends Omit<ProviderRow, 'credentials'> {
   credentials: Record<string, string>;
+}
+
+export interface ProviderChange {
+  is_active?: boolean;
+  priority?: number;
+  rate_limit?: number;
+  price_per_segment?: number;
+  daily_limit?: number;
+  daily_budget?: number;
+  circuit_failure_threshold?: number;
+  circuit_cooldown_ms?: number;
+  settings?: Partial<ProviderSettings>;
+  credentials?: Record<string, string>;
 }
 
 export interface ProviderSeed extends Omit<ProviderRow, 'credentials' | 'created_at' | 'updated_at'> {
@@ -80,4 +99,38 @@ export class ProviderRepository {
     const row = await this.col.findOne({ _id: name });
     return row && { ...row, credentials: this.cipher.decrypt(row.credentials) };
   }
+
+  getRow(name: ProviderName): Promise<ProviderRow | null> {
+    return this.col.findOne({ _id: name });
+  }
+
+  /**
+   * Creates or changes a provider (admin API). Credentials are merged with the stored ones and re-encrypted with
+   * the current key; an operator-set endpoint stops the row from following the bundled simulator.
+   */
+  async upsert(name: ProviderName, change: ProviderChange, now = new Date()): Promise<ProviderRow> {
+    const current = await this.get(name);
+    const credentials = { ...current?.credentials, ...change.credentials };
+    const settings: ProviderSettings = { ...(current?.settings ?? { api_url: '' }), ...change.settings };
+    if (change.settings?.api_url) delete settings.simulated;
+    const row: ProviderRow = {
+      _id: name,
+      is_active: change.is_active ?? current?.is_active ?? true,
+      priority: change.priority ?? current?.priority ?? 0,
+      rate_limit: change.rate_limit ?? current?.rate_limit ?? 10,
+      price_per_segment: change.price_per_segment ?? current?.price_per_segment ?? 0,
+      daily_limit: change.daily_limit ?? current?.daily_limit ?? 0,
+      daily_budget: change.daily_budget ?? current?.daily_budget ?? 0,
+      ...optional('circuit_failure_threshold', change.circuit_failure_threshold ?? current?.circuit_failure_threshold),
+      ...optional('circuit_cooldown_ms', change.circuit_cooldown_ms ?? current?.circuit_cooldown_ms),
+      settings,
+      credentials: this.cipher.encrypt(credentials),
+      created_at: current?.created_at ?? now,
+      updated_at: now,
+    };
+    await this.col.replaceOne({ _id: name }, row, { upsert: true });
+    return row;
+  }
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));

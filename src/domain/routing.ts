@@ -7,27 +7,42 @@ export interface RoutableProvider {
   /** Messages allowed per Asia/Taipei day; 0 or undefined means unlimited. */
   dailyLimit?: number;
   sentToday: number;
+  /** TWD allowed per Asia/Taipei day; 0 or undefined means unlimited. */
+  dailyBudget?: number;
+  spentToday?: number;
+  /** The circuit breaker keeps the provider out of routes until this time. */
+  circuitOpenUntil?: Date;
 }
 
 export interface RouteStep {
   provider: ProviderName;
 }
 
+export type SkipReason = 'inactive' | 'daily_limit_reached' | 'daily_budget_reached' | 'circuit_open';
+
 export interface RoutePlan {
   steps: RouteStep[];
-  skipped: { provider: ProviderName; reason: 'inactive' | 'daily_limit_reached' }[];
+  skipped: { provider: ProviderName; reason: SkipReason }[];
 }
 
-/** Higher priority first; inactive and exhausted providers are skipped but reported so the audit trail says why. */
-export function planRoute(providers: RoutableProvider[]): RoutePlan {
+/** Higher priority first; unusable providers are skipped but reported so the message's events say why. */
+export function planRoute(providers: RoutableProvider[], now: Date): RoutePlan {
   const ordered = [...providers].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
   const plan: RoutePlan = { steps: [], skipped: [] };
   for (const p of ordered) {
-    if (!p.isActive) plan.skipped.push({ provider: p.name, reason: 'inactive' });
-    else if (p.dailyLimit && p.sentToday >= p.dailyLimit) plan.skipped.push({ provider: p.name, reason: 'daily_limit_reached' });
+    const reason = skipReason(p, now);
+    if (reason) plan.skipped.push({ provider: p.name, reason });
     else plan.steps.push({ provider: p.name });
   }
   return plan;
+}
+
+function skipReason(p: RoutableProvider, now: Date): SkipReason | undefined {
+  if (!p.isActive) return 'inactive';
+  if (p.dailyLimit && p.sentToday >= p.dailyLimit) return 'daily_limit_reached';
+  if (p.dailyBudget && (p.spentToday ?? 0) >= p.dailyBudget) return 'daily_budget_reached';
+  if (p.circuitOpenUntil && p.circuitOpenUntil > now) return 'circuit_open';
+  return undefined;
 }
 
 /** Start of the current day in Asia/Taipei (UTC+8, no DST), the day that daily limits and reports use. */

@@ -7,7 +7,7 @@ const DEFAULTS = {
   mitake: { priority: 15, price_per_segment: 0.75 },
   twilio: { priority: 10, price_per_segment: 2.2 },
 };
-const COMMON = { is_active: true, rate_limit: 50, daily_limit: 0 };
+const COMMON = { is_active: true, rate_limit: 50, daily_limit: 0, daily_budget: 0 };
 
 /** Provider rows for the real accounts given in the environment; a provider without credentials is left out. */
 export function providerSeedsFromConfig(config: Config): ProviderSeed[] {

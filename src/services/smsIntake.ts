@@ -8,6 +8,7 @@ import { MAX_MESSAGE_CHARS, SMS_TASK_QUEUE, workflowIdFor, type MessageType, typ
 import { ApiError } from '../errors';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
+import type { RateLimiter } from './rateLimits';
 import { renderForMessage, type RenderedMessage } from './templateRendering';
 
 /** Either a finished text or a template to render for this message. */
@@ -41,6 +42,7 @@ export class SmsIntake {
     private readonly messages: MessageRepository,
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
+    private readonly limits: RateLimiter,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -51,6 +53,8 @@ export class SmsIntake {
     if (earlier) return this.replay(earlier, fingerprint);
 
     const rendered = await this.render(request.content, id);
+    // Counted only for new messages: a replayed request sends nothing and costs nothing.
+    await this.limits.admitMessage(request.phone.e164, request.messageType);
     const length = Array.from(rendered.body).length;
     if (length > MAX_MESSAGE_CHARS) {
       throw new ApiError(422, 'validation_failed', `message: the rendered text has ${length} characters; at most ${MAX_MESSAGE_CHARS}`, [{ field: 'message', message: `rendered text must be at most ${MAX_MESSAGE_CHARS} characters` }]);

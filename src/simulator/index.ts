@@ -15,11 +15,14 @@ export interface Simulators {
   close(): Promise<void>;
 }
 
-/** Starts the three simulators on basePort, +1, +2 (0 = any free ports); receipts go to gatewayBaseUrl. */
-export async function startSimulators(host: string, basePort: number, gatewayBaseUrl: string): Promise<Simulators> {
+/**
+ * Starts the three simulators on basePort, +1, +2 (0 = any free ports). Every8d pushes receipts to the gateway's
+ * account-wide callback URL, which carries the deployment's webhook token as a real account's would.
+ */
+export async function startSimulators(host: string, basePort: number, gatewayBaseUrl: string, webhookToken: string): Promise<Simulators> {
   const apps = {
     twilio: twilioSimulator({ accountSid: SIMULATOR_CREDENTIALS.twilio.account_sid, authToken: SIMULATOR_CREDENTIALS.twilio.auth_token }).app,
-    every8d: every8dSimulator({ ...SIMULATOR_CREDENTIALS.every8d, callbackUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/every8d` }).app,
+    every8d: every8dSimulator({ ...SIMULATOR_CREDENTIALS.every8d, callbackUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/every8d?token=${encodeURIComponent(webhookToken)}` }).app,
     mitake: mitakeSimulator(SIMULATOR_CREDENTIALS.mitake).app,
   };
   const servers: ServerType[] = [];

@@ -4,7 +4,7 @@ import { SIMULATOR_CREDENTIALS, startSimulators } from '.';
 /** The simulators alone (docker-compose, benchmarks): Twilio, Every8d, Mitake on SIMULATOR_PORT, +1, +2. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, publicBaseUrl(config));
+  const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, publicBaseUrl(config), config.WEBHOOK_TOKEN);
   console.log(`Simulators: ${JSON.stringify(sims.urls)}\nCredentials: ${JSON.stringify(SIMULATOR_CREDENTIALS)}`);
   const stop = () => void sims.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

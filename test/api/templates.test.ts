@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { BOOTSTRAP_KEY_ID } from '../../src/db/apiKeys';
 import { chooseVariant } from '../../src/domain/templates';
 import { messageIdForKey } from '../../src/services/smsIntake';
 import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb } from '../helpers';
@@ -32,7 +33,7 @@ describe('template management', () => {
 
     const audit = await withDb((db) => db.collection('audit_log').find({ 'target.id': id }).sort({ at: 1 }).toArray());
     expect(audit.map((a) => a.action)).toEqual(['template.created', 'template.updated', 'template.updated']);
-    expect(audit[1]).toMatchObject({ actor: 'admin', before: { version: 1 }, after: { version: 2 } });
+    expect(audit[1]).toMatchObject({ actor: BOOTSTRAP_KEY_ID, before: { version: 1 }, after: { version: 2 } });
   });
 
   it('answers 409 for a duplicate code', async () => {
@@ -72,7 +73,7 @@ describe('default templates', () => {
     const edited = await api(`/api/v1/notifications/sms-templates/${arrived.id}`, { method: 'PUT', body: JSON.stringify({ name: `司機抵達（已編輯 ${Date.now()}）` }) });
     const seed = spawnSync('node', ['--import', 'tsx', 'scripts/seed.ts'], {
       cwd: resolve(__dirname, '..', '..'),
-      env: { ...process.env, MONGODB_URI: process.env.TEST_MONGO_URI, MONGODB_DB: process.env.TEST_MONGO_DB },
+      env: { ...process.env, MONGODB_URI: process.env.TEST_MONGO_URI, MONGODB_DB: process.env.TEST_MONGO_DB, ADMIN_TOKEN: process.env.TEST_ADMIN_TOKEN },
       encoding: 'utf8',
     });
     expect(seed.stdout).toContain('all default templates already exist');
@@ -122,7 +123,7 @@ describe('A/B variants', () => {
   const keyFor = (variants: { id: string; content: string; weight: number }[], wanted: string) => {
     for (;;) {
       const key = `ab-${randomBytes(6).toString('hex')}`;
-      if (chooseVariant(variants, messageIdForKey('admin', key)).id === wanted) return key;
+      if (chooseVariant(variants, messageIdForKey(BOOTSTRAP_KEY_ID, key)).id === wanted) return key;
     }
   };
 
@@ -140,7 +141,7 @@ describe('A/B variants', () => {
         const key = keyFor(variants, variant);
         const response = await sendSms({ phone, template_code: created.code, template_data: { n: 1 } }, { 'Idempotency-Key': key });
         expect(response.body.variant).toBe(variant);
-        expect(response.body.message_id).toBe(messageIdForKey('admin', key));
+        expect(response.body.message_id).toBe(messageIdForKey(BOOTSTRAP_KEY_ID, key));
         return response.body.message_id;
       }),
     );

@@ -1,10 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { createApp } from '../../src/api/app';
+import { loadConfig } from '../../src/config';
 import { createRepositories } from '../../src/db';
 import { createLogger } from '../../src/log';
-import { ReceiptIntake } from '../../src/services/receiptIntake';
-import { SmsIntake } from '../../src/services/smsIntake';
+import { buildApp } from '../../src/server';
 import { TEST_MESSAGE } from '../../src/api/routes/testSend';
 import { api, randomMobile, simulatorSends, waitForFinal } from '../helpers';
 
@@ -30,21 +29,21 @@ describe('POST /api/v1/test/send-test-sms', () => {
     const mongo = await MongoClient.connect(process.env.TEST_MONGO_URI!);
     const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
     try {
-      const temporal = new Client({ connection });
-      const repos = await createRepositories(mongo.db(process.env.TEST_MONGO_DB), 'dev-only-credentials-key-change-me-0000');
-      const app = createApp({
-        repos,
-        intake: new SmsIntake(repos.messages, repos.templates, temporal),
-        receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal),
-        adminToken: 'production-token-0123456789',
-        production: true,
-        publicBaseUrl: 'https://sms.example.com',
-        readiness: {},
-        log: createLogger('test', 'error'),
+      const config = loadConfig({
+        APP_ENV: 'production',
+        ADMIN_TOKEN: 'production-token-0123456789',
+        CREDENTIALS_KEY: 'production-credentials-key-0123456789',
+        PAYLOAD_ENCRYPTION_KEY: 'production-payload-key-0123456789',
+        WEBHOOK_TOKEN: 'production-webhook-token-0123',
+        PUBLIC_BASE_URL: 'https://sms.example.com',
       });
+      const db = mongo.db(process.env.TEST_MONGO_DB);
+      const repos = await createRepositories(db, config);
+      const { token } = await repos.apiKeys.create({ name: 'production-mode test', role: 'admin', created_by: 'test' });
+      const app = buildApp({ config, db, repos, temporal: new Client({ connection }), log: createLogger('test', 'error') });
       const response = await app.request('/api/v1/test/send-test-sms', {
         method: 'POST',
-        headers: { authorization: 'Bearer production-token-0123456789', 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ phone: randomMobile(), provider: 'twilio' }),
       });
       expect(response.status).toBe(404);

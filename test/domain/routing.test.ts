@@ -4,17 +4,39 @@ describe('planRoute', () => {
   const provider = (name: 'twilio' | 'every8d' | 'mitake', priority: number, extra = {}) => ({ name, priority, isActive: true, sentToday: 0, ...extra });
 
   it('orders active providers by priority, highest first', () => {
-    const plan = planRoute([provider('twilio', 10), provider('every8d', 20), provider('mitake', 15)]);
+    const plan = planRoute([provider('twilio', 10), provider('every8d', 20), provider('mitake', 15)], new Date());
     expect(plan.steps.map((s) => s.provider)).toEqual(['every8d', 'mitake', 'twilio']);
   });
 
   it('skips inactive providers and those at their daily limit, saying why', () => {
-    const plan = planRoute([provider('every8d', 20, { isActive: false }), provider('mitake', 15, { dailyLimit: 100, sentToday: 100 }), provider('twilio', 10, { dailyLimit: 100, sentToday: 99 })]);
+    const now = new Date('2026-11-25T08:00:00Z');
+    const plan = planRoute(
+      [
+        provider('every8d', 20, { isActive: false }),
+        provider('mitake', 15, { dailyLimit: 100, sentToday: 100 }),
+        provider('twilio', 10, { dailyLimit: 100, sentToday: 99 }),
+      ],
+      now,
+    );
     expect(plan.steps.map((s) => s.provider)).toEqual(['twilio']);
     expect(plan.skipped).toEqual([
       { provider: 'every8d', reason: 'inactive' },
       { provider: 'mitake', reason: 'daily_limit_reached' },
     ]);
+  });
+
+  it('skips a provider over its daily budget or with an open circuit, and probes it once the cool-down ends', () => {
+    const now = new Date('2026-11-25T08:00:00Z');
+    const plan = planRoute(
+      [
+        provider('every8d', 20, { dailyBudget: 50, spentToday: 50.2 }),
+        provider('mitake', 15, { circuitOpenUntil: new Date(now.getTime() + 1) }),
+        provider('twilio', 10, { circuitOpenUntil: new Date(now.getTime() - 1) }),
+      ],
+      now,
+    );
+    expect(plan.steps.map((s) => s.provider)).toEqual(['twilio']);
+    expect(plan.skipped.map((s) => s.reason)).toEqual(['daily_budget_reached', 'circuit_open']);
   });
 });
 

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { freePorts } from './ports';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const TEST_WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789-0123456789';
 
 /**
  * Starts the real embedded stack once per test run, exactly as `npm start` does (Temporal dev server, FerretDB,
@@ -31,6 +33,12 @@ export default async function globalSetup(): Promise<void> {
     SMS_RECEIPT_TIMEOUT_MS: '5000',
     SMS_RECEIPT_POLL_MS: '500',
     SMS_ATTEMPTS_PER_PROVIDER: '2',
+    WEBHOOK_TOKEN: TEST_WEBHOOK_TOKEN,
+    JWT_SECRET: TEST_JWT_SECRET,
+    RATE_LIMIT_PER_MINUTE: '100000',
+    PROVIDER_REFRESH_MS: '500',
+    // Tests that open a circuit lower the threshold on one provider through the admin API.
+    CIRCUIT_FAILURE_THRESHOLD: '1000',
   };
   for (const key of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'PUBLIC_BASE_URL']) delete env[key as keyof typeof env];
 
@@ -47,6 +55,8 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(globalThis, { __LUCKYGAS_STACK__: child });
   process.env.TEST_API_URL = apiUrl;
   process.env.TEST_ADMIN_TOKEN = TEST_ADMIN_TOKEN;
+  process.env.TEST_WEBHOOK_TOKEN = TEST_WEBHOOK_TOKEN;
+  process.env.TEST_JWT_SECRET = TEST_JWT_SECRET;
   process.env.TEST_MONGO_URI = `mongodb://127.0.0.1:${mongoPort}/`;
   process.env.TEST_MONGO_DB = 'luckygas_sms';
   process.env.TEST_TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import twilio from 'twilio';
 import type { ProviderRepository } from '../../db/providers';
 import { every8dReport } from '../../providers/every8d';
@@ -6,8 +7,17 @@ import { mitakeReport } from '../../providers/mitake';
 import { twilioReport } from '../../providers/twilio';
 import type { ReceiptIntake } from '../../services/receiptIntake';
 import { ApiError } from '../../errors';
+import { secretsEqual } from '../auth';
+import { ipMatches } from '../ipAllowlist';
+
+/** Every8d and Mitake sign nothing: their callback URLs carry our token, optionally from known addresses only. */
+export interface WebhookGuard {
+  token: string;
+  ipAllowlist: string[];
+}
 
 export interface WebhookDeps {
+  guard: WebhookGuard;
   receipts: ReceiptIntake;
   providers: ProviderRepository;
   /** What Twilio signed: our public base URL, as configured there (proxies change what we see locally). */
@@ -29,6 +39,7 @@ export function webhookRoutes(deps: WebhookDeps) {
 
   app.on(['GET', 'POST'], '/mitake', async (c) => {
     const { fields } = await readFields(c);
+    assertUnsignedWebhookAllowed(c, fields, deps);
     const msgid = fields.msgid ?? '';
     const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
     await deps.receipts.accept({ provider: 'mitake', method: c.req.method, fields, messageId: fields.message_id, providerMessageId: msgid || undefined, report });
@@ -38,6 +49,7 @@ export function webhookRoutes(deps: WebhookDeps) {
 
   app.on(['GET', 'POST'], '/every8d', async (c) => {
     const { fields } = await readFields(c);
+    assertUnsignedWebhookAllowed(c, fields, deps);
     const batchId = fields.BatchID ?? '';
     const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
     await deps.receipts.accept({ provider: 'every8d', method: c.req.method, fields, providerMessageId: batchId || undefined, report });
@@ -55,6 +67,19 @@ async function readFields(c: Context): Promise<{ form: Record<string, string>; f
     for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
   }
   return { form, fields: { ...c.req.query(), ...form } };
+}
+
+function assertUnsignedWebhookAllowed(c: Context, fields: Record<string, string>, deps: WebhookDeps): void {
+  if (!secretsEqual(fields.token ?? '', deps.guard.token)) {
+    deps.log('rejected a receipt without a valid webhook token', { path: c.req.path });
+    throw new ApiError(403, 'invalid_token', 'Missing or wrong webhook token');
+  }
+  if (deps.guard.ipAllowlist.length === 0) return;
+  const address = getConnInfo(c).remote.address ?? '';
+  if (!deps.guard.ipAllowlist.some((entry) => ipMatches(address, entry))) {
+    deps.log('rejected a receipt from an address outside the allowlist', { path: c.req.path, address });
+    throw new ApiError(403, 'forbidden_address', 'This address may not deliver receipts');
+  }
 }
 
 async function assertTwilioSignature(c: Context, form: Record<string, string>, deps: WebhookDeps): Promise<void> {

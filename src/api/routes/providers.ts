@@ -1,0 +1,148 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Repositories } from '../../db';
+import type { ProviderChange, ProviderRow } from '../../db/providers';
+import { startOfTaipeiDay } from '../../domain/routing';
+import { PROVIDER_NAMES, type ProviderName } from '../../domain/sms';
+import { ApiError } from '../../errors';
+import type { AuthEnv } from '../auth';
+import { openApiHook } from '../openapi';
+import { ErrorResponse } from '../schemas';
+
+const url = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+/** Per-provider `config`: credentials and endpoint, validated by provider; fields may be given one at a time. */
+const CONFIG_SCHEMAS = {
+  twilio: z.strictObject({
+    account_sid: z.string().regex(/^AC[0-9a-zA-Z]{32}$/, 'must be AC followed by 32 characters').optional(),
+    auth_token: z.string().min(16).max(128).optional(),
+    from_number: z.string().regex(/^\+\d{6,15}$/, 'must be an E.164 number').optional(),
+    messaging_service_sid: z.string().regex(/^MG[0-9a-zA-Z]{32}$/, 'must be MG followed by 32 characters').optional(),
+    base_url: url.optional(),
+  }),
+  every8d: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: url.optional() }),
+  mitake: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: url.optional() }),
+} satisfies Record<ProviderName, z.ZodType>;
+const SECRET_FIELDS = new Set(['auth_token', 'password', 'account_sid', 'username']);
+/** What a provider needs before it can be created at all. */
+const REQUIRED_ON_CREATE: Record<ProviderName, string[]> = {
+  twilio: ['account_sid', 'auth_token'],
+  every8d: ['username', 'password', 'api_url'],
+  mitake: ['username', 'password', 'api_url'],
+};
+
+const UpdateProviderRequest = z
+  .strictObject({
+    config: z.record(z.string(), z.unknown()).optional(),
+    is_active: z.boolean().optional(),
+    priority: z.number().int().min(0).max(1000).optional(),
+    rate_limit: z.number().positive().max(1000).optional().openapi({ description: 'messages per second, enforced by Temporal on the provider task queue' }),
+    price_per_segment: z.number().min(0).max(100).optional().openapi({ description: 'TWD' }),
+    daily_limit: z.number().int().min(0).optional().openapi({ description: 'messages per Asia/Taipei day, 0 = unlimited' }),
+    daily_budget: z.number().min(0).optional().openapi({ description: 'TWD per Asia/Taipei day, 0 = unlimited' }),
+    circuit_failure_threshold: z.number().int().min(1).max(1000).optional().openapi({ description: 'consecutive provider-level failures that open the circuit' }),
+    circuit_cooldown_ms: z.number().int().min(1000).max(86_400_000).optional().openapi({ description: 'how long an open circuit keeps the provider out of routes' }),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
+  .openapi('UpdateProvider');
+
+const ProviderView = z
+  .object({
+    name: z.enum(PROVIDER_NAMES),
+    is_active: z.boolean(),
+    priority: z.number(),
+    rate_limit: z.number(),
+    price_per_segment: z.number(),
+    daily_limit: z.number(),
+    daily_budget: z.number(),
+    config: z.record(z.string(), z.string()).openapi({ description: 'non-secret settings only' }),
+    credentials_set: z.array(z.string()).openapi({ description: 'names of the stored secrets; their values are never returned' }),
+    today: z.object({ messages: z.number(), spend: z.number() }),
+    circuit: z.object({ state: z.enum(['closed', 'open']), consecutive_failures: z.number(), open_until: z.string().nullable() }),
+  })
+  .openapi('Provider');
+
+const NameParam = z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'every8d' }) });
+const errors = { 401: { description: 'Token', content: { 'application/json': { schema: ErrorResponse } } }, 403: { description: 'Admins only', content: { 'application/json': { schema: ErrorResponse } } } };
+const common = { tags: ['providers'], security: [{ bearer: [] }] };
+
+export function providerRoutes({ repos }: { repos: Repositories }) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
+
+  const view = async (rows: ProviderRow[]) => {
+    const [usage, circuits] = await Promise.all([repos.providerHealth.usageOn(startOfTaipeiDay(new Date())), repos.providerHealth.circuitStates()]);
+    return Promise.all(rows.map(async (row) => providerView(row, await repos.providers.get(row._id), usage.get(row._id), circuits.get(row._id))));
+  };
+
+  app.openapi(createRoute({ ...common, method: 'get', path: '/', summary: 'Providers with health and usage (credentials never returned)', responses: { 200: { description: 'Providers', content: { 'application/json': { schema: z.object({ providers: z.array(ProviderView) }) } } }, ...errors } }), async (c) => {
+    return c.json({ providers: await view(await repos.providers.list()) }, 200);
+  });
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'put',
+      path: '/{name}',
+      summary: 'Change a provider (admin); applies without restart',
+      request: { params: NameParam, body: { content: { 'application/json': { schema: UpdateProviderRequest } }, required: true } },
+      responses: { 200: { description: 'Updated', content: { 'application/json': { schema: ProviderView } } }, 404: { description: 'Unknown provider', content: { 'application/json': { schema: ErrorResponse } } }, ...errors },
+    }),
+    async (c) => {
+      const name = c.req.valid('param').name as ProviderName;
+      if (!PROVIDER_NAMES.includes(name)) throw new ApiError(404, 'not_found', `Unknown provider "${c.req.valid('param').name}"; known: ${PROVIDER_NAMES.join(', ')}`);
+      const body = c.req.valid('json');
+      const parsed = CONFIG_SCHEMAS[name].safeParse(body.config ?? {});
+      if (!parsed.success) {
+        const details = parsed.error.issues.map((i) => ({ field: ['config', ...i.path].join('.'), message: i.message }));
+        throw new ApiError(422, 'validation_failed', `Invalid body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+      }
+      const before = await repos.providers.getRow(name);
+      const missing = before ? [] : REQUIRED_ON_CREATE[name].filter((k) => !(parsed.data as Record<string, unknown>)[k]);
+      if (missing.length) {
+        const details = missing.map((k) => ({ field: `config.${k}`, message: 'is required to configure a new provider' }));
+        throw new ApiError(422, 'validation_failed', `Invalid body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+      }
+      const { config: _config, ...fields } = body;
+      const after = await repos.providers.upsert(name, { ...fields, ...splitConfig(parsed.data) });
+      await repos.audit.record({ actor: c.get('principal').id, action: 'provider.updated', target: { type: 'provider', id: name }, before: before && redact(before), after: redact(after) });
+      const [updated] = await view([after]);
+      return c.json(updated, 200);
+    },
+  );
+
+  return app;
+}
+
+/** Splits the API's flat `config` into stored settings and encrypted credentials. */
+function splitConfig(config: Record<string, string | undefined>): Pick<ProviderChange, 'settings' | 'credentials'> {
+  const settings: Record<string, string> = {};
+  const credentials: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (v === undefined) continue;
+    if (SECRET_FIELDS.has(k)) credentials[k] = v;
+    else settings[k === 'base_url' ? 'api_url' : k] = v;
+  }
+  return { ...(Object.keys(settings).length ? { settings } : {}), ...(Object.keys(credentials).length ? { credentials } : {}) };
+}
+
+/** A provider row as audit entries keep it: the ciphertext is replaced by the names of the secrets. */
+function redact(row: ProviderRow) {
+  const { credentials: _credentials, ...rest } = row;
+  return { ...rest, credentials: '[redacted]' };
+}
+
+function providerView(row: ProviderRow, config: { credentials: Record<string, string> } | null, usage?: { messages: number; spend: number }, circuit?: { consecutive_failures: number; open_until?: Date }) {
+  const open = Boolean(circuit?.open_until && circuit.open_until > new Date());
+  const settings = Object.fromEntries(Object.entries(row.settings).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  return {
+    name: row._id,
+    is_active: row.is_active,
+    priority: row.priority,
+    rate_limit: row.rate_limit,
+    price_per_segment: row.price_per_segment,
+    daily_limit: row.daily_limit,
+    daily_budget: row.daily_budget ?? 0,
+    config: settings,
+    credentials_set: Object.keys(config?.credentials ?? {}).sort(),
+    today: { messages: usage?.messages ?? 0, spend: Math.round((usage?.spend ?? 0) * 100) / 100 },
+    circuit: { state: open ? ('open' as const) : ('closed' as const), consecutive_failures: circuit?.consecutive_failures ?? 0, open_until: open ? circuit!.open_until!.toISOString() : null },
+  };
+}

@@ -1,0 +1,76 @@
+import type { Collection, Db } from 'mongodb';
+import type { ProviderName } from '../domain/sms';
+import { ensureIndexes } from './indexes';
+
+/** Messages and spend of one provider on one Asia/Taipei day; drives daily limits without scanning messages. */
+export interface ProviderUsage {
+  _id: string;
+  provider: ProviderName;
+  day: Date;
+  messages: number;
+  spend: number;
+}
+
+/** Circuit breaker state; in MongoDB so it survives restarts and is shared by every worker. */
+export interface ProviderCircuit {
+  _id: ProviderName;
+  consecutive_failures: number;
+  open_until?: Date;
+  opened_at?: Date;
+}
+
+export class ProviderHealthRepository {
+  private readonly usage: Collection<ProviderUsage>;
+  private readonly circuits: Collection<ProviderCircuit>;
+
+  constructor(db: Db) {
+    this.usage = db.collection<ProviderUsage>('provider_usage');
+    this.circuits = db.collection<ProviderCircuit>('provider_circuits');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // routing reads today's usage of every provider at once
+    await ensureIndexes(this.usage, [{ key: { day: 1, provider: 1 }, name: 'day_provider' }]);
+  }
+
+  /** Adds one accepted send; returns the day's totals after it. */
+  async addSend(provider: ProviderName, day: Date, cost: number): Promise<ProviderUsage> {
+    const doc = await this.usage.findOneAndUpdate(
+      { _id: `${provider}@${day.toISOString()}` },
+      { $inc: { messages: 1, spend: cost }, $setOnInsert: { provider, day } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    return doc!;
+  }
+
+  async usageOn(day: Date): Promise<Map<ProviderName, ProviderUsage>> {
+    const rows = await this.usage.find({ day }).toArray();
+    return new Map(rows.map((r) => [r.provider, r]));
+  }
+
+  /** Counts a provider-level failure; opens the circuit at the threshold. Returns true when this call opened it. */
+  async recordFailure(provider: ProviderName, threshold: number, cooldownMs: number, now = new Date()): Promise<boolean> {
+    const doc = await this.circuits.findOneAndUpdate({ _id: provider }, { $inc: { consecutive_failures: 1 } }, { upsert: true, returnDocument: 'after' });
+    const failures = doc?.consecutive_failures ?? 1;
+    if (failures < threshold) return false;
+    // At or past the threshold every failure (a failed probe too) keeps it open for another cool-down.
+    const wasOpen = Boolean(doc?.open_until && doc.open_until > now);
+    await this.circuits.updateOne({ _id: provider }, { $set: { open_until: new Date(now.getTime() + cooldownMs), opened_at: now } });
+    return !wasOpen;
+  }
+
+  /** A success closes the circuit and resets the count. Returns true when the circuit had been opened. */
+  async recordSuccess(provider: ProviderName): Promise<boolean> {
+    const before = await this.circuits.findOneAndUpdate(
+      { _id: provider, consecutive_failures: { $gt: 0 } },
+      { $set: { consecutive_failures: 0 }, $unset: { open_until: '', opened_at: '' } },
+      { returnDocument: 'before' },
+    );
+    return Boolean(before?.opened_at);
+  }
+
+  async circuitStates(): Promise<Map<ProviderName, ProviderCircuit>> {
+    const rows = await this.circuits.find({}).toArray();
+    return new Map(rows.map((r) => [r._id, r]));
+  }
+}

@@ -1,0 +1,68 @@
+import type { RateCounterRepository } from '../db/rateCounters';
+import { startOfTaipeiDay } from '../domain/routing';
+import type { MessageType } from '../domain/sms';
+import { ApiError } from '../errors';
+
+interface Window {
+  name: string;
+  limit: number;
+  start: Date;
+  end: Date;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+function fixedWindow(name: string, limit: number, now: Date, size: number): Window {
+  const start = new Date(Math.floor(now.getTime() / size) * size);
+  return { name, limit, start, end: new Date(start.getTime() + size) };
+}
+
+function taipeiDay(limit: number, now: Date): Window {
+  const start = startOfTaipeiDay(now);
+  return { name: 'day', limit, start, end: new Date(start.getTime() + 24 * HOUR) };
+}
+
+/** Counts one event in every window; if any is over its limit, gives all back and answers 429 with Retry-After. */
+async function admit(counters: RateCounterRepository, scope: string, windows: Window[], now: Date, what: string): Promise<void> {
+  const counts = await Promise.all(windows.map((w) => counters.increment(`${scope}:${w.name}`, w.start, w.end)));
+  const exceeded = windows.filter((w, i) => counts[i] > w.limit);
+  if (exceeded.length === 0) return;
+  await Promise.all(windows.map((w) => counters.decrement(`${scope}:${w.name}`, w.start)));
+  const retryAfter = Math.max(...exceeded.map((w) => Math.ceil((w.end.getTime() - now.getTime()) / 1000)));
+  const limits = exceeded.map((w) => `${w.limit} per ${w.name}`).join(' and ');
+  throw new ApiError(429, 'rate_limited', `${what}: at most ${limits}; retry after ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });
+}
+
+export interface PhoneLimits {
+  perHour: number;
+  perDay: number;
+  transactionalPerHour: number;
+  transactionalPerDay: number;
+}
+
+/** Order and delivery notices a customer is waiting for get a higher allowance than everything else. */
+const TRANSACTIONAL: readonly MessageType[] = ['order_confirmation', 'delivery_notification'];
+
+export class RateLimiter {
+  constructor(
+    private readonly counters: RateCounterRepository,
+    private readonly phoneLimits: PhoneLimits,
+  ) {}
+
+  /** Per API key / JWT subject, per minute. */
+  admitRequest(principalId: string, perMinute: number, now = new Date()): Promise<void> {
+    return admit(this.counters, `principal:${principalId}`, [fixedWindow('minute', perMinute, now, MINUTE)], now, 'Too many requests for this token');
+  }
+
+  /** Anti-pumping guard per destination number: hourly and Asia/Taipei daily caps. */
+  admitMessage(e164: string, type: MessageType, now = new Date()): Promise<void> {
+    const transactional = TRANSACTIONAL.includes(type);
+    const l = this.phoneLimits;
+    const windows = [
+      fixedWindow('hour', transactional ? l.transactionalPerHour : l.perHour, now, HOUR),
+      taipeiDay(transactional ? l.transactionalPerDay : l.perDay, now),
+    ];
+    return admit(this.counters, `phone:${e164}:${transactional ? 'transactional' : 'other'}`, windows, now, 'Too many messages to this number');
+  }
+}
