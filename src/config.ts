@@ -29,6 +29,10 @@ const envSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Encrypts Temporal payloads (inputs, results, signals, queries); the codec endpoint decrypts them for operators. */
   PAYLOAD_ENCRYPTION_KEY: z.string().default(DEV_PAYLOAD_KEY),
+  /** Earlier PAYLOAD_ENCRYPTION_KEYs, comma-separated, so histories written before a rotation stay readable. */
+  PAYLOAD_PREVIOUS_KEYS: z.string().default(''),
+  /** Browser origins (the Temporal UI) allowed to call the codec endpoint, comma-separated. */
+  CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** Secret carried in the Every8d/Mitake callback URLs, which have no signatures of their own. */
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_WEBHOOK_TOKEN),
   /** Optional comma-separated IPs/CIDRs allowed to call the Every8d/Mitake webhooks. */

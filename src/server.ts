@@ -9,7 +9,7 @@ import type { Logger } from './log';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
-import { pingTemporal } from './temporal/connect';
+import { dataConverterFor, pingTemporal } from './temporal/connect';
 import type { Db } from 'mongodb';
 
 export interface ApiDeps {
@@ -41,6 +41,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
     jwtSecret: config.JWT_SECRET,
     webhookGuard: { token: config.WEBHOOK_TOKEN, ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST) },
+    codec: { codec: dataConverterFor(config).payloadCodecs![0], corsOrigins: csv(config.CODEC_CORS_ORIGINS) },
     production: config.APP_ENV === 'production',
     publicBaseUrl: publicBaseUrl(config),
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal) },

@@ -7,7 +7,8 @@ import type { ProviderRow } from './db/providers';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, type ProviderName } from './domain/sms';
 import type { Logger } from './log';
 import { providerSeedsFromConfig } from './providers/seeds';
-import { connectWorker, ensureSearchAttributes } from './temporal/connect';
+import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
+import type { DataConverter } from '@temporalio/common';
 
 /** Rate limit of a provider that has no row yet (it cannot be routed to until configured anyway). */
 const DEFAULT_RATE_LIMIT = 10;
@@ -39,9 +40,11 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     receiptPollMs: config.SMS_RECEIPT_POLL_MS,
     rerouteOnUndelivered: config.SMS_REROUTE_ON_UNDELIVERED,
   };
+  const dataConverter = dataConverterFor(config);
   const main = await Worker.create({
     connection,
     namespace,
+    dataConverter,
     taskQueue: SMS_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities: createBookkeepingActivities({ repos, policy }),
@@ -49,6 +52,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
   const pool = new ProviderWorkerPool(
     connection,
     namespace,
+    dataConverter,
     createProviderActivities({
       repos,
       circuit: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
@@ -87,6 +91,7 @@ class ProviderWorkerPool {
   constructor(
     private readonly connection: NativeConnection,
     private readonly namespace: string,
+    private readonly dataConverter: DataConverter,
     private readonly activities: object,
     private readonly log: Logger,
   ) {}
@@ -106,6 +111,7 @@ class ProviderWorkerPool {
       const worker = await Worker.create({
         connection: this.connection,
         namespace: this.namespace,
+        dataConverter: this.dataConverter,
         taskQueue: providerTaskQueue(name),
         activities: this.activities,
         maxTaskQueueActivitiesPerSecond: rateLimit,

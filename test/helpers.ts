@@ -3,6 +3,8 @@ import { MongoClient, type Db } from 'mongodb';
 import { Client, Connection } from '@temporalio/client';
 import type { Behaviour, AcceptedSend } from '../src/simulator/state';
 import type { ProviderName } from '../src/domain/sms';
+import { loadConfig } from '../src/config';
+import { dataConverterFor } from '../src/temporal/connect';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -80,10 +82,11 @@ export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-export async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+/** A Temporal client; with `decrypt` (the default) it shares the stack's payload codec, without it sees ciphertext. */
+export async function withTemporal<T>(fn: (client: Client) => Promise<T>, { decrypt = true } = {}): Promise<T> {
   const connection = await Connection.connect({ address: env('TEST_TEMPORAL_ADDRESS') });
   try {
-    return await fn(new Client({ connection }));
+    return await fn(new Client({ connection, ...(decrypt ? { dataConverter: dataConverterFor(loadConfig({})) } : {}) }));
   } finally {
     await connection.close();
   }

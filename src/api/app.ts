@@ -1,5 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { PayloadCodec } from '@temporalio/common';
 import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Repositories } from '../db';
@@ -11,6 +13,7 @@ import type { SmsIntake } from '../services/smsIntake';
 import { authenticate, type AuthEnv } from './auth';
 import { onError } from './errors';
 import { adminRoutes } from './routes/admin';
+import { codecRoutes } from './routes/codec';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { notificationRoutes } from './routes/notifications';
@@ -28,6 +31,7 @@ export interface AppDeps {
   defaultRateLimit: number;
   jwtSecret?: string;
   webhookGuard: WebhookGuard;
+  codec: { codec: PayloadCodec; corsOrigins: string[] };
   /** In production the test-send route does not exist (404). */
   production: boolean;
   publicBaseUrl: string;
@@ -53,7 +57,9 @@ export function createApp(deps: AppDeps) {
     }),
   );
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
-  for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log']) app.use(path, ...guarded);
+  // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
+  app.use('/codec/*', cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true }));
+  for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log', '/codec/*']) app.use(path, ...guarded);
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
@@ -61,6 +67,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
+  app.route('/codec', codecRoutes(deps.codec.codec));
   app.route(
     '/api/v1/webhooks/sms',
     webhookRoutes({ receipts: deps.receipts, providers: deps.repos.providers, publicBaseUrl: deps.publicBaseUrl, guard: deps.webhookGuard, log: (m, f) => deps.log.warn(m, f) }),

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
-/** Ciphertext as stored in MongoDB; `kid` names the key so keys can be rotated without a flag day. */
+/** Ciphertext as stored; `kid` names the key so keys can be rotated without a flag day. */
 export interface EncryptedSecret {
   kid: string;
   iv: string;
@@ -9,33 +9,55 @@ export interface EncryptedSecret {
 }
 
 /**
- * AES-256-GCM for secrets at rest: a database dump shows no secret. Encrypts with the current key; decrypts with
- * it or any previous key (rotation: add the new key, keep the old one in the previous list until re-encrypted).
+ * AES-256-GCM with a current key and any number of previous ones: encrypts with the current key, decrypts with
+ * whichever key a ciphertext names (rotation: make the new key current, keep the old one listed until re-encrypted).
  */
-export class CredentialCipher {
-  private readonly key: Buffer;
+export class Keyring {
   readonly kid: string;
-  private readonly keyring: Map<string, Buffer>;
+  private readonly key: Buffer;
+  private readonly keys: Map<string, Buffer>;
 
   constructor(secret: string, previousSecrets: string[] = []) {
     this.key = deriveKey(secret);
     this.kid = keyId(this.key);
-    this.keyring = new Map([this.key, ...previousSecrets.map(deriveKey)].map((k) => [keyId(k), k]));
+    this.keys = new Map([this.key, ...previousSecrets.map(deriveKey)].map((k) => [keyId(k), k]));
+  }
+
+  encryptBytes(plain: Uint8Array): { kid: string; iv: Buffer; tag: Buffer; data: Buffer } {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const data = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return { kid: this.kid, iv, tag: cipher.getAuthTag(), data };
+  }
+
+  decryptBytes(sealed: { kid: string; iv: Buffer; tag: Buffer; data: Buffer }): Buffer {
+    const key = this.keys.get(sealed.kid);
+    if (!key) throw new Error(`data was encrypted with key ${sealed.kid}, which is neither the current key nor a listed previous one`);
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
+    decipher.setAuthTag(sealed.tag);
+    return Buffer.concat([decipher.update(sealed.data), decipher.final()]);
+  }
+}
+
+/** Provider credentials at rest: a database dump shows no secret. */
+export class CredentialCipher {
+  private readonly keyring: Keyring;
+
+  constructor(secret: string, previousSecrets: string[] = []) {
+    this.keyring = new Keyring(secret, previousSecrets);
+  }
+
+  get kid(): string {
+    return this.keyring.kid;
   }
 
   encrypt(plain: Record<string, string>): EncryptedSecret {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const data = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
-    return { kid: this.kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    const sealed = this.keyring.encryptBytes(Buffer.from(JSON.stringify(plain), 'utf8'));
+    return { kid: sealed.kid, iv: sealed.iv.toString('base64'), tag: sealed.tag.toString('base64'), data: sealed.data.toString('base64') };
   }
 
   decrypt(secret: EncryptedSecret): Record<string, string> {
-    const key = this.keyring.get(secret.kid);
-    if (!key) throw new Error(`credentials were encrypted with key ${secret.kid}, which is neither CREDENTIALS_KEY nor in CREDENTIALS_PREVIOUS_KEYS`);
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(secret.iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(secret.tag, 'base64'));
-    const plain = Buffer.concat([decipher.update(Buffer.from(secret.data, 'base64')), decipher.final()]);
+    const plain = this.keyring.decryptBytes({ kid: secret.kid, iv: Buffer.from(secret.iv, 'base64'), tag: Buffer.from(secret.tag, 'base64'), data: Buffer.from(secret.data, 'base64') });
     return JSON.parse(plain.toString('utf8')) as Record<string, string>;
   }
 }

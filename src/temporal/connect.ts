@@ -1,7 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import type { Config } from '../config';
+import type { DataConverter } from '@temporalio/common';
+import { csv, type Config } from '../config';
+import { EncryptionCodec } from './codec';
 import { SMS_SEARCH_ATTRIBUTES } from './searchAttributes';
 
 export interface TemporalTarget {
@@ -9,15 +11,21 @@ export interface TemporalTarget {
   namespace: string;
   tls: boolean;
   apiKey?: string;
+  /** Every client and worker of the deployment must share it, or they cannot read each other's payloads. */
+  dataConverter: DataConverter;
 }
 
 export function temporalTarget(config: Config, address: string): TemporalTarget {
-  return { address, namespace: config.TEMPORAL_NAMESPACE, tls: config.TEMPORAL_TLS, apiKey: config.TEMPORAL_API_KEY };
+  return { address, namespace: config.TEMPORAL_NAMESPACE, tls: config.TEMPORAL_TLS, apiKey: config.TEMPORAL_API_KEY, dataConverter: dataConverterFor(config) };
+}
+
+export function dataConverterFor(config: Pick<Config, 'PAYLOAD_ENCRYPTION_KEY' | 'PAYLOAD_PREVIOUS_KEYS'>): DataConverter {
+  return { payloadCodecs: [EncryptionCodec.fromSecrets(config.PAYLOAD_ENCRYPTION_KEY, csv(config.PAYLOAD_PREVIOUS_KEYS))] };
 }
 
 export async function connectClient(target: TemporalTarget): Promise<Client> {
   const connection = await Connection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey });
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, dataConverter: target.dataConverter });
 }
 
 export function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
