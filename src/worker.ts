@@ -97,7 +97,7 @@ class ProviderWorkerPool {
   ) {}
 
   reconcile(rows: ProviderRow[]): Promise<void> {
-    this.reconciling = this.reconciling.then(() => this.apply(rows));
+    this.reconciling = this.reconciling.catch(() => undefined).then(() => this.apply(rows));
     return this.reconciling;
   }
 
@@ -107,7 +107,14 @@ class ProviderWorkerPool {
       const rateLimit = limits.get(name) ?? DEFAULT_RATE_LIMIT;
       const current = this.running.get(name);
       if (current?.rateLimit === rateLimit) continue;
-      // Start the replacement before stopping the old one, so the queue is never without a poller.
+      if (current) {
+        // One worker per task queue per process (the SDK refuses two), so the old one drains first; tasks
+        // scheduled meanwhile wait durably in the queue for the new one.
+        this.log.info('provider rate limit changed', { provider: name, from: current.rateLimit, to: rateLimit });
+        current.worker.shutdown();
+        await current.done;
+        this.running.delete(name);
+      }
       const worker = await Worker.create({
         connection: this.connection,
         namespace: this.namespace,
@@ -118,11 +125,6 @@ class ProviderWorkerPool {
       });
       const done = worker.run().catch((err) => this.log.error('provider worker stopped', { provider: name, error: String(err) }));
       this.running.set(name, { worker, rateLimit, done });
-      if (current) {
-        this.log.info('provider rate limit changed', { provider: name, from: current.rateLimit, to: rateLimit });
-        current.worker.shutdown();
-        await current.done.catch(() => undefined);
-      }
     }
   }
 

@@ -25,7 +25,7 @@ export interface ApiResponse<T = any> {
 export async function api<T = any>(path: string, init: RequestInit & { token?: string | null } = {}): Promise<ApiResponse<T>> {
   const { token = adminToken(), ...rest } = init;
   const headers = new Headers(rest.headers);
-  if (token) headers.set('authorization', `Bearer ${token}`);
+  if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
   if (rest.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const response = await fetch(`${apiUrl()}${path}`, { ...rest, headers });
   const text = await response.text();

@@ -66,6 +66,10 @@ export class ApiKeyRepository {
 
   /** Returns the key as it was before revocation, or null if unknown or already revoked. */
   async revoke(id: string): Promise<ApiKeyView | null> {
-    return this.col.findOneAndUpdate({ _id: id, revoked_at: { $exists: false } }, { $set: { revoked_at: new Date() } }, { returnDocument: 'before', projection: { hash: 0 } });
+    // No projection here: FerretDB v1 does not support one on findAndModify.
+    const before = await this.col.findOneAndUpdate({ _id: id, revoked_at: { $exists: false } }, { $set: { revoked_at: new Date() } }, { returnDocument: 'before' });
+    if (!before) return null;
+    const { hash: _hash, ...view } = before;
+    return view;
   }
 }
