@@ -49,6 +49,14 @@ const envSchema = z.object({
   /** Consecutive provider-level failures that open a provider's circuit, and how long it stays open. */
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
   CIRCUIT_COOLDOWN_MS: millis(60_000),
+  /** Recipients per page of a batch (one continue-as-new each) and children sending at once per batch. */
+  BULK_PAGE_SIZE: z.coerce.number().int().min(1).max(2_000).default(500),
+  BULK_WINDOW: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** Default quiet hours (Asia/Taipei) for marketing: `HH:MM-HH:MM` windows, comma-separated; editable via the API. */
+  QUIET_HOURS: z
+    .string()
+    .default('21:00-09:00,12:30-13:30')
+    .refine((v) => v === '' || csv(v).every((w) => /^\d\d:\d\d(:\d\d)?-\d\d:\d\d(:\d\d)?$/.test(w)), 'must be HH:MM-HH:MM windows, comma-separated'),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
 
@@ -126,7 +134,16 @@ function assertProductionSecrets(config: Config): void {
   if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 }
 
-export const csv = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+export function csv(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function quietWindows(config: Pick<Config, 'QUIET_HOURS'>): { start: string; end: string }[] {
+  return csv(config.QUIET_HOURS).map((w) => {
+    const [start, end] = w.split('-');
+    return { start, end };
+  });
+}
 
 export function publicBaseUrl(config: Config): string {
   return (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');

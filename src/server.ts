@@ -2,10 +2,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
 import { connectExternal, runMain } from './bootstrap';
-import { csv, publicBaseUrl, type Config } from './config';
+import { csv, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import type { Logger } from './log';
+import { BulkIntake } from './services/bulkIntake';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
@@ -37,6 +38,9 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     repos,
     intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal),
+    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),
+    temporal,
+    defaultQuietHours: quietWindows(config),
     rateLimiter,
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
     jwtSecret: config.JWT_SECRET,

@@ -1,7 +1,7 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createBookkeepingActivities, createProviderActivities } from './activities';
+import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { connectExternal, runMain } from './bootstrap';
-import { publicBaseUrl, type Config } from './config';
+import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import type { ProviderRow } from './db/providers';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, type ProviderName } from './domain/sms';
@@ -47,7 +47,10 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     dataConverter,
     taskQueue: SMS_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
-    activities: createBookkeepingActivities({ repos, policy }),
+    activities: {
+      ...createBookkeepingActivities({ repos, policy }),
+      ...createBulkActivities({ repos, pageSize: config.BULK_PAGE_SIZE, window: config.BULK_WINDOW, defaultQuietHours: quietWindows(config) }),
+    },
   });
   const pool = new ProviderWorkerPool(
     connection,

@@ -33,3 +33,27 @@ export interface ProviderActivities {
   sendViaProvider(input: { messageId: string; provider: ProviderName }): Promise<ProviderAccepted>;
   fetchReceipt(input: { messageId: string; provider: ProviderName; providerMessageId: string }): Promise<DeliveryReport | undefined>;
 }
+
+export interface BatchPlan {
+  total: number;
+  /** Epoch ms; absent or past means start now. */
+  scheduledAtMs?: number;
+  respectQuietHours: boolean;
+  messageType: string;
+  pageSize: number;
+  window: number;
+}
+
+/** Sending is allowed from `openAt` until `closeAt` (epoch ms); the workflow asks again after that. */
+export interface QuietGate {
+  openAt: number;
+  closeAt: number;
+}
+
+export interface BulkActivities {
+  planBatch(input: { batchId: string }): Promise<BatchPlan>;
+  /** Creates (idempotently) the messages for recipients from `fromIndex` and returns their message ids in order. */
+  prepareBatchPage(input: { batchId: string; fromIndex: number; limit: number }): Promise<string[]>;
+  setBatchStatus(input: { batchId: string; status: 'running' | 'paused' | 'cancelled' | 'completed' }): Promise<void>;
+  quietGate(input: Record<string, never>): Promise<QuietGate>;
+}

@@ -1,10 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Repositories } from '../db';
+import type { QuietWindow } from '../domain/quietHours';
+import type { BulkIntake } from '../services/bulkIntake';
 import { ApiError } from '../errors';
 import type { Logger } from '../log';
 import type { RateLimiter } from '../services/rateLimits';
@@ -13,6 +16,7 @@ import type { SmsIntake } from '../services/smsIntake';
 import { authenticate, type AuthEnv } from './auth';
 import { onError } from './errors';
 import { adminRoutes } from './routes/admin';
+import { bulkRoutes } from './routes/bulk';
 import { codecRoutes } from './routes/codec';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
@@ -26,6 +30,9 @@ export interface AppDeps {
   repos: Repositories;
   intake: SmsIntake;
   receipts: ReceiptIntake;
+  bulkIntake: BulkIntake;
+  temporal: Client;
+  defaultQuietHours: QuietWindow[];
   rateLimiter: RateLimiter;
   /** Requests per minute for a principal without a limit of its own. */
   defaultRateLimit: number;
@@ -41,21 +48,25 @@ export interface AppDeps {
 
 /** Largest JSON body a single-SMS or admin request needs; bulk uploads get their own limit. */
 const MAX_BODY_BYTES = 64 * 1024;
+/** 100 000 recipients with template data fit comfortably; beyond this a batch should be split. */
+const MAX_BULK_BODY_BYTES = 32 * 1024 * 1024;
+const BULK_PATH = '/api/v1/notifications/send-bulk-sms';
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   const logError = (message: string, fields: Record<string, unknown>) => deps.log.error(message, fields);
 
   app.use('*', secureHeaders({ contentSecurityPolicy: undefined }));
-  app.use(
-    '/api/*',
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new ApiError(413, 'payload_too_large', `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+        throw new ApiError(413, 'payload_too_large', `Request body must be at most ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  const smallBodies = limitBody(MAX_BODY_BYTES);
+  const bulkBodies = limitBody(MAX_BULK_BODY_BYTES);
+  app.use('/api/*', (c, next) => (c.req.path === BULK_PATH ? bulkBodies(c, next) : smallBodies(c, next)));
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
   app.use('/codec/*', cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true }));
@@ -65,6 +76,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
   app.route('/codec', codecRoutes(deps.codec.codec));

@@ -85,7 +85,7 @@ export const SendSmsAccepted = z
   .openapi('SendSmsAccepted');
 
 export const MessageIdParam = z.object({
-  message_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a message id (UUID)').openapi({ param: { name: 'message_id', in: 'path' } }),
+  message_id: z.string().regex(/^[0-9a-f-]{36}(-\d{1,6})?$/, 'must be a message id').openapi({ param: { name: 'message_id', in: 'path' } }),
 });
 
 const Attempt = z.object({

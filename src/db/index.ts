@@ -2,6 +2,8 @@ import type { Db } from 'mongodb';
 import { csv, type Config } from '../config';
 import { ApiKeyRepository } from './apiKeys';
 import { AuditRepository } from './audit';
+import { BatchRepository } from './batches';
+import { SettingsRepository } from './settings';
 import { ProviderHealthRepository } from './providerHealth';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
@@ -19,6 +21,8 @@ export interface Repositories {
   apiKeys: ApiKeyRepository;
   rateCounters: RateCounterRepository;
   providerHealth: ProviderHealthRepository;
+  batches: BatchRepository;
+  settings: SettingsRepository;
 }
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
@@ -32,6 +36,8 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     apiKeys: new ApiKeyRepository(db),
     rateCounters: new RateCounterRepository(db),
     providerHealth: new ProviderHealthRepository(db),
+    batches: new BatchRepository(db),
+    settings: new SettingsRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { ensureIndexes } from './indexes';
 import type { TaiwanPhone } from '../domain/phone';
 import type { SmsEncoding } from '../domain/segments';
@@ -67,30 +67,36 @@ export interface SmsMessage {
 
 export type NewMessage = Omit<SmsMessage, 'status' | 'attempts' | 'events' | 'created_at' | 'updated_at'>;
 
-/** The workflow sets finished_at once, at its end; nothing changes a message after that. */
-const OPEN = { finished_at: { $exists: false } };
+type Change = UpdateFilter<SmsMessage>;
 
 /**
  * sms_messages: one document per SMS, `_id` = message id = workflow id suffix = provider client reference.
  * Every change is guarded by the state it expects, so replays, retries and repeated receipts are harmless.
+ *
+ * Changes read the message by `_id`, check the expected state in code, and write by `_id`. Two reasons: FerretDB
+ * v1 only avoids a collection scan for a filter that is exactly `{ _id }`, and each message has a single writer
+ * (its workflow, whose activities run one at a time), so check-then-write cannot race with another change.
  */
 export class MessageRepository {
   private readonly col: Collection<SmsMessage>;
 
+  private readonly refs: Collection<{ _id: string; message_id: string }>;
+
   constructor(db: Db) {
     this.col = db.collection<SmsMessage>('sms_messages');
+    this.refs = db.collection('sms_provider_refs');
   }
 
   async ensureIndexes(): Promise<void> {
     await ensureIndexes(this.col, [
-      // webhook fallback: find a message by the id the provider gave it
-      { key: { provider: 1, provider_message_id: 1 }, name: 'provider_message_id' },
       // daily limit per provider and provider stats over a date range
       { key: { provider: 1, sent_at: 1 }, name: 'provider_sent_at' },
       // sms-logs listing newest first, filtered by status
       { key: { status: 1, created_at: -1 }, name: 'status_created_at' },
       // per-phone history and rate limits
       { key: { phone_e164: 1, created_at: -1 }, name: 'phone_created_at' },
+      // batch progress: counts by status of one batch
+      { key: { batch_id: 1, status: 1 }, name: 'batch_status' },
       // A/B statistics of one template, per variant
       { key: { template_code: 1, variant: 1 }, name: 'template_variant' },
     ]);
@@ -122,17 +128,40 @@ export class MessageRepository {
     await this.col.deleteOne({ _id: id, status: 'queued', attempts: { $size: 0 } });
   }
 
+  /** Batch pages: inserts what is missing and leaves existing messages alone, so a retried page is harmless. */
+  async insertManyIfAbsent(messages: NewMessage[], now = new Date()): Promise<void> {
+    if (messages.length === 0) return;
+    const docs: SmsMessage[] = messages.map((m) => ({ ...m, status: 'queued', attempts: [], created_at: now, updated_at: now, events: [{ at: now, type: 'accepted', status: 'queued' }] }));
+    try {
+      await this.col.insertMany(docs, { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: { code: number }[] | { code: number } }).writeErrors;
+      const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+    }
+  }
+
   findById(id: string): Promise<SmsMessage | null> {
     return this.col.findOne({ _id: id });
   }
 
-  findIdByProviderMessageId(provider: ProviderName, providerMessageId: string): Promise<Pick<SmsMessage, '_id'> | null> {
-    return this.col.findOne({ provider, provider_message_id: providerMessageId }, { projection: { _id: 1 } });
+  /**
+   * Receipts that do not carry our id (Every8d's account-wide callback) are matched through sms_provider_refs, a
+   * lookup by `_id`: the one query FerretDB answers without scanning, and cheap on MongoDB too.
+   */
+  async findIdByProviderMessageId(provider: ProviderName, providerMessageId: string): Promise<string | undefined> {
+    return (await this.refs.findOne({ _id: `${provider}:${providerMessageId}` }))?.message_id;
   }
 
   /** Streams the few fields A/B statistics need, so a large template never loads whole documents. */
   templateOutcomes(templateCode: string) {
     return this.col.find({ template_code: templateCode }, { projection: { _id: 0, variant: 1, status: 1, segments: 1, cost: 1 } });
+  }
+
+  /** Messages of one batch by status (group-and-count is within what FerretDB v1 aggregates correctly). */
+  async countByStatus(batchId: string): Promise<Record<string, number>> {
+    const rows = await this.col.aggregate<{ _id: string; n: number }>([{ $match: { batch_id: batchId } }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
+    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
   }
 
   countSentSince(provider: ProviderName, since: Date): Promise<number> {
@@ -145,39 +174,39 @@ export class MessageRepository {
    * `interrupted` and flagged ambiguous.
    */
   async recordAttemptStarted(id: string, provider: ProviderName, attempt: number): Promise<AttemptRecord | undefined> {
-    const now = new Date();
-    const before = await this.col.findOneAndUpdate(
-      { _id: id, ...OPEN },
-      {
+    let interrupted: AttemptRecord | undefined;
+    await this.change(id, (m, now) => {
+      if (m.finished_at) return null;
+      interrupted = m.open_attempt;
+      const closed: AttemptRecord[] = interrupted
+        ? [{ ...interrupted, finished_at: now, outcome: 'error', error_code: 'interrupted', error_message: 'worker stopped during the provider call', ambiguous: true }]
+        : [];
+      const events: MessageEvent[] = [
+        ...(interrupted ? [{ at: now, type: 'possible_duplicate', provider: interrupted.provider, detail: { attempt: interrupted.attempt } }] : []),
+        { at: now, type: 'attempt_started', status: 'sending', provider, detail: { attempt } },
+      ];
+      return {
         $set: { status: 'sending', provider, open_attempt: { provider, attempt, started_at: now }, updated_at: now },
-        $push: { events: { at: now, type: 'attempt_started', status: 'sending', provider, detail: { attempt } } },
-      },
-      { returnDocument: 'before' },
-    );
-    const interrupted = before?.open_attempt;
-    if (interrupted) {
-      const closed: AttemptRecord = { ...interrupted, finished_at: now, outcome: 'error', error_code: 'interrupted', error_message: 'worker stopped during the provider call', ambiguous: true };
-      await this.col.updateOne(
-        { _id: id },
-        { $push: { attempts: closed, events: { at: now, type: 'possible_duplicate', provider: interrupted.provider, detail: { attempt: interrupted.attempt } } } },
-      );
-    }
+        $push: { attempts: { $each: closed }, events: { $each: events } },
+      };
+    });
     return interrupted;
   }
 
   async recordAttemptFailed(id: string, provider: ProviderName, error: { code: string; message: string; ambiguous: boolean }): Promise<void> {
-    const now = new Date();
-    await this.closeOpenAttempt(id, { outcome: 'error', error_code: error.code, error_message: error.message, ambiguous: error.ambiguous }, now);
-    await this.col.updateOne(
-      { _id: id },
-      { $set: { updated_at: now }, $push: { events: { at: now, type: 'attempt_failed', provider, detail: error } } },
-    );
+    await this.change(id, (m, now) => {
+      const closed = this.closeOpenAttempt(m, { outcome: 'error', error_code: error.code, error_message: error.message, ambiguous: error.ambiguous }, now);
+      return {
+        $set: { updated_at: now },
+        ...(closed.$unset ? { $unset: closed.$unset } : {}),
+        $push: { ...closed.$push, events: { at: now, type: 'attempt_failed', provider, detail: error } },
+      };
+    });
   }
 
   /** Records why routing passed providers over, in the message's events. */
   async recordRouteSkips(id: string, skipped: { provider: ProviderName; reason: string }[]): Promise<void> {
-    const now = new Date();
-    await this.col.updateOne({ _id: id, ...OPEN }, { $push: { events: { at: now, type: 'route_planned', detail: { skipped } } } });
+    await this.change(id, (m, now) => (m.finished_at ? null : { $push: { events: { at: now, type: 'route_planned', detail: { skipped } } } }));
   }
 
   /**
@@ -188,14 +217,14 @@ export class MessageRepository {
     id: string,
     sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
   ): Promise<number | undefined> {
-    const now = new Date();
-    await this.closeOpenAttempt(id, { outcome: 'accepted' }, now);
-    const message = await this.col.findOne({ _id: id }, { projection: { segments: 1 } });
-    // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
-    const cost = round((sent.reportedCost ?? message?.segments ?? 1) * sent.pricePerSegment);
-    const result = await this.col.updateOne(
-      { _id: id, ...OPEN, provider_message_id: { $ne: sent.providerMessageId } },
-      {
+    await this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true });
+    let cost: number | undefined;
+    await this.change(id, (m, now) => {
+      if (m.finished_at || m.provider_message_id === sent.providerMessageId) return null;
+      // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
+      cost = round((sent.reportedCost ?? m.segments) * sent.pricePerSegment);
+      const closed = this.closeOpenAttempt(m, { outcome: 'accepted' }, now);
+      return {
         $set: {
           status: 'sent',
           provider: sent.provider,
@@ -206,7 +235,9 @@ export class MessageRepository {
           sent_at: now,
           updated_at: now,
         },
+        ...(closed.$unset ? { $unset: closed.$unset } : {}),
         $push: {
+          ...closed.$push,
           events: {
             at: now,
             type: 'sent',
@@ -215,18 +246,18 @@ export class MessageRepository {
             detail: { provider_message_id: sent.providerMessageId, ...(sent.duplicate ? { provider_saw_duplicate: true } : {}) },
           },
         },
-      },
-    );
-    return result.modifiedCount === 1 ? cost : undefined;
+      };
+    });
+    return cost;
   }
 
   /** Applies a receipt only to the send it belongs to and only once. */
   async applyDeliveryReport(id: string, report: DeliveryReport, final: boolean): Promise<boolean> {
-    const now = new Date();
-    const status: SmsStatus = report.outcome;
-    const result = await this.col.updateOne(
-      { _id: id, ...OPEN, status: 'sent', provider: report.provider, provider_message_id: report.providerMessageId },
-      {
+    return this.change(id, (m, now) => {
+      const belongs = m.status === 'sent' && m.provider === report.provider && m.provider_message_id === report.providerMessageId;
+      if (m.finished_at || !belongs) return null;
+      const status: SmsStatus = report.outcome;
+      return {
         $set: {
           status,
           provider_status: report.providerStatus,
@@ -235,33 +266,33 @@ export class MessageRepository {
           ...(final ? { finished_at: now } : {}),
           updated_at: now,
         },
-        $push: {
-          events: { at: now, type: 'receipt', status, provider: report.provider, detail: { provider_status: report.providerStatus, error_code: report.errorCode } },
-        },
-      },
-    );
-    return result.modifiedCount === 1;
+        $push: { events: { at: now, type: 'receipt', status, provider: report.provider, detail: { provider_status: report.providerStatus, error_code: report.errorCode } } },
+      };
+    });
   }
 
   /** Final state without a receipt (failed, expired); never overwrites an earlier end. */
   async markFinal(id: string, status: 'failed' | 'expired', reason: { code: string; message: string }): Promise<void> {
-    const now = new Date();
-    await this.col.updateOne(
-      { _id: id, ...OPEN },
-      {
-        $set: { status, error_code: reason.code, finished_at: now, updated_at: now },
-        $push: { events: { at: now, type: status, status, detail: reason } },
-      },
+    await this.change(id, (m, now) =>
+      m.finished_at
+        ? null
+        : { $set: { status, error_code: reason.code, finished_at: now, updated_at: now }, $push: { events: { at: now, type: status, status, detail: reason } } },
     );
   }
 
-  /** Moves the open attempt into `attempts`; guarded by its start time so a retried call closes it once. */
-  private async closeOpenAttempt(id: string, result: Partial<AttemptRecord>, now: Date): Promise<void> {
-    const message = await this.col.findOne({ _id: id }, { projection: { open_attempt: 1 } });
-    const open = message?.open_attempt;
-    if (!open) return;
-    const closed: AttemptRecord = { ...open, ...result, finished_at: now };
-    await this.col.updateOne({ _id: id, 'open_attempt.started_at': open.started_at }, { $push: { attempts: closed }, $unset: { open_attempt: '' } });
+  /** Reads the message, lets `decide` return the change its current state calls for (or null), and writes it. */
+  private async change(id: string, decide: (message: SmsMessage, now: Date) => Change | null): Promise<boolean> {
+    const message = await this.col.findOne({ _id: id });
+    const update = message && decide(message, new Date());
+    if (!update) return false;
+    await this.col.updateOne({ _id: id }, update);
+    return true;
+  }
+
+  /** The part of an update that moves the open attempt, if any, into `attempts` with its outcome. */
+  private closeOpenAttempt(m: SmsMessage, result: Partial<AttemptRecord>, now: Date): { $unset?: { open_attempt: '' }; $push: { attempts?: AttemptRecord } } {
+    if (!m.open_attempt) return { $push: {} };
+    return { $unset: { open_attempt: '' }, $push: { attempts: { ...m.open_attempt, ...result, finished_at: now } } };
   }
 }
 

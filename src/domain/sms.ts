@@ -13,6 +13,10 @@ export const MESSAGE_TYPES = [
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
+/** Notices a customer is waiting for: never held by quiet hours, and a higher per-number allowance. */
+export const TRANSACTIONAL_TYPES: readonly MessageType[] = ['order_confirmation', 'delivery_notification'];
+export const isTransactional = (type: string): boolean => (TRANSACTIONAL_TYPES as readonly string[]).includes(type);
+
 /** Longest text we send: Every8d's limit, the lowest of our providers, so failover never meets a longer one. */
 export const MAX_MESSAGE_CHARS = 333;
 /** Control characters other than line feed, which no provider transports faithfully. */

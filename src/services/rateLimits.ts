@@ -1,6 +1,6 @@
 import type { RateCounterRepository } from '../db/rateCounters';
 import { startOfTaipeiDay } from '../domain/routing';
-import type { MessageType } from '../domain/sms';
+import { isTransactional, type MessageType } from '../domain/sms';
 import { ApiError } from '../errors';
 
 interface Window {
@@ -41,8 +41,6 @@ export interface PhoneLimits {
   transactionalPerDay: number;
 }
 
-/** Order and delivery notices a customer is waiting for get a higher allowance than everything else. */
-const TRANSACTIONAL: readonly MessageType[] = ['order_confirmation', 'delivery_notification'];
 
 export class RateLimiter {
   constructor(
@@ -57,7 +55,7 @@ export class RateLimiter {
 
   /** Anti-pumping guard per destination number: hourly and Asia/Taipei daily caps. */
   admitMessage(e164: string, type: MessageType, now = new Date()): Promise<void> {
-    const transactional = TRANSACTIONAL.includes(type);
+    const transactional = isTransactional(type);
     const l = this.phoneLimits;
     const windows = [
       fixedWindow('hour', transactional ? l.transactionalPerHour : l.perHour, now, HOUR),

@@ -15,7 +15,7 @@ export interface IncomingReceipt {
   report?: Omit<DeliveryReport, 'receivedAt'>;
 }
 
-const MESSAGE_ID = /^[0-9a-f-]{36}$/;
+const MESSAGE_ID = /^[0-9a-f-]{36}(-\d{1,6})?$/;
 const MAX_FIELDS = 50;
 const MAX_VALUE = 2_000;
 
@@ -51,7 +51,7 @@ export class ReceiptIntake {
     if (receipt.messageId && MESSAGE_ID.test(receipt.messageId)) return receipt.messageId;
     const providerMessageId = receipt.providerMessageId ?? receipt.report?.providerMessageId;
     if (!providerMessageId) return undefined;
-    return (await this.messages.findIdByProviderMessageId(receipt.provider, providerMessageId))?._id;
+    return this.messages.findIdByProviderMessageId(receipt.provider, providerMessageId);
   }
 
   private async deliver(receipt: IncomingReceipt, messageId: string | undefined): Promise<WebhookDisposition> {

@@ -3,13 +3,12 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { MessageRepository, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
-import { countSegments } from '../domain/segments';
-import { MAX_MESSAGE_CHARS, SMS_TASK_QUEUE, workflowIdFor, type MessageType, type ProviderName } from '../domain/sms';
+import { SMS_TASK_QUEUE, workflowIdFor, type MessageType, type ProviderName } from '../domain/sms';
 import { ApiError } from '../errors';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
 import type { RateLimiter } from './rateLimits';
-import { renderForMessage, type RenderedMessage } from './templateRendering';
+import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 
 /** Either a finished text or a template to render for this message. */
 export type SmsContent = { text: string } | { templateCode: string; templateData: Record<string, string | number> };
@@ -53,28 +52,13 @@ export class SmsIntake {
     if (earlier) return this.replay(earlier, fingerprint);
 
     const rendered = await this.render(request.content, id);
+    const tooLong = lengthProblem(rendered.body);
+    if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
     await this.limits.admitMessage(request.phone.e164, request.messageType);
-    const length = Array.from(rendered.body).length;
-    if (length > MAX_MESSAGE_CHARS) {
-      throw new ApiError(422, 'validation_failed', `message: the rendered text has ${length} characters; at most ${MAX_MESSAGE_CHARS}`, [{ field: 'message', message: `rendered text must be at most ${MAX_MESSAGE_CHARS} characters` }]);
-    }
-    const segments = countSegments(rendered.body);
-    const { inserted, message } = await this.messages.insertIfAbsent({
-      _id: id,
-      phone_e164: request.phone.e164,
-      phone_national: request.phone.national,
-      phone_masked: request.phone.masked,
-      phone_kind: request.phone.kind,
-      ...rendered,
-      message_type: request.messageType,
-      metadata: request.metadata,
-      encoding: segments.encoding,
-      segments: segments.segments,
-      units: segments.units,
-      ...(request.forcedProvider ? { forced_provider: request.forcedProvider } : {}),
-      idempotency_fingerprint: fingerprint,
-    });
+    const { inserted, message } = await this.messages.insertIfAbsent(
+      composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
+    );
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
     await this.startWorkflow(message, true);
     return { message, replayed: false };
@@ -89,7 +73,7 @@ export class SmsIntake {
     return { message, replayed: true };
   }
 
-  private async render(content: SmsContent, messageId: string): Promise<Partial<RenderedMessage> & { body: string }> {
+  private async render(content: SmsContent, messageId: string): Promise<RenderedMessage> {
     if ('text' in content) return { body: content.text };
     return renderForMessage(this.templates, content.templateCode, content.templateData, messageId);
   }

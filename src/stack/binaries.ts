@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -33,14 +34,22 @@ export async function ensureMongoServer(
   progress: Progress,
 ): Promise<{ kind: 'ferretdb' | 'mongod'; path: string }> {
   if (opts.explicitPath) return { kind: 'ferretdb', path: requireFile(opts.explicitPath, 'FERRETDB_PATH') };
-  const cached = join(opts.cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}`);
+  const source = join(opts.repoRoot, 'tools', 'ferretdb');
+  // Keyed by our wrapper's source too, so a changed wrapper is rebuilt rather than an old build reused.
+  const cached = join(opts.cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}-${sourceHash(source)}`);
   if (existsSync(cached)) return { kind: 'ferretdb', path: cached };
   const mongod = which('mongod');
   if (mongod) return { kind: 'mongod', path: mongod };
   progress(`Building FerretDB ${FERRETDB_VERSION} from the Go module proxy (first time only; about two minutes)…`);
   const out = join(opts.cacheDir, 'build', `ferretdb-${process.pid}`);
-  await goRun(['build', '-v', '-o', out, '.'], {}, join(opts.repoRoot, 'tools', 'ferretdb'), progress);
+  await goRun(['build', '-v', '-o', out, '.'], {}, source, progress);
   return { kind: 'ferretdb', path: publish(out, cached) };
+}
+
+function sourceHash(dir: string): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir).filter((f) => /\.(go|mod|sum)$/.test(f)).sort()) hash.update(file).update(readFileSync(join(dir, file)));
+  return hash.digest('hex').slice(0, 8);
 }
 
 function requireFile(path: string, variable: string): string {

@@ -1,1 +1,3 @@
+export * from './bulkSms';
 export * from './sendSms';
+export * from './signals';

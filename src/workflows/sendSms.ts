@@ -2,15 +2,17 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineSignal,
+  getExternalWorkflowHandle,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { BookkeepingActivities, ProviderActivities, SendPlan } from '../activities/types';
 import { providerTaskQueue, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 import { SmsProviderKey, SmsStatusKey } from '../temporal/searchAttributes';
+import { deliveryReportSignal, slotReleasedSignal, statusQuery } from './signals';
 
 export interface SendSmsInput {
   /** Only the id travels through Temporal: phone and body stay in MongoDB, out of workflow histories. */
@@ -30,15 +32,14 @@ export interface SmsWorkflowState {
   failedProviders: { provider: ProviderName; code: string }[];
 }
 
-export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
-export const statusQuery = defineQuery<SmsWorkflowState>('status');
 
 /** Error types raised by provider activities (see activities/provider.ts). */
 export const MESSAGE_REJECTED = 'MessageRejected';
 export const PROVIDER_UNAVAILABLE = 'ProviderUnavailable';
 
-// Bookkeeping writes must land eventually, so they retry without limit while MongoDB is away.
-const bookkeeping = proxyActivities<BookkeepingActivities>({
+// Bookkeeping writes are short MongoDB calls: local activities (run by this worker, recorded as markers) cost
+// the server a fraction of a regular activity. They must land eventually, so they retry without limit.
+const bookkeeping = proxyLocalActivities<BookkeepingActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -71,13 +72,34 @@ export async function sendSmsWorkflow({ messageId }: SendSmsInput): Promise<Send
   setHandler(statusQuery, () => state);
 
   const plan = await bookkeeping.prepareSend({ messageId });
-  const result = await deliver(messageId, plan, state, receipts);
+  const result = await deliver(messageId, plan, state, receipts, releaseBatchSlot(messageId));
   // A/B decisions happen as outcomes arrive, so a clear winner takes over without anyone watching.
   if (plan.abTestTemplate) await bookkeeping.applyWinnerRule({ templateCode: plan.abTestTemplate });
   return result;
 }
 
-async function deliver(messageId: string, plan: SendPlan, state: SmsWorkflowState, receipts: DeliveryReport[]): Promise<SendSmsResult> {
+/**
+ * In a batch, tells the parent once this message no longer needs a provider (accepted or failed), so the batch's
+ * sliding window limits sends in progress, not day-long waits for receipts.
+ */
+function releaseBatchSlot(messageId: string): () => Promise<void> {
+  let released = false;
+  return async () => {
+    const parent = workflowInfo().parent;
+    if (released || !parent) return;
+    released = true;
+    // The batch may be gone (cancelled and finished): nothing is waiting for the slot then.
+    await getExternalWorkflowHandle(parent.workflowId).signal(slotReleasedSignal, messageId).catch(() => undefined);
+  };
+}
+
+async function deliver(
+  messageId: string,
+  plan: SendPlan,
+  state: SmsWorkflowState,
+  receipts: DeliveryReport[],
+  releaseSlot: () => Promise<void>,
+): Promise<SendSmsResult> {
   const setStatus = (status: SmsStatus, provider?: ProviderName) => {
     state.status = status;
     if (provider) state.provider = provider;
@@ -86,6 +108,7 @@ async function deliver(messageId: string, plan: SendPlan, state: SmsWorkflowStat
   const finish = async (status: 'failed' | 'expired', code: string, message: string): Promise<SendSmsResult> => {
     await bookkeeping.markFinal({ messageId, status, code, message });
     setStatus(status);
+    await releaseSlot();
     return { status, provider: state.provider, reason: code };
   };
 
@@ -107,6 +130,7 @@ async function deliver(messageId: string, plan: SendPlan, state: SmsWorkflowStat
     await bookkeeping.recordSent({ messageId, provider, ...accepted });
     state.providerMessageId = accepted.providerMessageId;
     setStatus('sent', provider);
+    await releaseSlot();
 
     const report = await awaitReceipt(provider, accepted.providerMessageId, plan, receipts, messageId);
     if (!report) return finish('expired', 'receipt_timeout', 'no delivery receipt before the deadline');

@@ -39,6 +39,11 @@ export default async function globalSetup(): Promise<void> {
     PROVIDER_REFRESH_MS: '500',
     // Tests that open a circuit lower the threshold on one provider through the admin API.
     CIRCUIT_FAILURE_THRESHOLD: '1000',
+    // Small pages and windows so a few hundred recipients exercise continue-as-new and the sliding window.
+    BULK_PAGE_SIZE: '50',
+    BULK_WINDOW: '20',
+    // No quiet hours by default, whatever time CI runs at; the quiet-hours test sets its own window.
+    QUIET_HOURS: '',
   };
   for (const key of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'PUBLIC_BASE_URL']) delete env[key as keyof typeof env];
 

@@ -13,10 +13,21 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
+
+// sqliteDir turns `file:some/dir/?params` into `some/dir`.
+func sqliteDir(url string) (string, bool) {
+	path, ok := strings.CutPrefix(url, "file:")
+	if !ok {
+		return "", false
+	}
+	path, _, _ = strings.Cut(path, "?")
+	return path, path != ""
+}
 
 func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
@@ -59,6 +70,10 @@ func main() {
 		// Printed once the listener is bound, so a parent process can wait for it.
 		fmt.Println("ferretdb listening on", f.MongoDBURI())
 	}()
+
+	if dir, ok := sqliteDir(*sqliteURL); ok {
+		go indexIDPaths(ctx, dir, logger)
+	}
 
 	if err := f.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)

@@ -1,0 +1,77 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Repositories } from '../db';
+import type { NewMessage } from '../db/messages';
+import type { SmsTemplate } from '../db/templates';
+import { nextAllowedTime, nextQuietStart, type QuietWindow } from '../domain/quietHours';
+import { isTransactional, type MessageType } from '../domain/sms';
+import { composeMessage, renderWithTemplate } from '../services/templateRendering';
+import type { BulkActivities } from './types';
+
+export interface BulkDeps {
+  repos: Repositories;
+  pageSize: number;
+  window: number;
+  defaultQuietHours: QuietWindow[];
+}
+
+export const batchMessageId = (batchId: string, index: number): string => `${batchId}-${index}`;
+
+/** Activities of the batch workflow: its plan, its pages of messages, its status, and the quiet-hours gate. */
+export function createBulkActivities({ repos, pageSize, window, defaultQuietHours }: BulkDeps): BulkActivities {
+  const loadBatch = async (batchId: string) => {
+    const batch = await repos.batches.get(batchId);
+    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchId} not found`, 'BatchNotFound');
+    return batch;
+  };
+
+  return {
+    async planBatch({ batchId }) {
+      const batch = await loadBatch(batchId);
+      return {
+        total: batch.total,
+        scheduledAtMs: batch.scheduled_at?.getTime(),
+        // Order and delivery notices are never held, whatever the batch asked for.
+        respectQuietHours: !isTransactional(batch.message_type) && (batch.respect_quiet_hours || batch.message_type === 'marketing'),
+        messageType: batch.message_type,
+        pageSize,
+        window,
+      };
+    },
+
+    async prepareBatchPage({ batchId, fromIndex, limit }) {
+      const batch = await loadBatch(batchId);
+      const recipients = await repos.batches.page(batchId, fromIndex, limit);
+      const template = batch.template_code ? await repos.templates.getByCode(batch.template_code) : null;
+      const messages: NewMessage[] = recipients.map((r) => {
+        const id = batchMessageId(batchId, r.index);
+        return composeMessage({ id, phone: r.phone, rendered: renderRecipient(batch.message, r, template, id), messageType: batch.message_type as MessageType, metadata: { batch_name: batch.name }, batchId });
+      });
+      await repos.messages.insertManyIfAbsent(messages);
+      return messages.map((m) => m._id);
+    },
+
+    async setBatchStatus({ batchId, status }) {
+      const from = { running: ['scheduled', 'paused'], paused: ['running'], cancelled: ['scheduled', 'running', 'paused'], completed: ['running', 'paused'] } as const;
+      await repos.batches.transition(batchId, [...from[status]], status);
+    },
+
+    async quietGate() {
+      const windows = await repos.settings.quietHours(defaultQuietHours);
+      const now = new Date();
+      const openAt = nextAllowedTime(now, windows);
+      return { openAt: openAt.getTime(), closeAt: nextQuietStart(openAt, windows).getTime() };
+    },
+  };
+}
+
+/**
+ * The text for one recipient: their own message, else the batch's, else the batch template with their data. The
+ * batch was validated on intake; a template edited since then that now misses data fails that message loudly.
+ */
+function renderRecipient(batchMessage: string | undefined, r: { message?: string; template_data?: Record<string, string | number> }, template: SmsTemplate | null, id: string) {
+  if (r.message ?? batchMessage) return { body: (r.message ?? batchMessage)! };
+  if (!template) throw ApplicationFailure.nonRetryable('the batch template no longer exists', 'TemplateMissing');
+  const outcome = renderWithTemplate(template, r.template_data ?? {}, id);
+  if (!outcome.ok) throw ApplicationFailure.nonRetryable(`template data missing: ${outcome.missing.join(', ')}`, 'TemplateDataMissing');
+  return outcome.rendered;
+}

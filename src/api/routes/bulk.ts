@@ -1,0 +1,132 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
+import type { Repositories } from '../../db';
+import type { SmsBatch } from '../../db/batches';
+import { isTimeOfDay } from '../../domain/quietHours';
+import { MESSAGE_TYPES } from '../../domain/sms';
+import { ApiError } from '../../errors';
+import type { BulkIntake } from '../../services/bulkIntake';
+import { bulkWorkflowId, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows';
+import type { AuthEnv } from '../auth';
+import { openApiHook } from '../openapi';
+import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid input') };
+const common = { tags: ['bulk'], security: [{ bearer: [] }] };
+
+const SendBulkRequest = z
+  .strictObject({
+    recipients: z.array(z.unknown()).min(1, 'must have at least one recipient').openapi({ description: 'each {phone, message?, template_data?}; up to 100 000' }),
+    template_code: TemplateCode.optional(),
+    message: MessageText.optional(),
+    message_type: z.enum(MESSAGE_TYPES).default('general'),
+    batch_name: z.string().trim().min(1).max(200),
+    scheduled_at: z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a zone' }).optional(),
+    respect_quiet_hours: z.boolean().default(false),
+  })
+  .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
+  .openapi('SendBulkSms');
+
+const BatchParam = z.object({ batch_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a batch id').openapi({ param: { name: 'batch_id', in: 'path' } }) });
+const QuietHours = z
+  .strictObject({
+    windows: z.array(z.strictObject({ start: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS'), end: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS') })).max(10),
+  })
+  .openapi('QuietHours');
+
+export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temporal: Client; defaultQuietHours: { start: string; end: string }[] }) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
+  const { repos } = deps;
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'post',
+      path: '/send-bulk-sms',
+      summary: 'Queue a batch (recipients validated up front; rejected rows reported, duplicates sent once)',
+      request: { body: { content: { 'application/json': { schema: SendBulkRequest } }, required: true } },
+      responses: { 202: json(z.object({ batch_id: z.string(), status: z.string(), accepted: z.number(), rejected: z.array(z.object({ index: z.number(), phone: z.string(), reason: z.string() })), scheduled_at: z.string().nullable() }), 'Queued'), 413: json(ErrorResponse, 'Too many recipients or too large'), ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const { batch, rejected } = await deps.intake.accept({
+        recipients: body.recipients,
+        templateCode: body.template_code,
+        message: body.message,
+        messageType: body.message_type,
+        batchName: body.batch_name,
+        scheduledAt: body.scheduled_at ? new Date(body.scheduled_at) : undefined,
+        respectQuietHours: body.respect_quiet_hours,
+        principalId: c.get('principal').id,
+      });
+      return c.json({ batch_id: batch._id, status: batch.status, accepted: batch.total, rejected, scheduled_at: batch.scheduled_at?.toISOString() ?? null }, 202);
+    },
+  );
+
+  app.openapi(createRoute({ ...common, method: 'get', path: '/batches', summary: 'Batches, newest first', request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) }, responses: { 200: json(z.object({ batches: z.array(z.record(z.string(), z.unknown())) }), 'Batches'), ...errors } }), async (c) => {
+    const batches = await repos.batches.list(c.req.valid('query').limit);
+    return c.json({ batches: batches.map(batchView) }, 200);
+  });
+
+  app.openapi(createRoute({ ...common, method: 'get', path: '/batches/{batch_id}', summary: 'A batch with counts by status and live progress', request: { params: BatchParam }, responses: { 200: json(z.record(z.string(), z.unknown()), 'The batch'), 404: json(ErrorResponse, 'No such batch'), ...errors } }), async (c) => {
+    const batch = await loadBatch(c.req.valid('param').batch_id);
+    const counts = await repos.messages.countByStatus(batch._id);
+    const progress = await deps.temporal.workflow
+      .getHandle(bulkWorkflowId(batch._id))
+      .query(progressQuery)
+      .catch(() => null);
+    return c.json({ ...batchView(batch), counts, progress }, 200);
+  });
+
+  for (const [action, signal] of [['pause', pauseSignal], ['resume', resumeSignal], ['cancel', cancelSignal]] as const) {
+    app.openapi(
+      createRoute({ ...common, method: 'post', path: `/batches/{batch_id}/${action}`, summary: `${action[0].toUpperCase()}${action.slice(1)} a batch`, request: { params: BatchParam }, responses: { 202: json(z.object({ batch_id: z.string(), requested: z.string() }), 'Signalled'), 404: json(ErrorResponse, 'No such batch'), 409: json(ErrorResponse, 'Batch already finished'), ...errors } }),
+      async (c) => {
+        const batch = await loadBatch(c.req.valid('param').batch_id);
+        if (batch.status === 'completed' || batch.status === 'cancelled') throw new ApiError(409, 'batch_finished', `The batch is already ${batch.status}`);
+        await deps.temporal.workflow.getHandle(bulkWorkflowId(batch._id)).signal(signal);
+        await repos.audit.record({ actor: c.get('principal').id, action: `batch.${action}`, target: { type: 'batch', id: batch._id } });
+        return c.json({ batch_id: batch._id, requested: action }, 202);
+      },
+    );
+  }
+
+  app.openapi(createRoute({ ...common, method: 'get', path: '/settings/quiet-hours', summary: 'Quiet hours (Asia/Taipei) for marketing', responses: { 200: json(QuietHours, 'Windows'), ...errors } }), async (c) =>
+    c.json({ windows: await repos.settings.quietHours(deps.defaultQuietHours) }, 200),
+  );
+
+  app.openapi(createRoute({ ...common, method: 'put', path: '/settings/quiet-hours', summary: 'Change quiet hours (admin); running batches follow within minutes', request: { body: { content: { 'application/json': { schema: QuietHours } }, required: true } }, responses: { 200: json(QuietHours, 'Windows'), ...errors } }), async (c) => {
+    const before = await repos.settings.quietHours(deps.defaultQuietHours);
+    const { windows } = c.req.valid('json');
+    await repos.settings.setQuietHours(windows, c.get('principal').id);
+    await repos.audit.record({ actor: c.get('principal').id, action: 'settings.quiet_hours_updated', target: { type: 'settings', id: 'quiet_hours' }, before, after: windows });
+    return c.json({ windows }, 200);
+  });
+
+  async function loadBatch(id: string): Promise<SmsBatch> {
+    const batch = await repos.batches.get(id);
+    if (!batch) throw new ApiError(404, 'not_found', 'No batch with this id');
+    return batch;
+  }
+
+  return app;
+}
+
+function batchView(b: SmsBatch) {
+  return {
+    batch_id: b._id,
+    name: b.name,
+    status: b.status,
+    message_type: b.message_type,
+    template_code: b.template_code ?? null,
+    total: b.total,
+    rejected: b.rejected,
+    respect_quiet_hours: b.respect_quiet_hours,
+    scheduled_at: b.scheduled_at?.toISOString() ?? null,
+    campaign_id: b.campaign_id ?? null,
+    created_at: b.created_at.toISOString(),
+    started_at: b.started_at?.toISOString() ?? null,
+    finished_at: b.finished_at?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,117 @@
+import type { Collection, Db } from 'mongodb';
+import type { TaiwanPhone } from '../domain/phone';
+import type { MessageType } from '../domain/sms';
+import { ensureIndexes } from './indexes';
+
+export type BatchStatus = 'scheduled' | 'running' | 'paused' | 'cancelled' | 'completed';
+
+export interface SmsBatch {
+  _id: string;
+  name: string;
+  message_type: MessageType;
+  template_code?: string;
+  /** Batch-wide text, when recipients do not bring their own. */
+  message?: string;
+  status: BatchStatus;
+  /** Recipients accepted into the batch (indexes 0 … total-1). */
+  total: number;
+  rejected: number;
+  respect_quiet_hours: boolean;
+  scheduled_at?: Date;
+  campaign_id?: string;
+  created_by: string;
+  created_at: Date;
+  started_at?: Date;
+  finished_at?: Date;
+}
+
+export interface BatchRecipient {
+  _id: string;
+  batch_id: string;
+  /** Position among the accepted recipients: the child workflow is `sms-<batchId>-<index>`. */
+  index: number;
+  phone: TaiwanPhone;
+  message?: string;
+  template_data?: Record<string, string | number>;
+}
+
+/** Recipients per stored chunk document. */
+const CHUNK = 500;
+const INSERT_GROUP = 20;
+
+/** Recipients are stored in chunks of consecutive indexes, fetched by `_id` (the one lookup FerretDB never scans for). */
+interface RecipientChunk {
+  _id: string;
+  batch_id: string;
+  chunk: number;
+  recipients: Omit<BatchRecipient, '_id' | 'batch_id'>[];
+}
+
+const chunkId = (batchId: string, chunk: number) => `${batchId}:${chunk}`;
+
+/** sms_batches and sms_batch_recipients: recipients live here, never in workflow input. */
+export class BatchRepository {
+  private readonly batches: Collection<SmsBatch>;
+  private readonly recipients: Collection<RecipientChunk>;
+
+  constructor(db: Db) {
+    this.batches = db.collection<SmsBatch>('sms_batches');
+    this.recipients = db.collection<RecipientChunk>('sms_batch_recipients');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // removing a batch's recipients
+    await ensureIndexes(this.recipients, [{ key: { batch_id: 1 }, name: 'batch_id' }]);
+    // batch listing, newest first
+    await ensureIndexes(this.batches, [{ key: { created_at: -1 }, name: 'created_at' }]);
+  }
+
+  /** Writes recipients in chunks, then the batch; on any failure removes what it wrote, leaving nothing half-done. */
+  async create(batch: SmsBatch, recipients: Omit<BatchRecipient, '_id' | 'batch_id'>[]): Promise<void> {
+    try {
+      const chunks: RecipientChunk[] = [];
+      for (let i = 0; i < recipients.length; i += CHUNK) {
+        chunks.push({ _id: chunkId(batch._id, i / CHUNK), batch_id: batch._id, chunk: i / CHUNK, recipients: recipients.slice(i, i + CHUNK) });
+      }
+      for (let i = 0; i < chunks.length; i += INSERT_GROUP) await this.recipients.insertMany(chunks.slice(i, i + INSERT_GROUP));
+      await this.batches.insertOne(batch);
+    } catch (err) {
+      await this.remove(batch._id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async remove(batchId: string): Promise<void> {
+    await this.recipients.deleteMany({ batch_id: batchId });
+    await this.batches.deleteOne({ _id: batchId });
+  }
+
+  get(batchId: string): Promise<SmsBatch | null> {
+    return this.batches.findOne({ _id: batchId });
+  }
+
+  list(limit: number, before?: Date): Promise<SmsBatch[]> {
+    return this.batches.find(before ? { created_at: { $lt: before } } : {}).sort({ created_at: -1 }).limit(limit).toArray();
+  }
+
+  /** Recipients with indexes fromIndex … fromIndex+limit-1 (fewer at the end of the batch). */
+  async page(batchId: string, fromIndex: number, limit: number): Promise<BatchRecipient[]> {
+    const first = Math.floor(fromIndex / CHUNK);
+    const last = Math.floor((fromIndex + limit - 1) / CHUNK);
+    const page: BatchRecipient[] = [];
+    for (let chunk = first; chunk <= last; chunk++) {
+      const doc = await this.recipients.findOne({ _id: chunkId(batchId, chunk) });
+      for (const r of doc?.recipients ?? []) {
+        if (r.index >= fromIndex && r.index < fromIndex + limit) page.push({ ...r, _id: `${batchId}:${r.index}`, batch_id: batchId });
+      }
+    }
+    return page;
+  }
+
+  /** Moves the batch between states; `from` guards against racing changes (e.g. resume after cancel). */
+  async transition(batchId: string, from: BatchStatus[], to: BatchStatus, now = new Date()): Promise<boolean> {
+    const timestamps = to === 'running' ? { started_at: now } : to === 'completed' || to === 'cancelled' ? { finished_at: now } : {};
+    const result = await this.batches.updateOne({ _id: batchId, status: { $in: from } }, { $set: { status: to, ...timestamps } });
+    return result.modifiedCount === 1;
+  }
+}

@@ -1,0 +1,31 @@
+import type { Collection, Db } from 'mongodb';
+import type { QuietWindow } from '../domain/quietHours';
+
+interface SettingDoc<T> {
+  _id: string;
+  value: T;
+  updated_at: Date;
+  updated_by: string;
+}
+
+/** settings: operator-editable service settings, read at the moment they matter (no restart to change them). */
+export class SettingsRepository {
+  private readonly col: Collection<SettingDoc<unknown>>;
+
+  constructor(db: Db) {
+    this.col = db.collection<SettingDoc<unknown>>('settings');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // lookups are by _id only
+  }
+
+  async quietHours(fallback: QuietWindow[]): Promise<QuietWindow[]> {
+    const doc = (await this.col.findOne({ _id: 'quiet_hours' })) as SettingDoc<QuietWindow[]> | null;
+    return doc?.value ?? fallback;
+  }
+
+  async setQuietHours(windows: QuietWindow[], by: string): Promise<void> {
+    await this.col.replaceOne({ _id: 'quiet_hours' }, { value: windows, updated_at: new Date(), updated_by: by }, { upsert: true });
+  }
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
+import type { SmsTemplate, TemplateRepository } from '../db/templates';
+import { parseTaiwanPhone, maskPhone } from '../domain/phone';
+import { CONTROL_CHARS, SMS_TASK_QUEUE, type MessageType } from '../domain/sms';
+import { placeholdersOf } from '../domain/templates';
+import { ApiError } from '../errors';
+import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
+import { bulkSmsWorkflow, bulkWorkflowId } from '../workflows';
+import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
+
+export const MAX_RECIPIENTS = 100_000;
+
+/** One row as sent; checked row by row so one bad row is reported, not fatal to the batch. */
+const Recipient = z.strictObject({
+  phone: z.string().max(32),
+  message: z.string().trim().min(1).refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters').optional(),
+  template_data: z.record(z.string().max(64), z.union([z.string().max(200), z.number()])).optional(),
+});
+
+export interface BulkRequest {
+  recipients: unknown[];
+  templateCode?: string;
+  message?: string;
+  messageType: MessageType;
+  batchName: string;
+  scheduledAt?: Date;
+  respectQuietHours: boolean;
+  principalId: string;
+}
+
+export interface Rejection {
+  index: number;
+  phone: string;
+  reason: string;
+}
+
+/** Validates every row up front, stores the accepted ones and the batch, and starts the batch workflow. */
+export class BulkIntake {
+  constructor(
+    private readonly batches: BatchRepository,
+    private readonly templates: TemplateRepository,
+    private readonly temporal: Client,
+  ) {}
+
+  async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
+    if (request.recipients.length > MAX_RECIPIENTS) throw new ApiError(413, 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
+    const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
+    const batchId = randomUUID();
+    const { accepted, rejected } = screen(request, template, batchId);
+    if (accepted.length === 0) {
+      throw new ApiError(422, 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
+    }
+    const batch: SmsBatch = {
+      _id: batchId,
+      name: request.batchName,
+      message_type: request.messageType,
+      ...(request.templateCode ? { template_code: request.templateCode } : {}),
+      ...(request.message ? { message: request.message } : {}),
+      status: 'scheduled',
+      total: accepted.length,
+      rejected: rejected.length,
+      respect_quiet_hours: request.respectQuietHours,
+      ...(request.scheduledAt ? { scheduled_at: request.scheduledAt } : {}),
+      created_by: request.principalId,
+      created_at: new Date(),
+    };
+    await this.batches.create(batch, accepted);
+    try {
+      await this.temporal.workflow.start(bulkSmsWorkflow, {
+        taskQueue: SMS_TASK_QUEUE,
+        workflowId: bulkWorkflowId(batchId),
+        args: [{ batchId }],
+        typedSearchAttributes: [
+          { key: SmsBatchIdKey, value: batchId },
+          { key: SmsMessageTypeKey, value: request.messageType },
+          { key: SmsStatusKey, value: 'scheduled' },
+        ],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        await this.batches.remove(batchId).catch(() => undefined);
+        throw new ApiError(503, 'temporarily_unavailable', 'The batch could not be queued right now; retry the request', undefined, { 'Retry-After': '5' });
+      }
+    }
+    return { batch, rejected };
+  }
+}
+
+/** Splits rows into sendable recipients (numbered 0…n-1) and rejections with reasons; a number appears once. */
+function screen(request: BulkRequest, template: SmsTemplate | null, batchId: string) {
+  const accepted: Omit<BatchRecipient, '_id' | 'batch_id'>[] = [];
+  const rejected: Rejection[] = [];
+  const firstIndexOf = new Map<string, number>();
+  const needed = template ? placeholdersOf([template.content, ...template.variants.map((v) => v.content)].join(' ')) : [];
+
+  request.recipients.forEach((raw, index) => {
+    const reject = (reason: string) => rejected.push({ index, phone: maskPhone(String((raw as { phone?: unknown })?.phone ?? '')), reason });
+    const row = Recipient.safeParse(raw);
+    if (!row.success) return reject(row.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '));
+    const parsed = parseTaiwanPhone(row.data.phone);
+    if (!parsed.ok) return reject(`phone ${parsed.reason}`);
+    const seen = firstIndexOf.get(parsed.phone.e164);
+    if (seen !== undefined) return reject(`duplicate of recipient ${seen}: sent once`);
+    const text = row.data.message ?? request.message;
+    let problem: string | undefined;
+    if (text) problem = lengthProblem(text);
+    else if (!template) problem = 'no message: give one per recipient, one for the batch, or a template_code';
+    else {
+      const missing = needed.filter((name) => row.data.template_data?.[name] === undefined || String(row.data.template_data[name]).trim() === '');
+      if (missing.length) problem = `template_data missing ${missing.join(', ')}`;
+      else {
+        const outcome = renderWithTemplate(template, row.data.template_data ?? {}, `${batchId}-${accepted.length}`);
+        problem = outcome.ok ? lengthProblem(outcome.rendered.body) : `template_data missing ${outcome.missing.join(', ')}`;
+      }
+    }
+    if (problem) return reject(problem);
+    firstIndexOf.set(parsed.phone.e164, index);
+    accepted.push({ index: accepted.length, phone: parsed.phone, ...(row.data.message ? { message: row.data.message } : {}), ...(row.data.template_data ? { template_data: row.data.template_data } : {}) });
+  });
+  return { accepted, rejected };
+}

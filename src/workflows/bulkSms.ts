@@ -1,0 +1,150 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  ParentClosePolicy,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { BatchPlan, BulkActivities, QuietGate } from '../activities/types';
+import { workflowIdFor } from '../domain/sms';
+import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
+import { sendSmsWorkflow } from './sendSms';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, slotReleasedSignal } from './signals';
+
+export interface BulkSmsInput {
+  batchId: string;
+  /** Carried across continue-as-new: the next recipient to start, and children still holding a window slot. */
+  nextIndex?: number;
+  inFlight?: string[];
+  paused?: boolean;
+  started?: boolean;
+}
+
+export interface BulkProgress {
+  status: 'scheduled' | 'running' | 'paused' | 'waiting_for_allowed_hours' | 'cancelled' | 'completed';
+  started: number;
+  total: number;
+  inFlight: number;
+  /** When a quiet-hours wait ends (ISO), while waiting. */
+  resumesAt?: string;
+}
+
+export const bulkWorkflowId = (batchId: string): string => `bulk-${batchId}`;
+
+const activities = proxyActivities<BulkActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Longest single wait, so an operator's change to quiet hours is noticed within this long. */
+const MAX_WAIT_MS = 5 * 60_000;
+
+/**
+ * One bulk batch. Recipients stay in MongoDB; each page of them becomes child `sendSmsWorkflow`s (ABANDON, so a
+ * child outlives a cancelled batch) under a sliding window of sends in progress, and the workflow continues as new
+ * after every page so no history grows past a few thousand events. Signals pause, resume and cancel it.
+ */
+export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress> {
+  const { batchId } = input;
+  const inFlight = new Set(input.inFlight ?? []);
+  const state = { nextIndex: input.nextIndex ?? 0, paused: input.paused ?? false, started: input.started ?? false, cancelled: false, resumesAt: undefined as number | undefined };
+  const plan = await activities.planBatch({ batchId });
+
+  const progress = (): BulkProgress => ({
+    status: state.cancelled ? 'cancelled' : !state.started ? 'scheduled' : state.resumesAt ? 'waiting_for_allowed_hours' : state.paused ? 'paused' : 'running',
+    started: state.nextIndex,
+    total: plan.total,
+    inFlight: inFlight.size,
+    ...(state.resumesAt ? { resumesAt: new Date(state.resumesAt).toISOString() } : {}),
+  });
+  setHandler(progressQuery, progress);
+  setHandler(slotReleasedSignal, (messageId) => void inFlight.delete(messageId));
+  setHandler(cancelSignal, () => void (state.cancelled = true));
+  setHandler(pauseSignal, () => void (state.paused = true));
+  setHandler(resumeSignal, () => void (state.paused = false));
+
+  const finish = async (status: 'cancelled' | 'completed'): Promise<BulkProgress> => {
+    await activities.setBatchStatus({ batchId, status });
+    upsertSearchAttributes([{ key: SmsStatusKey, value: status }]);
+    return progress();
+  };
+
+  if (!state.started) {
+    // Scheduled batches wait on a durable timer; a cancel before the start ends them without sending anything.
+    const delay = (plan.scheduledAtMs ?? 0) - Date.now();
+    if (delay > 0) await condition(() => state.cancelled, delay);
+    if (state.cancelled) return finish('cancelled');
+    state.started = true;
+    await activities.setBatchStatus({ batchId, status: 'running' });
+    upsertSearchAttributes([{ key: SmsStatusKey, value: 'running' }]);
+  }
+
+  let gate: QuietGate | undefined;
+  const waitForAllowedHours = async () => {
+    while (!state.cancelled) {
+      if (!gate || Date.now() >= gate.closeAt) gate = await activities.quietGate({});
+      if (Date.now() >= gate.openAt) return;
+      state.resumesAt = gate.openAt;
+      await condition(() => state.cancelled, Math.min(gate.openAt - Date.now(), MAX_WAIT_MS));
+      state.resumesAt = undefined;
+      gate = undefined; // re-read: the windows may have been changed meanwhile
+    }
+  };
+
+  const messageIds = await activities.prepareBatchPage({ batchId, fromIndex: state.nextIndex, limit: plan.pageSize });
+  // What the batch document says: a pause signalled before this point still has to be recorded.
+  let reportedPaused = input.paused ?? false;
+  const reportPause = async () => {
+    if (reportedPaused === state.paused || state.cancelled) return;
+    reportedPaused = state.paused;
+    await activities.setBatchStatus({ batchId, status: state.paused ? 'paused' : 'running' });
+  };
+  const mayStart = () => state.cancelled || (!state.paused && inFlight.size < plan.window);
+  for (const messageId of messageIds) {
+    // Wait for a free slot while not paused, recording pause changes in the batch as they happen.
+    while (!mayStart()) {
+      await reportPause();
+      await condition(() => mayStart() || state.paused !== reportedPaused);
+    }
+    await reportPause();
+    if (state.cancelled) break;
+    if (plan.respectQuietHours) await waitForAllowedHours();
+    if (state.cancelled) break;
+    // Counted before the start: a quick child's release can reach us in the same activation as its start.
+    inFlight.add(messageId);
+    if (!(await startMessage(messageId, batchId, plan))) inFlight.delete(messageId);
+    state.nextIndex += 1;
+  }
+  if (state.cancelled) return finish('cancelled');
+  if (state.nextIndex < plan.total) {
+    await continueAsNew<typeof bulkSmsWorkflow>({ batchId, nextIndex: state.nextIndex, inFlight: [...inFlight], paused: state.paused, started: true });
+  }
+  // Everyone started: the batch is dispatched once the last child left the provider stage.
+  await condition(() => inFlight.size === 0 || state.cancelled);
+  return finish(state.cancelled ? 'cancelled' : 'completed');
+}
+
+/** Starts one child; false when it already existed (its slot is then not ours to wait for). */
+async function startMessage(messageId: string, batchId: string, plan: BatchPlan): Promise<boolean> {
+  try {
+    await startChild(sendSmsWorkflow, {
+      workflowId: workflowIdFor(messageId),
+      args: [{ messageId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SmsStatusKey, value: 'queued' },
+        { key: SmsBatchIdKey, value: batchId },
+        { key: SmsMessageTypeKey, value: plan.messageType },
+      ],
+    });
+    return true;
+  } catch (err) {
+    // Started before (e.g. by hand): sending it again is exactly what must not happen, so move on.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
+}

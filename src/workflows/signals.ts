@@ -1,0 +1,15 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { DeliveryReport } from '../domain/sms';
+import type { BulkProgress } from './bulkSms';
+import type { SmsWorkflowState } from './sendSms';
+
+/** Signal and query definitions, apart from the workflows so parent and child can both import them. */
+export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
+export const statusQuery = defineQuery<SmsWorkflowState>('status');
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal('cancel');
+/** A child SMS tells its batch it has left the provider stage (sent or failed), freeing a window slot. */
+export const slotReleasedSignal = defineSignal<[string]>('slotReleased');
+export const progressQuery = defineQuery<BulkProgress>('progress');

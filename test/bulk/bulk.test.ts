@@ -1,0 +1,92 @@
+import { bulkWorkflowId } from '../../src/workflows/bulkSms';
+import { api, randomMobile, simulatorSends, withTemporal } from '../helpers';
+import { allFinal, getBatch, sendBulk, taipeiTime, waitForBatch } from './helpers';
+
+describe('bulk batches', () => {
+  it('sends a few hundred recipients once each, reports bad rows and in-batch duplicates, and keeps histories small', async () => {
+    const phones = Array.from({ length: 300 }, () => randomMobile());
+    const recipients: unknown[] = phones.map((phone) => ({ phone, template_data: { order_number: `A${phone.slice(-4)}`, amount: 880, due_date: '12/5' } }));
+    recipients.push({ phone: '12345', template_data: {} }); // index 300: bad phone
+    recipients.push({ phone: phones[7], template_data: { order_number: 'dup', amount: 1, due_date: 'x' } }); // 301: duplicate
+    recipients.push({ phone: randomMobile(), template_data: { order_number: 'B1' } }); // 302: missing data
+    recipients.push({ phone: randomMobile(), extra: true }); // 303: unknown field
+
+    const { status, body } = await sendBulk({ recipients, template_code: 'payment_reminder', message_type: 'payment_reminder', batch_name: '十一月付款提醒' });
+    expect(status).toBe(202);
+    expect(body.accepted).toBe(300);
+    expect(body.rejected.map((r: any) => r.index)).toEqual([300, 301, 302, 303]);
+    expect(body.rejected[1]).toMatchObject({ phone: `${phones[7].slice(0, 4)}***${phones[7].slice(-3)}`, reason: 'duplicate of recipient 7: sent once' });
+    expect(body.rejected[2].reason).toMatch(/amount, due_date/);
+
+    const batch = await waitForBatch(body.batch_id, allFinal, 170_000);
+    expect(batch.counts).toEqual({ delivered: 300 });
+    const sends = await Promise.all([0, 7, 150, 299].map((i) => simulatorSends('every8d', { phone: phones[i] })));
+    expect(sends.map((s) => s.length)).toEqual([1, 1, 1, 1]);
+    expect(sends[0][0].body).toBe(`【幸福氣】提醒您，訂單A${phones[0].slice(-4)}尚有880元未付款，請於12/5前完成付款。`);
+
+    await withTemporal(async (client) => {
+      const runs: { status: string; historyLength: number }[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowId = "${bulkWorkflowId(body.batch_id)}"` })) runs.push({ status: wf.status.name, historyLength: wf.historyLength });
+      expect(runs.length).toBeGreaterThanOrEqual(6); // 300 recipients / pages of 50
+      expect(runs.filter((r) => r.status === 'CONTINUED_AS_NEW').length).toBe(runs.length - 1);
+      expect(Math.max(...runs.map((r) => r.historyLength))).toBeLessThan(1_000);
+      let children = 0;
+      for await (const _ of client.workflow.list({ query: `SmsBatchId = "${body.batch_id}" AND WorkflowType = "sendSmsWorkflow"` })) children++;
+      expect(children).toBe(300);
+    });
+  }, 180_000);
+
+  it('honours scheduled_at and can be cancelled before it starts', async () => {
+    const phones = [randomMobile(), randomMobile()];
+    const at = new Date(Date.now() + 2_500).toISOString();
+    const scheduled = (await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】週末優惠', message_type: 'general', batch_name: 'later', scheduled_at: at })).body;
+    const cancelled = (await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】取消', message_type: 'general', batch_name: 'never', scheduled_at: at })).body;
+    expect((await getBatch(scheduled.batch_id)).status).toBe('scheduled');
+    expect((await api(`/api/v1/notifications/batches/${cancelled.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
+    expect((await waitForBatch(cancelled.batch_id, (b) => b.status === 'cancelled')).counts).toEqual({});
+
+    const done = await waitForBatch(scheduled.batch_id, allFinal);
+    expect(Date.parse(done.started_at)).toBeGreaterThanOrEqual(Date.parse(at));
+    expect(await simulatorSends('every8d', { phone: phones[0] })).toHaveLength(1);
+  });
+
+  it('pauses, resumes and cancels a running batch', async () => {
+    const at = new Date(Date.now() + 1_500).toISOString();
+    const phones = Array.from({ length: 30 }, () => randomMobile());
+    const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: 'hello', batch_name: 'pausable', scheduled_at: at });
+    await api(`/api/v1/notifications/batches/${body.batch_id}/pause`, { method: 'POST' });
+    const paused = await waitForBatch(body.batch_id, (b) => b.status === 'paused');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await getBatch(body.batch_id)).progress).toMatchObject({ status: 'paused', started: 0 });
+    expect(paused.counts).toEqual({ queued: 30 }); // prepared, none sent
+
+    await api(`/api/v1/notifications/batches/${body.batch_id}/resume`, { method: 'POST' });
+    expect((await waitForBatch(body.batch_id, allFinal)).counts).toEqual({ delivered: 30 });
+    expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('holds a marketing batch through quiet hours but never a transactional one', async () => {
+    const put = (windows: unknown[]) => api('/api/v1/notifications/settings/quiet-hours', { method: 'PUT', body: JSON.stringify({ windows }) });
+    expect((await put([{ start: taipeiTime(-60_000), end: taipeiTime(4_000) }])).status).toBe(200);
+    try {
+      const marketing = (await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】冬季優惠', message_type: 'marketing', batch_name: 'promo' })).body;
+      const notice = (await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】司機已出發', message_type: 'delivery_notification', batch_name: 'notices', respect_quiet_hours: true })).body;
+      expect((await waitForBatch(notice.batch_id, allFinal, 15_000)).counts).toEqual({ delivered: 1 });
+      const held = await getBatch(marketing.batch_id);
+      expect(held.progress).toMatchObject({ status: 'waiting_for_allowed_hours', started: 0 });
+      expect(held.counts).toEqual({ queued: 1 }); // prepared, not sent
+      const sent = await waitForBatch(marketing.batch_id, allFinal, 20_000);
+      expect(Date.parse(sent.finished_at)).toBeGreaterThan(Date.parse(held.progress.resumesAt) - 1_000);
+    } finally {
+      await put([]);
+    }
+  });
+
+  it('answers 413 past 100 000 recipients and 422 for a batch nobody can receive', async () => {
+    const tooMany = await sendBulk({ recipients: Array.from({ length: 100_001 }, () => ({ phone: '0912345678' })), message: 'x', batch_name: 'huge' });
+    expect(tooMany.status).toBe(413);
+    const none = await sendBulk({ recipients: [{ phone: 'nope' }], message: 'x', batch_name: 'empty' });
+    expect(none.status).toBe(422);
+    expect(none.body.error.details[0]).toMatchObject({ field: 'recipients.0' });
+  });
+});
