@@ -78,6 +78,8 @@ const envSchema = z.object({
   /** Where the Temporal CLI and FerretDB builds are kept between runs (outside the repo, shared by clones). */
   CACHE_DIR: z.string().default(join(homedir(), '.cache', 'luckygas-sms')),
   SIMULATORS: z.stringbool().default(true),
+  /** `npm start` runs the workers in its own process unless this is false (they then run as `src/worker.ts`). */
+  RUN_WORKERS: z.stringbool().default(true),
   SIMULATOR_PORT: port(8090),
 
   /** Real provider accounts, seeded into sms_providers at start when absent (ignored while SIMULATORS=true). */

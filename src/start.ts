@@ -76,14 +76,16 @@ async function main(): Promise<void> {
       await repos.providers.seed(providerSeedsFromConfig(config));
     }
 
-    const connection = await connectWorker(target);
-    stops.push(() => connection.close());
-    const workers = await startWorkers({ config, repos, connection, webhookBaseUrl, log: createLogger('worker', config.LOG_LEVEL) });
-    stops.push(workers.shutdown);
-    workers.done.catch((err) => {
-      log.error('a worker stopped unexpectedly', { error: String(err) });
-      process.kill(process.pid, 'SIGTERM');
-    });
+    if (config.RUN_WORKERS) {
+      const connection = await connectWorker(target);
+      stops.push(() => connection.close());
+      const workers = await startWorkers({ config, repos, connection, webhookBaseUrl, log: createLogger('worker', config.LOG_LEVEL) });
+      stops.push(workers.shutdown);
+      workers.done.catch((err) => {
+        log.error('a worker stopped unexpectedly', { error: String(err) });
+        process.kill(process.pid, 'SIGTERM');
+      });
+    }
 
     console.log(
       [

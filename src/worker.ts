@@ -147,6 +147,7 @@ async function main(): Promise<void> {
   // Default Runtime: SIGINT/SIGTERM make every worker drain and stop, which ends `done`.
   Runtime.instance();
   const workers = await startWorkers({ config, repos, connection, webhookBaseUrl: publicBaseUrl(config), log });
+  console.log(`LuckyGas SMS worker is running against ${config.TEMPORAL_ADDRESS} (task queues ${[SMS_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)].join(', ')})`);
   await workers.done;
   await connection.close();
   await close();

@@ -65,6 +65,20 @@ describe('bulk batches', () => {
     expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(409);
   });
 
+  it('cancels a running batch: no new children start, the ones already sent keep their receipts', async () => {
+    const phones = Array.from({ length: 120 }, () => randomMobile());
+    const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】取消測試', batch_name: 'cancel mid-way' });
+    await waitForBatch(body.batch_id, (b) => (b.progress?.started ?? 0) >= 10);
+    expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
+    const cancelled = await waitForBatch(body.batch_id, (b) => b.status === 'cancelled');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = await getBatch(body.batch_id);
+    const sent = (after.counts.delivered ?? 0) + (after.counts.sent ?? 0);
+    expect(sent).toBeGreaterThanOrEqual(10);
+    expect(sent).toBeLessThan(120);
+    expect(after.counts.delivered ?? 0).toBeGreaterThanOrEqual((cancelled.counts.delivered ?? 0));
+  });
+
   it('holds a marketing batch through quiet hours but never a transactional one', async () => {
     const put = (windows: unknown[]) => api('/api/v1/notifications/settings/quiet-hours', { method: 'PUT', body: JSON.stringify({ windows }) });
     expect((await put([{ start: taipeiTime(-60_000), end: taipeiTime(4_000) }])).status).toBe(200);

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts } from './ports';
+import { spawnWorker, waitForWorker } from './worker';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
@@ -53,9 +54,21 @@ export default async function globalSetup(): Promise<void> {
 
   const logFile = join(dataDir, 'stack.log');
   const out = openSync(logFile, 'a');
-  const child = spawn('node', ['--import', 'tsx', 'src/start.ts'], { cwd: root, env, stdio: ['ignore', out, out] });
+  const child = spawn('node', ['--import', 'tsx', 'src/start.ts'], { cwd: root, env: { ...env, RUN_WORKERS: 'false' }, stdio: ['ignore', out, out] });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitUntilServing(logFile, () => child.exitCode);
+
+  // Workers in their own process, against the stack's servers, as a production deployment runs them.
+  const workerEnv = { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/` };
+  const workerLog = join(dataDir, 'worker.log');
+  const pidFile = join(dataDir, 'worker.pids');
+  writeFileSync(workerLog, '');
+  writeFileSync(pidFile, '');
+  spawnWorker(workerEnv, workerLog, pidFile);
+  await waitForWorker(workerLog, 0);
+  process.env.TEST_WORKER_ENV = JSON.stringify(workerEnv);
+  process.env.TEST_WORKER_LOG = workerLog;
+  process.env.TEST_WORKER_PIDS = pidFile;
 
   Object.assign(globalThis, { __LUCKYGAS_STACK__: child });
   process.env.TEST_API_URL = apiUrl;

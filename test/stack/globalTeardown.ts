@@ -1,7 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import { workerPids } from './worker';
 
 /** Stops the stack (SIGTERM lets it drain workers and stop its servers), killing it if it lingers. */
 export default async function globalTeardown(): Promise<void> {
+  // Workers first (they drain), then the stack they talk to.
+  const pidFile = process.env.TEST_WORKER_PIDS;
+  await Promise.all((pidFile ? workerPids(pidFile) : []).map((pid) => stopProcess(pid)));
   const child = (globalThis as { __LUCKYGAS_STACK__?: ChildProcess }).__LUCKYGAS_STACK__;
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -9,4 +13,20 @@ export default async function globalTeardown(): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function stopProcess(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 200));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
 }

@@ -1,0 +1,37 @@
+import { statSync } from 'node:fs';
+import { api, randomMobile, simulatorSends, withDb } from '../helpers';
+import { spawnWorker, waitForWorker, workerPids } from '../stack/worker';
+import { allFinal, getBatch, sendBulk, waitForBatch } from './helpers';
+
+const putProvider = (name: string, body: Record<string, unknown>) => api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+
+describe('a batch survives its worker being killed', () => {
+  it('finishes after a kill -9 mid-batch with nobody skipped and nobody texted twice', async () => {
+    // Mitake first: its clientid de-duplicates a resend of a call the dead worker may have completed.
+    await putProvider('mitake', { priority: 30 });
+    try {
+      const phones = Array.from({ length: 150 }, () => randomMobile());
+      const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】年終回饋', batch_name: 'restart test' });
+      await waitForBatch(body.batch_id, (b) => (b.progress?.started ?? 0) >= 30, 60_000);
+
+      const [pid] = workerPids(process.env.TEST_WORKER_PIDS!).slice(-1);
+      process.kill(pid, 'SIGKILL');
+      const startedAtKill = (await getBatch(body.batch_id)).progress?.started ?? 0;
+      expect(startedAtKill).toBeLessThan(150);
+
+      const log = process.env.TEST_WORKER_LOG!;
+      const offset = statSync(log).size;
+      spawnWorker(JSON.parse(process.env.TEST_WORKER_ENV!), log, process.env.TEST_WORKER_PIDS!);
+      await waitForWorker(log, offset);
+
+      const batch = await waitForBatch(body.batch_id, allFinal, 150_000);
+      expect(batch.counts).toEqual({ delivered: 150 });
+      const sendsPerPhone = await Promise.all(phones.map(async (phone) => (await simulatorSends('mitake', { phone })).length));
+      expect(sendsPerPhone.filter((n) => n !== 1)).toEqual([]);
+      const messages = await withDb((db) => db.collection('sms_messages').countDocuments({ batch_id: body.batch_id }));
+      expect(messages).toBe(150);
+    } finally {
+      await putProvider('mitake', { priority: 15 });
+    }
+  }, 240_000);
+});
