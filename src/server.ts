@@ -7,6 +7,7 @@ import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import type { Logger } from './log';
 import { BulkIntake } from './services/bulkIntake';
+import { CampaignService } from './services/campaigns';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
@@ -39,6 +40,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal),
     bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),
+    campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,
     defaultQuietHours: quietWindows(config),
     rateLimiter,

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Repositories } from '../db';
 import type { NewMessage } from '../db/messages';
 import type { SmsTemplate } from '../db/templates';
+import { uuidFrom } from '../domain/ids';
 import { nextAllowedTime, nextQuietStart, type QuietWindow } from '../domain/quietHours';
 import { isTransactional, type MessageType } from '../domain/sms';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
@@ -53,6 +54,32 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
     async setBatchStatus({ batchId, status }) {
       const from = { running: ['scheduled', 'paused'], paused: ['running'], cancelled: ['scheduled', 'running', 'paused'], completed: ['running', 'paused'] } as const;
       await repos.batches.transition(batchId, [...from[status]], status);
+    },
+
+    async createCampaignBatch({ campaignId, runId }) {
+      const campaign = await repos.campaigns.get(campaignId);
+      if (!campaign) return null; // deleted after this run was scheduled: nothing to send
+      const batchId = uuidFrom(`campaign-run:${runId}`);
+      if (!(await repos.batches.get(batchId))) {
+        await repos.batches.create(
+          {
+            _id: batchId,
+            name: `${campaign.name} (${new Date().toISOString().slice(0, 16)})`,
+            message_type: campaign.message_type,
+            ...(campaign.template_code ? { template_code: campaign.template_code } : {}),
+            ...(campaign.message ? { message: campaign.message } : {}),
+            status: 'scheduled',
+            total: campaign.recipients.length,
+            rejected: 0,
+            respect_quiet_hours: campaign.respect_quiet_hours,
+            campaign_id: campaign._id,
+            created_by: `campaign:${campaign._id}`,
+            created_at: new Date(),
+          },
+          campaign.recipients,
+        );
+      }
+      return { batchId, messageType: campaign.message_type };
     },
 
     async quietGate() {

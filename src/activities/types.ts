@@ -56,4 +56,6 @@ export interface BulkActivities {
   prepareBatchPage(input: { batchId: string; fromIndex: number; limit: number }): Promise<string[]>;
   setBatchStatus(input: { batchId: string; status: 'running' | 'paused' | 'cancelled' | 'completed' }): Promise<void>;
   quietGate(input: Record<string, never>): Promise<QuietGate>;
+  /** One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one. */
+  createCampaignBatch(input: { campaignId: string; runId: string }): Promise<{ batchId: string; messageType: string } | null>;
 }

@@ -3,6 +3,7 @@ import { csv, type Config } from '../config';
 import { ApiKeyRepository } from './apiKeys';
 import { AuditRepository } from './audit';
 import { BatchRepository } from './batches';
+import { CampaignRepository } from './campaigns';
 import { SettingsRepository } from './settings';
 import { ProviderHealthRepository } from './providerHealth';
 import { RateCounterRepository } from './rateCounters';
@@ -23,6 +24,7 @@ export interface Repositories {
   providerHealth: ProviderHealthRepository;
   batches: BatchRepository;
   settings: SettingsRepository;
+  campaigns: CampaignRepository;
 }
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
@@ -38,6 +40,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     providerHealth: new ProviderHealthRepository(db),
     batches: new BatchRepository(db),
     settings: new SettingsRepository(db),
+    campaigns: new CampaignRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

@@ -12,6 +12,8 @@ import { bulkSmsWorkflow, bulkWorkflowId } from '../workflows';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
+/** A campaign keeps its list in one document, so it stays well under MongoDB's 16 MiB. */
+export const MAX_CAMPAIGN_RECIPIENTS = 20_000;
 
 /** One row as sent; checked row by row so one bad row is reported, not fatal to the batch. */
 const Recipient = z.strictObject({
@@ -67,31 +69,37 @@ export class BulkIntake {
       created_by: request.principalId,
       created_at: new Date(),
     };
-    await this.batches.create(batch, accepted);
+    await this.createAndStart(batch, accepted);
+    return { batch, rejected };
+  }
+
+  /** Stores the batch and its recipients, then starts its workflow; a failed start removes both again. */
+  async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[]): Promise<void> {
+    await this.batches.create(batch, recipients);
     try {
       await this.temporal.workflow.start(bulkSmsWorkflow, {
         taskQueue: SMS_TASK_QUEUE,
-        workflowId: bulkWorkflowId(batchId),
-        args: [{ batchId }],
+        workflowId: bulkWorkflowId(batch._id),
+        args: [{ batchId: batch._id }],
         typedSearchAttributes: [
-          { key: SmsBatchIdKey, value: batchId },
-          { key: SmsMessageTypeKey, value: request.messageType },
+          { key: SmsBatchIdKey, value: batch._id },
+          { key: SmsMessageTypeKey, value: batch.message_type },
           { key: SmsStatusKey, value: 'scheduled' },
         ],
       });
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-        await this.batches.remove(batchId).catch(() => undefined);
-        throw new ApiError(503, 'temporarily_unavailable', 'The batch could not be queued right now; retry the request', undefined, { 'Retry-After': '5' });
-      }
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      await this.batches.remove(batch._id).catch(() => undefined);
+      throw new ApiError(503, 'temporarily_unavailable', 'The batch could not be queued right now; retry the request', undefined, { 'Retry-After': '5' });
     }
-    return { batch, rejected };
   }
 }
 
+export type ScreenedRecipient = Omit<BatchRecipient, '_id' | 'batch_id'>;
+
 /** Splits rows into sendable recipients (numbered 0…n-1) and rejections with reasons; a number appears once. */
-function screen(request: BulkRequest, template: SmsTemplate | null, batchId: string) {
-  const accepted: Omit<BatchRecipient, '_id' | 'batch_id'>[] = [];
+export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string) {
+  const accepted: ScreenedRecipient[] = [];
   const rejected: Rejection[] = [];
   const firstIndexOf = new Map<string, number>();
   const needed = template ? placeholdersOf([template.content, ...template.variants.map((v) => v.content)].join(' ')) : [];

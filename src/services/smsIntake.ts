@@ -8,6 +8,7 @@ import { ApiError } from '../errors';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
 import type { RateLimiter } from './rateLimits';
+import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 
 /** Either a finished text or a template to render for this message. */
@@ -100,10 +101,9 @@ export class SmsIntake {
   }
 }
 
-/** Formats sha256(principal, key) as a UUID so replayed requests land on the same message and workflow id. */
+/** The message id for an Idempotency-Key: the same principal and key always map to the same message. */
 export function messageIdForKey(principalId: string, key: string): string {
-  const h = createHash('sha256').update(`${principalId}\u0000${key}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return uuidFrom(`${principalId}\u0000${key}`);
 }
 
 function fingerprintOf(r: SmsRequest): string {

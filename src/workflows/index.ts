@@ -1,3 +1,4 @@
 export * from './bulkSms';
+export * from './campaignRun';
 export * from './sendSms';
 export * from './signals';

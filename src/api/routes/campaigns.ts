@@ -1,0 +1,86 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Campaign, CampaignRepository } from '../../db/campaigns';
+import { MESSAGE_TYPES } from '../../domain/sms';
+import { ApiError } from '../../errors';
+import { CAMPAIGN_TIMEZONE, type CampaignService } from '../../services/campaigns';
+import type { AuthEnv } from '../auth';
+import { openApiHook } from '../openapi';
+import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Admins only'), 422: json(ErrorResponse, 'Invalid input') };
+const common = { tags: ['campaigns'], security: [{ bearer: [] }] };
+
+const CreateCampaign = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    cron: z.union([z.string(), z.array(z.string()).min(1).max(10)]).openapi({ description: `cron expression(s) in ${CAMPAIGN_TIMEZONE}, e.g. "0 10 1 * *" (10:00 on the 1st)` }),
+    template_code: TemplateCode.optional(),
+    message: MessageText.optional(),
+    message_type: z.enum(MESSAGE_TYPES).default('marketing'),
+    respect_quiet_hours: z.boolean().default(true),
+    recipients: z.array(z.unknown()).min(1),
+  })
+  .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
+  .openapi('CreateCampaign');
+
+const IdParam = z.object({ campaign_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a campaign id').openapi({ param: { name: 'campaign_id', in: 'path' } }) });
+
+export function campaignRoutes(deps: { service: CampaignService; campaigns: CampaignRepository }) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
+  const load = async (id: string) => {
+    const campaign = await deps.campaigns.get(id);
+    if (!campaign) throw new ApiError(404, 'not_found', 'No campaign with this id');
+    return campaign;
+  };
+
+  app.openapi(createRoute({ ...common, method: 'post', path: '/', summary: 'Create a recurring campaign (a Temporal Schedule in Asia/Taipei)', request: { body: { content: { 'application/json': { schema: CreateCampaign } }, required: true } }, responses: { 201: json(z.record(z.string(), z.unknown()), 'Created'), ...errors } }), async (c) => {
+    const body = c.req.valid('json');
+    const { campaign, rejected } = await deps.service.create({
+      name: body.name,
+      cron: Array.isArray(body.cron) ? body.cron : [body.cron],
+      messageType: body.message_type,
+      templateCode: body.template_code,
+      message: body.message,
+      respectQuietHours: body.respect_quiet_hours,
+      recipients: body.recipients,
+      principalId: c.get('principal').id,
+    });
+    return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), rejected }, 201);
+  });
+
+  app.openapi(createRoute({ ...common, method: 'get', path: '/', summary: 'Campaigns with their schedule state', responses: { 200: json(z.object({ campaigns: z.array(z.record(z.string(), z.unknown())) }), 'Campaigns'), ...errors } }), async (c) => {
+    const campaigns = await deps.campaigns.list();
+    return c.json({ campaigns: await Promise.all(campaigns.map(async (k) => ({ ...campaignView(k), ...(await deps.service.describe(k).catch(() => ({}))) }))) }, 200);
+  });
+
+  for (const action of ['pause', 'unpause', 'trigger'] as const) {
+    app.openapi(createRoute({ ...common, method: 'post', path: `/{campaign_id}/${action}`, summary: `${action} a campaign's schedule`, request: { params: IdParam }, responses: { 200: json(z.record(z.string(), z.unknown()), 'Done'), 404: json(ErrorResponse, 'No such campaign'), ...errors } }), async (c) => {
+      const campaign = await load(c.req.valid('param').campaign_id);
+      await deps.service.act(campaign._id, action);
+      return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)) }, 200);
+    });
+  }
+
+  app.openapi(createRoute({ ...common, method: 'delete', path: '/{campaign_id}', summary: 'Delete a campaign and its schedule (earlier batches stay)', request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, 404: json(ErrorResponse, 'No such campaign'), ...errors } }), async (c) => {
+    const campaign = await load(c.req.valid('param').campaign_id);
+    await deps.service.act(campaign._id, 'delete');
+    return c.body(null, 204);
+  });
+
+  return app;
+}
+
+function campaignView(k: Campaign) {
+  return {
+    campaign_id: k._id,
+    name: k.name,
+    cron: k.cron,
+    timezone: CAMPAIGN_TIMEZONE,
+    message_type: k.message_type,
+    template_code: k.template_code ?? null,
+    recipients: k.recipients?.length ?? null,
+    respect_quiet_hours: k.respect_quiet_hours,
+    created_at: k.created_at.toISOString(),
+  };
+}

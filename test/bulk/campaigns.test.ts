@@ -1,0 +1,51 @@
+import { api, randomMobile, simulatorSends } from '../helpers';
+import { allFinal, waitForBatch } from './helpers';
+
+const campaigns = '/api/v1/notifications/campaigns';
+
+describe('recurring campaigns (Temporal Schedules in Asia/Taipei)', () => {
+  it('schedules runs, and each run (here: triggered now) becomes a batch of its own', async () => {
+    const phones = [randomMobile(), randomMobile()];
+    const created = await api(campaigns, {
+      method: 'POST',
+      body: JSON.stringify({ name: '每月安全檢查提醒', cron: '0 10 1 * *', message: '【幸福氣】本月瓦斯安全檢查開始預約', message_type: 'general', recipients: [...phones.map((phone) => ({ phone })), { phone: 'bad' }] }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ timezone: 'Asia/Taipei', recipients: 2, paused: false, rejected: [{ index: 2 }] });
+    // 10:00 in Taipei is 02:00 UTC
+    expect(created.body.next_runs[0]).toMatch(/T02:00:00/);
+    const id = created.body.campaign_id;
+
+    const batchesOf = async () => (await api('/api/v1/notifications/batches?limit=200')).body.batches.filter((b: any) => b.campaign_id === id);
+    expect((await api(`${campaigns}/${id}/trigger`, { method: 'POST' })).status).toBe(200);
+    let runs: any[] = [];
+    for (let i = 0; i < 40 && runs.length === 0; i++) {
+      runs = await batchesOf();
+      if (runs.length === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(runs).toHaveLength(1);
+    expect((await waitForBatch(runs[0].batch_id, allFinal)).counts).toEqual({ delivered: 2 });
+    expect(await simulatorSends('every8d', { phone: phones[0] })).toHaveLength(1);
+
+    expect((await api(`${campaigns}/${id}/trigger`, { method: 'POST' })).status).toBe(200);
+    for (let i = 0; i < 40 && runs.length < 2; i++) {
+      runs = await batchesOf();
+      if (runs.length < 2) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(new Set(runs.map((r) => r.batch_id)).size).toBe(2);
+
+    const paused = await api(`${campaigns}/${id}/pause`, { method: 'POST' });
+    expect(paused.body.paused).toBe(true);
+    expect((await api(campaigns)).body.campaigns.find((k: any) => k.campaign_id === id)).toMatchObject({ paused: true });
+    expect((await api(`${campaigns}/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(campaigns)).body.campaigns.find((k: any) => k.campaign_id === id)).toBeUndefined();
+  });
+
+  it('rejects a bad cron expression with 422 naming the field, leaving no campaign behind', async () => {
+    const before = (await api(campaigns)).body.campaigns.length;
+    const bad = await api(campaigns, { method: 'POST', body: JSON.stringify({ name: 'x', cron: 'every now and then', message: 'x', recipients: [{ phone: randomMobile() }] }) });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details[0].field).toBe('cron');
+    expect((await api(campaigns)).body.campaigns.length).toBe(before);
+  });
+});
