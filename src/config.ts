@@ -50,7 +50,7 @@ const envSchema = z.object({
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
   CIRCUIT_COOLDOWN_MS: millis(60_000),
   /** Recipients per page of a batch (one continue-as-new each) and children sending at once per batch. */
-  BULK_PAGE_SIZE: z.coerce.number().int().min(1).max(2_000).default(500),
+  BULK_PAGE_SIZE: z.coerce.number().int().min(1).max(2_000).default(250),
   BULK_WINDOW: z.coerce.number().int().min(1).max(1_000).default(100),
   /** Default quiet hours (Asia/Taipei) for marketing: `HH:MM-HH:MM` windows, comma-separated; editable via the API. */
   QUIET_HOURS: z

@@ -103,7 +103,9 @@ async function deliver(
   const setStatus = (status: SmsStatus, provider?: ProviderName) => {
     state.status = status;
     if (provider) state.provider = provider;
-    upsertSearchAttributes([{ key: SmsStatusKey, value: status }, ...(provider ? [{ key: SmsProviderKey, value: provider }] : [])]);
+    // `sending` is a moment, not something operators filter by: skipping it saves a history event per attempt.
+    if (status === 'sending') return;
+    upsertSearchAttributes([{ key: SmsStatusKey, value: status }, ...(state.provider ? [{ key: SmsProviderKey, value: state.provider }] : [])]);
   };
   const finish = async (status: 'failed' | 'expired', code: string, message: string): Promise<SendSmsResult> => {
     await bookkeeping.markFinal({ messageId, status, code, message });

@@ -3,10 +3,13 @@ import { workerPids } from './worker';
 
 /** Stops the stack (SIGTERM lets it drain workers and stop its servers), killing it if it lingers. */
 export default async function globalTeardown(): Promise<void> {
-  // Workers first (they drain), then the stack they talk to.
   const pidFile = process.env.TEST_WORKER_PIDS;
-  await Promise.all((pidFile ? workerPids(pidFile) : []).map((pid) => stopProcess(pid)));
-  const child = (globalThis as { __LUCKYGAS_STACK__?: ChildProcess }).__LUCKYGAS_STACK__;
+  await stopStack((globalThis as { __LUCKYGAS_STACK__?: ChildProcess }).__LUCKYGAS_STACK__, pidFile ? workerPids(pidFile) : []);
+}
+
+/** Workers first (they drain), then the stack they talk to; anything that lingers is killed. */
+export async function stopStack(child: ChildProcess | undefined, workers: number[]): Promise<void> {
+  await Promise.all(workers.map((pid) => stopProcess(pid)));
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
