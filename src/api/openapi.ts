@@ -1,4 +1,4 @@
-import type { OpenAPIHonoOptions } from '@hono/zod-openapi';
+import type { OpenAPIHonoOptions, z } from '@hono/zod-openapi';
 import { validationError } from './errors';
 
 /** Every zod-validated route reports bad input the same way: 422 naming each field. */
@@ -12,3 +12,6 @@ function targetName(target: string): 'body' | 'query' | 'path' | 'header' {
   if (target === 'header') return 'header';
   return 'query';
 }
+
+/** A JSON response (or body) entry of a route's OpenAPI description. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { parseTaiwanPhone } from '../domain/phone';
 import { templateProblems } from '../domain/templates';
-import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_TYPES, PROVIDER_NAMES } from '../domain/sms';
+import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_ID_PATTERN, MESSAGE_TYPES, PROVIDER_NAMES } from '../domain/sms';
 
 
 export const PhoneInput = z
@@ -85,7 +85,7 @@ export const SendSmsAccepted = z
   .openapi('SendSmsAccepted');
 
 export const MessageIdParam = z.object({
-  message_id: z.string().regex(/^[0-9a-f-]{36}(-\d{1,6})?$/, 'must be a message id').openapi({ param: { name: 'message_id', in: 'path' } }),
+  message_id: z.string().regex(MESSAGE_ID_PATTERN, 'must be a message id').openapi({ param: { name: 'message_id', in: 'path' } }),
 });
 
 const Attempt = z.object({

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { MessageRepository } from '../db/messages';
 import type { WebhookDisposition, WebhookEventRepository } from '../db/webhookEvents';
-import { workflowIdFor, type DeliveryReport, type ProviderName } from '../domain/sms';
+import { MESSAGE_ID_PATTERN, workflowIdFor, type DeliveryReport, type ProviderName } from '../domain/sms';
 import { deliveryReportSignal } from '../workflows';
 
 export interface IncomingReceipt {
@@ -15,7 +15,6 @@ export interface IncomingReceipt {
   report?: Omit<DeliveryReport, 'receivedAt'>;
 }
 
-const MESSAGE_ID = /^[0-9a-f-]{36}(-\d{1,6})?$/;
 const MAX_FIELDS = 50;
 const MAX_VALUE = 2_000;
 
@@ -48,7 +47,7 @@ export class ReceiptIntake {
   }
 
   private async resolveMessageId(receipt: IncomingReceipt): Promise<string | undefined> {
-    if (receipt.messageId && MESSAGE_ID.test(receipt.messageId)) return receipt.messageId;
+    if (receipt.messageId && MESSAGE_ID_PATTERN.test(receipt.messageId)) return receipt.messageId;
     const providerMessageId = receipt.providerMessageId ?? receipt.report?.providerMessageId;
     if (!providerMessageId) return undefined;
     return this.messages.findIdByProviderMessageId(receipt.provider, providerMessageId);

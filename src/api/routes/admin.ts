@@ -3,7 +3,7 @@ import type { Repositories } from '../../db';
 import { ROLES } from '../../domain/roles';
 import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
-import { openApiHook } from '../openapi';
+import { json, openApiHook } from '../openapi';
 import { ErrorResponse } from '../schemas';
 
 const CreateKeyRequest = z
@@ -26,7 +26,6 @@ const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Admins only') };
 const common = { security: [{ bearer: [] }] };
 

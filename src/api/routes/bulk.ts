@@ -8,10 +8,9 @@ import { ApiError } from '../../errors';
 import type { BulkIntake } from '../../services/bulkIntake';
 import { bulkWorkflowId, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows';
 import type { AuthEnv } from '../auth';
-import { openApiHook } from '../openapi';
+import { json, openApiHook } from '../openapi';
 import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid input') };
 const common = { tags: ['bulk'], security: [{ bearer: [] }] };
 

@@ -4,10 +4,9 @@ import { MESSAGE_TYPES } from '../../domain/sms';
 import { ApiError } from '../../errors';
 import { CAMPAIGN_TIMEZONE, type CampaignService } from '../../services/campaigns';
 import type { AuthEnv } from '../auth';
-import { openApiHook } from '../openapi';
+import { json, openApiHook } from '../openapi';
 import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Admins only'), 422: json(ErrorResponse, 'Invalid input') };
 const common = { tags: ['campaigns'], security: [{ bearer: [] }] };
 

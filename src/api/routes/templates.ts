@@ -5,10 +5,9 @@ import { placeholdersOf } from '../../domain/templates';
 import { ApiError } from '../../errors';
 import { templateVariantStats } from '../../services/templateStats';
 import type { AuthEnv } from '../auth';
-import { openApiHook } from '../openapi';
+import { json, openApiHook } from '../openapi';
 import { CreateTemplateRequest, ErrorResponse, TemplateIdParam, TemplateListQuery, TemplateStatsResponse, TemplateView, UpdateTemplateRequest } from '../schemas';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = { 401: json(ErrorResponse, 'Missing or invalid bearer token'), 422: json(ErrorResponse, 'Invalid input; `details` names each field') };
 const notFound = { 404: json(ErrorResponse, 'No such template') };
 const common = { tags: ['templates'], security: [{ bearer: [] }] };
