@@ -22,6 +22,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { logRoutes } from './routes/logs';
 import { notificationRoutes } from './routes/notifications';
 import { providerRoutes } from './routes/providers';
 import { templateRoutes } from './routes/templates';
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications', logRoutes({ messages: deps.repos.messages }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));

@@ -1,4 +1,4 @@
-import type { Collection, Db, UpdateFilter } from 'mongodb';
+import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { ensureIndexes } from './indexes';
 import type { TaiwanPhone } from '../domain/phone';
 import type { SmsEncoding } from '../domain/segments';
@@ -69,6 +69,28 @@ export type NewMessage = Omit<SmsMessage, 'status' | 'attempts' | 'events' | 'cr
 
 type Change = UpdateFilter<SmsMessage>;
 
+/** Filters of the log, stats and export; every value is a parsed plain value, never client-supplied operators. */
+export interface MessageFilter {
+  status?: SmsStatus;
+  provider?: ProviderName;
+  messageType?: MessageType;
+  phoneE164?: string;
+  batchId?: string;
+  from?: Date;
+  to?: Date;
+}
+
+function messageQuery(f: MessageFilter): Filter<SmsMessage> {
+  const q: Filter<SmsMessage> = {};
+  if (f.status) q.status = f.status;
+  if (f.provider) q.provider = f.provider;
+  if (f.messageType) q.message_type = f.messageType;
+  if (f.phoneE164) q.phone_e164 = f.phoneE164;
+  if (f.batchId) q.batch_id = f.batchId;
+  if (f.from || f.to) q.created_at = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) };
+  return q;
+}
+
 /**
  * sms_messages: one document per SMS, `_id` = message id = workflow id suffix = provider client reference.
  * Every change is guarded by the state it expects, so replays, retries and repeated receipts are harmless.
@@ -91,7 +113,9 @@ export class MessageRepository {
     await ensureIndexes(this.col, [
       // daily limit per provider and provider stats over a date range
       { key: { provider: 1, sent_at: 1 }, name: 'provider_sent_at' },
-      // sms-logs listing newest first, filtered by status
+      // sms-logs listing and stats over a date range, newest first (the _id breaks ties for the cursor)
+      { key: { created_at: -1, _id: -1 }, name: 'created_at_id' },
+      // sms-logs filtered by status
       { key: { status: 1, created_at: -1 }, name: 'status_created_at' },
       // per-phone history and rate limits
       { key: { phone_e164: 1, created_at: -1 }, name: 'phone_created_at' },
@@ -156,6 +180,21 @@ export class MessageRepository {
   /** Streams the few fields A/B statistics need, so a large template never loads whole documents. */
   templateOutcomes(templateCode: string) {
     return this.col.find({ template_code: templateCode }, { projection: { _id: 0, variant: 1, status: 1, segments: 1, cost: 1 } });
+  }
+
+  /**
+   * One page of the log, newest first. The cursor is the last row's (created_at, _id): rows inserted meanwhile
+   * are newer than any cursor, so paging on never shows a row twice or skips one.
+   */
+  logPage(filter: MessageFilter, limit: number, after?: { createdAt: Date; id: string }): Promise<SmsMessage[]> {
+    const query: Filter<SmsMessage> = messageQuery(filter);
+    if (after) query.$or = [{ created_at: { $lt: after.createdAt } }, { created_at: after.createdAt, _id: { $lt: after.id } }];
+    return this.col.find(query, { projection: { events: 0, body: 0 } }).sort({ created_at: -1, _id: -1 }).limit(limit).toArray();
+  }
+
+  /** Streams matching messages, oldest first, with only the fields statistics and exports need. */
+  stream(filter: MessageFilter) {
+    return this.col.find(messageQuery(filter), { projection: { events: 0, body: 0, metadata: 0, attempts: 0, open_attempt: 0 } }).sort({ created_at: 1, _id: 1 });
   }
 
   /** Messages of one batch by status (group-and-count is within what FerretDB v1 aggregates correctly). */
