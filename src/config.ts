@@ -78,6 +78,8 @@ const envSchema = z.object({
   /** Where the Temporal CLI and FerretDB builds are kept between runs (outside the repo, shared by clones). */
   CACHE_DIR: z.string().default(join(homedir(), '.cache', 'luckygas-sms')),
   SIMULATORS: z.stringbool().default(true),
+  /** A standalone worker serves its Prometheus metrics on this port (unset: none; `npm start` serves them at /metrics). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** `npm start` runs the workers in its own process unless this is false (they then run as `src/worker.ts`). */
   RUN_WORKERS: z.stringbool().default(true),
   SIMULATOR_PORT: port(8090),

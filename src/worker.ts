@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { connectExternal, runMain } from './bootstrap';
@@ -6,6 +7,7 @@ import type { Repositories } from './db';
 import type { ProviderRow } from './db/providers';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, type ProviderName } from './domain/sms';
 import type { Logger } from './log';
+import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
 import type { DataConverter } from '@temporalio/common';
@@ -147,10 +149,25 @@ async function main(): Promise<void> {
   // Default Runtime: SIGINT/SIGTERM make every worker drain and stop, which ends `done`.
   Runtime.instance();
   const workers = await startWorkers({ config, repos, connection, webhookBaseUrl: publicBaseUrl(config), log });
+  const metricsServer = config.WORKER_METRICS_PORT ? serveMetrics(config.HOST, config.WORKER_METRICS_PORT) : undefined;
   console.log(`LuckyGas SMS worker is running against ${config.TEMPORAL_ADDRESS} (task queues ${[SMS_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)].join(', ')})`);
   await workers.done;
+  metricsServer?.close();
   await connection.close();
   await close();
+}
+
+/** Prometheus scrape endpoint of a standalone worker (provider calls, latency, message outcomes). */
+function serveMetrics(host: string, port: number) {
+  return createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    void metrics()
+      .registry.metrics()
+      .then((body) => res.writeHead(200, { 'content-type': metrics().registry.contentType }).end(body));
+  }).listen(port, host);
 }
 
 if (require.main === module) runMain(main);

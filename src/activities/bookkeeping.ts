@@ -2,6 +2,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
 import { planRoute, startOfTaipeiDay } from '../domain/routing';
 import type { ProviderName } from '../domain/sms';
+import { metrics } from '../metrics';
 import { POLLING_PROVIDERS } from '../providers';
 import { applyWinnerRule } from '../services/templateStats';
 import type { BookkeepingActivities } from './types';
@@ -69,7 +70,9 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
 
     async recordSent({ messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate }) {
       const cost = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate });
-      if (cost !== undefined) await countDailyUsage(repos, provider, cost);
+      if (cost === undefined) return;
+      metrics().messagesByStatus.inc({ provider, status: 'sent' });
+      await countDailyUsage(repos, provider, cost);
     },
 
     async recordAttemptFailed({ messageId, provider, code, message, ambiguous }) {
@@ -77,11 +80,12 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     },
 
     async recordReceipt({ messageId, report, final }) {
-      await repos.messages.applyDeliveryReport(messageId, report, final);
+      if (await repos.messages.applyDeliveryReport(messageId, report, final)) metrics().messagesByStatus.inc({ provider: report.provider, status: report.outcome });
     },
 
     async markFinal({ messageId, status, code, message }) {
       await repos.messages.markFinal(messageId, status, { code, message });
+      metrics().messagesByStatus.inc({ provider: 'none', status });
     },
 
     async applyWinnerRule({ templateCode }) {

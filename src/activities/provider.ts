@@ -4,6 +4,7 @@ import type { ProviderConfig } from '../db/providers';
 import type { SmsMessage } from '../db/messages';
 import type { TaiwanPhone } from '../domain/phone';
 import type { ProviderName } from '../domain/sms';
+import { metrics } from '../metrics';
 import { createProvider } from '../providers';
 import { ProviderError, fromTransportError } from '../providers/errors';
 import type { ProviderActivities } from './types';
@@ -58,6 +59,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
         // An earlier attempt died mid-call (worker crash): the provider may already have the message.
         log.warn('resending after an unfinished attempt; the customer may receive a duplicate', { messageId, provider });
       }
+      const timer = metrics().providerLatency.startTimer({ provider });
       try {
         const accepted = await adapter.send({
           messageId,
@@ -65,10 +67,14 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
           body: message.body,
           receiptUrl: receiptUrl(webhookBaseUrl, provider, messageId, webhookToken),
         });
+        timer();
+        metrics().providerCalls.inc({ provider, outcome: 'accepted' });
         await trackHealth(config).catch(() => undefined); // never turn an accepted send into a retry
         return { ...accepted, pricePerSegment: config.price_per_segment };
       } catch (err) {
+        timer();
         const error = err instanceof ProviderError ? err : fromTransportError(provider, err);
+        metrics().providerCalls.inc({ provider, outcome: failureType(error) });
         log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
         await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: error.message, ambiguous: error.ambiguous });
         await trackHealth(config, error);

@@ -10,6 +10,7 @@ import type { QuietWindow } from '../domain/quietHours';
 import type { BulkIntake } from '../services/bulkIntake';
 import type { CampaignService } from '../services/campaigns';
 import { ApiError } from '../errors';
+import { metrics } from '../metrics';
 import type { Logger } from '../log';
 import type { RateLimiter } from '../services/rateLimits';
 import type { ReceiptIntake } from '../services/receiptIntake';
@@ -61,6 +62,11 @@ export function createApp(deps: AppDeps) {
   const logError = (message: string, fields: Record<string, unknown>) => deps.log.error(message, fields);
 
   app.use('*', secureHeaders({ contentSecurityPolicy: undefined }));
+  app.use('*', async (c, next) => {
+    await next();
+    // The matched route pattern, never the concrete path: ids and numbers stay out of metric labels.
+    metrics().httpRequests.inc({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
+  });
   const limitBody = (maxSize: number) =>
     bodyLimit({
       maxSize,
@@ -74,9 +80,10 @@ export function createApp(deps: AppDeps) {
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
   app.use('/codec/*', cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true }));
-  for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log', '/codec/*']) app.use(path, ...guarded);
+  for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log', '/codec/*', '/metrics']) app.use(path, ...guarded);
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
+  app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));

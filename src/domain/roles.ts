@@ -14,6 +14,7 @@ const RULES: { method: Method; path: RegExp; roles: Role[] }[] = [
   { method: 'GET', path: /^\/api\/v1\/notifications\/(sms-logs|stats|batches)(\/|$)/, roles: ['sender', 'viewer'] },
   { method: 'GET', path: /^\/api\/v1\/notifications\/sms-templates\/[^/]+\/stats$/, roles: ['sender', 'viewer'] },
   { method: 'POST', path: /^\/codec\/(en|de)code$/, roles: ['sender', 'viewer'] },
+  { method: 'GET', path: /^\/metrics$/, roles: ['viewer'] },
   { method: 'POST', path: /^\/api\/v1\/notifications\/batches\/[^/]+\/(pause|resume|cancel)$/, roles: ['sender'] },
 ];
 

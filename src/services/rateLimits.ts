@@ -2,6 +2,7 @@ import type { RateCounterRepository } from '../db/rateCounters';
 import { startOfTaipeiDay } from '../domain/routing';
 import { isTransactional, type MessageType } from '../domain/sms';
 import { ApiError } from '../errors';
+import { metrics } from '../metrics';
 
 interface Window {
   name: string;
@@ -29,6 +30,7 @@ async function admit(counters: RateCounterRepository, scope: string, windows: Wi
   const exceeded = windows.filter((w, i) => counts[i] > w.limit);
   if (exceeded.length === 0) return;
   await Promise.all(windows.map((w) => counters.decrement(`${scope}:${w.name}`, w.start)));
+  metrics().rateLimitRejections.inc({ scope: scope.split(':')[0] });
   const retryAfter = Math.max(...exceeded.map((w) => Math.ceil((w.end.getTime() - now.getTime()) / 1000)));
   const limits = exceeded.map((w) => `${w.limit} per ${w.name}`).join(' and ');
   throw new ApiError(429, 'rate_limited', `${what}: at most ${limits}; retry after ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });

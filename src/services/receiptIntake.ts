@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { MessageRepository } from '../db/messages';
 import type { WebhookDisposition, WebhookEventRepository } from '../db/webhookEvents';
 import { MESSAGE_ID_PATTERN, workflowIdFor, type DeliveryReport, type ProviderName } from '../domain/sms';
+import { metrics } from '../metrics';
 import { deliveryReportSignal } from '../workflows';
 
 export interface IncomingReceipt {
@@ -32,6 +33,7 @@ export class ReceiptIntake {
   async accept(receipt: IncomingReceipt): Promise<WebhookDisposition> {
     const messageId = await this.resolveMessageId(receipt);
     const disposition = await this.deliver(receipt, messageId);
+    metrics().receipts.inc({ provider: receipt.provider, disposition });
     await this.events.record({
       provider: receipt.provider,
       received_at: new Date(),

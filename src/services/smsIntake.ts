@@ -5,6 +5,7 @@ import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
 import { SMS_TASK_QUEUE, workflowIdFor, type MessageType, type ProviderName } from '../domain/sms';
 import { ApiError } from '../errors';
+import { metrics } from '../metrics';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
 import type { RateLimiter } from './rateLimits';
@@ -62,6 +63,7 @@ export class SmsIntake {
     );
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
     await this.startWorkflow(message, true);
+    metrics().messagesAccepted.inc({ message_type: message.message_type });
     return { message, replayed: false };
   }
 

@@ -41,5 +41,6 @@ export default async function globalSetup(): Promise<void> {
     TEST_WORKER_ENV: JSON.stringify(stack.workerEnv),
     TEST_WORKER_LOG: stack.workerLog,
     TEST_WORKER_PIDS: stack.workerPidFile,
+    TEST_WORKER_METRICS_URL: stack.workerMetricsUrl,
   });
 }

@@ -17,6 +17,7 @@ export interface LaunchedStack {
   workerEnv: NodeJS.ProcessEnv;
   workerLog: string;
   workerPidFile: string;
+  workerMetricsUrl: string;
 }
 
 /**
@@ -27,7 +28,7 @@ export interface LaunchedStack {
 export async function launchStack(env: Record<string, string>): Promise<LaunchedStack> {
   const root = resolve(__dirname, '..', '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'luckygas-stack-'));
-  const [apiPort, temporalPort, uiPort, mongoPort, simPort] = await Promise.all([freePorts(1), freePorts(1), freePorts(1), freePorts(1), freePorts(3)]);
+  const [apiPort, temporalPort, uiPort, mongoPort, simPort, workerMetricsPort] = await Promise.all([freePorts(1), freePorts(1), freePorts(1), freePorts(1), freePorts(3), freePorts(1)]);
   const fullEnv: NodeJS.ProcessEnv = {
     ...process.env,
     APP_ENV: 'development',
@@ -54,7 +55,7 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
 
   const mongoUri = `mongodb://127.0.0.1:${mongoPort}/`;
   const temporalAddress = `127.0.0.1:${temporalPort}`;
-  const workerEnv = { ...fullEnv, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri };
+  const workerEnv = { ...fullEnv, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, WORKER_METRICS_PORT: String(workerMetricsPort) };
   const workerLog = join(dataDir, 'worker.log');
   const workerPidFile = join(dataDir, 'worker.pids');
   writeFileSync(workerLog, '');
@@ -73,6 +74,7 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
     workerEnv,
     workerLog,
     workerPidFile,
+    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
   };
 }
 

@@ -7,6 +7,7 @@ import { mitakeReport } from '../../providers/mitake';
 import { twilioReport } from '../../providers/twilio';
 import type { ReceiptIntake } from '../../services/receiptIntake';
 import { ApiError } from '../../errors';
+import { metrics } from '../../metrics';
 import { secretsEqual } from '../auth';
 import { ipMatches } from '../ipAllowlist';
 
@@ -72,12 +73,14 @@ async function readFields(c: Context): Promise<{ form: Record<string, string>; f
 function assertUnsignedWebhookAllowed(c: Context, fields: Record<string, string>, deps: WebhookDeps): void {
   if (!secretsEqual(fields.token ?? '', deps.guard.token)) {
     deps.log('rejected a receipt without a valid webhook token', { path: c.req.path });
+    metrics().webhookRejections.inc({ provider: c.req.path.split('/').pop() ?? '', reason: 'token' });
     throw new ApiError(403, 'invalid_token', 'Missing or wrong webhook token');
   }
   if (deps.guard.ipAllowlist.length === 0) return;
   const address = getConnInfo(c).remote.address ?? '';
   if (!deps.guard.ipAllowlist.some((entry) => ipMatches(address, entry))) {
     deps.log('rejected a receipt from an address outside the allowlist', { path: c.req.path, address });
+    metrics().webhookRejections.inc({ provider: c.req.path.split('/').pop() ?? '', reason: 'address' });
     throw new ApiError(403, 'forbidden_address', 'This address may not deliver receipts');
   }
 }
@@ -89,6 +92,7 @@ async function assertTwilioSignature(c: Context, form: Record<string, string>, d
   const valid = Boolean(signature && config && twilio.validateRequest(config.credentials.auth_token, signature, url, form));
   if (!valid) {
     deps.log('rejected twilio receipt with a bad signature', { path: c.req.path });
+    metrics().webhookRejections.inc({ provider: 'twilio', reason: 'signature' });
     throw new ApiError(403, 'invalid_signature', 'X-Twilio-Signature does not match this request');
   }
 }
