@@ -57,6 +57,14 @@ const envSchema = z.object({
     .string()
     .default('21:00-09:00,12:30-13:30')
     .refine((v) => v === '' || csv(v).every((w) => /^\d\d:\d\d(:\d\d)?-\d\d:\d\d(:\d\d)?$/.test(w)), 'must be HH:MM-HH:MM windows, comma-separated'),
+  /** Alerts: evaluated every ALERT_INTERVAL_MS over the last ALERT_WINDOW_MS, POSTed to ALERT_WEBHOOK_URL. */
+  ALERT_WEBHOOK_URL: optionalUrl,
+  ALERT_INTERVAL_MS: millis(5 * 60_000),
+  ALERT_WINDOW_MS: millis(15 * 60_000),
+  ALERT_MIN_DELIVERY_RATE: z.coerce.number().min(0).max(1).default(0.9),
+  ALERT_MIN_RECEIPTS: z.coerce.number().int().min(1).default(10),
+  ALERT_RATE_LIMITED: z.coerce.number().int().min(1).default(50),
+  ALERT_WEBHOOK_REJECTED: z.coerce.number().int().min(1).default(10),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
 

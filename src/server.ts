@@ -34,7 +34,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     perDay: config.PHONE_LIMIT_PER_DAY,
     transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
     transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
-  });
+  }, repos.alerts);
   return createApp({
     repos,
     intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),

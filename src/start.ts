@@ -10,6 +10,7 @@ import { SIMULATOR_CREDENTIALS, startSimulators } from './simulator';
 import { startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
 import type { ManagedProcess } from './stack/processes';
 import { startApi } from './server';
+import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalTarget } from './temporal/connect';
 import { startWorkers } from './worker';
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     const client = await connectClient(target);
     stops.push(() => client.connection.close());
     await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+    await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
 
     const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL) });
     stops.push(api.close);

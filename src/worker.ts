@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
+import { createAlertActivities } from './activities/alerts';
+import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { connectExternal, runMain } from './bootstrap';
 import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
@@ -52,6 +54,17 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     activities: {
       ...createBookkeepingActivities({ repos, policy }),
       ...createBulkActivities({ repos, pageSize: config.BULK_PAGE_SIZE, window: config.BULK_WINDOW, defaultQuietHours: quietWindows(config) }),
+      ...createAlertActivities({
+        repos,
+        windowMs: config.ALERT_WINDOW_MS,
+        webhookUrl: config.ALERT_WEBHOOK_URL,
+        thresholds: {
+          minDeliveryRate: config.ALERT_MIN_DELIVERY_RATE,
+          minDecided: config.ALERT_MIN_RECEIPTS,
+          rateLimitedPerWindow: config.ALERT_RATE_LIMITED,
+          webhookRejectedPerWindow: config.ALERT_WEBHOOK_REJECTED,
+        },
+      }),
     },
   });
   const pool = new ProviderWorkerPool(
@@ -145,6 +158,7 @@ async function main(): Promise<void> {
   const { config, log, repos, target, client, close } = await connectExternal('worker');
   await repos.providers.seed(providerSeedsFromConfig(config));
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
   const connection = await connectWorker(target);
   // Default Runtime: SIGINT/SIGTERM make every worker drain and stop, which ends `done`.
   Runtime.instance();

@@ -18,6 +18,7 @@ import type { SmsIntake } from '../services/smsIntake';
 import { authenticate, type AuthEnv } from './auth';
 import { onError } from './errors';
 import { adminRoutes } from './routes/admin';
+import { alertRoutes } from './routes/alerts';
 import { bulkRoutes } from './routes/bulk';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications', logRoutes({ messages: deps.repos.messages }));
+  app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));
@@ -95,7 +97,14 @@ export function createApp(deps: AppDeps) {
   app.route('/codec', codecRoutes(deps.codec.codec));
   app.route(
     '/api/v1/webhooks/sms',
-    webhookRoutes({ receipts: deps.receipts, providers: deps.repos.providers, publicBaseUrl: deps.publicBaseUrl, guard: deps.webhookGuard, log: (m, f) => deps.log.warn(m, f) }),
+    webhookRoutes({
+      receipts: deps.receipts,
+      providers: deps.repos.providers,
+      publicBaseUrl: deps.publicBaseUrl,
+      guard: deps.webhookGuard,
+      countRejection: () => deps.repos.alerts.countEvent('webhook_rejected'),
+      log: (m, f) => deps.log.warn(m, f),
+    }),
   );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { csv, type Config } from '../config';
+import { AlertRepository } from './alerts';
 import { ApiKeyRepository } from './apiKeys';
 import { AuditRepository } from './audit';
 import { BatchRepository } from './batches';
@@ -25,6 +26,7 @@ export interface Repositories {
   batches: BatchRepository;
   settings: SettingsRepository;
   campaigns: CampaignRepository;
+  alerts: AlertRepository;
 }
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
@@ -41,6 +43,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     batches: new BatchRepository(db),
     settings: new SettingsRepository(db),
     campaigns: new CampaignRepository(db),
+    alerts: new AlertRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

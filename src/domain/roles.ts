@@ -11,7 +11,7 @@ const RULES: { method: Method; path: RegExp; roles: Role[] }[] = [
   { method: 'POST', path: /^\/api\/v1\/notifications\/send-(bulk-)?sms$/, roles: ['sender'] },
   { method: 'GET', path: /^\/api\/v1\/notifications\/sms-status\//, roles: ['sender', 'viewer'] },
   { method: 'GET', path: /^\/api\/v1\/notifications\/sms-templates(\/[^/]+)?$/, roles: ['sender'] },
-  { method: 'GET', path: /^\/api\/v1\/notifications\/(sms-logs|stats|batches)(\/|$)/, roles: ['sender', 'viewer'] },
+  { method: 'GET', path: /^\/api\/v1\/notifications\/(sms-logs|stats|batches|alerts)(\/|$)/, roles: ['sender', 'viewer'] },
   { method: 'GET', path: /^\/api\/v1\/notifications\/sms-templates\/[^/]+\/stats$/, roles: ['sender', 'viewer'] },
   { method: 'POST', path: /^\/codec\/(en|de)code$/, roles: ['sender', 'viewer'] },
   { method: 'GET', path: /^\/metrics$/, roles: ['viewer'] },

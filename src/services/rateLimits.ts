@@ -1,3 +1,4 @@
+import type { AlertRepository } from '../db/alerts';
 import type { RateCounterRepository } from '../db/rateCounters';
 import { startOfTaipeiDay } from '../domain/routing';
 import { isTransactional, type MessageType } from '../domain/sms';
@@ -25,12 +26,13 @@ function taipeiDay(limit: number, now: Date): Window {
 }
 
 /** Counts one event in every window; if any is over its limit, gives all back and answers 429 with Retry-After. */
-async function admit(counters: RateCounterRepository, scope: string, windows: Window[], now: Date, what: string): Promise<void> {
+async function admit(counters: RateCounterRepository, events: AlertRepository, scope: string, windows: Window[], now: Date, what: string): Promise<void> {
   const counts = await Promise.all(windows.map((w) => counters.increment(`${scope}:${w.name}`, w.start, w.end)));
   const exceeded = windows.filter((w, i) => counts[i] > w.limit);
   if (exceeded.length === 0) return;
   await Promise.all(windows.map((w) => counters.decrement(`${scope}:${w.name}`, w.start)));
   metrics().rateLimitRejections.inc({ scope: scope.split(':')[0] });
+  await events.countEvent('rate_limited', now);
   const retryAfter = Math.max(...exceeded.map((w) => Math.ceil((w.end.getTime() - now.getTime()) / 1000)));
   const limits = exceeded.map((w) => `${w.limit} per ${w.name}`).join(' and ');
   throw new ApiError(429, 'rate_limited', `${what}: at most ${limits}; retry after ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });
@@ -48,11 +50,13 @@ export class RateLimiter {
   constructor(
     private readonly counters: RateCounterRepository,
     private readonly phoneLimits: PhoneLimits,
+    /** Refusals are counted for the "rate limited often" alert. */
+    private readonly events: AlertRepository,
   ) {}
 
   /** Per API key / JWT subject, per minute. */
   admitRequest(principalId: string, perMinute: number, now = new Date()): Promise<void> {
-    return admit(this.counters, `principal:${principalId}`, [fixedWindow('minute', perMinute, now, MINUTE)], now, 'Too many requests for this token');
+    return admit(this.counters, this.events, `principal:${principalId}`, [fixedWindow('minute', perMinute, now, MINUTE)], now, 'Too many requests for this token');
   }
 
   /** Anti-pumping guard per destination number: hourly and Asia/Taipei daily caps. */
@@ -63,6 +67,6 @@ export class RateLimiter {
       fixedWindow('hour', transactional ? l.transactionalPerHour : l.perHour, now, HOUR),
       taipeiDay(transactional ? l.transactionalPerDay : l.perDay, now),
     ];
-    return admit(this.counters, `phone:${e164}:${transactional ? 'transactional' : 'other'}`, windows, now, 'Too many messages to this number');
+    return admit(this.counters, this.events, `phone:${e164}:${transactional ? 'transactional' : 'other'}`, windows, now, 'Too many messages to this number');
   }
 }

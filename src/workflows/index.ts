@@ -1,3 +1,4 @@
+export * from './alerts';
 export * from './bulkSms';
 export * from './campaignRun';
 export * from './sendSms';

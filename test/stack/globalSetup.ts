@@ -1,4 +1,5 @@
 import { launchStack } from './launch';
+import { freePorts } from './ports';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
@@ -9,7 +10,13 @@ export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789-0123456789';
  * workers in their own process) with short timeouts, so failure paths (hangs, missing receipts) take seconds.
  */
 export default async function globalSetup(): Promise<void> {
+  const alertSinkPort = await freePorts(1);
   const stack = await launchStack({
+    // Alerts: a short window and low thresholds so a test can make each rule fire and resolve in seconds.
+    ALERT_WEBHOOK_URL: `http://127.0.0.1:${alertSinkPort}/alerts`,
+    ALERT_WINDOW_MS: '8000',
+    ALERT_MIN_RECEIPTS: '3',
+    ALERT_WEBHOOK_REJECTED: '3',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     SMS_PROVIDER_TIMEOUT_MS: '1500',
     SMS_RECEIPT_TIMEOUT_MS: '5000',
@@ -42,5 +49,6 @@ export default async function globalSetup(): Promise<void> {
     TEST_WORKER_LOG: stack.workerLog,
     TEST_WORKER_PIDS: stack.workerPidFile,
     TEST_WORKER_METRICS_URL: stack.workerMetricsUrl,
+    TEST_ALERT_SINK_PORT: String(alertSinkPort),
   });
 }

@@ -19,6 +19,8 @@ export interface WebhookGuard {
 
 export interface WebhookDeps {
   guard: WebhookGuard;
+  /** Counts a refused call for the "webhook errors" alert. */
+  countRejection: () => Promise<void>;
   receipts: ReceiptIntake;
   providers: ProviderRepository;
   /** What Twilio signed: our public base URL, as configured there (proxies change what we see locally). */
@@ -40,7 +42,7 @@ export function webhookRoutes(deps: WebhookDeps) {
 
   app.on(['GET', 'POST'], '/mitake', async (c) => {
     const { fields } = await readFields(c);
-    assertUnsignedWebhookAllowed(c, fields, deps);
+    await assertUnsignedWebhookAllowed(c, fields, deps);
     const msgid = fields.msgid ?? '';
     const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
     await deps.receipts.accept({ provider: 'mitake', method: c.req.method, fields, messageId: fields.message_id, providerMessageId: msgid || undefined, report });
@@ -50,7 +52,7 @@ export function webhookRoutes(deps: WebhookDeps) {
 
   app.on(['GET', 'POST'], '/every8d', async (c) => {
     const { fields } = await readFields(c);
-    assertUnsignedWebhookAllowed(c, fields, deps);
+    await assertUnsignedWebhookAllowed(c, fields, deps);
     const batchId = fields.BatchID ?? '';
     const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
     await deps.receipts.accept({ provider: 'every8d', method: c.req.method, fields, providerMessageId: batchId || undefined, report });
@@ -70,10 +72,11 @@ async function readFields(c: Context): Promise<{ form: Record<string, string>; f
   return { form, fields: { ...c.req.query(), ...form } };
 }
 
-function assertUnsignedWebhookAllowed(c: Context, fields: Record<string, string>, deps: WebhookDeps): void {
+async function assertUnsignedWebhookAllowed(c: Context, fields: Record<string, string>, deps: WebhookDeps): Promise<void> {
   if (!secretsEqual(fields.token ?? '', deps.guard.token)) {
     deps.log('rejected a receipt without a valid webhook token', { path: c.req.path });
     metrics().webhookRejections.inc({ provider: c.req.path.split('/').pop() ?? '', reason: 'token' });
+    await deps.countRejection();
     throw new ApiError(403, 'invalid_token', 'Missing or wrong webhook token');
   }
   if (deps.guard.ipAllowlist.length === 0) return;
@@ -81,6 +84,7 @@ function assertUnsignedWebhookAllowed(c: Context, fields: Record<string, string>
   if (!deps.guard.ipAllowlist.some((entry) => ipMatches(address, entry))) {
     deps.log('rejected a receipt from an address outside the allowlist', { path: c.req.path, address });
     metrics().webhookRejections.inc({ provider: c.req.path.split('/').pop() ?? '', reason: 'address' });
+    await deps.countRejection();
     throw new ApiError(403, 'forbidden_address', 'This address may not deliver receipts');
   }
 }
@@ -93,6 +97,7 @@ async function assertTwilioSignature(c: Context, form: Record<string, string>, d
   if (!valid) {
     deps.log('rejected twilio receipt with a bad signature', { path: c.req.path });
     metrics().webhookRejections.inc({ provider: 'twilio', reason: 'signature' });
+    await deps.countRejection();
     throw new ApiError(403, 'invalid_signature', 'X-Twilio-Signature does not match this request');
   }
 }

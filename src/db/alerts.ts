@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { Collection, Db } from 'mongodb';
+import { ensureIndexes } from './indexes';
+
+export interface Alert {
+  _id: string;
+  rule: string;
+  /** What the alert is about (a provider, `all`); one open alert per rule and subject. */
+  subject: string;
+  state: 'open' | 'resolved';
+  message: string;
+  details: Record<string, unknown>;
+  opened_at: Date;
+  updated_at: Date;
+  resolved_at?: Date;
+}
+
+/** One counter per kind of operational event per minute (rate-limit refusals, refused webhooks). */
+interface OpsCounter {
+  _id: string;
+  kind: string;
+  minute: Date;
+  count: number;
+}
+
+/** alerts and ops_counters: what the alert rules found, and the event counts some rules read. */
+export class AlertRepository {
+  private readonly alerts: Collection<Alert>;
+  private readonly counters: Collection<OpsCounter>;
+
+  constructor(db: Db) {
+    this.alerts = db.collection<Alert>('alerts');
+    this.counters = db.collection<OpsCounter>('ops_counters');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // open alerts by rule and subject (evaluation), and listing by state
+    await ensureIndexes(this.alerts, [{ key: { state: 1, rule: 1, subject: 1 }, name: 'state_rule_subject' }]);
+    // event counts over a window
+    await ensureIndexes(this.counters, [{ key: { kind: 1, minute: 1 }, name: 'kind_minute' }]);
+  }
+
+  async countEvent(kind: string, now = new Date()): Promise<void> {
+    const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+    await this.counters.updateOne({ _id: `${kind}@${minute.getTime()}` }, { $inc: { count: 1 }, $setOnInsert: { kind, minute } }, { upsert: true });
+  }
+
+  async eventsSince(kind: string, since: Date): Promise<number> {
+    const rows = await this.counters.find({ kind, minute: { $gte: new Date(Math.floor(since.getTime() / 60_000) * 60_000) } }).toArray();
+    return rows.reduce((n, r) => n + r.count, 0);
+  }
+
+  /** Opens an alert unless one is open for the rule and subject; returns it only when newly opened. */
+  async open(rule: string, subject: string, message: string, details: Record<string, unknown>, now = new Date()): Promise<Alert | null> {
+    const current = await this.alerts.findOne({ state: 'open', rule, subject });
+    if (current) {
+      await this.alerts.updateOne({ _id: current._id }, { $set: { details, message, updated_at: now } });
+      return null;
+    }
+    const alert: Alert = { _id: randomUUID(), rule, subject, state: 'open', message, details, opened_at: now, updated_at: now };
+    await this.alerts.insertOne(alert);
+    return alert;
+  }
+
+  /** Resolves the open alert of a rule and subject, if any; returns it when this call resolved it. */
+  async resolve(rule: string, subject: string, now = new Date()): Promise<Alert | null> {
+    const current = await this.alerts.findOne({ state: 'open', rule, subject });
+    if (!current) return null;
+    await this.alerts.updateOne({ _id: current._id }, { $set: { state: 'resolved', resolved_at: now, updated_at: now } });
+    return { ...current, state: 'resolved', resolved_at: now };
+  }
+
+  list(state?: 'open' | 'resolved', limit = 100): Promise<Alert[]> {
+    return this.alerts.find(state ? { state } : {}).sort({ opened_at: -1 }).limit(limit).toArray();
+  }
+}

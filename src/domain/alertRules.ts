@@ -1,0 +1,56 @@
+/**
+ * Alert rules from the seed doc's monitoring section, as a pure function of what was observed over the window.
+ * Every rule reports each subject it looked at, firing or not, so an alert that stops firing gets resolved.
+ */
+export interface AlertObservations {
+  /** Per provider over the window: receipts decided and how many were delivered. */
+  deliveries: { provider: string; decided: number; delivered: number }[];
+  circuits: { provider: string; open: boolean; consecutiveFailures: number }[];
+  spend: { provider: string; spentToday: number; dailyBudget: number }[];
+  rateLimited: number;
+  webhookRejected: number;
+}
+
+export interface AlertThresholds {
+  minDeliveryRate: number;
+  minDecided: number;
+  rateLimitedPerWindow: number;
+  webhookRejectedPerWindow: number;
+}
+
+export interface Finding {
+  rule: 'delivery_rate_low' | 'provider_failing' | 'daily_budget_exceeded' | 'rate_limited_often' | 'webhook_errors';
+  subject: string;
+  firing: boolean;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export function evaluateAlertRules(o: AlertObservations, t: AlertThresholds): Finding[] {
+  const findings: Finding[] = [];
+  for (const d of o.deliveries) {
+    const rate = d.decided ? d.delivered / d.decided : 1;
+    findings.push({
+      rule: 'delivery_rate_low',
+      subject: d.provider,
+      firing: d.decided >= t.minDecided && rate < t.minDeliveryRate,
+      message: `${d.provider} delivered ${(rate * 100).toFixed(1)} % of ${d.decided} messages (threshold ${(t.minDeliveryRate * 100).toFixed(0)} %)`,
+      details: { decided: d.decided, delivered: d.delivered, delivery_rate: Math.round(rate * 10_000) / 10_000 },
+    });
+  }
+  for (const c of o.circuits) {
+    findings.push({ rule: 'provider_failing', subject: c.provider, firing: c.open, message: `${c.provider} failed ${c.consecutiveFailures} times in a row; its circuit is open`, details: { consecutive_failures: c.consecutiveFailures } });
+  }
+  for (const s of o.spend) {
+    findings.push({
+      rule: 'daily_budget_exceeded',
+      subject: s.provider,
+      firing: s.dailyBudget > 0 && s.spentToday >= s.dailyBudget,
+      message: `${s.provider} spent NT$${s.spentToday.toFixed(2)} today of a NT$${s.dailyBudget} budget`,
+      details: { spent_today: s.spentToday, daily_budget: s.dailyBudget },
+    });
+  }
+  findings.push({ rule: 'rate_limited_often', subject: 'all', firing: o.rateLimited >= t.rateLimitedPerWindow, message: `${o.rateLimited} requests refused by rate limits in the window`, details: { refused: o.rateLimited } });
+  findings.push({ rule: 'webhook_errors', subject: 'all', firing: o.webhookRejected >= t.webhookRejectedPerWindow, message: `${o.webhookRejected} webhook calls refused in the window`, details: { refused: o.webhookRejected } });
+  return findings;
+}
