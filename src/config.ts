@@ -83,6 +83,8 @@ const envSchema = z.object({
   MONGO_PORT: port(27017),
 
   DATA_DIR: z.string().default('data'),
+  /** Chromium for the dashboard's browser test; `npm run setup` installs Debian's package when missing (as root). */
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** Where the Temporal CLI and FerretDB builds are kept between runs (outside the repo, shared by clones). */
   CACHE_DIR: z.string().default(join(homedir(), '.cache', 'luckygas-sms')),
   SIMULATORS: z.stringbool().default(true),

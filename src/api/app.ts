@@ -22,6 +22,7 @@ import { alertRoutes } from './routes/alerts';
 import { bulkRoutes } from './routes/bulk';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
+import { dashboardRoutes } from './routes/dashboard';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { logRoutes } from './routes/logs';
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps) {
     info: { title: 'LuckyGas SMS gateway', version: '1.0.0', description: 'Durable SMS notifications through Twilio, Every8d and Mitake.' },
   });
   app.route('/docs', docsRoutes('/openapi.json'));
+  app.route('/dashboard', dashboardRoutes());
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(onError(logError));
