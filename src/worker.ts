@@ -6,16 +6,12 @@ import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { connectExternal, runMain } from './bootstrap';
 import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
-import type { ProviderRow } from './db/providers';
-import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, type ProviderName } from './domain/sms';
+import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue } from './domain/sms';
+import { ProviderWorkerPool } from './temporal/providerWorkerPool';
 import type { Logger } from './log';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
-import type { DataConverter } from '@temporalio/common';
-
-/** Rate limit of a provider that has no row yet (it cannot be routed to until configured anyway). */
-const DEFAULT_RATE_LIMIT = 10;
 
 export interface WorkerDeps {
   config: Config;
@@ -99,58 +95,6 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       await Promise.all([done.catch(() => undefined), pool.shutdown()]);
     },
   };
-}
-
-/** One running worker per provider task queue, replaced when the provider's rate limit changes. */
-class ProviderWorkerPool {
-  private readonly running = new Map<ProviderName, { worker: Worker; rateLimit: number; done: Promise<void> }>();
-  private reconciling: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly connection: NativeConnection,
-    private readonly namespace: string,
-    private readonly dataConverter: DataConverter,
-    private readonly activities: object,
-    private readonly log: Logger,
-  ) {}
-
-  reconcile(rows: ProviderRow[]): Promise<void> {
-    this.reconciling = this.reconciling.catch(() => undefined).then(() => this.apply(rows));
-    return this.reconciling;
-  }
-
-  private async apply(rows: ProviderRow[]): Promise<void> {
-    const limits = new Map(rows.map((row) => [row._id, row.rate_limit]));
-    for (const name of PROVIDER_NAMES) {
-      const rateLimit = limits.get(name) ?? DEFAULT_RATE_LIMIT;
-      const current = this.running.get(name);
-      if (current?.rateLimit === rateLimit) continue;
-      if (current) {
-        // One worker per task queue per process (the SDK refuses two), so the old one drains first; tasks
-        // scheduled meanwhile wait durably in the queue for the new one.
-        this.log.info('provider rate limit changed', { provider: name, from: current.rateLimit, to: rateLimit });
-        current.worker.shutdown();
-        await current.done;
-        this.running.delete(name);
-      }
-      const worker = await Worker.create({
-        connection: this.connection,
-        namespace: this.namespace,
-        dataConverter: this.dataConverter,
-        taskQueue: providerTaskQueue(name),
-        activities: this.activities,
-        maxTaskQueueActivitiesPerSecond: rateLimit,
-      });
-      const done = worker.run().catch((err) => this.log.error('provider worker stopped', { provider: name, error: String(err) }));
-      this.running.set(name, { worker, rateLimit, done });
-    }
-  }
-
-  async shutdown(): Promise<void> {
-    await this.reconciling.catch(() => undefined);
-    for (const { worker } of this.running.values()) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await Promise.all([...this.running.values()].map((r) => r.done.catch(() => undefined)));
-  }
 }
 
 /** Production entry: the worker alone, against TEMPORAL_ADDRESS and MONGODB_URI. */

@@ -6,7 +6,8 @@ import { ApiError } from '../../errors';
 import { templateVariantStats } from '../../services/templateStats';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
-import { CreateTemplateRequest, ErrorResponse, TemplateIdParam, TemplateListQuery, TemplateStatsResponse, TemplateView, UpdateTemplateRequest } from '../schemas';
+import { ErrorResponse } from '../schemas';
+import { CreateTemplateRequest, TemplateIdParam, TemplateListQuery, TemplateStatsResponse, TemplateView, UpdateTemplateRequest } from '../templateSchemas';
 
 const errors = { 401: json(ErrorResponse, 'Missing or invalid bearer token'), 422: json(ErrorResponse, 'Invalid input; `details` names each field') };
 const notFound = { 404: json(ErrorResponse, 'No such template') };

@@ -1,0 +1,108 @@
+import { z } from '@hono/zod-openapi';
+import { CONTROL_CHARS, MAX_MESSAGE_CHARS } from '../domain/sms';
+import { templateProblems } from '../domain/templates';
+import { TemplateCode } from './schemas';
+
+/** Request and response shapes of the template routes. */
+const TemplateContent = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .refine((s) => Array.from(s).length <= MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`)
+  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters other than line breaks')
+  .superRefine((s, ctx) => {
+    for (const problem of templateProblems(s)) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .openapi({ example: '【幸福氣】司機{driver_name}正在前往您家，預計{eta_minutes}分鐘後抵達。' });
+
+const Variant = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
+  content: TemplateContent,
+  weight: z.number().positive('must be positive').max(10_000),
+});
+
+const Variants = z
+  .array(Variant)
+  .max(10)
+  .refine((vs) => new Set(vs.map((v) => v.id)).size === vs.length, 'variant ids must be unique');
+
+const WinnerRuleInput = z.strictObject({
+  min_sends_per_variant: z.number().int().min(1).max(1_000_000),
+  min_delivery_rate_lead: z.number().min(0).max(1),
+});
+
+const needsVariants = (body: { variants?: unknown[]; winner_rule?: unknown }, ctx: z.core.$RefinementCtx) => {
+  if (body.winner_rule && (body.variants?.length ?? 0) < 2) ctx.addIssue({ code: 'custom', path: ['winner_rule'], message: 'needs at least two variants' });
+};
+
+export const CreateTemplateRequest = z
+  .strictObject({
+    code: TemplateCode,
+    name: z.string().trim().min(1).max(100),
+    content: TemplateContent,
+    is_active: z.boolean().default(true),
+    variants: Variants.default([]),
+    winner_rule: WinnerRuleInput.optional(),
+  })
+  .superRefine(needsVariants)
+  .openapi('CreateTemplate');
+
+export const UpdateTemplateRequest = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    content: TemplateContent.optional(),
+    is_active: z.boolean().optional(),
+    variants: Variants.optional(),
+    winner_rule: WinnerRuleInput.optional(),
+    version: z.number().int().positive().optional().openapi({ description: 'The version you read; a different current version answers 409' }),
+  })
+  .refine((b) => Object.keys(b).some((k) => k !== 'version'), 'give at least one field to change')
+  .openapi('UpdateTemplate');
+
+export const TemplateIdParam = z.object({
+  template_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a template id (UUID)').openapi({ param: { name: 'template_id', in: 'path' } }),
+});
+
+export const TemplateListQuery = z.object({
+  is_active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+});
+
+export const TemplateView = z
+  .object({
+    id: z.string(),
+    code: z.string(),
+    name: z.string(),
+    content: z.string(),
+    placeholders: z.array(z.string()),
+    variants: z.array(z.object({ id: z.string(), content: z.string(), weight: z.number() })),
+    is_active: z.boolean(),
+    version: z.number().int(),
+    winner_rule: z.object({ min_sends_per_variant: z.number(), min_delivery_rate_lead: z.number() }).nullable(),
+    winner: z.object({ variant: z.string(), decided_at: z.string() }).nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Template');
+
+export const TemplateStatsResponse = z
+  .object({
+    template_id: z.string(),
+    code: z.string(),
+    winner: z.string().nullable(),
+    variants: z.array(
+      z.object({
+        variant: z.string(),
+        sent: z.number(),
+        delivered: z.number(),
+        undelivered: z.number(),
+        expired: z.number(),
+        failed: z.number(),
+        pending: z.number(),
+        delivery_rate: z.number(),
+        avg_segments: z.number(),
+        total_cost: z.number(),
+        avg_cost: z.number(),
+      }),
+    ),
+  })
+  .openapi('TemplateStats');

@@ -1,0 +1,67 @@
+import type { TaiwanPhone } from '../domain/phone';
+import type { SmsEncoding } from '../domain/segments';
+import type { MessageType, ProviderName, SmsStatus } from '../domain/sms';
+
+/** The sms_messages document: one per SMS. */
+export interface MessageEvent {
+  at: Date;
+  type: string;
+  status?: SmsStatus;
+  provider?: ProviderName;
+  detail?: Record<string, unknown>;
+}
+
+export interface AttemptRecord {
+  provider: ProviderName;
+  /** Temporal activity attempt number for this provider. */
+  attempt: number;
+  started_at: Date;
+  finished_at?: Date;
+  outcome?: 'accepted' | 'error';
+  error_code?: string;
+  error_message?: string;
+  /** The provider may have accepted despite the error (timeout): a later send may duplicate. */
+  ambiguous?: boolean;
+}
+
+export interface SmsMessage {
+  _id: string;
+  phone_e164: string;
+  phone_national: string;
+  phone_masked: string;
+  phone_kind: TaiwanPhone['kind'];
+  body: string;
+  message_type: MessageType;
+  metadata: Record<string, unknown>;
+  encoding: SmsEncoding;
+  segments: number;
+  units: number;
+  status: SmsStatus;
+  provider?: ProviderName;
+  provider_message_id?: string;
+  provider_status?: string;
+  error_code?: string;
+  /** Finished provider attempts, oldest first. */
+  attempts: AttemptRecord[];
+  /** The provider call in flight, if any; still set after a worker died mid-call. */
+  open_attempt?: AttemptRecord;
+  price_per_segment?: number;
+  cost?: number;
+  reported_cost?: number;
+  batch_id?: string;
+  template_code?: string;
+  template_version?: number;
+  /** Variant id when the template has A/B variants, else `default`. */
+  variant?: string;
+  /** Test sends go through this provider only. */
+  forced_provider?: ProviderName;
+  idempotency_fingerprint?: string;
+  created_at: Date;
+  updated_at: Date;
+  sent_at?: Date;
+  delivered_at?: Date;
+  finished_at?: Date;
+  events: MessageEvent[];
+}
+
+export type NewMessage = Omit<SmsMessage, 'status' | 'attempts' | 'events' | 'created_at' | 'updated_at'>;
