@@ -42,7 +42,7 @@ export function every8dSimulator({ username, password, callbackUrl }: Every8dSim
     if (behaviour.failure === 'error_code') return c.text(`${behaviour.error_code ?? '-99'},主機端發生不明錯誤`);
 
     const batchId = randomUUID();
-    const cost = countSegments(form.MSG ?? '').segments;
+    const cost = behaviour.reported_cost ?? countSegments(form.MSG ?? '').segments;
     credit -= cost;
     const finalStatus = behaviour.receipt === 'none' ? undefined : behaviour.receipt === 'delivered' ? '100' : '101';
     batches.set(batchId, { mobile: `+886${dest.slice(1)}`, cost, sentAt: new Date(), finalStatus, finalAt: Date.now() + behaviour.receipt_delay_ms });

@@ -26,6 +26,23 @@ describe('send-sms end to end (API → Temporal → provider simulator → recei
     expect((await waitForFinal(accepted.body.message_id)).cost).toBeCloseTo(1.4);
   });
 
+  it('prices ASCII past one segment at 153 septets per part (Mitake: segments × price)', async () => {
+    const phone = randomMobile();
+    await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
+    const accepted = await sendSms({ phone, message: 'x'.repeat(161) });
+    expect(accepted.body).toMatchObject({ encoding: 'GSM-7', segments: 2 });
+    expect(await waitForFinal(accepted.body.message_id)).toMatchObject({ provider: 'mitake', cost: 1.5 });
+  });
+
+  it('prefers the cost the provider reports over our own segment count', async () => {
+    const phone = randomMobile();
+    await setBehaviour('every8d', phone, { reported_cost: 3 });
+    const { body } = await sendSms({ phone, message: '短訊' });
+    expect(await waitForFinal(body.message_id)).toMatchObject({ provider: 'every8d', segments: 1, cost: 2.1 });
+    const stored = await withDb((db) => db.collection('sms_messages').findOne({ _id: body.message_id } as any));
+    expect(stored).toMatchObject({ reported_cost: 3, price_per_segment: 0.7 });
+  });
+
   it('fails over to Mitake when Every8d rejects our credentials (-2), keeping the failed attempt', async () => {
     const phone = randomMobile();
     await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
