@@ -20,15 +20,22 @@ main().catch((err) => {
   process.exit(1);
 });
 
-/** Debian's Chromium for the dashboard's browser test: installed with apt when missing and we are root. */
+/** A CJK font, without which Chromium draws the dashboard's Chinese labels as empty boxes. */
+const CJK_FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
+
+/**
+ * Debian's Chromium and a Traditional Chinese font for the dashboard's browser test: installed with apt when
+ * missing and we are root.
+ */
 function ensureChromium(path: string, progress: (line: string) => void): string | undefined {
-  if (existsSync(path)) return path;
+  if (existsSync(path) && existsSync(CJK_FONT)) return path;
   if (process.getuid?.() !== 0) {
     progress(`Chromium not found at ${path}; install it (apt-get install chromium) or set CHROMIUM_PATH.`);
     return undefined;
   }
-  progress('Installing Chromium from Debian packages for the dashboard test (first time only)…');
+  progress('Installing Chromium and a CJK font from Debian packages for the dashboard test (first time only)…');
   const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-  if (!apt(['install', '-y', '--no-install-recommends', 'chromium'])) apt(['update']) && apt(['install', '-y', '--no-install-recommends', 'chromium']);
+  const install = ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-wqy-zenhei'];
+  if (!apt(install)) apt(['update']) && apt(install);
   return existsSync(path) ? path : undefined;
 }

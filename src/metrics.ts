@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of this process. `npm start` runs API and workers in one process, so one registry serves
@@ -14,6 +14,7 @@ export interface Metrics {
   receipts: Counter<'provider' | 'disposition'>;
   webhookRejections: Counter<'provider' | 'reason'>;
   rateLimitRejections: Counter<'scope'>;
+  providerRateLimit: Gauge<'provider'>;
 }
 
 let shared: Metrics | undefined;
@@ -34,6 +35,7 @@ export function metrics(): Metrics {
     receipts: new Counter({ name: 'luckygas_receipts_total', help: 'Delivery receipts received, by what became of them', labelNames: ['provider', 'disposition'], registers }),
     webhookRejections: new Counter({ name: 'luckygas_webhook_rejections_total', help: 'Webhook calls refused (bad signature, token or address)', labelNames: ['provider', 'reason'], registers }),
     rateLimitRejections: new Counter({ name: 'luckygas_rate_limit_rejections_total', help: 'Requests refused by a rate limit', labelNames: ['scope'], registers }),
+    providerRateLimit: new Gauge({ name: 'luckygas_provider_rate_limit', help: 'Messages per second the running provider worker asks Temporal to allow', labelNames: ['provider'], registers }),
   };
   return shared;
 }

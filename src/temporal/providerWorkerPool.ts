@@ -3,6 +3,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { ProviderRow } from '../db/providers';
 import { PROVIDER_NAMES, providerTaskQueue, type ProviderName } from '../domain/sms';
 import type { Logger } from '../log';
+import { metrics } from '../metrics';
 
 /** Rate limit of a provider that has no row yet (it cannot be routed to until configured anyway). */
 const DEFAULT_RATE_LIMIT = 10;
@@ -49,6 +50,7 @@ export class ProviderWorkerPool {
       });
       const done = worker.run().catch((err) => this.log.error('provider worker stopped', { provider: name, error: String(err) }));
       this.running.set(name, { worker, rateLimit, done });
+      metrics().providerRateLimit.set({ provider: name }, rateLimit);
     }
   }
 

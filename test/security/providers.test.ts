@@ -96,7 +96,13 @@ describe('provider administration', () => {
 
   it('applies a changed rate limit to the provider task queue without a restart', async () => {
     await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
-      await new Promise((r) => setTimeout(r, 1_500)); // workers re-read provider rows every 0.5 s in tests
+      // Workers re-read provider rows every 0.5 s in tests; the worker reports the limit it now runs with.
+      for (let i = 0; i < 60; i++) {
+        const scraped = await (await fetch(process.env.TEST_WORKER_METRICS_URL!)).text();
+        if (/luckygas_provider_rate_limit\{provider="mitake"\} 1\n/.test(scraped)) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(await (await fetch(process.env.TEST_WORKER_METRICS_URL!)).text()).toMatch(/luckygas_provider_rate_limit\{provider="mitake"\} 1\n/);
       const phones = [randomMobile(), randomMobile(), randomMobile()];
       const ids = await Promise.all(phones.map(async (phone) => (await sendSms({ phone, message: 'paced' })).body.message_id));
       await Promise.all(ids.map((id) => waitForFinal(id)));

@@ -57,8 +57,8 @@
       data: {
         labels: stats.daily.map((d) => d.date),
         datasets: [
-          { type: 'bar', label: t('messages'), data: stats.daily.map((d) => d.messages), backgroundColor: '#0b6e4f', yAxisID: 'y' },
-          { type: 'line', label: t('deliveryRate'), data: stats.daily.map((d) => Math.round(d.delivery_rate * 1000) / 10), borderColor: '#f59e0b', yAxisID: 'rate' },
+          { type: 'bar', label: t('messages'), data: stats.daily.map((d) => d.messages), backgroundColor: '#0b6e4f', yAxisID: 'y', order: 2 },
+          { type: 'line', label: t('deliveryRate'), data: stats.daily.map((d) => Math.round(d.delivery_rate * 1000) / 10), borderColor: '#f59e0b', backgroundColor: '#f59e0b', pointRadius: 5, yAxisID: 'rate', order: 1 },
         ],
       },
       options: { animation: false, scales: { y: { beginAtZero: true }, rate: { position: 'right', min: 0, max: 100 } } },
