@@ -15,11 +15,14 @@ export interface Alert {
   resolved_at?: Date;
 }
 
-/** One counter per kind of operational event per minute (rate-limit refusals, refused webhooks). */
+/**
+ * One counter per kind of operational event per second (rate-limit refusals, refused webhooks): fine enough for
+ * a window of a few seconds, and at most one small document per second however many events arrive.
+ */
 interface OpsCounter {
   _id: string;
   kind: string;
-  minute: Date;
+  second: Date;
   count: number;
 }
 
@@ -37,16 +40,16 @@ export class AlertRepository {
     // open alerts by rule and subject (evaluation), and listing by state
     await ensureIndexes(this.alerts, [{ key: { state: 1, rule: 1, subject: 1 }, name: 'state_rule_subject' }]);
     // event counts over a window
-    await ensureIndexes(this.counters, [{ key: { kind: 1, minute: 1 }, name: 'kind_minute' }]);
+    await ensureIndexes(this.counters, [{ key: { kind: 1, second: 1 }, name: 'kind_second' }]);
   }
 
   async countEvent(kind: string, now = new Date()): Promise<void> {
-    const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    await this.counters.updateOne({ _id: `${kind}@${minute.getTime()}` }, { $inc: { count: 1 }, $setOnInsert: { kind, minute } }, { upsert: true });
+    const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    await this.counters.updateOne({ _id: `${kind}@${second.getTime()}` }, { $inc: { count: 1 }, $setOnInsert: { kind, second } }, { upsert: true });
   }
 
   async eventsSince(kind: string, since: Date): Promise<number> {
-    const rows = await this.counters.find({ kind, minute: { $gte: new Date(Math.floor(since.getTime() / 60_000) * 60_000) } }).toArray();
+    const rows = await this.counters.find({ kind, second: { $gte: since } }).toArray();
     return rows.reduce((n, r) => n + r.count, 0);
   }
 
