@@ -11,7 +11,7 @@ describe('Prometheus metrics', () => {
     expect(scraped.body).toMatch(/luckygas_sms_accepted_total\{message_type="payment_reminder"\} [1-9]/);
     expect(scraped.body).toMatch(/luckygas_receipts_total\{provider="every8d",disposition="signalled"\} [1-9]/);
     expect(scraped.body).toMatch(/luckygas_http_requests_total\{method="POST",route="\/api\/v1\/notifications\/send-sms",status="202"\} [1-9]/);
-    expect(scraped.body).not.toMatch(/09\d{8}|\+8869\d{8}/);
+    expect(scraped.body).not.toMatch(/"(09\d{8}|\+8869\d{8})"/); // no number in any label value
   });
 
   it('exposes provider calls, latency and outcomes from the worker process', async () => {

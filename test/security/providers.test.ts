@@ -103,12 +103,13 @@ describe('provider administration', () => {
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(await (await fetch(process.env.TEST_WORKER_METRICS_URL!)).text()).toMatch(/luckygas_provider_rate_limit\{provider="mitake"\} 1\n/);
-      const phones = [randomMobile(), randomMobile(), randomMobile()];
+      const phones = Array.from({ length: 8 }, () => randomMobile());
       const ids = await Promise.all(phones.map(async (phone) => (await sendSms({ phone, message: 'paced' })).body.message_id));
-      await Promise.all(ids.map((id) => waitForFinal(id)));
+      await Promise.all(ids.map((id) => waitForFinal(id, 60_000)));
       const times = (await Promise.all(phones.map((phone) => simulatorSends('mitake', { phone })))).map(([s]) => Date.parse(s.at)).sort();
-      // At 1 message/s the third send cannot start before about two seconds after the first.
-      expect(times[2] - times[0]).toBeGreaterThan(1_500);
+      // The server's token buckets (one per task-queue partition, four on the dev server) let a few through at
+      // once; after that, 1 message/s. At the usual 50/s all eight would go out within half a second.
+      expect(times[7] - times[0]).toBeGreaterThan(2_500);
     });
   });
 });
