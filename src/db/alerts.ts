@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { ensureIndexes } from './indexes';
+import { upsertRacing } from './upsert';
 
 export interface Alert {
   _id: string;
@@ -45,7 +46,7 @@ export class AlertRepository {
 
   async countEvent(kind: string, now = new Date()): Promise<void> {
     const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    await this.counters.updateOne({ _id: `${kind}@${second.getTime()}` }, { $inc: { count: 1 }, $setOnInsert: { kind, second } }, { upsert: true });
+    await upsertRacing(() => this.counters.updateOne({ _id: `${kind}@${second.getTime()}` }, { $inc: { count: 1 }, $setOnInsert: { kind, second } }, { upsert: true }));
   }
 
   async eventsSince(kind: string, since: Date): Promise<number> {

@@ -1,5 +1,6 @@
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { ensureIndexes } from './indexes';
+import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
 import type { DeliveryReport, MessageType, ProviderName, SmsStatus } from '../domain/sms';
 
@@ -194,7 +195,7 @@ export class MessageRepository {
     id: string,
     sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
   ): Promise<number | undefined> {
-    await this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true });
+    await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
     let cost: number | undefined;
     await this.change(id, (m, now) => {
       if (m.finished_at || m.provider_message_id === sent.providerMessageId) return null;

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { ProviderName } from '../domain/sms';
 import { ensureIndexes } from './indexes';
+import { upsertRacing } from './upsert';
 
 /** Messages and spend of one provider on one Asia/Taipei day; drives daily limits without scanning messages. */
 export interface ProviderUsage {
@@ -35,10 +36,8 @@ export class ProviderHealthRepository {
 
   /** Adds one accepted send; returns the day's totals after it. */
   async addSend(provider: ProviderName, day: Date, cost: number): Promise<ProviderUsage> {
-    const doc = await this.usage.findOneAndUpdate(
-      { _id: `${provider}@${day.toISOString()}` },
-      { $inc: { messages: 1, spend: cost }, $setOnInsert: { provider, day } },
-      { upsert: true, returnDocument: 'after' },
+    const doc = await upsertRacing(() =>
+      this.usage.findOneAndUpdate({ _id: `${provider}@${day.toISOString()}` }, { $inc: { messages: 1, spend: cost }, $setOnInsert: { provider, day } }, { upsert: true, returnDocument: 'after' }),
     );
     return doc!;
   }
@@ -50,7 +49,7 @@ export class ProviderHealthRepository {
 
   /** Counts a provider-level failure; opens the circuit at the threshold. Returns true when this call opened it. */
   async recordFailure(provider: ProviderName, threshold: number, cooldownMs: number, now = new Date()): Promise<boolean> {
-    const doc = await this.circuits.findOneAndUpdate({ _id: provider }, { $inc: { consecutive_failures: 1 } }, { upsert: true, returnDocument: 'after' });
+    const doc = await upsertRacing(() => this.circuits.findOneAndUpdate({ _id: provider }, { $inc: { consecutive_failures: 1 } }, { upsert: true, returnDocument: 'after' }));
     const failures = doc?.consecutive_failures ?? 1;
     if (failures < threshold) return false;
     // At or past the threshold every failure (a failed probe too) keeps it open for another cool-down.

@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { ensureIndexes } from './indexes';
+import { upsertRacing } from './upsert';
 
 interface RateCounter {
   _id: string;
@@ -27,10 +28,8 @@ export class RateCounterRepository {
   /** Atomically counts one more event in the window starting at `windowStart`; returns the new count. */
   async increment(scope: string, windowStart: Date, windowEnd: Date): Promise<number> {
     const id = `${scope}@${windowStart.getTime()}`;
-    const doc = await this.col.findOneAndUpdate(
-      { _id: id },
-      { $inc: { count: 1 }, $setOnInsert: { scope, expires_at: windowEnd } },
-      { upsert: true, returnDocument: 'after' },
+    const doc = await upsertRacing(() =>
+      this.col.findOneAndUpdate({ _id: id }, { $inc: { count: 1 }, $setOnInsert: { scope, expires_at: windowEnd } }, { upsert: true, returnDocument: 'after' }),
     );
     const count = doc?.count ?? 1;
     if (count === 1) await this.col.deleteMany({ scope, expires_at: { $lt: windowStart } });

@@ -30,7 +30,8 @@ describe('operator dashboard in headless Chromium', () => {
     await page.goto(`${apiUrl()}/dashboard`);
     await page.fill('#token', adminToken());
     await page.click('#load');
-    await page.waitForFunction(() => (window as any).dashboardReady, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => (window as any).dashboardReady || document.getElementById('error')!.textContent, undefined, { timeout: 45_000 });
+    expect(await page.textContent('#error')).toBe('');
 
     const drawn = await page.evaluate(() => {
       const sum = (id: string) => (window as any).Chart.getChart(id).data.datasets[0].data.reduce((a: number, b: number) => a + b, 0);
