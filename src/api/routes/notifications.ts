@@ -1,7 +1,6 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { MessageRepository, SmsMessage } from '../../db/messages';
 import { parseTaiwanPhone } from '../../domain/phone';
-import { countSegments } from '../../domain/segments';
 import type { SmsIntake } from '../../services/smsIntake';
 import type { AuthEnv } from '../auth';
 import { ApiError } from '../../errors';
@@ -57,9 +56,8 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
       principalId: c.get('principal').id,
       idempotencyKey: c.req.valid('header')['idempotency-key'],
     });
-    const info = countSegments(message.body);
     const warnings = [
-      ...(info.segments > 1 ? [`message is ${info.segments} segments (${info.encoding}); keep Chinese texts within 70 characters to pay for one`] : []),
+      ...(message.segments > 1 ? [`message is ${message.segments} segments (${message.encoding}); keep Chinese texts within 70 characters to pay for one`] : []),
       ...(phone.kind === 'landline' ? ['landline numbers usually cannot receive SMS'] : []),
     ];
     if (replayed) c.header('Idempotent-Replayed', 'true');
@@ -69,9 +67,9 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
         status: message.status,
         phone: message.phone_masked,
         message_type: message.message_type,
-        encoding: info.encoding,
-        segments: info.segments,
-        characters: info.characters,
+        encoding: message.encoding,
+        segments: message.segments,
+        characters: Array.from(message.body).length,
         template_code: message.template_code ?? null,
         template_version: message.template_version ?? null,
         variant: message.variant ?? null,
