@@ -40,8 +40,4 @@ export class AuditRepository {
     if (filter.before) query.at = { $lt: filter.before };
     return this.col.find(query, { projection: { _id: 0 } }).sort({ at: -1 }).limit(filter.limit).toArray();
   }
-
-  forTarget(type: string, id: string): Promise<AuditEntry[]> {
-    return this.col.find({ 'target.type': type, 'target.id': id }, { projection: { _id: 0 } }).sort({ at: 1 }).toArray();
-  }
 }

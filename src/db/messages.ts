@@ -50,8 +50,8 @@ export class MessageRepository {
 
   async ensureIndexes(): Promise<void> {
     await ensureIndexes(this.col, [
-      // daily limit per provider and provider stats over a date range
-      { key: { provider: 1, sent_at: 1 }, name: 'provider_sent_at' },
+      // sms-logs and stats filtered by provider over a date range
+      { key: { provider: 1, created_at: -1 }, name: 'provider_created_at' },
       // sms-logs listing and stats over a date range, newest first (the _id breaks ties for the cursor)
       { key: { created_at: -1, _id: -1 }, name: 'created_at_id' },
       // sms-logs filtered by status
@@ -142,9 +142,6 @@ export class MessageRepository {
     return Object.fromEntries(rows.map((r) => [r._id, r.n]));
   }
 
-  countSentSince(provider: ProviderName, since: Date): Promise<number> {
-    return this.col.countDocuments({ provider, sent_at: { $gte: since } });
-  }
 
   /**
    * Records that an attempt is about to call the provider. Returns the attempt that was still open before it, if

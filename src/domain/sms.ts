@@ -23,8 +23,6 @@ export const MAX_MESSAGE_CHARS = 333;
 export const CONTROL_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F]/;
 
 export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired';
-export const FINAL_STATUSES: readonly SmsStatus[] = ['delivered', 'undelivered', 'failed', 'expired'];
-export const isFinal = (status: SmsStatus): boolean => FINAL_STATUSES.includes(status);
 
 export type ReceiptOutcome = 'delivered' | 'undelivered';
 
