@@ -60,4 +60,42 @@ describe('alerts', () => {
     await new Promise((r) => setTimeout(r, 8_500));
     await evaluateUntil((list) => of(list, 'delivery_rate_low', 'mitake').every((a) => a.state === 'resolved'));
   }, 60_000);
+
+  it('opens and resolves the provider-failing, daily-budget and rate-limited alerts', async () => {
+    const put = (name: string, body: Record<string, unknown>) => api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+    const isOpen = (rule: string, subject: string) => (alerts: any[]) => of(alerts, rule, subject).some((a) => a.state === 'open');
+    const isResolved = (rule: string, subject: string) => (alerts: any[]) => of(alerts, rule, subject).every((a) => a.state === 'resolved');
+
+    // Twilio fails once with a threshold of 1: its circuit opens; a good test send after the cool-down closes it.
+    await put('twilio', { circuit_failure_threshold: 1, circuit_cooldown_ms: 1_000 });
+    try {
+      const phone = randomMobile();
+      await setBehaviour('twilio', phone, { failure: 'error_code', error_code: '20003' });
+      await waitForFinal((await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone, provider: 'twilio' }) })).body.message_id);
+      await evaluateUntil(isOpen('provider_failing', 'twilio'));
+      await new Promise((r) => setTimeout(r, 1_100));
+      await waitForFinal((await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'twilio' }) })).body.message_id);
+      await evaluateUntil(isResolved('provider_failing', 'twilio'));
+    } finally {
+      await put('twilio', { circuit_failure_threshold: 1000, circuit_cooldown_ms: 60_000 });
+    }
+
+    // Every8d's budget set just above today's spend: one more message reaches it; lifting the budget resolves it.
+    const spent = (await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === 'every8d').today.spend;
+    await put('every8d', { daily_budget: spent + 0.01 });
+    try {
+      await waitForFinal((await sendSms({ phone: randomMobile(), message: 'the last one in budget' })).body.message_id);
+      await evaluateUntil(isOpen('daily_budget_exceeded', 'every8d'));
+    } finally {
+      await put('every8d', { daily_budget: 0 });
+    }
+    await evaluateUntil(isResolved('daily_budget_exceeded', 'every8d'));
+
+    // Three requests refused by a key's rate limit in the window.
+    const key = (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: 'noisy', role: 'viewer', rate_limit_per_minute: 1 }) })).body.key;
+    for (let i = 0; i < 4; i++) await api('/api/v1/notifications/alerts', { token: key });
+    await evaluateUntil(isOpen('rate_limited_often', 'all'));
+    await new Promise((r) => setTimeout(r, 8_500));
+    await evaluateUntil(isResolved('rate_limited_often', 'all'));
+  }, 90_000);
 });

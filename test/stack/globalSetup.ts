@@ -17,6 +17,7 @@ export default async function globalSetup(): Promise<void> {
     ALERT_WINDOW_MS: '8000',
     ALERT_MIN_RECEIPTS: '3',
     ALERT_WEBHOOK_REJECTED: '3',
+    ALERT_RATE_LIMITED: '3',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     SMS_PROVIDER_TIMEOUT_MS: '1500',
     SMS_RECEIPT_TIMEOUT_MS: '5000',
