@@ -67,14 +67,7 @@ export class MessageRepository {
 
   /** Inserts unless the id exists (idempotent requests); returns the stored document either way. */
   async insertIfAbsent(message: NewMessage, now = new Date()): Promise<{ inserted: boolean; message: SmsMessage }> {
-    const doc: SmsMessage = {
-      ...message,
-      status: 'queued',
-      attempts: [],
-      created_at: now,
-      updated_at: now,
-      events: [{ at: now, type: 'accepted', status: 'queued' }],
-    };
+    const doc = queuedMessage(message, now);
     try {
       await this.col.insertOne(doc);
       return { inserted: true, message: doc };
@@ -94,9 +87,8 @@ export class MessageRepository {
   /** Batch pages: inserts what is missing and leaves existing messages alone, so a retried page is harmless. */
   async insertManyIfAbsent(messages: NewMessage[], now = new Date()): Promise<void> {
     if (messages.length === 0) return;
-    const docs: SmsMessage[] = messages.map((m) => ({ ...m, status: 'queued', attempts: [], created_at: now, updated_at: now, events: [{ at: now, type: 'accepted', status: 'queued' }] }));
     try {
-      await this.col.insertMany(docs, { ordered: false });
+      await this.col.insertMany(messages.map((m) => queuedMessage(m, now)), { ordered: false });
     } catch (err) {
       const writeErrors = (err as { writeErrors?: { code: number }[] | { code: number } }).writeErrors;
       const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
@@ -269,6 +261,11 @@ export class MessageRepository {
     if (!m.open_attempt) return { $push: {} };
     return { $unset: { open_attempt: '' }, $push: { attempts: { ...m.open_attempt, ...result, finished_at: now } } };
   }
+}
+
+/** A message as first stored: queued, no attempts, its acceptance the first event. */
+function queuedMessage(message: NewMessage, now: Date): SmsMessage {
+  return { ...message, status: 'queued', attempts: [], created_at: now, updated_at: now, events: [{ at: now, type: 'accepted', status: 'queued' }] };
 }
 
 const round = (n: number): number => Math.round(n * 10_000) / 10_000;
