@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
 import type { SmsTemplate, TemplateRepository } from '../db/templates';
@@ -9,6 +9,7 @@ import { placeholdersOf } from '../domain/templates';
 import { ApiError } from '../errors';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { bulkSmsWorkflow, bulkWorkflowId } from '../workflows';
+import { startOrUndo } from './startOrUndo';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -74,24 +75,23 @@ export class BulkIntake {
   }
 
   /** Stores the batch and its recipients, then starts its workflow; a failed start removes both again. */
-  async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[]): Promise<void> {
+  private async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[]): Promise<void> {
     await this.batches.create(batch, recipients);
-    try {
-      await this.temporal.workflow.start(bulkSmsWorkflow, {
-        taskQueue: SMS_TASK_QUEUE,
-        workflowId: bulkWorkflowId(batch._id),
-        args: [{ batchId: batch._id }],
-        typedSearchAttributes: [
-          { key: SmsBatchIdKey, value: batch._id },
-          { key: SmsMessageTypeKey, value: batch.message_type },
-          { key: SmsStatusKey, value: 'scheduled' },
-        ],
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      await this.batches.remove(batch._id).catch(() => undefined);
-      throw new ApiError(503, 'temporarily_unavailable', 'The batch could not be queued right now; retry the request', undefined, { 'Retry-After': '5' });
-    }
+    await startOrUndo(
+      () =>
+        this.temporal.workflow.start(bulkSmsWorkflow, {
+          taskQueue: SMS_TASK_QUEUE,
+          workflowId: bulkWorkflowId(batch._id),
+          args: [{ batchId: batch._id }],
+          typedSearchAttributes: [
+            { key: SmsBatchIdKey, value: batch._id },
+            { key: SmsMessageTypeKey, value: batch.message_type },
+            { key: SmsStatusKey, value: 'scheduled' },
+          ],
+        }),
+      () => this.batches.remove(batch._id),
+      'batch',
+    );
   }
 }
 

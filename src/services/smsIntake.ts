@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { MessageRepository, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
@@ -9,6 +9,7 @@ import { metrics } from '../metrics';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
 import type { RateLimiter } from './rateLimits';
+import { startOrUndo } from './startOrUndo';
 import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 
@@ -81,25 +82,25 @@ export class SmsIntake {
     return renderForMessage(this.templates, content.templateCode, content.templateData, messageId);
   }
 
-  private async startWorkflow(message: SmsMessage, inserted: boolean): Promise<void> {
-    try {
-      await this.temporal.workflow.start(sendSmsWorkflow, {
-        taskQueue: SMS_TASK_QUEUE,
-        workflowId: workflowIdFor(message._id),
-        args: [{ messageId: message._id }],
-        // Same id while running → attach; after it closed → refuse. Never a second SMS for one message id.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: SmsStatusKey, value: 'queued' },
-          { key: SmsMessageTypeKey, value: message.message_type },
-        ],
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      if (inserted) await this.messages.deleteUnstarted(message._id).catch(() => undefined);
-      throw new ApiError(503, 'temporarily_unavailable', 'The message could not be queued right now; retry the request', undefined, { 'Retry-After': '5' });
-    }
+  private startWorkflow(message: SmsMessage, inserted: boolean): Promise<void> {
+    return startOrUndo(
+      () =>
+        this.temporal.workflow.start(sendSmsWorkflow, {
+          taskQueue: SMS_TASK_QUEUE,
+          workflowId: workflowIdFor(message._id),
+          args: [{ messageId: message._id }],
+          // Same id while running → attach; after it closed → refuse. Never a second SMS for one message id.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: SmsStatusKey, value: 'queued' },
+            { key: SmsMessageTypeKey, value: message.message_type },
+          ],
+        }),
+      // Only a message this request stored is removed; a replayed one belongs to the first request.
+      async () => (inserted ? this.messages.deleteUnstarted(message._id) : undefined),
+      'message',
+    );
   }
 }
 
