@@ -4,11 +4,12 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, type FieldProblem } from '../errors';
 import type { ZodError } from 'zod';
 
-export function validationError(error: ZodError, where: 'body' | 'query' | 'path' | 'header'): ApiError {
-  const details = error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.join('.') : where,
-    message: issue.message,
-  }));
+/** A 422 naming every invalid field; `under` prefixes field paths of a nested value checked on its own. */
+export function validationError(error: ZodError, where: 'body' | 'query' | 'path' | 'header', under?: string): ApiError {
+  const details = error.issues.map((issue) => {
+    const path = [...(under ? [under] : []), ...issue.path.map(String)];
+    return { field: path.length ? path.join('.') : where, message: issue.message };
+  });
   const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
   return new ApiError(422, 'validation_failed', `Invalid ${where}: ${summary}`, details);
 }

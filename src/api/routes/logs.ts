@@ -5,6 +5,7 @@ import { MESSAGE_TYPES, PROVIDER_NAMES } from '../../domain/sms';
 import { computeStats, type StatsRow } from '../../domain/stats';
 import { ApiError } from '../../errors';
 import type { AuthEnv, Principal } from '../auth';
+import { validationError } from '../errors';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse } from '../schemas';
 
@@ -49,7 +50,7 @@ export function logRoutes({ messages }: { messages: MessageRepository }) {
 
   app.get('/sms-logs/export.csv', async (c) => {
     const parsed = LogQuery.omit({ limit: true, cursor: true }).safeParse(c.req.query());
-    if (!parsed.success) throw new ApiError(422, 'validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success) throw validationError(parsed.error, 'query');
     const principal = c.get('principal');
     const cursor = messages.stream(toFilter(parsed.data));
     const encoder = new TextEncoder();

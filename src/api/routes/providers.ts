@@ -5,6 +5,7 @@ import { startOfTaipeiDay } from '../../domain/routing';
 import { PROVIDER_NAMES, type ProviderName } from '../../domain/sms';
 import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
+import { validationError } from '../errors';
 import { openApiHook } from '../openapi';
 import { ErrorResponse } from '../schemas';
 
@@ -90,10 +91,7 @@ export function providerRoutes({ repos }: { repos: Repositories }) {
       if (!PROVIDER_NAMES.includes(name)) throw new ApiError(404, 'not_found', `Unknown provider "${c.req.valid('param').name}"; known: ${PROVIDER_NAMES.join(', ')}`);
       const body = c.req.valid('json');
       const parsed = CONFIG_SCHEMAS[name].safeParse(body.config ?? {});
-      if (!parsed.success) {
-        const details = parsed.error.issues.map((i) => ({ field: ['config', ...i.path].join('.'), message: i.message }));
-        throw new ApiError(422, 'validation_failed', `Invalid body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
-      }
+      if (!parsed.success) throw validationError(parsed.error, 'body', 'config');
       const before = await repos.providers.getRow(name);
       const missing = before ? [] : REQUIRED_ON_CREATE[name].filter((k) => !(parsed.data as Record<string, unknown>)[k]);
       if (missing.length) {
