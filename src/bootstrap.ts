@@ -24,7 +24,7 @@ export async function connectExternal(component: 'api' | 'worker'): Promise<Exte
     throw new Error(`TEMPORAL_ADDRESS and MONGODB_URI must be set to run the ${component} alone (or use \`npm start\`)`);
   }
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-  const repos = await createRepositories(mongo.db, config);
+  const repos = await createRepositories(mongo.db, config, component);
   await seedDefaults(repos, config.ADMIN_TOKEN);
   const target = temporalTarget(config, config.TEMPORAL_ADDRESS);
   const client = await connectClient(target);

@@ -65,6 +65,11 @@ const envSchema = z.object({
   ALERT_MIN_RECEIPTS: z.coerce.number().int().min(1).default(10),
   ALERT_RATE_LIMITED: z.coerce.number().int().min(1).default(50),
   ALERT_WEBHOOK_REJECTED: z.coerce.number().int().min(1).default(10),
+  /**
+   * Retention: message bodies and full numbers are purged this many days after a message was created (its counts
+   * stay in the rollups); the log's lookup lists and webhook receipts go too.
+   */
+  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(180),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
 

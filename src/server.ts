@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
 import { connectExternal, runMain } from './bootstrap';
+import { MessageLog } from './db/messageLog';
 import { csv, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
@@ -37,6 +38,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
   }, repos.alerts);
   return createApp({
     repos,
+    messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
     intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal),
     bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),

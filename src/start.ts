@@ -57,7 +57,8 @@ async function main(): Promise<void> {
 
     const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
     stops.push(() => mongo.close());
-    const repos = await createRepositories(mongo.db, config);
+    // This process owns the rollups when it runs the workers too (the default).
+    const repos = await createRepositories(mongo.db, config, config.RUN_WORKERS ? 'worker' : 'api');
     await seedDefaults(repos, config.ADMIN_TOKEN);
     const target = temporalTarget(config, temporalAddress);
     const client = await connectClient(target);

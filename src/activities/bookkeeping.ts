@@ -60,7 +60,8 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
 
   return {
     async prepareSend({ messageId }) {
-      const message = await repos.messages.findById(messageId);
+      // Admitting counts the message in the figures, once, as its workflow takes it on.
+      const message = await repos.messages.admit(messageId);
       if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
       const route = message.forced_provider ? await forcedRoute(message.forced_provider) : await plannedRoute(messageId);
       const template = message.template_code ? await repos.templates.getByCode(message.template_code) : null;

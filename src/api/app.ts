@@ -26,6 +26,7 @@ import { dashboardRoutes } from './routes/dashboard';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { logRoutes } from './routes/logs';
+import type { MessageLog } from '../db/messageLog';
 import { notificationRoutes } from './routes/notifications';
 import { providerRoutes } from './routes/providers';
 import { templateRoutes } from './routes/templates';
@@ -34,6 +35,7 @@ import { webhookRoutes, type WebhookGuard } from './routes/webhooks';
 
 export interface AppDeps {
   repos: Repositories;
+  messageLog: MessageLog;
   intake: SmsIntake;
   receipts: ReceiptIntake;
   bulkIntake: BulkIntake;
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
-  app.route('/api/v1/notifications', logRoutes({ messages: deps.repos.messages }));
+  app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups }));
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));

@@ -9,7 +9,9 @@ import { SettingsRepository } from './settings';
 import { ProviderHealthRepository } from './providerHealth';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
+import { MessageAggregates, MessageLists } from './messageAggregates';
 import { MessageRepository } from './messages';
+import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
 import { TemplateRepository } from './templates';
 import { WebhookEventRepository } from './webhookEvents';
@@ -27,12 +29,19 @@ export interface Repositories {
   settings: SettingsRepository;
   campaigns: CampaignRepository;
   alerts: AlertRepository;
+  rollups: RollupRepository;
 }
 
+/**
+ * Which kind of process opens the repositories. The worker (also `npm start`'s single process, and offline tools
+ * run while no worker runs) owns the rollups; every process that stores messages keeps lookup lists of its own.
+ */
+export type ProcessRole = 'api' | 'worker';
+
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
-export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'>): Promise<Repositories> {
+export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'>, role: ProcessRole = 'api'): Promise<Repositories> {
   const repos: Repositories = {
-    messages: new MessageRepository(db),
+    messages: new MessageRepository(db, { lists: new MessageLists(db, role), aggregates: role === 'worker' ? new MessageAggregates(db) : undefined }),
     providers: new ProviderRepository(db, new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS))),
     webhookEvents: new WebhookEventRepository(db),
     templates: new TemplateRepository(db),
@@ -44,6 +53,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     settings: new SettingsRepository(db),
     campaigns: new CampaignRepository(db),
     alerts: new AlertRepository(db),
+    rollups: new RollupRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

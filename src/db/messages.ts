@@ -1,34 +1,13 @@
-import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
+import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { ensureIndexes } from './indexes';
+import type { MessageAggregates, MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
-import type { DeliveryReport, MessageType, ProviderName, SmsStatus } from '../domain/sms';
+import type { DeliveryReport, ProviderName, SmsStatus } from '../domain/sms';
 
 export type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
 
 type Change = UpdateFilter<SmsMessage>;
-
-/** Filters of the log, stats and export; every value is a parsed plain value, never client-supplied operators. */
-export interface MessageFilter {
-  status?: SmsStatus;
-  provider?: ProviderName;
-  messageType?: MessageType;
-  phoneE164?: string;
-  batchId?: string;
-  from?: Date;
-  to?: Date;
-}
-
-function messageQuery(f: MessageFilter): Filter<SmsMessage> {
-  const q: Filter<SmsMessage> = {};
-  if (f.status) q.status = f.status;
-  if (f.provider) q.provider = f.provider;
-  if (f.messageType) q.message_type = f.messageType;
-  if (f.phoneE164) q.phone_e164 = f.phoneE164;
-  if (f.batchId) q.batch_id = f.batchId;
-  if (f.from || f.to) q.created_at = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) };
-  return q;
-}
 
 /**
  * sms_messages: one document per SMS, `_id` = message id = workflow id suffix = provider client reference.
@@ -39,13 +18,21 @@ function messageQuery(f: MessageFilter): Filter<SmsMessage> {
  * (its workflow, whose activities run one at a time), so check-then-write cannot race with another change.
  */
 export class MessageRepository {
-  private readonly col: Collection<SmsMessage>;
+  readonly col: Collection<SmsMessage>;
 
   private readonly refs: Collection<{ _id: string; message_id: string }>;
 
-  constructor(db: Db) {
+  /** Lookup lists of this process (every process that stores or changes messages has them). */
+  private readonly lists?: MessageLists;
+
+  /** Rollups: only in the process that owns them (the worker). */
+  private readonly aggregates?: MessageAggregates;
+
+  constructor(db: Db, upkeep: { lists?: MessageLists; aggregates?: MessageAggregates } = {}) {
     this.col = db.collection<SmsMessage>('sms_messages');
     this.refs = db.collection('sms_provider_refs');
+    this.lists = upkeep.lists;
+    this.aggregates = upkeep.aggregates;
   }
 
   async ensureIndexes(): Promise<void> {
@@ -60,14 +47,17 @@ export class MessageRepository {
       { key: { phone_e164: 1, created_at: -1 }, name: 'phone_created_at' },
       // batch progress: counts by status of one batch
       { key: { batch_id: 1, status: 1 }, name: 'batch_status' },
-      // A/B statistics of one template, per variant
-      { key: { template_code: 1, variant: 1 }, name: 'template_variant' },
+      // sms-logs filtered by template
+      { key: { template_code: 1, created_at: -1 }, name: 'template_created_at' },
+      // sms-logs looked up by the caller's order reference
+      { key: { 'metadata.order_id': 1 }, name: 'order_id' },
     ]);
   }
 
   /** Inserts unless the id exists (idempotent requests); returns the stored document either way. */
   async insertIfAbsent(message: NewMessage, now = new Date()): Promise<{ inserted: boolean; message: SmsMessage }> {
     const doc = queuedMessage(message, now);
+    await this.lists?.addNew(doc);
     try {
       await this.col.insertOne(doc);
       return { inserted: true, message: doc };
@@ -87,13 +77,20 @@ export class MessageRepository {
   /** Batch pages: inserts what is missing and leaves existing messages alone, so a retried page is harmless. */
   async insertManyIfAbsent(messages: NewMessage[], now = new Date()): Promise<void> {
     if (messages.length === 0) return;
+    // Created where the rollups are owned (batch pages, in the worker): counted from the start, so a batch's counts
+    // show what is prepared and not yet sent.
+    const docs = messages.map((m) => ({ ...queuedMessage(m, now), ...(this.aggregates ? { counted_at: now } : {}) }));
+    await Promise.all(docs.map((d) => this.lists?.addNew(d)));
+    let duplicates = new Set<number>();
     try {
-      await this.col.insertMany(messages.map((m) => queuedMessage(m, now)), { ordered: false });
+      await this.col.insertMany(docs, { ordered: false });
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: { code: number }[] | { code: number } }).writeErrors;
+      const writeErrors = (err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } }).writeErrors;
       const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
       if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+      duplicates = new Set(errors.map((e) => e.index));
     }
+    await Promise.all(docs.filter((_, i) => !duplicates.has(i)).map((d) => this.aggregates?.count(d)));
   }
 
   findById(id: string): Promise<SmsMessage | null> {
@@ -108,32 +105,32 @@ export class MessageRepository {
     return (await this.refs.findOne({ _id: `${provider}:${providerMessageId}` }))?.message_id;
   }
 
-  /** Streams the few fields A/B statistics need, so a large template never loads whole documents. */
-  templateOutcomes(templateCode: string) {
-    return this.col.find({ template_code: templateCode }, { projection: { _id: 0, variant: 1, status: 1, segments: 1, cost: 1 } });
-  }
-
   /**
-   * One page of the log, newest first. The cursor is the last row's (created_at, _id): rows inserted meanwhile
-   * are newer than any cursor, so paging on never shows a row twice or skips one.
+   * The first step of a message's workflow: from here on it counts in the figures, once. A step retried after a
+   * crash between the two writes counts it twice; the rebuild command repairs such drift.
    */
-  logPage(filter: MessageFilter, limit: number, after?: { createdAt: Date; id: string }): Promise<SmsMessage[]> {
-    const query: Filter<SmsMessage> = messageQuery(filter);
-    if (after) query.$or = [{ created_at: { $lt: after.createdAt } }, { created_at: after.createdAt, _id: { $lt: after.id } }];
-    return this.col.find(query, { projection: { events: 0, body: 0 } }).sort({ created_at: -1, _id: -1 }).limit(limit).toArray();
+  async admit(id: string): Promise<SmsMessage | null> {
+    const message = await this.col.findOne({ _id: id });
+    if (!message || !this.aggregates || message.counted_at) return message;
+    await this.aggregates.count(message);
+    const counted_at = new Date();
+    await this.col.updateOne({ _id: id }, { $set: { counted_at } });
+    return { ...message, counted_at };
   }
 
-  /** Streams matching messages, oldest first, with only the fields statistics and exports need. */
-  stream(filter: MessageFilter) {
-    return this.col.find(messageQuery(filter), { projection: { events: 0, body: 0, metadata: 0, attempts: 0, open_attempt: 0 } }).sort({ created_at: 1, _id: 1 });
+  /** Stores messages in whatever state they are in, counted and listed (imports; the benchmark's history). */
+  async insertCounted(messages: SmsMessage[]): Promise<void> {
+    if (!this.aggregates) throw new Error('insertCounted needs the process that owns the rollups');
+    const counted_at = new Date();
+    await Promise.all(messages.flatMap((m) => [this.lists?.addNew(m), this.aggregates!.count(m)]));
+    await this.col.insertMany(messages.map((m) => ({ ...m, counted_at })), { ordered: false });
   }
 
-  /** Messages of one batch by status (group-and-count is within what FerretDB v1 aggregates correctly). */
-  async countByStatus(batchId: string): Promise<Record<string, number>> {
-    const rows = await this.col.aggregate<{ _id: string; n: number }>([{ $match: { batch_id: batchId } }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
-    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  /** Messages by id without their bodies and events (log pages), in parallel point reads; missing ones are absent. */
+  async findSummaries(ids: string[]): Promise<SmsMessage[]> {
+    const docs = await Promise.all(ids.map((_id) => this.col.findOne({ _id }, { projection: { events: 0, body: 0, attempts: 0 } })));
+    return docs.filter((d): d is SmsMessage => d !== null);
   }
-
 
   /**
    * Records that an attempt is about to call the provider. Returns the attempt that was still open before it, if
@@ -250,9 +247,13 @@ export class MessageRepository {
   /** Reads the message, lets `decide` return the change its current state calls for (or null), and writes it. */
   private async change(id: string, decide: (message: SmsMessage, now: Date) => Change | null): Promise<boolean> {
     const message = await this.col.findOne({ _id: id });
-    const update = message && decide(message, new Date());
+    const now = new Date();
+    const update = message && decide(message, now);
     if (!update) return false;
     await this.col.updateOne({ _id: id }, update);
+    // Figures and lists follow only a change that was applied, so a retried step or a repeated receipt counts once.
+    const after = applied(message, update);
+    await Promise.all([this.lists?.changed(message, after), message.counted_at ? this.aggregates?.changed(message, after, now) : undefined]);
     return true;
   }
 
@@ -261,6 +262,13 @@ export class MessageRepository {
     if (!m.open_attempt) return { $push: {} };
     return { $unset: { open_attempt: '' }, $push: { attempts: { ...m.open_attempt, ...result, finished_at: now } } };
   }
+}
+
+/** The message as `update` left it, as far as figures and lists care (top-level `$set` and `$unset`). */
+function applied(message: SmsMessage, update: Change): SmsMessage {
+  const after = { ...message, ...(update.$set as Partial<SmsMessage>) } as Record<string, unknown>;
+  for (const key of Object.keys((update.$unset as object) ?? {})) delete after[key];
+  return after as unknown as SmsMessage;
 }
 
 /** A message as first stored: queued, no attempts, its acceptance the first event. */

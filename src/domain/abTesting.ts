@@ -1,3 +1,4 @@
+import { addCells, type RollupCell } from './rollups';
 import type { SmsStatus } from './sms';
 
 export interface VariantStats {
@@ -27,29 +28,32 @@ export interface MessageOutcome {
 
 /** Folds message outcomes into per-variant figures, in the order variants first appear. */
 export function variantStats(outcomes: Iterable<MessageOutcome>): VariantStats[] {
-  const acc = new Map<string, { counts: Record<SmsStatus, number>; segments: number; cost: number; n: number }>();
+  const cells: Record<string, RollupCell> = {};
   for (const o of outcomes) {
     const key = o.variant ?? 'default';
-    const entry = acc.get(key) ?? { counts: { queued: 0, sending: 0, sent: 0, delivered: 0, undelivered: 0, failed: 0, expired: 0 }, segments: 0, cost: 0, n: 0 };
-    entry.counts[o.status] += 1;
-    entry.segments += o.segments;
-    entry.cost += o.cost ?? 0;
-    entry.n += 1;
-    acc.set(key, entry);
+    cells[key] = addCells(cells[key] ?? {}, { n: { [o.status]: 1 }, seg: o.segments, cost: o.cost ?? 0 });
   }
-  return [...acc].map(([variant, { counts: c, segments, cost, n }]) => {
-    const sent = c.sent + c.delivered + c.undelivered + c.expired;
-    const decided = c.delivered + c.undelivered + c.expired;
+  return variantStatsFromCells(cells);
+}
+
+/** Per-variant figures from a template's rollup cells (one per variant). */
+export function variantStatsFromCells(cells: Record<string, RollupCell>): VariantStats[] {
+  return Object.entries(cells).map(([variant, cell]) => {
+    const c = (status: SmsStatus) => cell.n?.[status] ?? 0;
+    const n = Object.values(cell.n ?? {}).reduce((a, b) => a + b, 0);
+    const sent = c('sent') + c('delivered') + c('undelivered') + c('expired');
+    const decided = c('delivered') + c('undelivered') + c('expired');
+    const cost = cell.cost ?? 0;
     return {
       variant,
       sent,
-      delivered: c.delivered,
-      undelivered: c.undelivered,
-      expired: c.expired,
-      failed: c.failed,
-      pending: c.queued + c.sending,
-      delivery_rate: decided ? round(c.delivered / decided) : 0,
-      avg_segments: n ? round(segments / n) : 0,
+      delivered: c('delivered'),
+      undelivered: c('undelivered'),
+      expired: c('expired'),
+      failed: c('failed'),
+      pending: c('queued') + c('sending'),
+      delivery_rate: decided ? round(c('delivered') / decided) : 0,
+      avg_segments: n ? round((cell.seg ?? 0) / n) : 0,
       total_cost: round(cost),
       avg_cost: sent ? round(cost / sent) : 0,
     };

@@ -22,7 +22,10 @@ export const MAX_MESSAGE_CHARS = 333;
 /** Control characters other than line feed, which no provider transports faithfully. */
 export const CONTROL_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F]/;
 
-export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired';
+export const SMS_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'expired'] as const;
+export type SmsStatus = (typeof SMS_STATUSES)[number];
+/** Statuses that say how a send ended; delivery rate is delivered ÷ these. */
+export const DECIDED_STATUSES: readonly SmsStatus[] = ['delivered', 'undelivered', 'expired', 'failed'];
 
 export type ReceiptOutcome = 'delivered' | 'undelivered';
 

@@ -1,15 +1,15 @@
+import { addCells, contribution, histogramPercentile, type CountedMessage, type RollupCell } from './rollups';
 import type { SmsStatus } from './sms';
+import { taipeiDate } from './taipeiTime';
 
-/** The fields of a message that statistics read. */
-export interface StatsRow {
-  status: SmsStatus;
-  provider?: string;
-  message_type: string;
-  cost?: number;
-  segments: number;
-  created_at: Date;
-  sent_at?: Date;
-  delivered_at?: Date;
+export { taipeiDate } from './taipeiTime';
+
+/** One rollup cell with what it is about: a day, a provider (`none` before any accepted) and a message type. */
+export interface CellRow {
+  date: string;
+  provider: string;
+  messageType: string;
+  cell: RollupCell;
 }
 
 interface Bucket {
@@ -26,77 +26,78 @@ export interface Stats {
   totals: Bucket;
   by_provider: Record<string, Bucket>;
   by_message_type: Record<string, Bucket>;
-  /** request → provider accepted, and provider accepted → receipt, in milliseconds. */
+  /** request → provider accepted, and provider accepted → receipt, in milliseconds (histogram bucket bounds). */
   latency_ms: { send: { p50: number | null; p95: number | null }; delivery: { p50: number | null; p95: number | null } };
   /** One entry per Asia/Taipei day that has messages, oldest first. */
   daily: ({ date: string } & Bucket)[];
 }
 
-const TAIPEI_OFFSET_MS = 8 * 3600_000;
-export const taipeiDate = (d: Date): string => new Date(d.getTime() + TAIPEI_OFFSET_MS).toISOString().slice(0, 10);
-
 /**
- * Figures over a set of messages. Delivery rate: delivered ÷ messages with an outcome (delivered, undelivered,
- * expired, failed); failure rate: failed ÷ the same. Summed in code: FerretDB v1's $group cannot sum fields.
+ * Figures over rollup cells. Delivery rate: delivered ÷ messages with an outcome (delivered, undelivered, expired,
+ * failed); failure rate: failed ÷ the same. Cost is independent of how many messages the cells stand for.
  */
-export function computeStats(rows: Iterable<StatsRow>): Stats {
-  const totals = new Acc();
-  const byProvider = new Map<string, Acc>();
-  const byType = new Map<string, Acc>();
-  const byDay = new Map<string, Acc>();
-  const send: number[] = [];
-  const delivery: number[] = [];
-  const into = (map: Map<string, Acc>, key: string) => map.get(key) ?? map.set(key, new Acc()).get(key)!;
-
-  for (const r of rows) {
-    for (const acc of [totals, into(byProvider, r.provider ?? 'none'), into(byType, r.message_type), into(byDay, taipeiDate(r.created_at))]) acc.add(r);
-    if (r.sent_at) send.push(r.sent_at.getTime() - r.created_at.getTime());
-    if (r.sent_at && r.delivered_at) delivery.push(r.delivered_at.getTime() - r.sent_at.getTime());
+export function statsFromCells(rows: Iterable<CellRow>): Stats {
+  let totals: RollupCell = {};
+  const byProvider = new Map<string, RollupCell>();
+  const byType = new Map<string, RollupCell>();
+  const byDay = new Map<string, RollupCell>();
+  const into = (map: Map<string, RollupCell>, key: string, cell: RollupCell) => map.set(key, addCells(map.get(key) ?? {}, cell));
+  for (const { date, provider, messageType, cell } of rows) {
+    totals = addCells(totals, cell);
+    into(byProvider, provider, cell);
+    into(byType, messageType, cell);
+    into(byDay, date, cell);
   }
-  const record = (map: Map<string, Acc>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, acc]) => [k, acc.bucket()]));
+  const sorted = (map: Map<string, RollupCell>) => [...map].filter(([, c]) => count(c) > 0).sort(([a], [b]) => a.localeCompare(b));
   return {
-    totals: totals.bucket(),
-    by_provider: record(byProvider),
-    by_message_type: record(byType),
-    latency_ms: { send: percentiles(send), delivery: percentiles(delivery) },
-    daily: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, acc]) => ({ date, ...acc.bucket() })),
+    totals: bucket(totals),
+    by_provider: Object.fromEntries(sorted(byProvider).map(([k, c]) => [k, bucket(c)])),
+    by_message_type: Object.fromEntries(sorted(byType).map(([k, c]) => [k, bucket(c)])),
+    latency_ms: {
+      send: { p50: histogramPercentile(totals.sl, 50), p95: histogramPercentile(totals.sl, 95) },
+      delivery: { p50: histogramPercentile(totals.dl, 50), p95: histogramPercentile(totals.dl, 95) },
+    },
+    daily: sorted(byDay).map(([date, c]) => ({ date, ...bucket(c) })),
   };
 }
 
-class Acc {
-  private messages = 0;
-  private cost = 0;
-  private segments = 0;
-  private readonly byStatus: Partial<Record<SmsStatus, number>> = {};
-
-  add(r: StatsRow): void {
-    this.messages += 1;
-    this.cost += r.cost ?? 0;
-    this.segments += r.segments;
-    this.byStatus[r.status] = (this.byStatus[r.status] ?? 0) + 1;
+/** The same figures straight from messages: what the rollups must equal (tests, and the rebuild's check). */
+export function computeStats(messages: Iterable<CountedMessage>): Stats {
+  const rows: CellRow[] = [];
+  for (const m of messages) {
+    for (const [, fields] of contribution(m, 1)) {
+      const cell: RollupCell = {};
+      for (const [path, v] of Object.entries(fields)) setPath(cell, path.split('.').slice(2), v);
+      rows.push({ date: taipeiDate(m.createdAt), provider: m.provider ?? 'none', messageType: m.messageType, cell });
+      break; // the day rollup alone: batch and template cells would count the message again
+    }
   }
-
-  bucket(): Bucket {
-    const s = this.byStatus;
-    const decided = (s.delivered ?? 0) + (s.undelivered ?? 0) + (s.expired ?? 0) + (s.failed ?? 0);
-    return {
-      messages: this.messages,
-      by_status: { ...s },
-      delivery_rate: decided ? round((s.delivered ?? 0) / decided) : 0,
-      failure_rate: decided ? round((s.failed ?? 0) / decided) : 0,
-      cost: round(this.cost),
-      avg_cost: this.messages ? round(this.cost / this.messages) : 0,
-      segments: this.segments,
-    };
-  }
+  return statsFromCells(rows);
 }
 
-/** Nearest-rank percentiles; null without data. */
-function percentiles(values: number[]): { p50: number | null; p95: number | null } {
-  if (values.length === 0) return { p50: null, p95: null };
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-  return { p50: rank(50), p95: rank(95) };
+function setPath(target: Record<string, any>, path: string[], value: number): void {
+  const last = path.pop()!;
+  let node = target;
+  for (const key of path) node = node[key] ??= {};
+  node[last] = (node[last] ?? 0) + value;
+}
+
+const count = (c: RollupCell) => Object.values(c.n ?? {}).reduce((a, b) => a + b, 0);
+
+function bucket(c: RollupCell): Bucket {
+  const s = Object.fromEntries(Object.entries(c.n ?? {}).filter(([, v]) => v !== 0)) as Partial<Record<SmsStatus, number>>;
+  const messages = count(c);
+  const decided = (s.delivered ?? 0) + (s.undelivered ?? 0) + (s.expired ?? 0) + (s.failed ?? 0);
+  const cost = c.cost ?? 0;
+  return {
+    messages,
+    by_status: s,
+    delivery_rate: decided ? round((s.delivered ?? 0) / decided) : 0,
+    failure_rate: decided ? round((s.failed ?? 0) / decided) : 0,
+    cost: round(cost),
+    avg_cost: messages ? round(cost / messages) : 0,
+    segments: c.seg ?? 0,
+  };
 }
 
 const round = (n: number) => Math.round(n * 10_000) / 10_000;

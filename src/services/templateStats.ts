@@ -1,12 +1,10 @@
 import type { Repositories } from '../db';
-import type { MessageRepository } from '../db/messages';
-import { decideWinner, variantStats, type MessageOutcome, type VariantStats } from '../domain/abTesting';
+import type { RollupRepository } from '../db/rollups';
+import { decideWinner, variantStatsFromCells, type VariantStats } from '../domain/abTesting';
 
-/** Per-variant figures of one template. Summed in code: FerretDB v1's $group cannot sum fields reliably. */
-export async function templateVariantStats(messages: MessageRepository, code: string): Promise<VariantStats[]> {
-  const outcomes: MessageOutcome[] = [];
-  for await (const o of messages.templateOutcomes(code)) outcomes.push(o as MessageOutcome);
-  return variantStats(outcomes);
+/** Per-variant figures of one template, from its rollup: one point read however many messages it sent. */
+export async function templateVariantStats(rollups: RollupRepository, code: string): Promise<VariantStats[]> {
+  return variantStatsFromCells((await rollups.template(code))?.cells ?? {});
 }
 
 /**
@@ -16,7 +14,7 @@ export async function templateVariantStats(messages: MessageRepository, code: st
 export async function applyWinnerRule(repos: Repositories, code: string): Promise<string | undefined> {
   const template = await repos.templates.getByCode(code);
   if (!template?.winner_rule || template.winner || template.variants.length < 2) return undefined;
-  const stats = await templateVariantStats(repos.messages, code);
+  const stats = await templateVariantStats(repos.rollups, code);
   const winner = decideWinner(stats, template.variants.map((v) => v.id), template.winner_rule);
   if (!winner) return undefined;
   const updated = await repos.templates.declareWinner(template, winner);

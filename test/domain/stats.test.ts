@@ -1,16 +1,17 @@
-import { computeStats, taipeiDate, type StatsRow } from '../../src/domain/stats';
+import type { CountedMessage } from '../../src/domain/rollups';
+import { computeStats, taipeiDate } from '../../src/domain/stats';
 
 const at = (iso: string) => new Date(iso);
-const row = (over: Partial<StatsRow>): StatsRow => ({ status: 'delivered', provider: 'every8d', message_type: 'general', cost: 0.7, segments: 1, created_at: at('2026-11-25T02:00:00Z'), ...over });
+const row = (over: Partial<CountedMessage>): CountedMessage => ({ status: 'delivered', provider: 'every8d', messageType: 'general', cost: 0.7, segments: 1, createdAt: at('2026-11-25T02:00:00Z'), ...over });
 
 describe('computeStats', () => {
-  const rows: StatsRow[] = [
-    row({ sent_at: at('2026-11-25T02:00:01Z'), delivered_at: at('2026-11-25T02:00:03Z') }),
-    row({ sent_at: at('2026-11-25T02:00:02Z'), delivered_at: at('2026-11-25T02:00:12Z') }),
-    row({ status: 'undelivered', provider: 'mitake', cost: 0.75, sent_at: at('2026-11-25T02:00:01Z') }),
-    row({ status: 'failed', provider: undefined, cost: undefined, message_type: 'marketing' }),
+  const rows: CountedMessage[] = [
+    row({ sentAt: at('2026-11-25T02:00:01Z'), deliveredAt: at('2026-11-25T02:00:03Z') }),
+    row({ sentAt: at('2026-11-25T02:00:02Z'), deliveredAt: at('2026-11-25T02:00:12Z') }),
+    row({ status: 'undelivered', provider: 'mitake', cost: 0.75, sentAt: at('2026-11-25T02:00:01Z') }),
+    row({ status: 'failed', provider: undefined, cost: undefined, messageType: 'marketing' }),
     // 23:30 UTC on the 25th is already the 26th in Taipei
-    row({ status: 'sent', created_at: at('2026-11-25T23:30:00Z'), cost: 1.4, segments: 2, sent_at: at('2026-11-25T23:30:04Z') }),
+    row({ status: 'sent', createdAt: at('2026-11-25T23:30:00Z'), cost: 1.4, segments: 2, sentAt: at('2026-11-25T23:30:04Z') }),
   ];
   const stats = computeStats(rows);
 
@@ -32,7 +33,7 @@ describe('computeStats', () => {
     expect(stats.by_message_type.marketing).toMatchObject({ messages: 1, failure_rate: 1 });
   });
 
-  it('computes send and delivery latency percentiles', () => {
+  it('reads send and delivery latency percentiles back from histogram buckets', () => {
     expect(stats.latency_ms.send).toEqual({ p50: 1_000, p95: 4_000 }); // 1, 1, 2, 4 s: nearest rank
     expect(stats.latency_ms.delivery).toEqual({ p50: 2_000, p95: 10_000 });
   });

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Repositories } from '../../db';
 import type { SmsBatch } from '../../db/batches';
 import { isTimeOfDay } from '../../domain/quietHours';
+import { batchCounts } from '../../domain/rollups';
 import { MESSAGE_TYPES } from '../../domain/sms';
 import { ApiError } from '../../errors';
 import type { BulkIntake } from '../../services/bulkIntake';
@@ -70,7 +71,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
 
   app.openapi(createRoute({ ...common, method: 'get', path: '/batches/{batch_id}', summary: 'A batch with counts by status and live progress', request: { params: BatchParam }, responses: { 200: json(z.record(z.string(), z.unknown()), 'The batch'), 404: json(ErrorResponse, 'No such batch'), ...errors } }), async (c) => {
     const batch = await loadBatch(c.req.valid('param').batch_id);
-    const counts = await repos.messages.countByStatus(batch._id);
+    const counts = batchCounts(await repos.rollups.batch(batch._id));
     const progress = await deps.temporal.workflow
       .getHandle(bulkWorkflowId(batch._id))
       .query(progressQuery)

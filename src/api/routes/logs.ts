@@ -1,24 +1,29 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { MessageFilter, MessageRepository, SmsMessage } from '../../db/messages';
+import type { MessageFilter, MessageLog } from '../../db/messageLog';
+import type { SmsMessage } from '../../db/messages';
+import type { RollupRepository } from '../../db/rollups';
+import type { Entry } from '../../domain/lookupKeys';
 import { parseTaiwanPhone } from '../../domain/phone';
-import { MESSAGE_TYPES, PROVIDER_NAMES } from '../../domain/sms';
-import { computeStats, type StatsRow } from '../../domain/stats';
+import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../../domain/sms';
+import { statsFromCells, type CellRow } from '../../domain/stats';
+import { DAY_MS, taipeiDate, taipeiDatesBetween, taipeiDayStart } from '../../domain/taipeiTime';
 import { ApiError } from '../../errors';
 import type { AuthEnv, Principal } from '../auth';
 import { validationError } from '../errors';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse } from '../schemas';
 
-const STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'expired'] as const;
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD (Asia/Taipei)');
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a zone' });
 
 const Filters = z.object({
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(SMS_STATUSES).optional(),
   provider: z.enum(PROVIDER_NAMES).optional(),
   message_type: z.enum(MESSAGE_TYPES).optional(),
   phone: z.string().max(32).optional().openapi({ description: 'any accepted format of the number' }),
   batch_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a batch id').optional(),
+  template_code: z.string().regex(/^[a-z0-9_]{1,64}$/, 'must be a template code').optional(),
+  order_id: z.string().min(1).max(100).optional().openapi({ description: "the caller's order reference (metadata.order_id)" }),
 });
 const LogQuery = Filters.extend({
   from: instant.optional(),
@@ -26,25 +31,24 @@ const LogQuery = Filters.extend({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
-const StatsQuery = Filters.omit({ status: true, phone: true }).extend({ start_date: date.optional(), end_date: date.optional() });
+const StatsQuery = Filters.omit({ status: true, phone: true, template_code: true, order_id: true }).extend({ start_date: date.optional(), end_date: date.optional() });
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid filter') };
 const common = { tags: ['analytics'], security: [{ bearer: [] }] };
-const DAY_MS = 24 * 3600_000;
-const TAIPEI_OFFSET_MS = 8 * 3600_000;
+/** Longest stats range: the rollups make any range cheap, this only bounds the answer's size. */
+const MAX_STATS_DAYS = 366;
 
-/** Message log (cursor pages and CSV export) and statistics, for operators. */
-export function logRoutes({ messages }: { messages: MessageRepository }) {
+/** Message log (cursor pages and CSV export) and statistics, for operators; reads lookup lists and rollups only. */
+export function logRoutes({ log, rollups }: { log: MessageLog; rollups: RollupRepository }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
     createRoute({ ...common, method: 'get', path: '/sms-logs', summary: 'Messages newest first, with cursor paging (phones masked unless admin)', request: { query: LogQuery }, responses: { 200: json(z.object({ items: z.array(z.record(z.string(), z.unknown())), next_cursor: z.string().nullable() }), 'A page'), ...errors } }),
     async (c) => {
       const q = c.req.valid('query');
-      const rows = await messages.logPage(toFilter(q), q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
-      const last = rows.at(-1);
+      const page = await log.page(toFilter(q), q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
       const principal = c.get('principal');
-      return c.json({ items: rows.map((m) => logView(m, principal)), next_cursor: rows.length === q.limit && last ? encodeCursor(last) : null }, 200);
+      return c.json({ items: page.items.map((m) => logView(m, principal)), next_cursor: page.next ? encodeCursor(page.next) : null }, 200);
     },
   );
 
@@ -52,21 +56,21 @@ export function logRoutes({ messages }: { messages: MessageRepository }) {
     const parsed = LogQuery.omit({ limit: true, cursor: true }).safeParse(c.req.query());
     if (!parsed.success) throw validationError(parsed.error, 'query');
     const principal = c.get('principal');
-    const cursor = messages.stream(toFilter(parsed.data));
+    const cursor = log.scan(toFilter(parsed.data));
     const encoder = new TextEncoder();
     // Streamed row by row from the database cursor: an export of a year never sits in memory.
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(',')}\n`)),
       pull: async (controller) => {
-        const m = await cursor.next();
-        if (!m) {
+        const { value: m, done } = await cursor.next();
+        if (done) {
           controller.close();
           return;
         }
         const view = logView(m, principal) as Record<string, unknown>;
         controller.enqueue(encoder.encode(`${CSV_COLUMNS.map((k) => csvCell(view[k])).join(',')}\n`));
       },
-      cancel: () => void cursor.close(),
+      cancel: () => void cursor.return(undefined),
     });
     return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sms-logs.csv"' });
   });
@@ -75,18 +79,38 @@ export function logRoutes({ messages }: { messages: MessageRepository }) {
     createRoute({ ...common, method: 'get', path: '/stats', summary: 'Totals, rates, cost, latency and daily series (Asia/Taipei days; default the last 7)', request: { query: StatsQuery }, responses: { 200: json(z.record(z.string(), z.unknown()), 'Statistics'), ...errors } }),
     async (c) => {
       const q = c.req.valid('query');
-      const end = q.end_date ?? new Date(Date.now() + TAIPEI_OFFSET_MS).toISOString().slice(0, 10);
-      const start = q.start_date ?? new Date(Date.parse(`${end}T00:00:00+08:00`) - 6 * DAY_MS + TAIPEI_OFFSET_MS).toISOString().slice(0, 10);
-      const from = new Date(`${start}T00:00:00+08:00`);
-      const to = new Date(Date.parse(`${end}T00:00:00+08:00`) + DAY_MS);
-      if (from >= to) throw new ApiError(422, 'validation_failed', 'start_date: must not be after end_date', [{ field: 'start_date', message: 'must not be after end_date' }]);
-      const rows: StatsRow[] = [];
-      for await (const m of messages.stream({ provider: q.provider, messageType: q.message_type, batchId: q.batch_id, from, to })) rows.push(m);
-      return c.json({ start_date: start, end_date: end, timezone: 'Asia/Taipei', ...computeStats(rows) }, 200);
+      const end = q.end_date ?? taipeiDate(Date.now());
+      const start = q.start_date ?? taipeiDate(taipeiDayStart(end).getTime() - 6 * DAY_MS);
+      if (start > end) throw new ApiError(422, 'validation_failed', 'start_date: must not be after end_date', [{ field: 'start_date', message: 'must not be after end_date' }]);
+      const dates = taipeiDatesBetween(start, end);
+      if (dates.length > MAX_STATS_DAYS) throw new ApiError(422, 'validation_failed', `start_date: at most ${MAX_STATS_DAYS} days`, [{ field: 'start_date', message: `at most ${MAX_STATS_DAYS} days before end_date` }]);
+      const cells = (q.batch_id ? await batchCells(rollups, q.batch_id) : await dayCells(rollups, dates)).filter(
+        (r) => r.date >= start && r.date <= end && (!q.provider || r.provider === q.provider) && (!q.message_type || r.messageType === q.message_type),
+      );
+      return c.json({ start_date: start, end_date: end, timezone: 'Asia/Taipei', ...statsFromCells(cells) }, 200);
     },
   );
 
   return app;
+}
+
+/** Cells of the day rollups: one point read per day of the range. */
+async function dayCells(rollups: RollupRepository, dates: string[]): Promise<CellRow[]> {
+  return (await rollups.days(dates)).flatMap((doc) => {
+    const date = doc._id.slice('day|'.length);
+    return Object.entries(doc.cells ?? {}).map(([key, cell]) => {
+      const [provider, messageType] = key.split('|');
+      return { date, provider, messageType, cell };
+    });
+  });
+}
+
+/** Cells of one batch's rollup, keyed by day, provider and type. */
+async function batchCells(rollups: RollupRepository, batchId: string): Promise<CellRow[]> {
+  return Object.entries((await rollups.batch(batchId))?.cells ?? {}).map(([key, cell]) => {
+    const [date, provider, messageType] = key.split('|');
+    return { date, provider, messageType, cell };
+  });
 }
 
 function toFilter(q: z.infer<typeof Filters> & { from?: string; to?: string }): MessageFilter {
@@ -102,18 +126,20 @@ function toFilter(q: z.infer<typeof Filters> & { from?: string; to?: string }): 
     messageType: q.message_type,
     phoneE164,
     batchId: q.batch_id,
+    templateCode: q.template_code,
+    orderRef: q.order_id,
     from: q.from ? new Date(q.from) : undefined,
     to: q.to ? new Date(q.to) : undefined,
   };
 }
 
-const encodeCursor = (m: SmsMessage) => Buffer.from(`${m.created_at.toISOString()}|${m._id}`).toString('base64url');
+const encodeCursor = (e: Entry) => Buffer.from(`${new Date(e.ms).toISOString()}|${e.id}`).toString('base64url');
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+function decodeCursor(cursor: string): Entry {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(iso);
-  if (!id || Number.isNaN(createdAt.getTime())) throw new ApiError(422, 'validation_failed', 'cursor: not a cursor this API returned', [{ field: 'cursor', message: 'is not valid' }]);
-  return { createdAt, id };
+  const ms = new Date(iso).getTime();
+  if (!id || Number.isNaN(ms)) throw new ApiError(422, 'validation_failed', 'cursor: not a cursor this API returned', [{ field: 'cursor', message: 'is not valid' }]);
+  return { ms, id };
 }
 
 const CSV_COLUMNS = ['message_id', 'created_at', 'phone', 'message_type', 'status', 'provider', 'segments', 'encoding', 'cost', 'batch_id', 'template_code', 'variant', 'error_code', 'sent_at', 'delivered_at'];

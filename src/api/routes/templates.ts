@@ -64,7 +64,7 @@ export function templateRoutes({ repos }: { repos: Repositories }) {
 
   app.openapi(routes.stats, async (c) => {
     const template = await load(c.req.valid('param').template_id);
-    const variants = await templateVariantStats(repos.messages, template.code);
+    const variants = await templateVariantStats(repos.rollups, template.code);
     return c.json({ template_id: template._id, code: template.code, winner: template.winner?.variant ?? null, variants }, 200);
   });
 

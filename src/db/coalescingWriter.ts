@@ -1,0 +1,85 @@
+import type { Collection, Document, UpdateFilter } from 'mongodb';
+import { upsertRacing } from './upsert';
+
+/** One document's share of pending changes: counters to add, values to append, maxima, set members. */
+export interface DocChange {
+  inc?: Record<string, number>;
+  push?: Record<string, unknown[]>;
+  max?: Record<string, number>;
+  addToSet?: Record<string, unknown[]>;
+}
+
+interface Pending {
+  change: Required<DocChange>;
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+}
+
+/**
+ * Writes shared documents (rollups, lookup lists) one update at a time per document, merging whatever queued up
+ * meanwhile into that one update.
+ *
+ * Why: FerretDB v1 applies an update as read, change, rewrite, with no atomicity, so two concurrent `$inc`s on one
+ * document lose one of them (measured: 8 clients × 100 `$inc` kept 189 of 800). Serialising per document in the
+ * single process that owns these documents makes the embedded store exact; on MongoDB the same operators are atomic,
+ * so several processes may share a document safely. Merging also turns a burst of N messages into one write per
+ * document instead of N, which is what keeps the bookkeeping cheap at batch speed.
+ */
+export class CoalescingWriter<T extends Document & { _id: string }> {
+  private readonly pending = new Map<string, Pending>();
+
+  private readonly writing = new Set<string>();
+
+  constructor(private readonly col: Collection<T>) {}
+
+  /** Queues a change; settles once it is stored (merged with others into one update of that document). */
+  apply(id: string, change: DocChange): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const entry = this.pending.get(id) ?? { change: { inc: {}, push: {}, max: {}, addToSet: {} }, waiters: [] };
+      merge(entry.change, change);
+      entry.waiters.push({ resolve, reject });
+      this.pending.set(id, entry);
+      if (!this.writing.has(id)) void this.drain(id);
+    });
+  }
+
+  /** Settles when nothing is queued or being written. */
+  async idle(): Promise<void> {
+    while (this.pending.size || this.writing.size) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async drain(id: string): Promise<void> {
+    this.writing.add(id);
+    try {
+      for (let entry = this.pending.get(id); entry; entry = this.pending.get(id)) {
+        this.pending.delete(id);
+        const update = toUpdate(entry.change);
+        try {
+          if (update) await upsertRacing(() => this.col.updateOne({ _id: id } as never, update as UpdateFilter<T>, { upsert: true }));
+          for (const w of entry.waiters) w.resolve();
+        } catch (err) {
+          for (const w of entry.waiters) w.reject(err);
+        }
+      }
+    } finally {
+      this.writing.delete(id);
+    }
+  }
+}
+
+function merge(into: Required<DocChange>, change: DocChange): void {
+  for (const [k, v] of Object.entries(change.inc ?? {})) into.inc[k] = (into.inc[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(change.push ?? {})) (into.push[k] ??= []).push(...v);
+  for (const [k, v] of Object.entries(change.max ?? {})) into.max[k] = Math.max(into.max[k] ?? -Infinity, v);
+  for (const [k, v] of Object.entries(change.addToSet ?? {})) (into.addToSet[k] ??= []).push(...v);
+}
+
+/** The merged update, or null when the changes cancel out (counters that went up and down again). */
+function toUpdate(c: Required<DocChange>): Document | null {
+  const update: Document = {};
+  const inc = Object.fromEntries(Object.entries(c.inc).filter(([, v]) => v !== 0));
+  if (Object.keys(inc).length) update.$inc = inc;
+  if (Object.keys(c.push).length) update.$push = Object.fromEntries(Object.entries(c.push).map(([k, v]) => [k, { $each: v }]));
+  if (Object.keys(c.max).length) update.$max = c.max;
+  if (Object.keys(c.addToSet).length) update.$addToSet = Object.fromEntries(Object.entries(c.addToSet).map(([k, v]) => [k, { $each: [...new Set(v)] }]));
+  return Object.keys(update).length ? update : null;
+}

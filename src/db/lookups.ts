@@ -1,0 +1,170 @@
+import type { Collection, Db } from 'mongodb';
+import { CoalescingWriter, type DocChange } from './coalescingWriter';
+import {
+  CHUNK_ENTRIES,
+  chunkId,
+  dayOf,
+  dayStartMs,
+  decodeEntry,
+  directoryId,
+  encodeEntry,
+  isAfter,
+  listIdOf,
+  newestFirst,
+  slotStartMs,
+  SLOT_MS,
+  type Entry,
+  type Family,
+} from '../domain/lookupKeys';
+
+/** Chunk documents hold entries (chunk 0 also the chunk count `n`); directory documents the non-empty slots. */
+export interface LookupDoc {
+  _id: string;
+  e?: string[];
+  n?: number;
+  s?: string[];
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * Processes that write lookup lists; each writes only documents tagged with its own name, so no document has two
+ * writing processes (FerretDB updates are not atomic), and readers read every tag.
+ */
+export const LOOKUP_WRITERS = ['api', 'worker'] as const;
+export type LookupWriterTag = (typeof LOOKUP_WRITERS)[number];
+
+/** sms_lookups documents of one writing process, written through a per-document queue. */
+export class LookupWriter {
+  private readonly writer: CoalescingWriter<LookupDoc>;
+
+  /** Where each list's next entry goes; loaded from the store the first time a list is touched. */
+  private readonly heads = new Map<string, Promise<{ k: number; size: number }>>();
+
+  /** Directory entries already written by this process (a slot is named once, not once per entry). */
+  private readonly named = new Set<string>();
+
+  constructor(
+    private readonly col: Collection<LookupDoc>,
+    private readonly tag: LookupWriterTag,
+  ) {
+    this.writer = new CoalescingWriter(col);
+  }
+
+  /** Adds an entry to the family's list; settles once stored. */
+  async append(f: Family, entry: Entry): Promise<void> {
+    const listId = `${this.tag}/${listIdOf(f, entry.ms)}`;
+    const head = await this.headOf(listId);
+    // Allocation happens synchronously after the await, so concurrent appends never overfill a chunk.
+    if (head.size >= CHUNK_ENTRIES) {
+      head.k += 1;
+      head.size = 0;
+    }
+    head.size += 1;
+    const writes: Promise<void>[] = [];
+    const change: DocChange = { push: { e: [encodeEntry(entry)] } };
+    if (head.k === 0) change.max = { n: 1 };
+    else if (head.size === 1) writes.push(this.writer.apply(chunkId(listId, 0), { max: { n: head.k + 1 } }));
+    writes.push(this.writer.apply(chunkId(listId, head.k), change));
+    if (f.timed) {
+      const dirId = `${this.tag}/${directoryId(f, dayOf(entry.ms))}`;
+      const slot = listId.slice(listId.lastIndexOf('@') + 1);
+      if (!this.named.has(`${dirId}|${slot}`)) {
+        if (this.named.size > 200_000) this.named.clear();
+        this.named.add(`${dirId}|${slot}`);
+        writes.push(this.writer.apply(dirId, { addToSet: { s: [slot] } }));
+      }
+    }
+    await Promise.all(writes);
+  }
+
+  idle(): Promise<void> {
+    return this.writer.idle();
+  }
+
+  private headOf(listId: string): Promise<{ k: number; size: number }> {
+    let head = this.heads.get(listId);
+    if (!head) {
+      head = this.loadHead(listId);
+      head.catch(() => this.heads.delete(listId));
+      if (this.heads.size > 100_000) this.heads.clear();
+      this.heads.set(listId, head);
+    }
+    return head;
+  }
+
+  private async loadHead(listId: string): Promise<{ k: number; size: number }> {
+    const first = await this.col.findOne({ _id: chunkId(listId, 0) });
+    const n = first ? Math.max(first.n ?? 1, 1) : 0;
+    if (n === 0) return { k: 0, size: 0 };
+    const last = n === 1 ? first : await this.col.findOne({ _id: chunkId(listId, n - 1) });
+    return { k: n - 1, size: last?.e?.length ?? 0 };
+  }
+}
+
+/** Bounds of a walk: creation time in [fromMs, toMs), strictly after the cursor when one is given. */
+export interface WalkRange {
+  fromMs: number;
+  toMs: number;
+  after?: Entry;
+}
+
+/** Reads lookup lists newest first. Each step is a handful of point reads by `_id`. */
+export class LookupReader {
+  constructor(private readonly col: Collection<LookupDoc>) {}
+
+  static collection(db: Db): Collection<LookupDoc> {
+    return db.collection<LookupDoc>('sms_lookups');
+  }
+
+  /** Entries of a family in newest-first order within the range; lazily, a slot at a time. */
+  async *entries(f: Family, range: WalkRange): AsyncGenerator<Entry> {
+    const upper = Math.min(range.toMs, range.after ? range.after.ms + 1 : Infinity);
+    const keep = (e: Entry) => e.ms >= range.fromMs && e.ms < range.toMs && (!range.after || isAfter(e, range.after));
+    if (!f.timed) {
+      yield* (await this.readList(listIdOf(f, 0))).filter(keep).sort(newestFirst);
+      return;
+    }
+    // Directories a few days at a time, read in parallel: a sparse family costs one point read per day.
+    const days: string[] = [];
+    for (let t = Math.floor((upper - 1) / DAY_MS) * DAY_MS; t >= Math.floor(range.fromMs / DAY_MS) * DAY_MS; t -= DAY_MS) days.push(dayOf(t));
+    for (let i = 0; i < days.length; i += 8) {
+      const dirs = await Promise.all(days.slice(i, i + 8).map((d) => this.readDirectory(directoryId(f, d))));
+      for (const [j, named] of dirs.entries()) {
+        const slots = named
+          .filter((s) => slotStartMs(s) < upper && slotStartMs(s) + SLOT_MS > range.fromMs && slotStartMs(s) >= dayStartMs(days[i + j]))
+          .sort()
+          .reverse();
+        for (const slot of slots) yield* (await this.readList(`${f.name}@${slot}`)).filter(keep).sort(newestFirst);
+      }
+    }
+  }
+
+  /** The slots a directory names, across writers. */
+  private async readDirectory(dirId: string): Promise<string[]> {
+    const docs = await Promise.all(LOOKUP_WRITERS.map((tag) => this.col.findOne({ _id: `${tag}/${dirId}` })));
+    return [...new Set(docs.flatMap((d) => d?.s ?? []))];
+  }
+
+  /** All entries of one list across writers: chunk 0 names how many chunks there are; the rest are read in parallel. */
+  private async readList(listId: string): Promise<Entry[]> {
+    const chunks = await Promise.all(LOOKUP_WRITERS.map((tag) => this.readChunks(`${tag}/${listId}`)));
+    const seen = new Set<string>();
+    const entries: Entry[] = [];
+    for (const doc of chunks.flat()) {
+      for (const raw of doc?.e ?? []) {
+        if (seen.has(raw)) continue; // a retried step may have added it twice
+        seen.add(raw);
+        entries.push(decodeEntry(raw));
+      }
+    }
+    return entries;
+  }
+
+  private async readChunks(listId: string): Promise<(LookupDoc | null)[]> {
+    const first = await this.col.findOne({ _id: chunkId(listId, 0) });
+    if (!first) return [];
+    const rest = await Promise.all(Array.from({ length: Math.max((first.n ?? 1) - 1, 0) }, (_, k) => this.col.findOne({ _id: chunkId(listId, k + 1) })));
+    return [first, ...rest];
+  }
+}

@@ -1,0 +1,118 @@
+import type { Db } from 'mongodb';
+import { CoalescingWriter } from './coalescingWriter';
+import { LookupReader, LookupWriter, type LookupWriterTag } from './lookups';
+import { outcomeId } from './rollups';
+import type { SmsMessage } from './messageTypes';
+import { family, type Family } from '../domain/lookupKeys';
+import { rollupDelta, type CountedMessage, type RollupDoc } from '../domain/rollups';
+
+const OUTCOMES = new Set(['delivered', 'undelivered', 'expired']);
+
+/** What a stored message contributes to the rollups. */
+export function countedView(m: SmsMessage): CountedMessage {
+  return {
+    createdAt: m.created_at,
+    status: m.status,
+    provider: m.provider,
+    messageType: m.message_type,
+    segments: m.segments,
+    cost: m.cost,
+    batchId: m.batch_id,
+    templateCode: m.template_code,
+    variant: m.template_code ? (m.variant ?? 'default') : undefined,
+    sentAt: m.sent_at,
+    deliveredAt: m.delivered_at,
+  };
+}
+
+/** The order reference a message can be looked up by (the seed document's `metadata.order_id`). */
+export function orderRefOf(m: Pick<SmsMessage, 'metadata'>): string | undefined {
+  const ref = m.metadata?.order_id;
+  return typeof ref === 'string' || typeof ref === 'number' ? String(ref) : undefined;
+}
+
+/** Every lookup list a message belongs to in its current state. */
+export function familiesOf(m: SmsMessage): Family[] {
+  const ref = orderRefOf(m);
+  return [
+    family.all(),
+    family.messageType(m.message_type),
+    family.status(m.status),
+    family.phone(m.phone_e164),
+    ...(m.provider ? [family.provider(m.provider)] : []),
+    ...(m.template_code ? [family.template(m.template_code)] : []),
+    ...(m.batch_id ? [family.batch(m.batch_id)] : []),
+    ...(ref ? [family.orderRef(ref)] : []),
+  ];
+}
+
+/** Keeps a message's lookup-list entries in step with its state; one per process that writes messages. */
+export class MessageLists {
+  private readonly lookups: LookupWriter;
+
+  constructor(db: Db, tag: LookupWriterTag) {
+    this.lookups = new LookupWriter(LookupReader.collection(db), tag);
+  }
+
+  /**
+   * Lists a message about to be stored. Called before the insert: an entry whose message never got stored (or was
+   * stored earlier with another creation time) is skipped by readers, while a stored message missing from its lists
+   * would be invisible to the log.
+   */
+  async addNew(m: SmsMessage): Promise<void> {
+    const entry = { ms: m.created_at.getTime(), id: m._id };
+    await Promise.all(familiesOf(m).map((f) => this.lookups.append(f, entry)));
+  }
+
+  /** Lists a changed message under its new status and provider; the old entries are skipped by readers. */
+  async changed(before: SmsMessage, after: SmsMessage): Promise<void> {
+    const entry = { ms: after.created_at.getTime(), id: after._id };
+    const writes: Promise<void>[] = [];
+    if (after.status !== before.status) writes.push(this.lookups.append(family.status(after.status), entry));
+    if (after.provider && after.provider !== before.provider) writes.push(this.lookups.append(family.provider(after.provider), entry));
+    await Promise.all(writes);
+  }
+
+  idle(): Promise<void> {
+    return this.lookups.idle();
+  }
+}
+
+/**
+ * Keeps the rollups (figures) in step with sms_messages. Only the worker process owns one (and offline tools such
+ * as the rebuild, run with the worker stopped): its writer serialises per document, which is what keeps FerretDB's
+ * non-atomic updates exact (see CoalescingWriter).
+ */
+export class MessageAggregates {
+  private readonly rollups: CoalescingWriter<RollupDoc>;
+
+  constructor(db: Db) {
+    this.rollups = new CoalescingWriter(db.collection<RollupDoc>('sms_rollups'));
+  }
+
+  /** A message starts counting in the figures. */
+  count(m: SmsMessage): Promise<void> {
+    return this.applyRollups(undefined, m);
+  }
+
+  /** A counted message changed state: move its counts, and count an outcome for the alert windows. */
+  async changed(before: SmsMessage, after: SmsMessage, now: Date): Promise<void> {
+    const writes: Promise<void>[] = [this.applyRollups(before, after)];
+    if (after.provider && OUTCOMES.has(after.status) && !OUTCOMES.has(before.status)) {
+      const inc = { [`${after.provider}.decided`]: 1, ...(after.status === 'delivered' ? { [`${after.provider}.delivered`]: 1 } : {}) };
+      writes.push(this.rollups.apply(outcomeId.second(Math.floor(now.getTime() / 1000)), { inc }));
+      writes.push(this.rollups.apply(outcomeId.minute(Math.floor(now.getTime() / 60_000)), { inc }));
+    }
+    await Promise.all(writes);
+  }
+
+  /** Settles when every queued write is stored. */
+  idle(): Promise<void> {
+    return this.rollups.idle();
+  }
+
+  private async applyRollups(before: SmsMessage | undefined, after: SmsMessage): Promise<void> {
+    const delta = rollupDelta(before && countedView(before), countedView(after));
+    await Promise.all([...delta].map(([docId, inc]) => this.rollups.apply(docId, { inc })));
+  }
+}

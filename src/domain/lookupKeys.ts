@@ -1,0 +1,51 @@
+/**
+ * Lookup lists: for each thing the log filters by, a list of (created_at, message id) entries stored in documents
+ * addressed by `_id` — the one query FerretDB v1 answers without scanning, and a point read on MongoDB too.
+ *
+ * - Timed families (all messages, a status, a provider, a message type, a template, a batch) are split into
+ *   5-minute slots of the messages' creation time, with one directory document per family and UTC day naming the
+ *   slots that have entries, so a walk back in time reads one directory per day and only non-empty slots.
+ * - Keyed families (a phone number, an order reference) are one list each: a customer has few messages.
+ * - A list is a chain of chunk documents of at most CHUNK_ENTRIES entries; chunk 0 also holds the chunk count.
+ */
+export const SLOT_MS = 5 * 60_000;
+export const CHUNK_ENTRIES = 1_000;
+
+export type Family = { name: string; timed: boolean };
+
+export const family = {
+  all: (): Family => ({ name: 'a', timed: true }),
+  status: (status: string): Family => ({ name: `s:${status}`, timed: true }),
+  provider: (provider: string): Family => ({ name: `v:${provider}`, timed: true }),
+  messageType: (type: string): Family => ({ name: `m:${type}`, timed: true }),
+  template: (code: string): Family => ({ name: `t:${code}`, timed: true }),
+  batch: (batchId: string): Family => ({ name: `b:${batchId}`, timed: true }),
+  phone: (e164: string): Family => ({ name: `p:${e164}`, timed: false }),
+  orderRef: (ref: string): Family => ({ name: `r:${ref}`, timed: false }),
+};
+
+/** Slot key (UTC `YYYYMMDDHHmm`, minutes a multiple of 5) and day key (UTC `YYYYMMDD`) of an instant. */
+export const slotOf = (ms: number): string => new Date(Math.floor(ms / SLOT_MS) * SLOT_MS).toISOString().replace(/\D/g, '').slice(0, 12);
+export const dayOf = (ms: number): string => new Date(ms).toISOString().replace(/\D/g, '').slice(0, 8);
+export const slotStartMs = (slot: string): number =>
+  Date.UTC(+slot.slice(0, 4), +slot.slice(4, 6) - 1, +slot.slice(6, 8), +slot.slice(8, 10), +slot.slice(10, 12));
+export const dayStartMs = (day: string): number => Date.UTC(+day.slice(0, 4), +day.slice(4, 6) - 1, +day.slice(6, 8));
+
+/** The list an entry created at `ms` goes to. */
+export const listIdOf = (f: Family, ms: number): string => (f.timed ? `${f.name}@${slotOf(ms)}` : f.name);
+export const chunkId = (listId: string, k: number): string => `c|${listId}|${k}`;
+export const directoryId = (f: Family, day: string): string => `d|${f.name}|${day}`;
+
+export interface Entry {
+  ms: number;
+  id: string;
+}
+export const encodeEntry = (e: Entry): string => `${e.ms.toString(36)}|${e.id}`;
+export function decodeEntry(s: string): Entry {
+  const bar = s.indexOf('|');
+  return { ms: parseInt(s.slice(0, bar), 36), id: s.slice(bar + 1) };
+}
+/** Newest first; the id breaks ties, as the log's cursor does. */
+export const newestFirst = (a: Entry, b: Entry): number => b.ms - a.ms || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+/** Whether `e` comes after `cursor` in newest-first order. */
+export const isAfter = (e: Entry, cursor: Entry): boolean => e.ms < cursor.ms || (e.ms === cursor.ms && e.id < cursor.id);

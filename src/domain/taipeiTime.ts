@@ -1,0 +1,16 @@
+/** Asia/Taipei calendar arithmetic. Taiwan has no daylight saving time, so a fixed UTC+8 offset is exact. */
+export const TAIPEI_OFFSET_MS = 8 * 3600_000;
+export const DAY_MS = 24 * 3600_000;
+
+/** The Asia/Taipei calendar date (YYYY-MM-DD) of an instant. */
+export const taipeiDate = (d: Date | number): string => new Date(+d + TAIPEI_OFFSET_MS).toISOString().slice(0, 10);
+
+/** The instant an Asia/Taipei date (YYYY-MM-DD) begins. */
+export const taipeiDayStart = (date: string): Date => new Date(`${date}T00:00:00+08:00`);
+
+/** Every Asia/Taipei date from `start` to `end`, both included, oldest first. */
+export function taipeiDatesBetween(start: string, end: string): string[] {
+  const dates: string[] = [];
+  for (let t = taipeiDayStart(start).getTime(); t <= taipeiDayStart(end).getTime(); t += DAY_MS) dates.push(taipeiDate(t));
+  return dates;
+}
