@@ -10,6 +10,8 @@ import {
   encodeEntry,
   isAfter,
   listIdOf,
+  monthOf,
+  monthStartMs,
   newestFirst,
   slotStartMs,
   SLOT_MS,
@@ -122,7 +124,11 @@ export class LookupReader {
     const upper = Math.min(range.toMs, range.after ? range.after.ms + 1 : Infinity);
     const keep = (e: Entry) => e.ms >= range.fromMs && e.ms < range.toMs && (!range.after || isAfter(e, range.after));
     if (!f.timed) {
-      yield* (await this.readList(listIdOf(f, 0))).filter(keep).sort(newestFirst);
+      // One list per month, newest month first; months are few (retention bounds them), so read them all at once.
+      const months: number[] = [];
+      for (let t = upper - 1; t >= range.fromMs || months.length === 0; t = monthStartMs(monthOf(t)) - 1) months.push(t);
+      const lists = await Promise.all(months.filter((t) => t >= monthStartMs(monthOf(range.fromMs))).map((t) => this.readList(listIdOf(f, t))));
+      yield* lists.flat().filter(keep).sort(newestFirst);
       return;
     }
     // Directories a few days at a time, read in parallel: a sparse family costs one point read per day.

@@ -5,7 +5,8 @@
  * - Timed families (all messages, a status, a provider, a message type, a template, a batch) are split into
  *   5-minute slots of the messages' creation time, with one directory document per family and UTC day naming the
  *   slots that have entries, so a walk back in time reads one directory per day and only non-empty slots.
- * - Keyed families (a phone number, an order reference) are one list each: a customer has few messages.
+ * - Keyed families (a phone number, an order reference) have one list per UTC month of creation: a customer has
+ *   few messages, a walk reads one list per month, and retention drops whole months.
  * - A list is a chain of chunk documents of at most CHUNK_ENTRIES entries; chunk 0 also holds the chunk count.
  */
 export const SLOT_MS = 5 * 60_000;
@@ -31,8 +32,11 @@ export const slotStartMs = (slot: string): number =>
   Date.UTC(+slot.slice(0, 4), +slot.slice(4, 6) - 1, +slot.slice(6, 8), +slot.slice(8, 10), +slot.slice(10, 12));
 export const dayStartMs = (day: string): number => Date.UTC(+day.slice(0, 4), +day.slice(4, 6) - 1, +day.slice(6, 8));
 
+export const monthOf = (ms: number): string => new Date(ms).toISOString().slice(0, 7).replace('-', '');
+export const monthStartMs = (month: string): number => Date.UTC(+month.slice(0, 4), +month.slice(4, 6) - 1, 1);
+
 /** The list an entry created at `ms` goes to. */
-export const listIdOf = (f: Family, ms: number): string => (f.timed ? `${f.name}@${slotOf(ms)}` : f.name);
+export const listIdOf = (f: Family, ms: number): string => `${f.name}@${f.timed ? slotOf(ms) : monthOf(ms)}`;
 export const chunkId = (listId: string, k: number): string => `c|${listId}|${k}`;
 export const directoryId = (f: Family, day: string): string => `d|${f.name}|${day}`;
 

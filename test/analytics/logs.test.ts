@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Db } from 'mongodb';
+import { MessageAggregates, MessageLists } from '../../src/db/messageAggregates';
+import { MessageRepository } from '../../src/db/messages';
 import { api, randomMobile, sendSms, withDb } from '../helpers';
+
+/** Messages as the worker process writes them (these tests touch only days and lists no other writer uses). */
+const workerRepository = (db: Db) => new MessageRepository(db, { lists: new MessageLists(db, 'worker'), aggregates: new MessageAggregates(db) });
 
 const viewerKey = async () => (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: 'analyst', role: 'viewer' }) })).body.key as string;
 
@@ -68,7 +74,8 @@ describe('stats', () => {
       // outside the range: the 11th in Taipei
       { _id: `${batch}-4`, status: 'delivered', provider: 'every8d', message_type: 'payment_reminder', segments: 1, cost: 0.7, created_at: t('2025-03-10T16:00:00Z') },
     ];
-    await withDb((db) => db.collection('sms_messages').insertMany(docs.map((d) => ({ ...base, ...d })) as any));
+    // Stored through the product's import path, which counts and lists them as live traffic is.
+    await withDb((db) => workerRepository(db).insertCounted(docs.map((d) => ({ ...base, ...d })) as any));
 
     const { status, body } = await api(`/api/v1/notifications/stats?batch_id=${batch}&start_date=2025-03-09&end_date=2025-03-10`);
     expect(status).toBe(200);
