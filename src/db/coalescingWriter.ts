@@ -29,7 +29,16 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
 
   private readonly writing = new Set<string>();
 
-  constructor(private readonly col: Collection<T>) {}
+  /** Documents being written right now, across this writer; the rest wait their turn (merging meanwhile). */
+  private active = 0;
+
+  private readonly turns: (() => void)[] = [];
+
+  constructor(
+    private readonly col: Collection<T>,
+    /** SQLite takes one writer at a time: hundreds of parallel updates only queue up as `database is locked`. */
+    private readonly maxParallel = 8,
+  ) {}
 
   /** Queues a change; settles once it is stored (merged with others into one update of that document). */
   apply(id: string, change: DocChange): Promise<void> {
@@ -50,18 +59,50 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
   private async drain(id: string): Promise<void> {
     this.writing.add(id);
     try {
-      for (let entry = this.pending.get(id); entry; entry = this.pending.get(id)) {
+      for (;;) {
+        // Take the turn first: whatever queues up for this document while it waits joins the same update.
+        await this.turn();
+        const entry = this.pending.get(id);
         this.pending.delete(id);
-        const update = toUpdate(entry.change);
         try {
-          if (update) await upsertRacing(() => this.col.updateOne({ _id: id } as never, update as UpdateFilter<T>, { upsert: true }));
+          if (!entry) return;
+          const update = toUpdate(entry.change);
+          if (update) await retryBusy(() => upsertRacing(() => this.col.updateOne({ _id: id } as never, update as UpdateFilter<T>, { upsert: true })));
           for (const w of entry.waiters) w.resolve();
         } catch (err) {
-          for (const w of entry.waiters) w.reject(err);
+          for (const w of entry!.waiters) w.reject(err);
+        } finally {
+          this.release();
         }
       }
     } finally {
       this.writing.delete(id);
+    }
+  }
+
+  private async turn(): Promise<void> {
+    if (this.active < this.maxParallel) {
+      this.active += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.turns.push(resolve)); // handed over with the slot still counted
+  }
+
+  private release(): void {
+    const next = this.turns.shift();
+    if (next) next();
+    else this.active -= 1;
+  }
+}
+
+/** FerretDB on SQLite answers `database is locked` when writers collide; that clears in milliseconds. */
+async function retryBusy<R>(write: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (attempt >= 8 || !/database is locked|SQLITE_BUSY/.test(String((err as Error).message))) throw err;
+      await new Promise((r) => setTimeout(r, attempt * 20));
     }
   }
 }

@@ -64,7 +64,7 @@ export class LookupWriter {
     }
     head.size += 1;
     const writes: Promise<void>[] = [];
-    const change: DocChange = { push: { e: [encodeEntry(entry)] } };
+    const change: DocChange = { push: { e: [encodeEntry(entry, f.tag)] } };
     if (head.k === 0) change.max = { n: 1 };
     else if (head.size === 1) writes.push(this.writer.apply(chunkId(listId, 0), { max: { n: head.k + 1 } }));
     writes.push(this.writer.apply(chunkId(listId, head.k), change));
@@ -122,7 +122,7 @@ export class LookupReader {
   /** Entries of a family in newest-first order within the range; lazily, a slot at a time. */
   async *entries(f: Family, range: WalkRange): AsyncGenerator<Entry> {
     const upper = Math.min(range.toMs, range.after ? range.after.ms + 1 : Infinity);
-    const keep = (e: Entry) => e.ms >= range.fromMs && e.ms < range.toMs && (!range.after || isAfter(e, range.after));
+    const keep = (e: Entry & { tag?: string }) => e.tag === f.tag && e.ms >= range.fromMs && e.ms < range.toMs && (!range.after || isAfter(e, range.after));
     if (!f.timed) {
       // One list per month, newest month first; months are few (retention bounds them), so read them all at once.
       const months: number[] = [];
@@ -153,10 +153,10 @@ export class LookupReader {
   }
 
   /** All entries of one list across writers: chunk 0 names how many chunks there are; the rest are read in parallel. */
-  private async readList(listId: string): Promise<Entry[]> {
+  private async readList(listId: string): Promise<(Entry & { tag?: string })[]> {
     const chunks = await Promise.all(LOOKUP_WRITERS.map((tag) => this.readChunks(`${tag}/${listId}`)));
     const seen = new Set<string>();
-    const entries: Entry[] = [];
+    const entries: (Entry & { tag?: string })[] = [];
     for (const doc of chunks.flat()) {
       for (const raw of doc?.e ?? []) {
         if (seen.has(raw)) continue; // a retried step may have added it twice

@@ -3,16 +3,30 @@
  * addressed by `_id` — the one query FerretDB v1 answers without scanning, and a point read on MongoDB too.
  *
  * - Timed families (all messages, a status, a provider, a message type, a template, a batch) are split into
- *   5-minute slots of the messages' creation time, with one directory document per family and UTC day naming the
+ *   15-minute slots of the messages' creation time, with one directory document per family and UTC day naming the
  *   slots that have entries, so a walk back in time reads one directory per day and only non-empty slots.
- * - Keyed families (a phone number, an order reference) have one list per UTC month of creation: a customer has
- *   few messages, a walk reads one list per month, and retention drops whole months.
+ * - Keyed families (a phone number, an order reference) hash the key into one of KEY_BUCKETS lists per UTC month of
+ *   creation, each entry tagged with a short hash of its key: a lookup reads one small list per month and fetches
+ *   only entries with its tag, while a burst of messages to different customers shares a few hundred documents
+ *   instead of writing one per customer. Retention drops whole months.
  * - A list is a chain of chunk documents of at most CHUNK_ENTRIES entries; chunk 0 also holds the chunk count.
  */
-export const SLOT_MS = 5 * 60_000;
+export const SLOT_MS = 15 * 60_000;
+export const KEY_BUCKETS = 4_096;
 export const CHUNK_ENTRIES = 1_000;
 
-export type Family = { name: string; timed: boolean };
+export type Family = { name: string; timed: boolean; /** keyed families: the key's tag, stored with each entry */ tag?: string };
+
+/** FNV-1a: a stable, fast hash for bucketing (not for security). */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+const keyed = (prefix: string, key: string): Family => {
+  const h = fnv1a(key);
+  return { name: `${prefix}:${h % KEY_BUCKETS}`, timed: false, tag: (h >>> 12).toString(36) };
+};
 
 export const family = {
   all: (): Family => ({ name: 'a', timed: true }),
@@ -21,8 +35,8 @@ export const family = {
   messageType: (type: string): Family => ({ name: `m:${type}`, timed: true }),
   template: (code: string): Family => ({ name: `t:${code}`, timed: true }),
   batch: (batchId: string): Family => ({ name: `b:${batchId}`, timed: true }),
-  phone: (e164: string): Family => ({ name: `p:${e164}`, timed: false }),
-  orderRef: (ref: string): Family => ({ name: `r:${ref}`, timed: false }),
+  phone: (e164: string): Family => keyed('p', e164),
+  orderRef: (ref: string): Family => keyed('r', ref),
 };
 
 /** Slot key (UTC `YYYYMMDDHHmm`, minutes a multiple of 5) and day key (UTC `YYYYMMDD`) of an instant. */
@@ -44,10 +58,11 @@ export interface Entry {
   ms: number;
   id: string;
 }
-export const encodeEntry = (e: Entry): string => `${e.ms.toString(36)}|${e.id}`;
-export function decodeEntry(s: string): Entry {
-  const bar = s.indexOf('|');
-  return { ms: parseInt(s.slice(0, bar), 36), id: s.slice(bar + 1) };
+/** `<ms base 36>|<id>`, and `|<tag>` in keyed families. */
+export const encodeEntry = (e: Entry, tag?: string): string => `${e.ms.toString(36)}|${e.id}${tag ? `|${tag}` : ''}`;
+export function decodeEntry(s: string): Entry & { tag?: string } {
+  const [ms, id, tag] = s.split('|');
+  return { ms: parseInt(ms, 36), id, ...(tag ? { tag } : {}) };
 }
 /** Newest first; the id breaks ties, as the log's cursor does. */
 export const newestFirst = (a: Entry, b: Entry): number => b.ms - a.ms || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);

@@ -50,8 +50,10 @@ export async function startEmbeddedMongo(opts: EmbeddedOptions & { port: number 
   opts.progress(`Starting ${server.kind === 'ferretdb' ? 'FerretDB' : 'mongod'} on 127.0.0.1:${opts.port}…`);
   const args =
     server.kind === 'ferretdb'
-      ? // Flags understood by both our tools/ferretdb build and an official FerretDB v1 binary.
-        ['--handler=sqlite', `--listen-addr=127.0.0.1:${opts.port}`, `--sqlite-url=file:${dir}/`, '--log-level=warn', '--telemetry=disable', `--state-dir=${dir}`, '--debug-addr=-']
+      ? // Flags understood by both our tools/ferretdb build and an official FerretDB v1 binary. FerretDB already uses
+        // WAL; synchronous=NORMAL stops it syncing the disk on every commit (still crash-safe for the process, as for
+        // the Temporal dev server above), which multiplies the write rate of small updates several times.
+        ['--handler=sqlite', `--listen-addr=127.0.0.1:${opts.port}`, `--sqlite-url=file:${dir}/?_pragma=synchronous(normal)`, '--log-level=warn', '--telemetry=disable', `--state-dir=${dir}`, '--debug-addr=-']
       : ['--bind_ip', '127.0.0.1', '--port', String(opts.port), '--dbpath', dir];
   const proc = await startServerProcess({ name: server.kind, command: server.path, args, logFile: join(opts.dataDir, 'logs', `${server.kind}.log`), port: opts.port });
   return { ...proc, uri: `mongodb://127.0.0.1:${opts.port}/` };
