@@ -52,6 +52,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     codec: { codec: dataConverterFor(config).payloadCodecs![0], corsOrigins: csv(config.CODEC_CORS_ORIGINS) },
     production: config.APP_ENV === 'production',
     publicBaseUrl: publicBaseUrl(config),
+    retentionDays: config.MESSAGE_RETENTION_DAYS,
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal) },
     log,
   });

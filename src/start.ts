@@ -11,6 +11,7 @@ import { startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
 import type { ManagedProcess } from './stack/processes';
 import { startApi } from './server';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
+import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalTarget } from './temporal/connect';
 import { startWorkers } from './worker';
 
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     stops.push(() => client.connection.close());
     await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
     await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
+    await ensureRetentionSchedule(client);
 
     const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL) });
     stops.push(api.close);

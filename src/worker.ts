@@ -2,7 +2,9 @@ import { createServer } from 'node:http';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
+import { createRetentionActivities } from './activities/retention';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
+import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectExternal, runMain } from './bootstrap';
 import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
@@ -61,6 +63,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
           webhookRejectedPerWindow: config.ALERT_WEBHOOK_REJECTED,
         },
       }),
+      ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
     },
   });
   const pool = new ProviderWorkerPool(
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
   await repos.providers.seed(providerSeedsFromConfig(config));
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
+  await ensureRetentionSchedule(client);
   const connection = await connectWorker(target);
   // Default Runtime: SIGINT/SIGTERM make every worker drain and stop, which ends `done`.
   Runtime.instance();

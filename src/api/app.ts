@@ -29,6 +29,7 @@ import { logRoutes } from './routes/logs';
 import type { MessageLog } from '../db/messageLog';
 import { notificationRoutes } from './routes/notifications';
 import { providerRoutes } from './routes/providers';
+import { retentionRoutes } from './routes/retention';
 import { templateRoutes } from './routes/templates';
 import { testSendRoutes } from './routes/testSend';
 import { webhookRoutes, type WebhookGuard } from './routes/webhooks';
@@ -51,6 +52,8 @@ export interface AppDeps {
   /** In production the test-send route does not exist (404). */
   production: boolean;
   publicBaseUrl: string;
+  /** MESSAGE_RETENTION_DAYS, shown by the retention policy endpoint. */
+  retentionDays: number;
   readiness: Record<string, () => Promise<boolean>>;
   log: Logger;
 }
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications/retention', retentionRoutes({ repos: deps.repos, temporal: deps.temporal, retentionDays: deps.retentionDays }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
   app.route('/codec', codecRoutes(deps.codec.codec));
   app.route(

@@ -54,6 +54,11 @@ export class AlertRepository {
     return rows.reduce((n, r) => n + r.count, 0);
   }
 
+  /** Retention: event counts older than any alert window reads. A scan on FerretDB, run daily in the background. */
+  async deleteEventCountsBefore(before: Date): Promise<number> {
+    return (await this.counters.deleteMany({ second: { $lt: before } })).deletedCount;
+  }
+
   /** Opens an alert unless one is open for the rule and subject; returns it only when newly opened. */
   async open(rule: string, subject: string, message: string, details: Record<string, unknown>, now = new Date()): Promise<Alert | null> {
     const current = await this.alerts.findOne({ state: 'open', rule, subject });

@@ -86,6 +86,14 @@ export class BatchRepository {
     await this.batches.deleteOne({ _id: batchId });
   }
 
+  /** Retention: a finished batch's recipients (numbers, template values), chunk by chunk by `_id`; the batch row stays. */
+  async dropRecipients(batchId: string): Promise<number> {
+    const batch = await this.batches.findOne({ _id: batchId });
+    const chunks = Math.ceil((batch?.total ?? 0) / CHUNK);
+    const results = await Promise.all(Array.from({ length: chunks }, (_, k) => this.recipients.deleteOne({ _id: chunkId(batchId, k) })));
+    return results.reduce((n, r) => n + r.deletedCount, 0);
+  }
+
   get(batchId: string): Promise<SmsBatch | null> {
     return this.batches.findOne({ _id: batchId });
   }

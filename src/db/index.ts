@@ -9,10 +9,13 @@ import { SettingsRepository } from './settings';
 import { ProviderHealthRepository } from './providerHealth';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
+import { LookupRetention } from './lookupRetention';
+import { LookupReader } from './lookups';
 import { MessageAggregates, MessageLists } from './messageAggregates';
 import { MessageRepository } from './messages';
 import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
+import { RetentionRepository } from './retention';
 import { TemplateRepository } from './templates';
 import { WebhookEventRepository } from './webhookEvents';
 
@@ -30,6 +33,8 @@ export interface Repositories {
   campaigns: CampaignRepository;
   alerts: AlertRepository;
   rollups: RollupRepository;
+  retention: RetentionRepository;
+  lookupRetention: LookupRetention;
 }
 
 /**
@@ -54,6 +59,8 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     campaigns: new CampaignRepository(db),
     alerts: new AlertRepository(db),
     rollups: new RollupRepository(db),
+    retention: new RetentionRepository(db),
+    lookupRetention: new LookupRetention(LookupReader.collection(db)),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

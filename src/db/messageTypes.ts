@@ -61,6 +61,8 @@ export interface SmsMessage {
   sent_at?: Date;
   delivered_at?: Date;
   finished_at?: Date;
+  /** Set when retention removed the text and full number (see MessageRepository.anonymise). */
+  purged_at?: Date;
   /** Set once the message counts in the rollups (the first step of its workflow). */
   counted_at?: Date;
   events: MessageEvent[];

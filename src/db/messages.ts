@@ -133,6 +133,29 @@ export class MessageRepository {
   }
 
   /**
+   * Retention: removes what identifies a customer (text, full number, template values and metadata other than the
+   * order id), keeping what the figures and a support lookup by order need. Takes the messages as just read (the
+   * caller first remembers their phone and order lists); those already purged are left alone, so a repeat is a no-op.
+   */
+  async anonymise(messages: SmsMessage[], now = new Date()): Promise<number> {
+    const due = messages.filter((m) => !m.purged_at);
+    await Promise.all(
+      due.map((m) => {
+        const orderId = m.metadata?.order_id;
+        return this.col.updateOne(
+          { _id: m._id },
+          {
+            $set: { body: '', phone_e164: m.phone_masked, phone_national: m.phone_masked, metadata: orderId === undefined ? {} : { order_id: orderId }, purged_at: now },
+            // The fingerprint hashes the request (number and text included); a replay this late is refused anyway.
+            $unset: { template_data: '', idempotency_fingerprint: '' },
+          },
+        );
+      }),
+    );
+    return due.length;
+  }
+
+  /**
    * Records that an attempt is about to call the provider. Returns the attempt that was still open before it, if
    * any: a worker died mid-call, so the provider may already have the message. That attempt is closed as
    * `interrupted` and flagged ambiguous.

@@ -40,4 +40,9 @@ export class RateCounterRepository {
   async decrement(scope: string, windowStart: Date): Promise<void> {
     await this.col.updateOne({ _id: `${scope}@${windowStart.getTime()}` }, { $inc: { count: -1 } });
   }
+
+  /** Retention: windows of scopes that never opened a new one. A scan on FerretDB, run daily in the background. */
+  async deleteExpired(now: Date): Promise<number> {
+    return (await this.col.deleteMany({ expires_at: { $lt: now } })).deletedCount;
+  }
 }

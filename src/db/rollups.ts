@@ -59,6 +59,25 @@ export class RollupRepository {
     }
     return counts;
   }
+
+  /**
+   * Retention: outcome counters of the minutes [fromMinute, toMinute). A minute's per-second documents exist only
+   * when its minute document does (both are written by the same change), so an idle minute costs one point read.
+   */
+  async dropOutcomes(fromMinute: number, toMinute: number): Promise<number> {
+    let dropped = 0;
+    for (let m = fromMinute; m < toMinute; m += 60) {
+      const minutes = Array.from({ length: Math.min(60, toMinute - m) }, (_, i) => m + i);
+      const present = (await Promise.all(minutes.map((x) => this.col.findOne({ _id: outcomeId.minute(x) }, { projection: { _id: 1 } })))).filter((d) => d !== null);
+      for (const doc of present) {
+        const minute = Number(doc._id.slice(doc._id.lastIndexOf('|') + 1));
+        const ids = [...Array.from({ length: 60 }, (_, s) => outcomeId.second(minute * 60 + s)), doc._id];
+        const results = await Promise.all(ids.map((_id) => this.col.deleteOne({ _id })));
+        dropped += results.reduce((n, r) => n + r.deletedCount, 0);
+      }
+    }
+    return dropped;
+  }
 }
 
 export { outcomeId };

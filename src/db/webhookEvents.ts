@@ -35,4 +35,12 @@ export class WebhookEventRepository {
   async record(event: WebhookEvent): Promise<void> {
     await this.col.insertOne(event);
   }
+
+  /**
+   * Retention: receipts received before `cutoff`. A filter on received_at scans the collection on FerretDB v1; this
+   * runs once a day in the background retention job, where a scan is acceptable (never on a request path).
+   */
+  async deleteReceivedBefore(cutoff: Date): Promise<number> {
+    return (await this.col.deleteMany({ received_at: { $lt: cutoff } })).deletedCount;
+  }
 }

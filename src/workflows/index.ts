@@ -3,3 +3,4 @@ export * from './bulkSms';
 export * from './campaignRun';
 export * from './sendSms';
 export * from './signals';
+export * from './retention';
