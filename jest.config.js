@@ -15,13 +15,12 @@ const workflowTests = ['<rootDir>/test/workflows/**/*.test.ts'];
 
 module.exports = {
   projects: [
-    // Replay bundles the workflow code once (a few seconds), hence more than the default 5 s.
-    { ...base, displayName: 'unit', testMatch: unitTests, testTimeout: 30_000 },
+    { ...base, displayName: 'unit', testMatch: unitTests },
     {
       ...base,
       displayName: 'workflows',
       testMatch: workflowTests,
-      testTimeout: 60_000,
+      globalSetup: '<rootDir>/test/workflows/globalSetup.ts',
     },
     {
       ...base,
@@ -30,10 +29,11 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/domain/', '<rootDir>/test/providers/replies\\.test\\.ts$', '<rootDir>/test/replay/', '<rootDir>/test/workflows/'],
       globalSetup: '<rootDir>/test/stack/globalSetup.ts',
       globalTeardown: '<rootDir>/test/stack/globalTeardown.ts',
-      testTimeout: 60_000,
     },
   ],
   // One file at a time: some e2e tests change shared provider settings (priority, limits, circuits) and restore
   // them. A global option in Jest, so it applies to every project; test:unit and test:workflows raise it.
   maxWorkers: 1,
+  // Also global only (Jest ignores it per project): e2e waits on real receipts, workflow files bundle the workflows.
+  testTimeout: 60_000,
 };

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
+import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
+import { temporalCli } from './cli';
+import { bulkSmsWorkflow, bulkWorkflowId, sendSmsWorkflow } from '../../src/workflows';
+import { FakeActivities, type Scenario } from './fakes';
+
+/**
+ * An in-memory dev server (no time skipping: that needs the Java test server, which cannot be downloaded
+ * offline), with our search attributes registered as the embedded stack does.
+ */
+export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: await temporalCli() },
+      searchAttributes: SMS_SEARCH_ATTRIBUTES,
+      // Offline machines cannot reach the version-check service; without this the server logs errors.
+      extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
+    },
+  });
+}
+
+let runtimeInstalled = false;
+/** Expected activity failures and worker state changes would drown the test output; once per module registry. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  fake: FakeActivities;
+  /** Ends every workflow still running, so nothing a test left behind reaches the next test's fakes. */
+  cleanUp(): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+/**
+ * The production worker layout with fake activities: workflows and bookkeeping on `sms`, and one activity-only
+ * worker per provider queue. Built once per file (bundling the workflows takes seconds); tests swap scenarios.
+ */
+export async function startHarness(env?: TestWorkflowEnvironment): Promise<Harness> {
+  const server = env ?? (await startTestServer());
+  const fake = new FakeActivities(() => server.client);
+  const connection = server.nativeConnection;
+  const workers = [
+    await Worker.create({ connection, taskQueue: SMS_TASK_QUEUE, workflowsPath: require.resolve('../../src/workflows'), activities: fake.activities }),
+    ...(await Promise.all(PROVIDER_NAMES.map((p) => Worker.create({ connection, taskQueue: providerTaskQueue(p), activities: fake.activities })))),
+  ];
+  const running = workers.map((w) => w.run());
+  const cleanUp = async () => {
+    fake.releaseSends();
+    for await (const wf of server.client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+      await server.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test finished').catch(() => undefined);
+    }
+  };
+  return {
+    env: server,
+    client: server.client,
+    fake,
+    cleanUp,
+    teardown: async () => {
+      await cleanUp();
+      workers.forEach((w) => w.shutdown());
+      await Promise.all(running);
+      await server.teardown();
+    },
+  };
+}
+
+/** A fresh id per test, so tests stay independent on a shared server. */
+export const freshId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** Starts one SMS workflow as the API does (the message id is the workflow id's suffix) under `scenario`. */
+export function startSms(h: Harness, scenario: Scenario, messageId = freshId('msg')) {
+  h.fake.reset(scenario);
+  return h.client.workflow.start(sendSmsWorkflow, { workflowId: workflowIdFor(messageId), taskQueue: SMS_TASK_QUEUE, args: [{ messageId }] });
+}
+
+/** Starts one batch as the API does under `scenario`. */
+export function startBatch(h: Harness, scenario: Scenario, batchId = freshId('batch')) {
+  h.fake.reset(scenario);
+  return h.client.workflow.start(bulkSmsWorkflow, { workflowId: bulkWorkflowId(batchId), taskQueue: SMS_TASK_QUEUE, args: [{ batchId }] });
+}
