@@ -62,8 +62,8 @@ export class FakeActivities {
 
   constructor(private readonly client: () => Client) {}
 
+  /** Held sends stay held (a test holds them before it starts anything); the harness releases them after each test. */
   reset(scenario: Scenario): this {
-    this.releaseSends();
     this.calls = [];
     this.scenario = scenario;
     return this;

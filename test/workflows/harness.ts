@@ -29,7 +29,7 @@ let runtimeInstalled = false;
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
 }
 
 export interface Harness {
@@ -87,4 +87,19 @@ export function startSms(h: Harness, scenario: Scenario, messageId = freshId('ms
 export function startBatch(h: Harness, scenario: Scenario, batchId = freshId('batch')) {
   h.fake.reset(scenario);
   return h.client.workflow.start(bulkSmsWorkflow, { workflowId: bulkWorkflowId(batchId), taskQueue: SMS_TASK_QUEUE, args: [{ batchId }] });
+}
+
+/**
+ * Reads until `done` holds, for state another workflow changes (a child's slot release reaching its batch):
+ * waits on the condition, never for a fixed time. A failed read counts as "not yet" (a query made before the
+ * workflow registered its handler); fails with the last value or error read.
+ */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await read().then((value) => ({ value }), (error: unknown) => ({ error }));
+    if ('value' in last && done(last.value)) return last.value;
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms; last read: ${'value' in last ? JSON.stringify(last.value) : String(last.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
