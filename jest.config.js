@@ -36,4 +36,7 @@ module.exports = {
   maxWorkers: 1,
   // Also global only (Jest ignores it per project): e2e waits on real receipts, workflow files bundle the workflows.
   testTimeout: 60_000,
+  // A worker process that ran Temporal's native runtime (replay, workflow tests) takes longer than Jest's default
+  // half second to exit, and is otherwise reported as leaking and killed.
+  workerGracefulExitTimeout: 3_000,
 };
