@@ -5,8 +5,8 @@ import { freshId, startBatch, startHarness, until, type Harness } from './harnes
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
-afterEach(() => h.cleanUp());
-afterAll(() => h.teardown());
+afterEach(() => h?.cleanUp());
+afterAll(() => h?.teardown());
 
 // Every child is delivered at once unless a test holds the sends.
 const batch = (plan: Scenario['batch']): Scenario => ({ batch: plan, providers: { every8d: { pushes: 'delivered' } } });

@@ -4,22 +4,22 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
 import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
-import { temporalCli } from './cli';
 import { bulkSmsWorkflow, bulkWorkflowId, sendSmsWorkflow } from '../../src/workflows';
+import { temporalCli } from './cli';
 import { FakeActivities, type Scenario } from './fakes';
 
 /**
  * An in-memory dev server (no time skipping: that needs the Java test server, which cannot be downloaded
- * offline), with our search attributes registered as the embedded stack does.
+ * offline), with our search attributes registered as the embedded stack does. The SDK already turns the
+ * version check off, which offline machines need.
  */
 export async function startTestServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: await temporalCli() },
+      // Passed on as `--search-attribute Name=Keyword`, like src/stack/embedded.ts does.
       searchAttributes: SMS_SEARCH_ATTRIBUTES,
-      // Offline machines cannot reach the version-check service; without this the server logs errors.
-      extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
     },
   });
 }
@@ -45,8 +45,8 @@ export interface Harness {
  * The production worker layout with fake activities: workflows and bookkeeping on `sms`, and one activity-only
  * worker per provider queue. Built once per file (bundling the workflows takes seconds); tests swap scenarios.
  */
-export async function startHarness(env?: TestWorkflowEnvironment): Promise<Harness> {
-  const server = env ?? (await startTestServer());
+export async function startHarness(): Promise<Harness> {
+  const server = await startTestServer();
   const fake = new FakeActivities(() => server.client);
   const connection = server.nativeConnection;
   const workers = [

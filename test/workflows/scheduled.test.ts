@@ -6,8 +6,8 @@ import { freshId, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
-afterEach(() => h.cleanUp());
-afterAll(() => h.teardown());
+afterEach(() => h?.cleanUp());
+afterAll(() => h?.teardown());
 
 // A schedule names its runs; the run id is what makes createCampaignBatch idempotent.
 const runCampaign = (campaignId: string) =>

@@ -5,8 +5,8 @@ import { startHarness, startSms, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
-afterEach(() => h.cleanUp());
-afterAll(() => h.teardown());
+afterEach(() => h?.cleanUp());
+afterAll(() => h?.teardown());
 
 const sentThrough = () => h.fake.named('sendViaProvider').map((c) => c.input.provider);
 const unavailable = (code: string) => ({ fails: { type: 'ProviderUnavailable' as const, code } });
