@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
-import { alertsWorkflow, bulkWorkflowId, cancelSignal, campaignRunWorkflow, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
+import { alertsWorkflow, bulkWorkflowId, retentionWorkflow, cancelSignal, campaignRunWorkflow, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
 import { startBatch, startSms, until, type Harness } from '../workflows/harness';
 
@@ -82,6 +82,10 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   'campaignRun-no-batch': async (h) => {
     h.fake.reset({ campaignBatch: null });
     return finished('campaignRun-no-batch', await h.client.workflow.start(campaignRunWorkflow, { workflowId: 'campaign-ended-run', taskQueue: SMS_TASK_QUEUE, args: [{ campaignId: 'ended' }] }));
+  },
+  'retention-two-days': async (h) => {
+    h.fake.reset({});
+    return finished('retention-two-days', await h.client.workflow.start(retentionWorkflow, { workflowId: 'retention-run', taskQueue: SMS_TASK_QUEUE, args: [{}] }));
   },
   'alerts-evaluated': async (h) => {
     h.fake.reset({ alerts: { opened: ['delivery_rate_low'], resolved: [] } });

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { AlertActivities } from '../../src/activities/alerts';
+import type { RetentionActivities } from '../../src/activities/retention';
 import type { BatchPlan, BookkeepingActivities, BulkActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
 import { deliveryReportSignal } from '../../src/workflows/signals';
@@ -101,8 +102,23 @@ export class FakeActivities {
     this.events.emit('call');
   }
 
-  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities {
-    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities() };
+  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities {
+    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention() };
+  }
+
+  /** A retention run over two past-retention days (Jan 31 and Feb 1, 2024), the first with two pages of messages. */
+  private retention(): RetentionActivities {
+    const counts = { days: 0, messages: 0, lookup_docs: 0, keyed_lists: 0, recipient_chunks: 0, webhook_events: 0, counters: 0 };
+    return {
+      planRetention: async (input) => (this.record('planRetention', input), { cutoffMs: Date.UTC(2024, 1, 2), fromDay: '20240131', untilDay: '20240202' }),
+      findNextDay: async (input) => (this.record('findNextDay', input), { day: input.fromDay, scannedTo: input.fromDay }),
+      purgeMessagesPage: async (input) => (this.record('purgeMessagesPage', input), input.cursor ? { purged: 3, batchIds: [] } : { purged: 500, batchIds: ['b1'], next: { slot: '202401310000', tag: 0, k: 1 } }),
+      dropDayLookups: async (input) => (this.record('dropDayLookups', input), { lookupDocs: 12, recipientChunks: 1 }),
+      dropKeyedListsPage: async (input) => (this.record('dropKeyedListsPage', input), { lists: 4, done: true }),
+      setWatermark: async (input) => this.record('setWatermark', input),
+      cleanOutcomeCounters: async (input) => (this.record('cleanOutcomeCounters', input), { dropped: 2, done: true }),
+      finishRetention: async (input) => (this.record('finishRetention', input), { ...counts, ...input.counts }),
+    };
   }
 
   private bookkeeping(): BookkeepingActivities {
