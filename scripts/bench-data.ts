@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     const dataset = buildDataset(total);
     const seedStart = Date.now();
     let stored = 0;
-    for (const page of dataset.pages(20_000)) {
+    // Large pages: a page's entries for one lookup list or rollup merge into one write (as a burst does live).
+    for (const page of dataset.pages(100_000)) {
       await repo.insertCounted(page);
       stored += page.length;
       if (stored % 20_000 === 0 || stored === total) process.stdout.write(`\r  stored ${stored}/${total} (${((Date.now() - seedStart) / 1000).toFixed(0)} s)`);

@@ -3,7 +3,7 @@
  * addressed by `_id` — the one query FerretDB v1 answers without scanning, and a point read on MongoDB too.
  *
  * - Timed families (all messages, a status, a provider, a message type, a template, a batch) are split into
- *   15-minute slots of the messages' creation time, with one directory document per family and UTC day naming the
+ *   one-hour slots of the messages' creation time, with one directory document per family and UTC day naming the
  *   slots that have entries, so a walk back in time reads one directory per day and only non-empty slots.
  * - Keyed families (a phone number, an order reference) hash the key into one of KEY_BUCKETS lists per UTC month of
  *   creation, each entry tagged with a short hash of its key: a lookup reads one small list per month and fetches
@@ -11,7 +11,7 @@
  *   instead of writing one per customer. Retention drops whole months.
  * - A list is a chain of chunk documents of at most CHUNK_ENTRIES entries; chunk 0 also holds the chunk count.
  */
-export const SLOT_MS = 15 * 60_000;
+export const SLOT_MS = 60 * 60_000;
 export const KEY_BUCKETS = 4_096;
 export const CHUNK_ENTRIES = 1_000;
 
@@ -39,7 +39,7 @@ export const family = {
   orderRef: (ref: string): Family => keyed('r', ref),
 };
 
-/** Slot key (UTC `YYYYMMDDHHmm`, minutes a multiple of 5) and day key (UTC `YYYYMMDD`) of an instant. */
+/** Slot key (UTC `YYYYMMDDHHmm`, on the hour) and day key (UTC `YYYYMMDD`) of an instant. */
 export const slotOf = (ms: number): string => new Date(Math.floor(ms / SLOT_MS) * SLOT_MS).toISOString().replace(/\D/g, '').slice(0, 12);
 export const dayOf = (ms: number): string => new Date(ms).toISOString().replace(/\D/g, '').slice(0, 8);
 export const slotStartMs = (slot: string): number =>
