@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from 'mongodb';
+import { CoalescingWriter } from '../../src/db/coalescingWriter';
+import { MessageAggregates, MessageLists } from '../../src/db/messageAggregates';
+import { MessageRepository, type NewMessage } from '../../src/db/messages';
+import { expectedRollups } from '../../src/db/rebuildAggregates';
+import { rollupId } from '../../src/domain/rollups';
+import type { DeliveryReport } from '../../src/domain/sms';
+import { withDb } from '../helpers';
+
+/** Messages as the worker writes them; these tests use their own batch and template, which no other writer touches. */
+const workerRepository = (db: Db) => new MessageRepository(db, { lists: new MessageLists(db, 'worker'), aggregates: new MessageAggregates(db) });
+
+const newMessage = (id: string, batchId: string, template: string, variant: string): NewMessage => ({
+  _id: id,
+  phone_e164: '+886912000111',
+  phone_national: '0912000111',
+  phone_masked: '0912***111',
+  phone_kind: 'mobile',
+  body: '【幸福氣】測試',
+  message_type: 'marketing',
+  metadata: {},
+  encoding: 'UCS-2',
+  segments: 1,
+  units: 7,
+  batch_id: batchId,
+  template_code: template,
+  template_version: 1,
+  variant,
+});
+
+const receipt = (providerMessageId: string, outcome: 'delivered' | 'undelivered'): DeliveryReport => ({
+  provider: 'mitake',
+  providerMessageId,
+  outcome,
+  providerStatus: outcome === 'delivered' ? '4' : '5',
+  receivedAt: new Date().toISOString(),
+});
+
+describe('rollups', () => {
+  it('equal a recount from the messages after concurrent lifecycles, retried steps and repeated receipts', async () => {
+    await withDb(async (db) => {
+      const repo = workerRepository(db);
+      const batchId = randomUUID();
+      const template = `rollup_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
+      const ids = Array.from({ length: 12 }, (_, i) => `${batchId}-${i}`);
+      await repo.insertManyIfAbsent(ids.map((id, i) => newMessage(id, batchId, template, i % 2 ? 'A' : 'B')));
+      // A retried page: nothing is stored or counted twice.
+      await repo.insertManyIfAbsent(ids.map((id, i) => newMessage(id, batchId, template, i % 2 ? 'A' : 'B')));
+
+      await Promise.all(
+        ids.map(async (id, i) => {
+          await repo.recordAttemptStarted(id, 'mitake', 1);
+          if (i % 4 === 3) return repo.markFinal(id, 'failed', { code: 'all_providers_failed', message: 'no provider accepted' });
+          const sent = { provider: 'mitake' as const, providerMessageId: `m-${id}`, pricePerSegment: 0.75 };
+          await repo.markSent(id, sent);
+          await repo.markSent(id, sent); // the activity retried after a lost reply
+          if (i % 4 === 2) return undefined; // still waiting for its receipt
+          const report = receipt(`m-${id}`, i % 4 === 1 ? 'undelivered' : 'delivered');
+          await repo.applyDeliveryReport(id, report, true);
+          await repo.applyDeliveryReport(id, report, true); // the provider repeated its receipt
+          return undefined;
+        }),
+      );
+
+      const messages = await Promise.all(ids.map((id) => repo.findById(id)));
+      const expected = expectedRollups(messages.map((m) => m!));
+      const stored = await db.collection<{ _id: string; cells: unknown }>('sms_rollups').find({ _id: { $in: [rollupId.batch(batchId), rollupId.template(template)] } }).toArray();
+      const cellsOf = (id: string) => stored.find((d) => d._id === id)?.cells;
+      expect(withoutZeros(cellsOf(rollupId.batch(batchId)))).toEqual(expected.get(rollupId.batch(batchId)));
+      expect(withoutZeros(cellsOf(rollupId.template(template)))).toEqual(expected.get(rollupId.template(template)));
+      const byStatus = Object.values(cellsOf(rollupId.template(template)) as Record<string, { n: Record<string, number> }>).reduce(
+        (acc, cell) => {
+          for (const [s, n] of Object.entries(cell.n)) acc[s] = (acc[s] ?? 0) + n;
+          return acc;
+        },
+        {} as Record<string, number>,
+      );
+      expect(Object.fromEntries(Object.entries(byStatus).filter(([, n]) => n))).toEqual({ delivered: 3, undelivered: 3, sent: 3, failed: 3 });
+    });
+  });
+
+  it('keeps every concurrent increment on one document (8 writers × 100)', async () => {
+    await withDb(async (db) => {
+      const col = db.collection<{ _id: string; n?: number }>('sms_rollups');
+      const writer = new CoalescingWriter(col);
+      const id = `test|concurrency|${randomUUID()}`;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 100; i++) await Promise.all([writer.apply(id, { inc: { n: 1 } }), new Promise((r) => setImmediate(r))]);
+      }));
+      expect((await col.findOne({ _id: id }))?.n).toBe(800);
+      await col.deleteOne({ _id: id });
+    });
+  });
+});
+
+/** Stored counters that went up and back down read 0 (and a cell the message left is empty); a recount has neither. */
+function withoutZeros(cells: unknown): unknown {
+  if (typeof cells !== 'object' || cells === null) return cells;
+  const kept = Object.entries(cells)
+    .map(([k, v]) => [k, withoutZeros(v)] as const)
+    .filter(([, v]) => v !== 0 && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0));
+  return Object.fromEntries(kept);
+}
