@@ -119,8 +119,12 @@ export class LookupReader {
     return db.collection<LookupDoc>('sms_lookups');
   }
 
-  /** Entries of a family in newest-first order within the range; lazily, a slot at a time. */
-  async *entries(f: Family, range: WalkRange): AsyncGenerator<Entry> {
+  /**
+   * Entries of a family in newest-first order within the range; lazily, a slot at a time. With `alsoIn` (other timed
+   * families), only entries listed in each of them too: the same slot of each is read and intersected by id, so a
+   * combination of filters costs list reads rather than fetching messages that match one filter but not the other.
+   */
+  async *entries(f: Family, range: WalkRange, alsoIn: Family[] = []): AsyncGenerator<Entry> {
     const upper = Math.min(range.toMs, range.after ? range.after.ms + 1 : Infinity);
     const keep = (e: Entry & { tag?: string }) => e.tag === f.tag && e.ms >= range.fromMs && e.ms < range.toMs && (!range.after || isAfter(e, range.after));
     if (!f.timed) {
@@ -141,7 +145,11 @@ export class LookupReader {
           .filter((s) => slotStartMs(s) < upper && slotStartMs(s) + SLOT_MS > range.fromMs && slotStartMs(s) >= dayStartMs(days[i + j]))
           .sort()
           .reverse();
-        for (const slot of slots) yield* (await this.readList(`${f.name}@${slot}`)).filter(keep).sort(newestFirst);
+        for (const slot of slots) {
+          const [own, ...others] = await Promise.all([f, ...alsoIn].map((g) => this.readList(`${g.name}@${slot}`)));
+          const inAll = others.map((list) => new Set(list.map((e) => e.id)));
+          yield* own.filter((e) => keep(e) && inAll.every((ids) => ids.has(e.id))).sort(newestFirst);
+        }
       }
     }
   }

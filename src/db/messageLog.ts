@@ -80,7 +80,8 @@ export class MessageLog {
     const range = { fromMs: filter.from?.getTime() ?? now - this.lookbackMs, toMs: filter.to?.getTime() ?? now + 60_000, after };
     const seen = new Set<string>();
     let group: Entry[] = [];
-    for await (const entry of this.lookups.entries(drivingFamily(filter), range)) {
+    const [driver, ...alsoIn] = familiesFor(filter);
+    for await (const entry of this.lookups.entries(driver, range, driver.timed ? alsoIn : [])) {
       const key = `${entry.ms}|${entry.id}`;
       if (seen.has(key)) continue; // listed under a status twice (a reroute): shown once
       seen.add(key);
@@ -99,16 +100,21 @@ export class MessageLog {
   }
 }
 
-/** The list to walk: the most selective filter given (a number or an order is a handful of messages). */
-function drivingFamily(f: MessageFilter): Family {
-  if (f.phoneE164) return family.phone(f.phoneE164);
-  if (f.orderRef) return family.orderRef(f.orderRef);
-  if (f.batchId) return family.batch(f.batchId);
-  if (f.templateCode) return family.template(f.templateCode);
-  if (f.status) return family.status(f.status);
-  if (f.provider) return family.provider(f.provider);
-  if (f.messageType) return family.messageType(f.messageType);
-  return family.all();
+/**
+ * The lists to walk, most selective first: a number or an order is a handful of messages and is walked alone; time-
+ * sliced lists (batch, template, status, provider, type) are intersected slot by slot.
+ */
+function familiesFor(f: MessageFilter): Family[] {
+  if (f.phoneE164) return [family.phone(f.phoneE164)];
+  if (f.orderRef) return [family.orderRef(f.orderRef)];
+  const timed = [
+    f.batchId && family.batch(f.batchId),
+    f.templateCode && family.template(f.templateCode),
+    f.status && family.status(f.status),
+    f.provider && family.provider(f.provider),
+    f.messageType && family.messageType(f.messageType),
+  ].filter((x): x is Family => Boolean(x));
+  return timed.length ? timed : [family.all()];
 }
 
 /** Lists only say a message once matched: its current state decides. */
