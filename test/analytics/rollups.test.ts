@@ -3,7 +3,8 @@ import type { Db } from 'mongodb';
 import { CoalescingWriter } from '../../src/db/coalescingWriter';
 import { MessageAggregates, MessageLists } from '../../src/db/messageAggregates';
 import { MessageRepository, type NewMessage } from '../../src/db/messages';
-import { expectedRollups } from '../../src/db/rebuildAggregates';
+import { MessageLog } from '../../src/db/messageLog';
+import { expectedRollups, rebuildAggregates } from '../../src/db/rebuildAggregates';
 import { rollupId } from '../../src/domain/rollups';
 import type { DeliveryReport } from '../../src/domain/sms';
 import { withDb } from '../helpers';
@@ -77,6 +78,34 @@ describe('rollups', () => {
         {} as Record<string, number>,
       );
       expect(Object.fromEntries(Object.entries(byStatus).filter(([, n]) => n))).toEqual({ delivered: 3, undelivered: 3, sent: 3, failed: 3 });
+    });
+  });
+
+  it('rebuilds to exactly what incremental counting kept, and the log still finds every message', async () => {
+    await withDb(async (shared) => {
+      // A database of its own: the rebuild rewrites every rollup and list, which the running worker must not see.
+      const db = shared.client.db(`rebuild_${randomUUID().slice(0, 8)}`);
+      try {
+        const repo = workerRepository(db);
+        const batchId = randomUUID();
+        const ids = Array.from({ length: 6 }, (_, i) => `${batchId}-${i}`);
+        await repo.insertManyIfAbsent(ids.map((id, i) => newMessage(id, batchId, 'rebuild_tpl', i % 2 ? 'A' : 'B')));
+        for (const [i, id] of ids.entries()) {
+          await repo.recordAttemptStarted(id, 'mitake', 1);
+          await repo.markSent(id, { provider: 'mitake', providerMessageId: `m-${id}`, pricePerSegment: 0.75 });
+          if (i % 3) await repo.applyDeliveryReport(id, receipt(`m-${id}`, i % 3 === 1 ? 'delivered' : 'undelivered'), true);
+        }
+        const rollups = db.collection<{ _id: string; cells: unknown }>('sms_rollups');
+        const snapshot = async () => Object.fromEntries((await rollups.find({}).toArray()).filter((d) => !d._id.startsWith('out|')).map((d) => [d._id, withoutZeros(d.cells)]));
+        const incremental = await snapshot();
+        expect(await rebuildAggregates(db)).toBe(6);
+        expect(await snapshot()).toEqual(incremental);
+        const log = new MessageLog(db, repo, 400 * 24 * 3600_000);
+        expect((await log.page({ batchId }, 10)).items.map((m) => m._id).sort()).toEqual([...ids].sort());
+        expect((await log.page({ batchId, status: 'undelivered' }, 10)).items.map((m) => m._id).sort()).toEqual([ids[2], ids[5]].sort());
+      } finally {
+        await db.dropDatabase();
+      }
     });
   });
 
