@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { CoalescingWriter } from './coalescingWriter';
 import { LookupReader, LookupWriter, type LookupWriterTag } from './lookups';
 import { outcomeId } from './rollups';
-import type { SmsMessage } from './messageTypes';
+import type { CountedState, SmsMessage } from './messageTypes';
 import { family, type Family } from '../domain/lookupKeys';
 import { rollupDelta, type CountedMessage, type RollupDoc } from '../domain/rollups';
 
@@ -23,6 +23,28 @@ export function countedView(m: SmsMessage): CountedMessage {
     sentAt: m.sent_at,
     deliveredAt: m.delivered_at,
   };
+}
+
+/** The counter-moving part of a message's state, as stored in `counted`. */
+export function countedState(m: SmsMessage): CountedState {
+  return {
+    status: m.status,
+    ...(m.provider ? { provider: m.provider } : {}),
+    ...(m.cost !== undefined ? { cost: m.cost } : {}),
+    ...(m.sent_at ? { sent_at: m.sent_at } : {}),
+    ...(m.delivered_at ? { delivered_at: m.delivered_at } : {}),
+  };
+}
+
+/** The message as its rollups count it: its stored `counted` state over its fixed fields. */
+export function asCounted(m: SmsMessage, state: CountedState): SmsMessage {
+  const { provider: _p, cost: _c, sent_at: _s, delivered_at: _d, ...fixed } = m;
+  return { ...fixed, ...state };
+}
+
+export function sameCountedState(a: CountedState, b: CountedState): boolean {
+  const t = (d?: Date) => d?.getTime();
+  return a.status === b.status && a.provider === b.provider && a.cost === b.cost && t(a.sent_at) === t(b.sent_at) && t(a.delivered_at) === t(b.delivered_at);
 }
 
 /** The order reference a message can be looked up by (the seed document's `metadata.order_id`). */

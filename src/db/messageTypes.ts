@@ -63,9 +63,21 @@ export interface SmsMessage {
   finished_at?: Date;
   /** Set when retention removed the text and full number (see MessageRepository.anonymise). */
   purged_at?: Date;
-  /** Set once the message counts in the rollups (the first step of its workflow). */
-  counted_at?: Date;
+  /**
+   * The state the rollups count this message in (absent: not counted yet). Written after its counters, so a change
+   * whose counters a crash cut off is seen, and counted, by the next change (see MessageRepository.change).
+   */
+  counted?: CountedState;
   events: MessageEvent[];
+}
+
+/** The fields of a message that move its rollup counters; the rest never change after creation. */
+export interface CountedState {
+  status: SmsStatus;
+  provider?: ProviderName;
+  cost?: number;
+  sent_at?: Date;
+  delivered_at?: Date;
 }
 
 export type NewMessage = Omit<SmsMessage, 'status' | 'attempts' | 'events' | 'created_at' | 'updated_at'>;

@@ -1,6 +1,6 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { ensureIndexes } from './indexes';
-import type { MessageAggregates, MessageLists } from './messageAggregates';
+import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
 import type { DeliveryReport, ProviderName, SmsStatus } from '../domain/sms';
@@ -79,7 +79,7 @@ export class MessageRepository {
     if (messages.length === 0) return;
     // Created where the rollups are owned (batch pages, in the worker): counted from the start, so a batch's counts
     // show what is prepared and not yet sent.
-    const docs = messages.map((m) => ({ ...queuedMessage(m, now), ...(this.aggregates ? { counted_at: now } : {}) }));
+    const docs = messages.map((m) => queuedMessage(m, now)).map((d) => (this.aggregates ? { ...d, counted: countedState(d) } : d));
     await Promise.all(docs.map((d) => this.lists?.addNew(d)));
     let duplicates = new Set<number>();
     try {
@@ -111,19 +111,18 @@ export class MessageRepository {
    */
   async admit(id: string): Promise<SmsMessage | null> {
     const message = await this.col.findOne({ _id: id });
-    if (!message || !this.aggregates || message.counted_at) return message;
+    if (!message || !this.aggregates || message.counted) return message;
     await this.aggregates.count(message);
-    const counted_at = new Date();
-    await this.col.updateOne({ _id: id }, { $set: { counted_at } });
-    return { ...message, counted_at };
+    const counted = countedState(message);
+    await this.col.updateOne({ _id: id }, { $set: { counted } });
+    return { ...message, counted };
   }
 
   /** Stores messages in whatever state they are in, counted and listed (imports; the benchmark's history). */
   async insertCounted(messages: SmsMessage[]): Promise<void> {
     if (!this.aggregates) throw new Error('insertCounted needs the process that owns the rollups');
-    const counted_at = new Date();
     await Promise.all(messages.flatMap((m) => [this.lists?.addNew(m), this.aggregates!.count(m)]));
-    await this.col.insertMany(messages.map((m) => ({ ...m, counted_at })), { ordered: false });
+    await this.col.insertMany(messages.map((m) => ({ ...m, counted: countedState(m) })), { ordered: false });
   }
 
   /** Messages by id without their bodies and events (log pages), in parallel point reads; missing ones are absent. */
@@ -270,14 +269,31 @@ export class MessageRepository {
   /** Reads the message, lets `decide` return the change its current state calls for (or null), and writes it. */
   private async change(id: string, decide: (message: SmsMessage, now: Date) => Change | null): Promise<boolean> {
     const message = await this.col.findOne({ _id: id });
+    if (!message) return false;
     const now = new Date();
-    const update = message && decide(message, now);
+    await this.settleCounts(message, message, now);
+    const update = decide(message, now);
     if (!update) return false;
     await this.col.updateOne({ _id: id }, update);
-    // Figures and lists follow only a change that was applied, so a retried step or a repeated receipt counts once.
+    // Lists and figures follow only a change that was applied, so a retried step or a repeated receipt counts once.
     const after = applied(message, update);
-    await Promise.all([this.lists?.changed(message, after), message.counted_at ? this.aggregates?.changed(message, after, now) : undefined]);
+    await Promise.all([this.lists?.changed(message, after), this.settleCounts({ ...message, counted: message.counted }, after, now)]);
     return true;
+  }
+
+  /**
+   * Moves a counted message's rollup counters from the state they count (`counted`) to `current`, then records that
+   * they do. A crash after a state change but before its counters leaves `counted` behind; the next change of the
+   * message (its retried step) finds that here and counts it. Only a crash between the counters and this record
+   * can count a change twice, and `npm run rebuild-aggregates` repairs that.
+   */
+  private async settleCounts(stored: SmsMessage, current: SmsMessage, now: Date): Promise<void> {
+    if (!this.aggregates || !stored.counted) return;
+    const target = countedState(current);
+    if (sameCountedState(stored.counted, target)) return;
+    await this.aggregates.changed(asCounted(stored, stored.counted), current, now);
+    await this.col.updateOne({ _id: stored._id }, { $set: { counted: target } });
+    stored.counted = target;
   }
 
   /** The part of an update that moves the open attempt, if any, into `attempts` with its outcome. */

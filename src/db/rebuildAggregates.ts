@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { MessageAggregates, MessageLists, countedView } from './messageAggregates';
+import { MessageAggregates, MessageLists, countedState, countedView } from './messageAggregates';
 import type { SmsMessage } from './messageTypes';
 import { contribution, type RollupCell } from '../domain/rollups';
 
@@ -34,12 +34,11 @@ export async function rebuildAggregates(db: Db, progress: (done: number) => void
   const lists = new MessageLists(db, 'worker');
   const aggregates = new MessageAggregates(db);
   const messages = db.collection<SmsMessage>('sms_messages');
-  const counted_at = new Date();
   let done = 0;
   let page: SmsMessage[] = [];
   const flush = async () => {
     await Promise.all(page.flatMap((m) => [lists.addNew(m), aggregates.count(m)]));
-    await Promise.all(page.filter((m) => !m.counted_at).map((m) => messages.updateOne({ _id: m._id }, { $set: { counted_at } })));
+    await Promise.all(page.map((m) => messages.updateOne({ _id: m._id }, { $set: { counted: countedState(m) } })));
     done += page.length;
     progress(done);
     page = [];

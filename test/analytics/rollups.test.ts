@@ -81,6 +81,24 @@ describe('rollups', () => {
     });
   });
 
+  it('counts a change whose counters a crash cut off when the retried step comes back', async () => {
+    await withDb(async (db) => {
+      const repo = workerRepository(db);
+      // The same writes with no counters at all: what a worker killed between the two writes leaves behind.
+      const crashed = new MessageRepository(db);
+      const batchId = randomUUID();
+      const [id] = [`${batchId}-0`];
+      await repo.insertManyIfAbsent([newMessage(id, batchId, 'crash_tpl', 'A')]);
+      await repo.recordAttemptStarted(id, 'mitake', 1);
+      await repo.markSent(id, { provider: 'mitake', providerMessageId: `m-${id}`, pricePerSegment: 0.75 });
+      // The last step of the message: its retry finds the change applied, so only the repair can count it.
+      await crashed.applyDeliveryReport(id, receipt(`m-${id}`, 'delivered'), true);
+      expect(await repo.applyDeliveryReport(id, receipt(`m-${id}`, 'delivered'), true)).toBe(false);
+      const stored = await db.collection<{ _id: string; cells: unknown }>('sms_rollups').findOne({ _id: rollupId.batch(batchId) });
+      expect(withoutZeros(stored?.cells)).toEqual(expectedRollups([(await repo.findById(id))!]).get(rollupId.batch(batchId)));
+    });
+  });
+
   it('rebuilds to exactly what incremental counting kept, and the log still finds every message', async () => {
     await withDb(async (shared) => {
       // A database of its own: the rebuild rewrites every rollup and list, which the running worker must not see.
