@@ -20,11 +20,16 @@ const TOKEN = 'bench-admin-token-0123456789';
 const DAY_MS = 24 * 3600_000;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false }, runs: { type: 'string', default: '15' } } });
+  const { values } = parseArgs({
+    options: { messages: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false }, runs: { type: 'string', default: '15' }, 'reads-only': { type: 'boolean', default: false } },
+  });
+  // --reads-only: measure the reads again on a store a --keep run left in DATA_DIR (e.g. on a quieter machine).
+  const readsOnly = values['reads-only'];
+  if (readsOnly && !process.env.DATA_DIR) throw new Error('--reads-only needs DATA_DIR (a store a --keep run left)');
   const total = Number(values.messages);
   const runs = Number(values.runs);
   console.log(`Starting the embedded stack…`);
-  const stack = await launchStack({ ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', RATE_LIMIT_PER_MINUTE: '1000000', PHONE_LIMIT_PER_HOUR: '100000', PHONE_LIMIT_PER_DAY: '100000', PHONE_TRANSACTIONAL_LIMIT_PER_HOUR: '100000', PHONE_TRANSACTIONAL_LIMIT_PER_DAY: '100000' });
+  const stack = await launchStack({ ...(readsOnly ? { DATA_DIR: process.env.DATA_DIR! } : {}), ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', RATE_LIMIT_PER_MINUTE: '1000000', PHONE_LIMIT_PER_HOUR: '100000', PHONE_LIMIT_PER_DAY: '100000', PHONE_TRANSACTIONAL_LIMIT_PER_HOUR: '100000', PHONE_TRANSACTIONAL_LIMIT_PER_DAY: '100000' });
   const api = async (path: string, init: RequestInit = {}) => {
     const started = performance.now();
     const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
@@ -47,18 +52,19 @@ async function main(): Promise<void> {
     const db = mongo.db('luckygas_sms');
     const repo = new MessageRepository(db, { lists: new MessageLists(db, 'worker'), aggregates: new MessageAggregates(db) });
     const dataset = buildDataset(total);
-    const seedStart = Date.now();
-    let stored = 0;
-    // Large pages: a page's entries for one lookup list or rollup merge into one write (as a burst does live).
-    for (const page of dataset.pages(100_000)) {
-      await repo.insertCounted(page);
-      stored += page.length;
-      if (stored % 20_000 === 0 || stored === total) process.stdout.write(`\r  stored ${stored}/${total} (${((Date.now() - seedStart) / 1000).toFixed(0)} s)`);
+    if (!readsOnly) {
+      const seedStart = Date.now();
+      let stored = 0;
+      // Large pages: a page's entries for one lookup list or rollup merge into one write (as a burst does live).
+      for (const page of dataset.pages(100_000)) {
+        await repo.insertCounted(page);
+        stored += page.length;
+        process.stdout.write(`\r  stored ${stored}/${total} (${((Date.now() - seedStart) / 1000).toFixed(0)} s)`);
+      }
+      const seedSeconds = (Date.now() - seedStart) / 1000;
+      console.log(`\nSeeded ${total} messages in ${seedSeconds.toFixed(0)} s (${Math.round(total / seedSeconds)}/s)`);
     }
-    const seedSeconds = (Date.now() - seedStart) / 1000;
-    console.log(`\nSeeded ${total} messages in ${seedSeconds.toFixed(0)} s (${Math.round(total / seedSeconds)}/s)`);
-
-    const { samples } = dataset;
+    const samples = { ...dataset.samples, batchId: readsOnly ? (await api('/api/v1/notifications/sms-logs?template_code=bench_winter_promo&limit=1')).body.items[0].batch_id : dataset.samples.batchId };
     const aDayAgo = new Date(Date.now() - 10 * DAY_MS);
     const from = new Date(aDayAgo.getTime() - DAY_MS).toISOString();
     const reads: [string, string][] = [
@@ -101,13 +107,13 @@ async function main(): Promise<void> {
     console.log(`send-sms at ${total} messages: p50 ${pct(fullSends, 50)} ms, p99 ${pct(fullSends, 99)} ms`);
     const stats = (await api(`/api/v1/notifications/stats?start_date=${taipeiDate(Date.now() - 31 * DAY_MS)}`)).body;
     console.log(`stats over 31 days count ${stats.totals.messages} messages (seeded ${total} + ${emptySends.length + fullSends.length} sent during the run, less any not yet taken up by their workflow)`);
-    const dataDir = stack.dataDir;
+    const dataDir = readsOnly ? process.env.DATA_DIR! : stack.dataDir;
     console.log(`disk: ${execSync(`du -sh ${dataDir}/ferretdb`).toString().split('\t')[0]} (FerretDB data for ${total} messages)`);
-    if (values.keep) console.log(`\nData kept: DATA_DIR=${dataDir} npm start`);
+    if (values.keep || readsOnly) console.log(`\nData kept: DATA_DIR=${dataDir} npm start`);
   } finally {
     await mongo.close();
     await stopStack(stack.stack, workerPids(stack.workerPidFile));
-    if (!values.keep) execSync(`rm -rf ${stack.dataDir}`);
+    if (!values.keep && !readsOnly) execSync(`rm -rf ${stack.dataDir}`);
   }
 }
 
