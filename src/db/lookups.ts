@@ -135,11 +135,12 @@ export class LookupReader {
       yield* lists.flat().filter(keep).sort(newestFirst);
       return;
     }
-    // Directories a few days at a time, read in parallel: a sparse family costs one point read per day.
+    // Directories a day, then 2, 4 and 8 days at a time, in parallel: a first page usually needs today's alone, and a
+    // sparse family costs one point read per day.
     const days: string[] = [];
     for (let t = Math.floor((upper - 1) / DAY_MS) * DAY_MS; t >= Math.floor(range.fromMs / DAY_MS) * DAY_MS; t -= DAY_MS) days.push(dayOf(t));
-    for (let i = 0; i < days.length; i += 8) {
-      const dirs = await Promise.all(days.slice(i, i + 8).map((d) => this.readDirectory(directoryId(f, d))));
+    for (let i = 0, n = 1; i < days.length; i += n, n = Math.min(n * 2, 8)) {
+      const dirs = await Promise.all(days.slice(i, i + n).map((d) => this.readDirectory(directoryId(f, d))));
       for (const [j, named] of dirs.entries()) {
         const slots = named
           .filter((s) => slotStartMs(s) < upper && slotStartMs(s) + SLOT_MS > range.fromMs && slotStartMs(s) >= dayStartMs(days[i + j]))
