@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       baseline: { type: 'string' },
       probes: { type: 'string', default: '5' },
       'probe-every': { type: 'string', default: '4' },
+      'show-history': { type: 'boolean', default: false },
     },
   });
   const n = Number(values.recipients);
@@ -85,6 +86,11 @@ async function main(): Promise<void> {
     const totalMs = Math.max(...children.map((c) => c.closeTimeMs ?? 0)) - started;
     const sample = await Promise.all(children.slice(0, 20).map((c) => historyStats(client, c.workflowId, c.runId)));
     const parentStats = await Promise.all(parents.map((p) => historyStats(client, p.workflowId, p.runId)));
+    if (values['show-history']) {
+      const counts = (types: string[]) => Object.entries(types.reduce<Record<string, number>>((m, t) => ({ ...m, [t]: (m[t] ?? 0) + 1 }), {})).map(([t, c]) => `${t} ${c}`).join(', ');
+      console.log(`one SMS workflow: ${sample[0].types.join(' ')}`);
+      console.log(`batch, all runs: ${counts(parentStats.flatMap((s) => s.types))}`);
+    }
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const childTasks = sum(sample.map((s) => s.workflowTasks)) / sample.length;
     const parentTasks = sum(parentStats.map((s) => s.workflowTasks)) / n;

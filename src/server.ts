@@ -38,7 +38,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
   return createApp({
     repos,
     intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
-    receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal),
+    receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal, repos.earlyReceipts),
     bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
@@ -12,6 +13,7 @@ import type { Logger } from './log';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
+import { slotReleasedSignal } from './workflows/signals';
 
 export interface WorkerDeps {
   config: Config;
@@ -41,6 +43,9 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     rerouteOnUndelivered: config.SMS_REROUTE_ON_UNDELIVERED,
   };
   const dataConverter = dataConverterFor(config);
+  const bookkeeping = createBookkeepingActivities({ repos, policy });
+  // Provider activities signal batch workflows (a freed window slot) through the worker's own connection.
+  const client = new Client({ connection, namespace, dataConverter });
   const main = await Worker.create({
     connection,
     namespace,
@@ -48,7 +53,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     taskQueue: SMS_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities: {
-      ...createBookkeepingActivities({ repos, policy }),
+      ...bookkeeping,
       ...createBulkActivities({ repos, pageSize: config.BULK_PAGE_SIZE, window: config.BULK_WINDOW, defaultQuietHours: quietWindows(config) }),
       ...createAlertActivities({
         repos,
@@ -73,6 +78,15 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       webhookBaseUrl,
       webhookToken: config.WEBHOOK_TOKEN,
       timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
+      recordSent: bookkeeping.recordSent,
+      releaseSlot: async (batchWorkflowId, messageId) => {
+        try {
+          await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);
+        } catch (err) {
+          // A finished (e.g. cancelled) batch waits for nobody.
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      },
     }),
     log,
   );

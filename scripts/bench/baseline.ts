@@ -33,7 +33,8 @@ export async function runBaseline(temporalAddress: string, n: number, receiptDel
   });
   const worker = spawn('node', ['--import', 'tsx', resolve(__dirname, 'baselineWorker.ts')], {
     env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, BASELINE_TASK_QUEUE: taskQueue, BASELINE_PROVIDER_URL: url(provider) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // Its shutdown chatter would bury the results; a failed start shows as an exit code.
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
     await new Promise<void>((ready, fail) => {

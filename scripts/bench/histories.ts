@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 
 /** Events and workflow tasks of one run, read back from the server after the run. */
-export async function historyStats(client: Client, workflowId: string, runId?: string): Promise<{ events: number; workflowTasks: number }> {
+export async function historyStats(client: Client, workflowId: string, runId?: string): Promise<{ events: number; workflowTasks: number; types: string[] }> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
-  // EVENT_TYPE_WORKFLOW_TASK_COMPLETED = 7
-  return { events: events.length, workflowTasks: events.filter((e) => Number(e.eventType) === 7).length };
+  const types = events.map((e) => String(temporal.api.enums.v1.EventType[Number(e.eventType)]).replace('EVENT_TYPE_', ''));
+  return { events: events.length, workflowTasks: types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED').length, types };
 }
 
 /** Close times and history lengths of the runs a visibility query finds. */

@@ -9,6 +9,7 @@ import { SettingsRepository } from './settings';
 import { ProviderHealthRepository } from './providerHealth';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
+import { EarlyReceiptRepository } from './earlyReceipts';
 import { MessageRepository } from './messages';
 import { ProviderRepository } from './providers';
 import { TemplateRepository } from './templates';
@@ -27,6 +28,7 @@ export interface Repositories {
   settings: SettingsRepository;
   campaigns: CampaignRepository;
   alerts: AlertRepository;
+  earlyReceipts: EarlyReceiptRepository;
 }
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
@@ -44,6 +46,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     settings: new SettingsRepository(db),
     campaigns: new CampaignRepository(db),
     alerts: new AlertRepository(db),
+    earlyReceipts: new EarlyReceiptRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;
