@@ -7,7 +7,7 @@ import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import { createProvider } from '../providers';
 import { ProviderError, fromTransportError } from '../providers/errors';
-import type { BookkeepingActivities, ProviderAccepted, ProviderActivities } from './types';
+import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SentAndRecorded } from './types';
 
 export interface ProviderActivityDeps {
   repos: Repositories;
@@ -102,32 +102,15 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     },
 
     async sendAndRecord({ messageId, provider, releaseSlotOf }) {
-      const message = await loadMessage(messageId);
-      // A retry of an attempt that got as far as recording the acceptance (its worker died before reporting it):
-      // the provider has the message, so it is not sent again.
-      const accepted: ProviderAccepted =
-        message.provider === provider && message.provider_message_id && message.sent_at
-          ? { providerMessageId: message.provider_message_id, pricePerSegment: message.price_per_segment ?? 0, ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }) }
-          : await send(message, provider);
-      let recorded = true;
+      // Heartbeats only while an attempt runs long (a slow database under load): the workflow's short heartbeat
+      // timeout then tells a dead worker from a slow one, so a live attempt is never retried beside itself.
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), 3_000);
       try {
-        // Stores the provider-id ref first, then the early receipt is looked for: see db/earlyReceipts.ts.
-        await recordSent({ messageId, provider, ...accepted });
-      } catch (err) {
-        // Failing here would retry the activity and resend; the workflow records the acceptance instead.
-        log.warn('could not record an accepted send; the workflow will', { messageId, provider, error: String(err) });
-        recorded = false;
+        return await sendAndRecord(messageId, provider, releaseSlotOf);
+      } finally {
+        clearInterval(beat);
       }
-      const earlyReceipt = recorded ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined) : undefined;
-      // The slot is free once the provider has the message. A failed signal must not fail (and resend) the
-      // send: the workflow then signals the batch itself.
-      const slotReleased = releaseSlotOf
-        ? await releaseSlot(releaseSlotOf, messageId).then(
-            () => true,
-            (err) => (log.warn('could not free the batch slot; the workflow will', { messageId, error: String(err) }), false),
-          )
-        : false;
-      return { ...accepted, recorded, slotReleased, ...(earlyReceipt ? { earlyReceipt } : {}) };
     },
 
     async fetchReceipt({ messageId, provider, providerMessageId }) {
@@ -138,6 +121,35 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       return report && { ...report, receivedAt: new Date().toISOString() };
     },
   };
+
+  async function sendAndRecord(messageId: string, provider: ProviderName, releaseSlotOf: string | undefined): Promise<SentAndRecorded> {
+    const message = await loadMessage(messageId);
+    // A retry of an attempt that got as far as recording the acceptance (its worker died before reporting it):
+    // the provider has the message, so it is not sent again.
+    const accepted: ProviderAccepted =
+      message.provider === provider && message.provider_message_id && message.sent_at
+        ? { providerMessageId: message.provider_message_id, pricePerSegment: message.price_per_segment ?? 0, ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }) }
+        : await send(message, provider);
+    let recorded = true;
+    try {
+      // Stores the provider-id ref first, then the early receipt is looked for: see db/earlyReceipts.ts.
+      await recordSent({ messageId, provider, ...accepted });
+    } catch (err) {
+      // Failing here would retry the activity and resend; the workflow records the acceptance instead.
+      log.warn('could not record an accepted send; the workflow will', { messageId, provider, error: String(err) });
+      recorded = false;
+    }
+    const earlyReceipt = recorded ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined) : undefined;
+    // The slot is free once the provider has the message. A failed signal must not fail (and resend) the
+    // send: the workflow then signals the batch itself.
+    const slotReleased = releaseSlotOf
+      ? await releaseSlot(releaseSlotOf, messageId).then(
+          () => true,
+          (err) => (log.warn('could not free the batch slot; the workflow will', { messageId, error: String(err) }), false),
+        )
+      : false;
+    return { ...accepted, recorded, slotReleased, ...(earlyReceipt ? { earlyReceipt } : {}) };
+  }
 }
 
 /**

@@ -70,6 +70,26 @@ function providerActivities(provider: ProviderName, plan: SendPlan) {
 }
 
 /**
+ * `sendAndRecord` does database work after the provider call, which a loaded database can make slow: a heartbeat
+ * timeout (the activity beats every 3 s while it runs) detects a dead worker quickly, and the longer start-to-close
+ * keeps a slow but live attempt from being retried beside itself (a second send).
+ */
+function sendAndRecordActivity(provider: ProviderName, plan: SendPlan) {
+  return proxyActivities<ProviderActivities>({
+    taskQueue: providerTaskQueue(provider),
+    startToCloseTimeout: plan.sendTimeoutMs + 60_000,
+    heartbeatTimeout: '10 seconds',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: plan.attemptsPerProvider,
+      nonRetryableErrorTypes: [MESSAGE_REJECTED, PROVIDER_UNAVAILABLE],
+    },
+  }).sendAndRecord;
+}
+
+/**
  * One SMS: route over providers by priority, fail over on provider-level failures, stop on message-level ones,
  * then wait (durably) for the delivery receipt.
  */
@@ -172,7 +192,7 @@ async function sendViaProvider(messageId: string, provider: ProviderName, plan: 
 /** One activity sends, records, frees the batch slot and returns any receipt that came before the record. */
 async function sendAndRecord(messageId: string, provider: ProviderName, plan: SendPlan, receipts: DeliveryReport[], releaseSlot: SlotRelease): Promise<ProviderAccepted> {
   const batch = releaseSlot.pending() ? workflowInfo().parent?.workflowId : undefined;
-  const result = await providerActivities(provider, plan).sendAndRecord({ messageId, provider, ...(batch ? { releaseSlotOf: batch } : {}) });
+  const result = await sendAndRecordActivity(provider, plan)({ messageId, provider, ...(batch ? { releaseSlotOf: batch } : {}) });
   const { recorded, slotReleased, earlyReceipt, ...accepted } = result;
   if (!recorded) await bookkeeping.recordSent({ messageId, provider, ...accepted });
   if (slotReleased) releaseSlot.done();
