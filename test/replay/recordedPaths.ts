@@ -1,0 +1,101 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
+import { alertsWorkflow, bulkWorkflowId, cancelSignal, campaignRunWorkflow, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
+import { batchMessageIds, type Scenario } from '../workflows/fakes';
+import { startBatch, startSms, until, type Harness } from '../workflows/harness';
+
+type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
+
+/**
+ * The paths whose histories are checked into test/histories/<name>.json and replayed by test/replay. Each runs
+ * one path to its end with the workflow tests' fakes and names the runs to keep. Add a path when a change gives
+ * a workflow a new branch; `npm run record-histories -- <name>` records just that one.
+ */
+export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> = {
+  'sendSms-delivered': (h) => sms(h, 'delivered', { providers: { every8d: { pushes: 'delivered' } } }),
+  'sendSms-failover': (h) =>
+    sms(h, 'failover', { providers: { every8d: { fails: { type: 'ProviderUnavailable', code: '-2' } }, mitake: { fails: { type: 'ProviderTransient', code: 'http_503' } }, twilio: { pushes: 'delivered' } } }),
+  'sendSms-rejected': (h) => sms(h, 'rejected', { providers: { every8d: { fails: { type: 'MessageRejected', code: '-8' } } } }),
+  'sendSms-no-provider': (h) => sms(h, 'no-provider', { plan: { route: [] } }),
+  'sendSms-receipt-timeout': (h) => sms(h, 'receipt-timeout', { plan: { receiptTimeoutMs: 1_000 } }),
+  'sendSms-rerouted': (h) => sms(h, 'rerouted', { plan: { rerouteOnUndelivered: true }, providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } } }),
+  'sendSms-polled': (h) => sms(h, 'polled', { plan: { route: ['mitake'], pollingProviders: ['mitake'] }, providers: { mitake: { polls: 'delivered' } } }),
+  'sendSms-ab-test': (h) => sms(h, 'ab-test', { plan: { abTestTemplate: 'promo' }, providers: { every8d: { pushes: 'delivered' } } }),
+
+  // Two runs of the batch (the first ends in continue-as-new, the last starts from carried state and completes),
+  // and one child, whose history alone holds the slot-release signal to its parent.
+  'bulkSms-pages': async (h) => {
+    const handle = await startBatch(h, delivered({ total: 3, pageSize: 2 }), 'rec-pages');
+    await handle.result();
+    const child = h.client.workflow.getHandle(workflowIdFor(batchMessageIds('rec-pages', 0, 1)[0]));
+    await child.result();
+    return {
+      'bulkSms-continued-as-new': h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+      'bulkSms-last-page': handle,
+      'sendSms-batch-child': child,
+    };
+  },
+  'bulkSms-paused-resumed': async (h) => {
+    h.fake.holdSends();
+    const handle = await startBatch(h, delivered({ total: 2, window: 1 }), 'rec-paused');
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    await handle.signal(pauseSignal);
+    await h.fake.waitForCalls('setBatchStatus', 2);
+    h.fake.releaseSends();
+    await until(() => handle.query(progressQuery), (p) => p.inFlight === 0);
+    await handle.signal(resumeSignal);
+    return finished('bulkSms-paused-resumed', handle);
+  },
+  'bulkSms-cancelled': async (h) => {
+    h.fake.holdSends();
+    const handle = await startBatch(h, delivered({ total: 2, window: 1 }), 'rec-cancelled');
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    await handle.signal(cancelSignal);
+    return finished('bulkSms-cancelled', handle);
+  },
+  'bulkSms-scheduled-cancelled': async (h) => {
+    const handle = await startBatch(h, delivered({ scheduledAtMs: Date.now() + 3_600_000 }), 'rec-scheduled');
+    await until(() => handle.query(progressQuery), (p) => p.status === 'scheduled');
+    await handle.signal(cancelSignal);
+    return finished('bulkSms-scheduled-cancelled', handle);
+  },
+  'bulkSms-quiet-hours': async (h) => {
+    const openAt = Date.now() + 3_600_000;
+    const handle = await startBatch(h, { ...delivered({ respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) }, 'rec-quiet');
+    await until(() => handle.query(progressQuery), (p) => p.status === 'waiting_for_allowed_hours');
+    await handle.signal(cancelSignal);
+    return finished('bulkSms-quiet-hours', handle);
+  },
+  'bulkSms-already-started': async (h) => {
+    const [first] = batchMessageIds('rec-started', 0, 1);
+    await h.client.workflow.start(sendSmsWorkflow, { workflowId: workflowIdFor(first), taskQueue: `${SMS_TASK_QUEUE}-nobody`, args: [{ messageId: first }] });
+    return finished('bulkSms-already-started', await startBatch(h, delivered({ total: 2 }), 'rec-started'));
+  },
+
+  'campaignRun-started-batch': async (h) => {
+    h.fake.reset({ campaignBatch: { batchId: 'rec-campaign', messageType: 'marketing' }, ...delivered({ total: 1 }) });
+    const run = await h.client.workflow.start(campaignRunWorkflow, { workflowId: 'campaign-spring-run', taskQueue: SMS_TASK_QUEUE, args: [{ campaignId: 'spring' }] });
+    await run.result();
+    await h.client.workflow.getHandle(bulkWorkflowId('rec-campaign')).result();
+    return { 'campaignRun-started-batch': run };
+  },
+  'campaignRun-no-batch': async (h) => {
+    h.fake.reset({ campaignBatch: null });
+    return finished('campaignRun-no-batch', await h.client.workflow.start(campaignRunWorkflow, { workflowId: 'campaign-ended-run', taskQueue: SMS_TASK_QUEUE, args: [{ campaignId: 'ended' }] }));
+  },
+  'alerts-evaluated': async (h) => {
+    h.fake.reset({ alerts: { opened: ['delivery_rate_low'], resolved: [] } });
+    return finished('alerts-evaluated', await h.client.workflow.start(alertsWorkflow, { workflowId: 'alerts-run', taskQueue: SMS_TASK_QUEUE }));
+  },
+};
+
+const delivered = (batch: Scenario['batch']): Scenario => ({ batch, providers: { every8d: { pushes: 'delivered' } } });
+
+async function finished(name: string, handle: WorkflowHandle): Promise<Recorded> {
+  await handle.result();
+  return { [name]: handle };
+}
+
+async function sms(h: Harness, path: string, scenario: Scenario): Promise<Recorded> {
+  return finished(`sendSms-${path}`, await startSms(h, scenario, `rec-${path}`));
+}

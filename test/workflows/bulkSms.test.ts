@@ -1,0 +1,99 @@
+import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
+import { batchMessageIds, type Scenario } from './fakes';
+import { freshId, startBatch, startHarness, until, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => void (h = await startHarness()));
+afterEach(() => h?.cleanUp());
+afterAll(() => h?.teardown());
+
+// Every child is delivered at once unless a test holds the sends.
+const batch = (plan: Scenario['batch']): Scenario => ({ batch: plan, providers: { every8d: { pushes: 'delivered' } } });
+const sentIds = () => h.fake.named('sendViaProvider').map((c) => c.input.messageId);
+const batchStatuses = () => h.fake.named('setBatchStatus').map((c) => c.input.status);
+
+describe('bulkSmsWorkflow', () => {
+  // Known bug, kept visible: finish('completed') returns progress(), which has no 'completed' branch, so the
+  // result and GET /batches/{id} (it queries the closed workflow) say 'running'. Fixing it needs a patched() change.
+  it.failing('reports a finished batch as completed', async () => {
+    const handle = await startBatch(h, batch({ total: 1 }));
+    expect(await handle.result()).toMatchObject({ status: 'completed' });
+  });
+
+  it('sends every recipient page by page, continuing as new after each page', async () => {
+    const batchId = freshId('batch');
+    const handle = await startBatch(h, batch({ total: 5, pageSize: 2, window: 5 }), batchId);
+    expect(await handle.result()).toMatchObject({ started: 5, total: 5, inFlight: 0 });
+    expect(sentIds().sort()).toEqual(batchMessageIds(batchId, 0, 5));
+    expect(h.fake.named('prepareBatchPage').map((c) => c.input.fromIndex)).toEqual([0, 2, 4]);
+    expect(batchStatuses()).toEqual(['running', 'completed']);
+    const firstRun = await h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+    expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
+  });
+
+  it('keeps no more messages at the providers than its window', async () => {
+    h.fake.holdSends();
+    const handle = await startBatch(h, batch({ total: 4, window: 2 }));
+    await h.fake.waitForCalls('sendViaProvider', 2);
+    const full = await until(() => handle.query(progressQuery), (p) => p.started === 2);
+    expect(full).toMatchObject({ status: 'running', started: 2, inFlight: 2 });
+    expect(sentIds()).toHaveLength(2);
+    h.fake.releaseSends();
+    expect(await handle.result()).toMatchObject({ started: 4, inFlight: 0 });
+    expect(batchStatuses()).toEqual(['running', 'completed']);
+  });
+
+  it('pauses (recording it), starts nothing while paused, and resumes where it stopped', async () => {
+    h.fake.holdSends();
+    const handle = await startBatch(h, batch({ total: 3, window: 1 }));
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    await handle.signal(pauseSignal);
+    await h.fake.waitForCalls('setBatchStatus', 2);
+    h.fake.releaseSends();
+    const paused = await until(() => handle.query(progressQuery), (p) => p.inFlight === 0);
+    expect(paused).toMatchObject({ status: 'paused', started: 1 });
+    expect(sentIds()).toHaveLength(1);
+    await handle.signal(resumeSignal);
+    expect(await handle.result()).toMatchObject({ started: 3, inFlight: 0 });
+    expect(batchStatuses()).toEqual(['running', 'paused', 'running', 'completed']);
+  });
+
+  it('starts nothing more once cancelled and records the batch as cancelled', async () => {
+    h.fake.holdSends();
+    const handle = await startBatch(h, batch({ total: 3, window: 1 }));
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    await handle.signal(cancelSignal);
+    expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 1 });
+    expect(batchStatuses()).toEqual(['running', 'cancelled']);
+  });
+
+  it('ends a scheduled batch cancelled before its time without sending anything', async () => {
+    const handle = await startBatch(h, batch({ scheduledAtMs: Date.now() + 3_600_000 }));
+    await until(() => handle.query(progressQuery), (p) => p.status === 'scheduled');
+    await handle.signal(cancelSignal);
+    expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 0 });
+    expect(h.fake.named('prepareBatchPage')).toEqual([]);
+  });
+
+  it('waits outside allowed hours and says when it resumes', async () => {
+    const openAt = Date.now() + 3_600_000;
+    const handle = await startBatch(h, { ...batch({ respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) });
+    const waiting = await until(() => handle.query(progressQuery), (p) => p.status === 'waiting_for_allowed_hours');
+    expect(waiting.resumesAt).toBe(new Date(openAt).toISOString());
+    await handle.signal(cancelSignal);
+    expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 0 });
+    expect(sentIds()).toEqual([]);
+  });
+
+  it('does not start a message twice, nor wait for one it did not start', async () => {
+    const batchId = freshId('batch');
+    const [first, second] = batchMessageIds(batchId, 0, 2);
+    // Started by someone else, on a queue no worker polls: it stays running and never sends.
+    await h.client.workflow.start(sendSmsWorkflow, { workflowId: workflowIdFor(first), taskQueue: `${SMS_TASK_QUEUE}-nobody`, args: [{ messageId: first }] });
+    const handle = await startBatch(h, batch({ total: 2 }), batchId);
+    expect(await handle.result()).toMatchObject({ started: 2, inFlight: 0 });
+    expect(sentIds()).toEqual([second]);
+    expect(batchStatuses()).toEqual(['running', 'completed']);
+  });
+});

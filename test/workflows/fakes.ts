@@ -1,0 +1,167 @@
+import { EventEmitter } from 'node:events';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { AlertActivities } from '../../src/activities/alerts';
+import type { BatchPlan, BookkeepingActivities, BulkActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
+import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
+import { deliveryReportSignal } from '../../src/workflows/signals';
+
+/** How one fake provider behaves; the failure types are those activities/provider.ts raises. */
+export interface ProviderScript {
+  /** Unset: the provider accepts the send. */
+  fails?: { type: 'MessageRejected' | 'ProviderUnavailable' | 'ProviderTransient'; code: string };
+  /** A receipt pushed (as the webhook would) while the send completes; unset: none arrives. */
+  pushes?: ReceiptOutcome;
+  /** What a poll finds; unset: nothing yet. */
+  polls?: ReceiptOutcome;
+}
+
+/** Everything the activities would have read from MongoDB or the providers, for one test. */
+export interface Scenario {
+  plan?: Partial<SendPlan>;
+  providers?: Partial<Record<ProviderName, ProviderScript>>;
+  batch?: Partial<BatchPlan>;
+  quietGate?: () => QuietGate;
+  campaignBatch?: { batchId: string; messageType: string } | null;
+  alerts?: { opened: string[]; resolved: string[] };
+}
+
+export interface Call {
+  name: string;
+  input: any;
+}
+
+// Long receipt wait by default, so only tests about the timeout see it fire.
+const DEFAULT_PLAN: SendPlan = {
+  route: ['every8d', 'mitake', 'twilio'],
+  pollingProviders: [],
+  sendTimeoutMs: 5_000,
+  attemptsPerProvider: 1,
+  receiptTimeoutMs: 10 * 60_000,
+  receiptPollMs: 100,
+  rerouteOnUndelivered: false,
+};
+
+const DEFAULT_BATCH: BatchPlan = { total: 3, respectQuietHours: false, messageType: 'notification', pageSize: 50, window: 20 };
+
+export const providerMessageIdFor = (provider: ProviderName, messageId: string): string => `${provider}-${messageId}`;
+export const batchMessageIds = (batchId: string, from: number, to: number): string[] =>
+  Array.from({ length: Math.max(0, to - from) }, (_, i) => `${batchId}-m${from + i}`);
+
+/**
+ * In-memory stand-ins for every activity. One instance serves a whole test file (the workers are built once);
+ * `reset` gives each test its own scenario and call log. Workers run in the test process, so tests can wait on
+ * calls directly instead of sleeping.
+ */
+export class FakeActivities {
+  calls: Call[] = [];
+  private scenario: Scenario = {};
+  private held: Promise<void> | undefined;
+  private releaseHeld: () => void = () => undefined;
+  private readonly events = new EventEmitter();
+
+  constructor(private readonly client: () => Client) {}
+
+  /** Held sends stay held (a test holds them before it starts anything); the harness releases them after each test. */
+  reset(scenario: Scenario): this {
+    this.calls = [];
+    this.scenario = scenario;
+    return this;
+  }
+
+  /** Provider sends wait until `releaseSends`, so a test can look at a batch with its window full. */
+  holdSends(): void {
+    this.held = new Promise((resolve) => (this.releaseHeld = resolve));
+  }
+
+  releaseSends(): void {
+    this.releaseHeld();
+    this.held = undefined;
+  }
+
+  named(name: string): Call[] {
+    return this.calls.filter((c) => c.name === name);
+  }
+
+  /** Resolves once `name` has been called `count` times in this test. */
+  waitForCalls(name: string, count: number): Promise<Call[]> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.named(name).length < count) return;
+        this.events.off('call', check);
+        resolve(this.named(name));
+      };
+      this.events.on('call', check);
+      check();
+    });
+  }
+
+  private record(name: string, input: unknown): void {
+    this.calls.push({ name, input });
+    this.events.emit('call');
+  }
+
+  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities {
+    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities() };
+  }
+
+  private bookkeeping(): BookkeepingActivities {
+    return {
+      prepareSend: async (input) => (this.record('prepareSend', input), { ...DEFAULT_PLAN, ...this.scenario.plan }),
+      recordSent: async (input) => this.record('recordSent', input),
+      recordAttemptFailed: async (input) => this.record('recordAttemptFailed', input),
+      recordReceipt: async (input) => this.record('recordReceipt', input),
+      markFinal: async (input) => this.record('markFinal', input),
+      applyWinnerRule: async (input) => (this.record('applyWinnerRule', input), {}),
+    };
+  }
+
+  private provider(): ProviderActivities {
+    return {
+      sendViaProvider: async (input) => {
+        this.record('sendViaProvider', input);
+        await this.held;
+        const script = this.scenario.providers?.[input.provider] ?? {};
+        if (script.fails) {
+          const { type, code } = script.fails;
+          throw ApplicationFailure.create({ type, message: `${input.provider} said ${code}`, nonRetryable: type !== 'ProviderTransient', details: [{ code }] });
+        }
+        const providerMessageId = providerMessageIdFor(input.provider, input.messageId);
+        if (script.pushes) {
+          await this.client().workflow.getHandle(workflowIdFor(input.messageId)).signal(deliveryReportSignal, report(input.provider, providerMessageId, script.pushes));
+        }
+        return { providerMessageId, pricePerSegment: 1 };
+      },
+      fetchReceipt: async (input) => {
+        this.record('fetchReceipt', input);
+        const outcome = this.scenario.providers?.[input.provider]?.polls;
+        return outcome && report(input.provider, input.providerMessageId, outcome);
+      },
+    };
+  }
+
+  private bulk(): BulkActivities {
+    return {
+      planBatch: async (input) => (this.record('planBatch', input), { ...DEFAULT_BATCH, ...this.scenario.batch }),
+      prepareBatchPage: async (input) => {
+        this.record('prepareBatchPage', input);
+        const total = this.scenario.batch?.total ?? DEFAULT_BATCH.total;
+        return batchMessageIds(input.batchId, input.fromIndex, Math.min(total, input.fromIndex + input.limit));
+      },
+      setBatchStatus: async (input) => this.record('setBatchStatus', input),
+      quietGate: async (input) => {
+        this.record('quietGate', input);
+        return this.scenario.quietGate?.() ?? { openAt: 0, closeAt: Date.now() + 24 * 3_600_000 };
+      },
+      createCampaignBatch: async (input) => (this.record('createCampaignBatch', input), this.scenario.campaignBatch ?? null),
+    };
+  }
+
+  private alertActivities(): AlertActivities {
+    return { evaluateAlerts: async (input) => (this.record('evaluateAlerts', input), this.scenario.alerts ?? { opened: [], resolved: [] }) };
+  }
+}
+
+export function report(provider: ProviderName, providerMessageId: string, outcome: ReceiptOutcome): DeliveryReport {
+  return { provider, providerMessageId, outcome, providerStatus: outcome === 'delivered' ? 'DELIVRD' : 'UNDELIV', receivedAt: new Date().toISOString() };
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
+import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
+import { bulkSmsWorkflow, bulkWorkflowId, sendSmsWorkflow } from '../../src/workflows';
+import { temporalCli } from './cli';
+import { FakeActivities, type Scenario } from './fakes';
+
+/**
+ * An in-memory dev server (no time skipping: that needs the Java test server, which cannot be downloaded
+ * offline), with our search attributes registered as the embedded stack does. The SDK already turns the
+ * version check off, which offline machines need.
+ */
+export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: await temporalCli() },
+      // Passed on as `--search-attribute Name=Keyword`, like src/stack/embedded.ts does.
+      searchAttributes: SMS_SEARCH_ATTRIBUTES,
+    },
+  });
+}
+
+let runtimeInstalled = false;
+/** Expected activity failures and worker state changes would drown the test output; once per module registry. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+}
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  fake: FakeActivities;
+  /** Ends every workflow still running, so nothing a test left behind reaches the next test's fakes. */
+  cleanUp(): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+/**
+ * The production worker layout with fake activities: workflows and bookkeeping on `sms`, and one activity-only
+ * worker per provider queue. Built once per file (bundling the workflows takes seconds); tests swap scenarios.
+ */
+export async function startHarness(): Promise<Harness> {
+  const server = await startTestServer();
+  const fake = new FakeActivities(() => server.client);
+  const connection = server.nativeConnection;
+  const workers = [
+    await Worker.create({ connection, taskQueue: SMS_TASK_QUEUE, workflowsPath: require.resolve('../../src/workflows'), activities: fake.activities }),
+    ...(await Promise.all(PROVIDER_NAMES.map((p) => Worker.create({ connection, taskQueue: providerTaskQueue(p), activities: fake.activities })))),
+  ];
+  const running = workers.map((w) => w.run());
+  const cleanUp = async () => {
+    fake.releaseSends();
+    for await (const wf of server.client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+      await server.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test finished').catch(() => undefined);
+    }
+  };
+  return {
+    env: server,
+    client: server.client,
+    fake,
+    cleanUp,
+    teardown: async () => {
+      await cleanUp();
+      workers.forEach((w) => w.shutdown());
+      await Promise.all(running);
+      await server.teardown();
+    },
+  };
+}
+
+/** A fresh id per test, so tests stay independent on a shared server. */
+export const freshId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** Starts one SMS workflow as the API does (the message id is the workflow id's suffix) under `scenario`. */
+export function startSms(h: Harness, scenario: Scenario, messageId = freshId('msg')) {
+  h.fake.reset(scenario);
+  return h.client.workflow.start(sendSmsWorkflow, { workflowId: workflowIdFor(messageId), taskQueue: SMS_TASK_QUEUE, args: [{ messageId }] });
+}
+
+/** Starts one batch as the API does under `scenario`. */
+export function startBatch(h: Harness, scenario: Scenario, batchId = freshId('batch')) {
+  h.fake.reset(scenario);
+  return h.client.workflow.start(bulkSmsWorkflow, { workflowId: bulkWorkflowId(batchId), taskQueue: SMS_TASK_QUEUE, args: [{ batchId }] });
+}
+
+/**
+ * Reads until `done` holds, for state another workflow changes (a child's slot release reaching its batch):
+ * waits on the condition, never for a fixed time. A failed read counts as "not yet" (a query made before the
+ * workflow registered its handler); fails with the last value or error read.
+ */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await read().then((value) => ({ value }), (error: unknown) => ({ error }));
+    if ('value' in last && done(last.value)) return last.value;
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms; last read: ${'value' in last ? JSON.stringify(last.value) : String(last.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
