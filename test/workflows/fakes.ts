@@ -117,7 +117,7 @@ export class FakeActivities {
   }
 
   private provider(): ProviderActivities {
-    return {
+    const provider: ProviderActivities = {
       sendViaProvider: async (input) => {
         this.record('sendViaProvider', input);
         await this.held;
@@ -132,12 +132,21 @@ export class FakeActivities {
         }
         return { providerMessageId, pricePerSegment: 1 };
       },
+      // What the real one does: the same send, then the acceptance recorded (the batch slot is left to the
+      // workflow's own signal here, as when the real activity cannot reach the batch).
+      sendAndRecord: async (input) => {
+        this.record('sendAndRecord', input);
+        const accepted = await provider.sendViaProvider(input);
+        this.record('recordSent', { messageId: input.messageId, provider: input.provider, ...accepted });
+        return { ...accepted, recorded: true, slotReleased: false };
+      },
       fetchReceipt: async (input) => {
         this.record('fetchReceipt', input);
         const outcome = this.scenario.providers?.[input.provider]?.polls;
         return outcome && report(input.provider, input.providerMessageId, outcome);
       },
     };
+    return provider;
   }
 
   private bulk(): BulkActivities {
