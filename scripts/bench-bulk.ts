@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     }
     const cpu = meter.since(cpuStart);
     console.log('');
-    const probeResults = await probes.results(stack.simUrls.every8d, stack.simUrls.mitake);
+    const probeResults = await probes.results(client, stack.simUrls.every8d, stack.simUrls.mitake);
 
     const children = await listRuns(client, `SmsBatchId = "${batchId}" AND WorkflowType = "sendSmsWorkflow"`);
     const parents = await listRuns(client, `WorkflowId = "${bulkWorkflowId(batchId)}"`);
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
         `workflow tasks / message ${(childTasks + parentTasks).toFixed(2)} (SMS workflow ${childTasks.toFixed(2)}, batch ${parentTasks.toFixed(2)})`,
         `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (batch ran as ${parents.length} continued-as-new runs)`,
         `order confirmations      time to provider ${probeResults.map((p) => (p.toProviderMs === undefined ? 'never' : `${(p.toProviderMs / 1000).toFixed(2)} s`)).join(', ')}; to final ${probeResults.map((p) => (p.toFinalMs === undefined ? p.status : `${(p.toFinalMs / 1000).toFixed(2)} s`)).join(', ')}`,
+        ...probeResults.map((p, i) => `  confirmation ${i + 1}         ms after request: ${p.timeline ?? '?'}`),
         `peak RSS                 worker ${peaks.worker.toFixed(0)} MiB, API+simulators ${peaks.api.toFixed(0)} MiB`,
         `duplicates at simulators ${duplicates}`,
         `final counts             ${JSON.stringify(batch.counts)}`,

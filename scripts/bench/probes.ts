@@ -1,3 +1,6 @@
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
 type Api = (path: string, init?: RequestInit) => Promise<any>;
 
 export interface ProbeResult {
@@ -6,6 +9,8 @@ export interface ProbeResult {
   toProviderMs?: number;
   /** From the API request to the final status being stored (receipt applied). */
   toFinalMs?: number;
+  /** Where the time to provider went: ms from the request to each step of the workflow's history. */
+  timeline?: string;
 }
 
 /**
@@ -26,7 +31,7 @@ export function startProbes(api: Api, count: number, everyMs: number) {
   }, everyMs);
 
   return {
-    async results(...simUrls: string[]): Promise<ProbeResult[]> {
+    async results(client: Client, ...simUrls: string[]): Promise<ProbeResult[]> {
       clearInterval(timer);
       const deadline = Date.now() + 120_000;
       const out: ProbeResult[] = [];
@@ -43,6 +48,7 @@ export function startProbes(api: Api, count: number, everyMs: number) {
         const sends = (await Promise.all(simUrls.map(async (url) => ((await (await fetch(`${url}/_sim/sends?phone=${probe.phone}`)).json()) as { sends: { at: string }[] }).sends))).flat();
         out.push({
           status,
+          ...(probe.messageId ? { timeline: await timeline(client, probe.messageId, probe.at) } : {}),
           ...(sends[0] ? { toProviderMs: Date.parse(sends[0].at) - probe.at } : {}),
           ...(finishedAt ? { toFinalMs: Date.parse(finishedAt) - probe.at } : {}),
         });
@@ -50,4 +56,25 @@ export function startProbes(api: Api, count: number, everyMs: number) {
       return out;
     },
   };
+}
+
+/** Started, first workflow task started, provider activity scheduled and started: ms after the request. */
+async function timeline(client: Client, messageId: string, requestedAt: number): Promise<string> {
+  const { EventType } = temporal.api.enums.v1;
+  const wanted = new Map([
+    [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, 'started'],
+    [EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 'task'],
+    [EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 'task done'],
+    [EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, 'activity scheduled'],
+    [EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, 'activity started'],
+  ]);
+  const history = await client.workflow.getHandle(`sms-${messageId}`).fetchHistory().catch(() => undefined);
+  const steps: string[] = [];
+  for (const e of history?.events ?? []) {
+    const name = wanted.get(Number(e.eventType));
+    if (!name || steps.some((s) => s.startsWith(`${name} `))) continue;
+    const ms = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6) - requestedAt;
+    steps.push(`${name} ${ms}`);
+  }
+  return steps.join(', ');
 }
