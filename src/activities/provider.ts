@@ -32,6 +32,8 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
   const trackHealth = async (config: ProviderConfig, error?: ProviderError) => {
     const provider = config._id;
     if (!error) {
+      // Nearly every success finds the circuit clean: a read then, instead of a write per message.
+      if (!(await repos.providerHealth.circuitStates()).get(provider)?.consecutive_failures) return;
       if (await repos.providerHealth.recordSuccess(provider)) await auditCircuit(provider, 'provider.circuit_closed');
       return;
     }

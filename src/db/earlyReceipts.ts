@@ -37,6 +37,10 @@ export class EarlyReceiptRepository {
 
   /** The held receipt of this send, removed as it is handed over (the workflow then owns it). */
   async take(provider: ProviderName, providerMessageId: string): Promise<DeliveryReport | undefined> {
-    return (await this.col.findOneAndDelete({ _id: `${provider}:${providerMessageId}` }))?.report;
+    // Asked for every send and almost always absent: a point read, and a write only when there is something.
+    const _id = `${provider}:${providerMessageId}`;
+    const held = await this.col.findOne({ _id });
+    if (held) await this.col.deleteOne({ _id });
+    return held?.report;
   }
 }
