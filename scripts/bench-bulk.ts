@@ -49,9 +49,12 @@ async function main(): Promise<void> {
 
   try {
     let baseline;
+    let baselineCpu: Record<string, number> = {};
     if (baselineN > 0) {
       console.log(`Baseline: ${baselineN} smallest same-shape workflows…`);
+      const before = meter.snapshot();
       baseline = await runBaseline(stack.temporalAddress, baselineN);
+      baselineCpu = meter.since(before);
       console.log(`  ${baseline.messagesPerSecond.toFixed(1)} messages/s over ${baseline.seconds.toFixed(1)} s`);
     }
 
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
         `recipients               ${n}`,
         `total time               ${(totalMs / 1000).toFixed(1)} s (intake ${intakeMs} ms)`,
         ...(baseline ? [`baseline                 ${baseline.messagesPerSecond.toFixed(1)} messages/s (${baseline.messages} workflows, worker CPU ${baseline.workerCpuMsPerMessage.toFixed(1)} ms/message, history ${baseline.largestHistory} events)`] : []),
+        ...(baseline ? [`baseline server CPU      temporal ${((baselineCpu.temporal ?? 0) / baseline.messages).toFixed(1)} ms/message`] : []),
         `throughput               ${throughput.toFixed(1)} messages/s`,
         ...(baseline ? [`ratio                    ${(throughput / baseline.messagesPerSecond).toFixed(2)}`] : []),
         `CPU per message          ${Object.entries(cpu).map(([name, ms]) => `${name} ${(ms / n).toFixed(1)} ms`).join(', ')}`,
