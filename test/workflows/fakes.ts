@@ -14,6 +14,8 @@ export interface ProviderScript {
   pushes?: ReceiptOutcome;
   /** What a poll finds; unset: nothing yet. */
   polls?: ReceiptOutcome;
+  /** `sendAndRecord` only: a receipt that came before the send was recorded, handed back by the activity. */
+  early?: ReceiptOutcome;
 }
 
 /** Everything the activities would have read from MongoDB or the providers, for one test. */
@@ -138,7 +140,8 @@ export class FakeActivities {
         this.record('sendAndRecord', input);
         const accepted = await provider.sendViaProvider(input);
         this.record('recordSent', { messageId: input.messageId, provider: input.provider, ...accepted });
-        return { ...accepted, recorded: true, slotReleased: false };
+        const early = this.scenario.providers?.[input.provider]?.early;
+        return { ...accepted, recorded: true, slotReleased: false, ...(early ? { earlyReceipt: report(input.provider, accepted.providerMessageId, early) } : {}) };
       },
       fetchReceipt: async (input) => {
         this.record('fetchReceipt', input);
