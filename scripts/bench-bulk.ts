@@ -10,6 +10,7 @@ import { runBaseline } from './bench/baseline';
 import { historyStats, listRuns } from './bench/histories';
 import { childProcesses, cpuMeter, rssMiB } from './bench/procs';
 import { startProbes } from './bench/probes';
+import { TEMPORAL_SERVER_VERSION, startPostgresTemporal } from './bench/postgresTemporal';
 
 /**
  * `npm run bench -- --recipients 10000`: on one embedded stack (Temporal dev server, FerretDB, simulators with
@@ -30,15 +31,20 @@ async function main(): Promise<void> {
       probes: { type: 'string', default: '5' },
       'probe-every': { type: 'string', default: '4' },
       'show-history': { type: 'boolean', default: false },
+      // `postgres`: Temporal server with PostgreSQL persistence and --shards history shards (bench/postgresTemporal.ts).
+      temporal: { type: 'string', default: 'dev' },
+      shards: { type: 'string', default: '4' },
     },
   });
   const n = Number(values.recipients);
   const baselineN = Number(values.baseline ?? n);
+  const pg = values.temporal === 'postgres' ? await startPostgresTemporal(Number(values.shards)) : undefined;
+  if (pg) console.log(`Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${values.shards} history shards, at ${pg.address}`);
   console.log(`Starting the embedded stack for ${n} recipients…`);
-  const stack = await launchStack({ ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000' });
+  const stack = await launchStack({ ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000', ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}) });
   const workerPid = workerPids(stack.workerPidFile)[0];
   const servers = Object.fromEntries(childProcesses(stack.stack.pid!).map((p) => [p.name.startsWith('temporal') ? 'temporal' : p.name.startsWith('ferretdb') ? 'ferretdb' : p.name, p.pid]));
-  const meter = cpuMeter({ worker: workerPid, temporal: servers.temporal, ferretdb: servers.ferretdb, 'api+simulators': stack.stack.pid! });
+  const meter = cpuMeter({ worker: workerPid, temporal: pg?.pid ?? servers.temporal, ferretdb: servers.ferretdb, 'api+simulators': stack.stack.pid! });
   const peaks = { worker: 0, api: 0 };
   const sampler = setInterval(() => {
     peaks.worker = Math.max(peaks.worker, rssMiB(workerPid));
@@ -129,6 +135,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await connection.close();
     await stopStack(stack.stack, workerPids(stack.workerPidFile));
+    await pg?.stop();
   }
 }
 
