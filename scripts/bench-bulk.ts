@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
@@ -7,98 +6,140 @@ import { dataConverterFor } from '../src/temporal/connect';
 import { launchStack } from '../test/stack/launch';
 import { stopStack } from '../test/stack/globalTeardown';
 import { workerPids } from '../test/stack/worker';
+import { runBaseline } from './bench/baseline';
+import { historyStats, listRuns } from './bench/histories';
+import { childProcesses, cpuMeter, rssMiB } from './bench/procs';
+import { startProbes } from './bench/probes';
+import { TEMPORAL_SERVER_VERSION, startPostgresTemporal } from './bench/postgresTemporal';
 
 /**
- * `npm run bench -- --recipients 10000`: one bulk batch through the embedded stack (Temporal dev server,
- * FerretDB, simulators with 200 ms receipts) on this machine. Prints total time, messages/s, peak RSS of the
- * worker and API processes, the largest workflow history, and duplicates seen by the simulators (must be 0).
- * A benchmark, not a test: it asserts nothing and its figures depend on the machine.
+ * `npm run bench -- --recipients 10000`: on one embedded stack (Temporal dev server, FerretDB, simulators with
+ * 200 ms receipts), first the baseline (the smallest workflow of an SMS's shape, see bench/baseline.ts), then one
+ * bulk batch, while a few order confirmations are sent alongside. Prints both rates and their ratio, CPU per
+ * message of each process, history sizes, workflow tasks per message, the confirmations' time to provider and
+ * duplicates seen by the simulators (must be 0). A benchmark, not a test: it asserts nothing.
  */
 const TOKEN = 'bench-admin-token-0123456789';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { recipients: { type: 'string', default: '10000' }, window: { type: 'string', default: '200' } } });
+  const { values } = parseArgs({
+    options: {
+      recipients: { type: 'string', default: '10000' },
+      // BULK_WINDOW's default: a larger window only queues more work in FerretDB (see README).
+      window: { type: 'string', default: '100' },
+      baseline: { type: 'string' },
+      probes: { type: 'string', default: '5' },
+      'probe-every': { type: 'string', default: '4' },
+      'show-history': { type: 'boolean', default: false },
+      // `postgres`: Temporal server with PostgreSQL persistence and --shards history shards (bench/postgresTemporal.ts).
+      temporal: { type: 'string', default: 'dev' },
+      shards: { type: 'string', default: '4' },
+    },
+  });
   const n = Number(values.recipients);
+  const baselineN = Number(values.baseline ?? n);
+  const pg = values.temporal === 'postgres' ? await startPostgresTemporal(Number(values.shards)) : undefined;
+  if (pg) console.log(`Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${values.shards} history shards, at ${pg.address}`);
   console.log(`Starting the embedded stack for ${n} recipients…`);
-  const stack = await launchStack({ ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000' });
+  const stack = await launchStack({ ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000', ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}) });
   const workerPid = workerPids(stack.workerPidFile)[0];
+  const servers = Object.fromEntries(childProcesses(stack.stack.pid!).map((p) => [p.name.startsWith('temporal') ? 'temporal' : p.name.startsWith('ferretdb') ? 'ferretdb' : p.name, p.pid]));
+  const meter = cpuMeter({ worker: workerPid, temporal: pg?.pid ?? servers.temporal, ferretdb: servers.ferretdb, 'api+simulators': stack.stack.pid! });
   const peaks = { worker: 0, api: 0 };
   const sampler = setInterval(() => {
     peaks.worker = Math.max(peaks.worker, rssMiB(workerPid));
     peaks.api = Math.max(peaks.api, rssMiB(stack.stack.pid!));
   }, 500);
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, dataConverter: dataConverterFor(loadConfig({})) });
 
   try {
+    let baseline;
+    let baselineCpu: Record<string, number> = {};
+    if (baselineN > 0) {
+      console.log(`Baseline: ${baselineN} smallest same-shape workflows…`);
+      const before = meter.snapshot();
+      baseline = await runBaseline(stack.temporalAddress, baselineN);
+      baselineCpu = meter.since(before);
+      console.log(`  ${baseline.messagesPerSecond.toFixed(1)} messages/s over ${baseline.seconds.toFixed(1)} s`);
+    }
+
     const api = async (path: string, init: RequestInit = {}) => {
       const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
       return (await response.json()) as any;
     };
     const phones = Array.from({ length: n }, (_, i) => `09${String(10_000_000 + i).padStart(8, '0')}`);
+    const cpuStart = meter.snapshot();
     const started = Date.now();
     const accepted = await api('/api/v1/notifications/send-bulk-sms', {
       method: 'POST',
       body: JSON.stringify({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】冬季安全用氣提醒：請定期檢查瓦斯管線。', message_type: 'general', batch_name: 'benchmark' }),
     });
     const intakeMs = Date.now() - started;
-    console.log(`Accepted ${accepted.accepted} recipients in ${intakeMs} ms (batch ${accepted.batch_id}); sending…`);
+    const batchId: string = accepted.batch_id;
+    console.log(`Accepted ${accepted.accepted} recipients in ${intakeMs} ms (batch ${batchId}); sending…`);
+    const probes = startProbes(api, Number(values.probes), Number(values['probe-every']) * 1000);
 
-    let batch: any;
+    const done = `SmsBatchId = "${batchId}" AND WorkflowType = "sendSmsWorkflow" AND ExecutionStatus != "Running"`;
     for (;;) {
-      batch = await api(`/api/v1/notifications/batches/${accepted.batch_id}`);
-      const sent = Object.entries(batch.counts ?? {}).reduce((s, [k, v]) => s + (k === 'queued' || k === 'sending' ? 0 : (v as number)), 0);
-      if (batch.status === 'completed' && (batch.counts.delivered ?? 0) + (batch.counts.failed ?? 0) + (batch.counts.undelivered ?? 0) === n) break;
-      process.stdout.write(`\r  ${sent}/${n} past the provider, ${batch.counts.delivered ?? 0} delivered, ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      await new Promise((r) => setTimeout(r, 5_000));
+      const finished = (await client.workflow.count(done)).count;
+      if (finished >= n) break;
+      process.stdout.write(`\r  ${finished}/${n} finished, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      await new Promise((r) => setTimeout(r, 2_000));
     }
-    const totalMs = Date.now() - started;
+    const cpu = meter.since(cpuStart);
     console.log('');
+    const probeResults = await probes.results(client, stack.simUrls.every8d, stack.simUrls.mitake);
+
+    const children = await listRuns(client, `SmsBatchId = "${batchId}" AND WorkflowType = "sendSmsWorkflow"`);
+    const parents = await listRuns(client, `WorkflowId = "${bulkWorkflowId(batchId)}"`);
+    const totalMs = Math.max(...children.map((c) => c.closeTimeMs ?? 0)) - started;
+    const sample = await Promise.all(children.slice(0, 20).map((c) => historyStats(client, c.workflowId, c.runId)));
+    const parentStats = await Promise.all(parents.map((p) => historyStats(client, p.workflowId, p.runId)));
+    if (values['show-history']) {
+      const counts = (types: string[]) => Object.entries(types.reduce<Record<string, number>>((m, t) => ({ ...m, [t]: (m[t] ?? 0) + 1 }), {})).map(([t, c]) => `${t} ${c}`).join(', ');
+      console.log(`one SMS workflow: ${sample[0].types.join(' ')}`);
+      console.log(`batch, all runs: ${counts(parentStats.flatMap((s) => s.types))}`);
+    }
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const childTasks = sum(sample.map((s) => s.workflowTasks)) / sample.length;
+    const parentTasks = sum(parentStats.map((s) => s.workflowTasks)) / n;
+    const throughput = n / (totalMs / 1000);
 
     const sims = await Promise.all(Object.values(stack.simUrls).map(async (url) => ((await (await fetch(`${url}/_sim/sends`)).json()) as { sends: { phone: string }[] }).sends));
     const perPhone = new Map<string, number>();
     for (const send of sims.flat()) perPhone.set(send.phone, (perPhone.get(send.phone) ?? 0) + 1);
     const duplicates = [...perPhone.values()].reduce((d, c) => d + (c - 1), 0);
-
-    const connection = await Connection.connect({ address: stack.temporalAddress });
-    const client = new Client({ connection, dataConverter: dataConverterFor(loadConfig({})) });
-    let largestHistory = 0;
-    let parentRuns = 0;
-    for await (const wf of client.workflow.list({ query: `WorkflowId = "${bulkWorkflowId(accepted.batch_id)}"` })) {
-      parentRuns++;
-      largestHistory = Math.max(largestHistory, wf.historyLength);
-    }
-    for await (const wf of client.workflow.list({ query: `SmsBatchId = "${accepted.batch_id}" AND WorkflowType = "sendSmsWorkflow"`, pageSize: 1000 })) {
-      largestHistory = Math.max(largestHistory, wf.historyLength);
-    }
-    await connection.close();
+    const batch = await api(`/api/v1/notifications/batches/${batchId}`);
 
     console.log(
       [
         `recipients               ${n}`,
         `total time               ${(totalMs / 1000).toFixed(1)} s (intake ${intakeMs} ms)`,
-        `throughput               ${(n / (totalMs / 1000)).toFixed(1)} messages/s, all delivered`,
+        ...(baseline ? [`baseline                 ${baseline.messagesPerSecond.toFixed(1)} messages/s (${baseline.messages} workflows, worker CPU ${baseline.workerCpuMsPerMessage.toFixed(1)} ms/message, history ${baseline.largestHistory} events)`] : []),
+        ...(baseline ? [`baseline server CPU      temporal ${((baselineCpu.temporal ?? 0) / baseline.messages).toFixed(1)} ms/message`] : []),
+        `throughput               ${throughput.toFixed(1)} messages/s`,
+        ...(baseline ? [`ratio                    ${(throughput / baseline.messagesPerSecond).toFixed(2)}`] : []),
+        `CPU per message          ${Object.entries(cpu).map(([name, ms]) => `${name} ${(ms / n).toFixed(1)} ms`).join(', ')}`,
+        `events per SMS workflow  ${(sum(children.map((c) => c.historyLength)) / children.length).toFixed(1)} (max ${Math.max(...children.map((c) => c.historyLength))})`,
+        `workflow tasks / message ${(childTasks + parentTasks).toFixed(2)} (SMS workflow ${childTasks.toFixed(2)}, batch ${parentTasks.toFixed(2)})`,
+        `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (batch ran as ${parents.length} continued-as-new runs)`,
+        `order confirmations      time to provider ${probeResults.map((p) => (p.toProviderMs === undefined ? 'never' : `${(p.toProviderMs / 1000).toFixed(2)} s`)).join(', ')}; to final ${probeResults.map((p) => (p.toFinalMs === undefined ? p.status : `${(p.toFinalMs / 1000).toFixed(2)} s`)).join(', ')}`,
+        ...probeResults.map((p, i) => `  confirmation ${i + 1}         ms after request: ${p.timeline ?? '?'}`),
         `peak RSS                 worker ${peaks.worker.toFixed(0)} MiB, API+simulators ${peaks.api.toFixed(0)} MiB`,
-        `largest workflow history ${largestHistory} events (batch ran as ${parentRuns} continued-as-new runs)`,
         `duplicates at simulators ${duplicates}`,
         `final counts             ${JSON.stringify(batch.counts)}`,
       ].join('\n'),
     );
   } finally {
     clearInterval(sampler);
+    await connection.close();
     await stopStack(stack.stack, workerPids(stack.workerPidFile));
-  }
-}
-
-/** Peak resident set size (VmHWM) of a process, in MiB; 0 once it is gone. */
-function rssMiB(pid: number): number {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : 0;
-  } catch {
-    return 0;
+    await pg?.stop();
   }
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(err instanceof Error ? err.stack : err);
   process.exit(1);
 });

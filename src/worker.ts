@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
 import { createRetentionActivities } from './activities/retention';
@@ -8,12 +9,13 @@ import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectExternal, runMain } from './bootstrap';
 import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
-import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue } from './domain/sms';
+import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
 import type { Logger } from './log';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
+import { slotReleasedSignal } from './workflows/signals';
 
 export interface WorkerDeps {
   config: Config;
@@ -43,28 +45,39 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     rerouteOnUndelivered: config.SMS_REROUTE_ON_UNDELIVERED,
   };
   const dataConverter = dataConverterFor(config);
-  const main = await Worker.create({
+  const bookkeeping = createBookkeepingActivities({ repos, policy });
+  // Provider activities signal batch workflows (a freed window slot) through the worker's own connection.
+  const client = new Client({ connection, namespace, dataConverter });
+  const workflowActivities = {
+    ...bookkeeping,
+    ...createBulkActivities({ repos, pageSize: config.BULK_PAGE_SIZE, window: config.BULK_WINDOW, defaultQuietHours: quietWindows(config) }),
+    ...createAlertActivities({
+      repos,
+      windowMs: config.ALERT_WINDOW_MS,
+      webhookUrl: config.ALERT_WEBHOOK_URL,
+      thresholds: {
+        minDeliveryRate: config.ALERT_MIN_DELIVERY_RATE,
+        minDecided: config.ALERT_MIN_RECEIPTS,
+        rateLimitedPerWindow: config.ALERT_RATE_LIMITED,
+        webhookRejectedPerWindow: config.ALERT_WEBHOOK_REJECTED,
+      },
+    }),
+    ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
+  };
+  // Bundled once for both workflow workers.
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+  const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });
+  // Order and delivery notices: their own slots (workflow tasks and local bookkeeping), so a campaign flooding
+  // `sms` never queues them inside this process.
+  const transactional = await Worker.create({
     connection,
     namespace,
     dataConverter,
-    taskQueue: SMS_TASK_QUEUE,
-    workflowsPath: require.resolve('./workflows'),
-    activities: {
-      ...createBookkeepingActivities({ repos, policy }),
-      ...createBulkActivities({ repos, pageSize: config.BULK_PAGE_SIZE, window: config.BULK_WINDOW, defaultQuietHours: quietWindows(config) }),
-      ...createAlertActivities({
-        repos,
-        windowMs: config.ALERT_WINDOW_MS,
-        webhookUrl: config.ALERT_WEBHOOK_URL,
-        thresholds: {
-          minDeliveryRate: config.ALERT_MIN_DELIVERY_RATE,
-          minDecided: config.ALERT_MIN_RECEIPTS,
-          rateLimitedPerWindow: config.ALERT_RATE_LIMITED,
-          webhookRejectedPerWindow: config.ALERT_WEBHOOK_REJECTED,
-        },
-      }),
-      ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
-    },
+    taskQueue: SMS_TRANSACTIONAL_TASK_QUEUE,
+    workflowBundle,
+    activities: workflowActivities,
+    maxConcurrentWorkflowTaskExecutions: 10,
+    maxConcurrentLocalActivityExecutions: 20,
   });
   const pool = new ProviderWorkerPool(
     connection,
@@ -76,6 +89,15 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       webhookBaseUrl,
       webhookToken: config.WEBHOOK_TOKEN,
       timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
+      recordSent: bookkeeping.recordSent,
+      releaseSlot: async (batchWorkflowId, messageId) => {
+        try {
+          await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);
+        } catch (err) {
+          // A finished (e.g. cancelled) batch waits for nobody.
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      },
     }),
     log,
   );
@@ -88,13 +110,13 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       .catch((err) => log.warn('could not refresh provider rate limits', { error: String(err) }));
   }, config.PROVIDER_REFRESH_MS);
 
-  log.info('workers started', { task_queues: [SMS_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)] });
-  const done = main.run();
+  log.info('workers started', { task_queues: [SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)] });
+  const done = Promise.all([main.run(), transactional.run()]).then(() => undefined);
   return {
     done,
     shutdown: async () => {
       clearInterval(refresh);
-      if (main.getState() === 'RUNNING') main.shutdown();
+      for (const worker of [main, transactional]) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.all([done.catch(() => undefined), pool.shutdown()]);
     },
   };
@@ -112,7 +134,7 @@ async function main(): Promise<void> {
   Runtime.instance();
   const workers = await startWorkers({ config, repos, connection, webhookBaseUrl: publicBaseUrl(config), log });
   const metricsServer = config.WORKER_METRICS_PORT ? serveMetrics(config.HOST, config.WORKER_METRICS_PORT) : undefined;
-  console.log(`LuckyGas SMS worker is running against ${config.TEMPORAL_ADDRESS} (task queues ${[SMS_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)].join(', ')})`);
+  console.log(`LuckyGas SMS worker is running against ${config.TEMPORAL_ADDRESS} (task queues ${[SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)].join(', ')})`);
   await workers.done;
   metricsServer?.close();
   await connection.close();

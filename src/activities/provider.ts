@@ -7,7 +7,7 @@ import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import { createProvider } from '../providers';
 import { ProviderError, fromTransportError } from '../providers/errors';
-import type { ProviderActivities } from './types';
+import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SentAndRecorded } from './types';
 
 export interface ProviderActivityDeps {
   repos: Repositories;
@@ -16,6 +16,10 @@ export interface ProviderActivityDeps {
   webhookBaseUrl: string;
   webhookToken: string;
   timeoutMs: number;
+  /** The bookkeeping activity that records an accepted send (sms_provider_refs, status, daily usage). */
+  recordSent: BookkeepingActivities['recordSent'];
+  /** Tells a batch workflow that this message no longer holds a window slot; done once the batch is gone. */
+  releaseSlot: (batchWorkflowId: string, messageId: string) => Promise<void>;
 }
 
 /** Failure types the workflow branches on (see workflows/sendSms.ts). */
@@ -23,11 +27,13 @@ const failureType = (e: ProviderError): string =>
   e.scope === 'message' ? 'MessageRejected' : e.retryable ? 'ProviderTransient' : 'ProviderUnavailable';
 
 /** Activities that talk to providers; they run on each provider's rate-limited task queue. */
-export function createProviderActivities({ repos, circuit, webhookToken, webhookBaseUrl, timeoutMs }: ProviderActivityDeps): ProviderActivities {
+export function createProviderActivities({ repos, circuit, webhookToken, webhookBaseUrl, timeoutMs, recordSent, releaseSlot }: ProviderActivityDeps): ProviderActivities {
   /** Provider-level failures feed the circuit breaker; message-level ones say nothing about the provider. */
   const trackHealth = async (config: ProviderConfig, error?: ProviderError) => {
     const provider = config._id;
     if (!error) {
+      // Nearly every success finds the circuit clean: a read then, instead of a write per message.
+      if (!(await repos.providerHealth.circuitStates()).get(provider)?.consecutive_failures) return;
       if (await repos.providerHealth.recordSuccess(provider)) await auditCircuit(provider, 'provider.circuit_closed');
       return;
     }
@@ -48,42 +54,64 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     return { config, adapter: createProvider(config, { timeoutMs }) };
   };
 
+  /** One provider call for a message; provider errors become the failure types the workflow branches on. */
+  const send = async (message: SmsMessage, provider: ProviderName): Promise<ProviderAccepted> => {
+    const messageId = message._id;
+    const { config, adapter } = await adapterFor(provider);
+    const { attempt } = Context.current().info;
+    const interrupted = await repos.messages.recordAttemptStarted(messageId, provider, attempt);
+    if (interrupted) {
+      // An earlier attempt died mid-call (worker crash): the provider may already have the message.
+      log.warn('resending after an unfinished attempt; the customer may receive a duplicate', { messageId, provider });
+    }
+    const timer = metrics().providerLatency.startTimer({ provider });
+    try {
+      const accepted = await adapter.send({
+        messageId,
+        phone: phoneOf(message),
+        body: message.body,
+        receiptUrl: receiptUrl(webhookBaseUrl, provider, messageId, webhookToken),
+      });
+      timer();
+      metrics().providerCalls.inc({ provider, outcome: 'accepted' });
+      await trackHealth(config).catch(() => undefined); // never turn an accepted send into a retry
+      return { ...accepted, pricePerSegment: config.price_per_segment };
+    } catch (err) {
+      timer();
+      const error = err instanceof ProviderError ? err : fromTransportError(provider, err);
+      metrics().providerCalls.inc({ provider, outcome: failureType(error) });
+      log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
+      await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: error.message, ambiguous: error.ambiguous });
+      await trackHealth(config, error);
+      throw ApplicationFailure.create({
+        type: failureType(error),
+        message: error.message,
+        nonRetryable: !error.retryable,
+        details: [{ code: error.code, ambiguous: error.ambiguous }],
+      });
+    }
+  };
+
+  const loadMessage = async (messageId: string) => {
+    const message = await repos.messages.findById(messageId);
+    if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageRejected', { code: 'not_found' });
+    return message;
+  };
+
   return {
     async sendViaProvider({ messageId, provider }) {
-      const message = await repos.messages.findById(messageId);
-      if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageRejected', { code: 'not_found' });
-      const { config, adapter } = await adapterFor(provider);
-      const { attempt } = Context.current().info;
-      const interrupted = await repos.messages.recordAttemptStarted(messageId, provider, attempt);
-      if (interrupted) {
-        // An earlier attempt died mid-call (worker crash): the provider may already have the message.
-        log.warn('resending after an unfinished attempt; the customer may receive a duplicate', { messageId, provider });
-      }
-      const timer = metrics().providerLatency.startTimer({ provider });
+      return send(await loadMessage(messageId), provider);
+    },
+
+    async sendAndRecord({ messageId, provider, releaseSlotOf }) {
+      // Heartbeats only while an attempt runs long (a slow database under load): the workflow's short heartbeat
+      // timeout then tells a dead worker from a slow one, so a live attempt is never retried beside itself.
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), 3_000);
       try {
-        const accepted = await adapter.send({
-          messageId,
-          phone: phoneOf(message),
-          body: message.body,
-          receiptUrl: receiptUrl(webhookBaseUrl, provider, messageId, webhookToken),
-        });
-        timer();
-        metrics().providerCalls.inc({ provider, outcome: 'accepted' });
-        await trackHealth(config).catch(() => undefined); // never turn an accepted send into a retry
-        return { ...accepted, pricePerSegment: config.price_per_segment };
-      } catch (err) {
-        timer();
-        const error = err instanceof ProviderError ? err : fromTransportError(provider, err);
-        metrics().providerCalls.inc({ provider, outcome: failureType(error) });
-        log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
-        await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: error.message, ambiguous: error.ambiguous });
-        await trackHealth(config, error);
-        throw ApplicationFailure.create({
-          type: failureType(error),
-          message: error.message,
-          nonRetryable: !error.retryable,
-          details: [{ code: error.code, ambiguous: error.ambiguous }],
-        });
+        return await sendAndRecord(messageId, provider, releaseSlotOf);
+      } finally {
+        clearInterval(beat);
       }
     },
 
@@ -95,6 +123,35 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       return report && { ...report, receivedAt: new Date().toISOString() };
     },
   };
+
+  async function sendAndRecord(messageId: string, provider: ProviderName, releaseSlotOf: string | undefined): Promise<SentAndRecorded> {
+    const message = await loadMessage(messageId);
+    // A retry of an attempt that got as far as recording the acceptance (its worker died before reporting it):
+    // the provider has the message, so it is not sent again.
+    const accepted: ProviderAccepted =
+      message.provider === provider && message.provider_message_id && message.sent_at
+        ? { providerMessageId: message.provider_message_id, pricePerSegment: message.price_per_segment ?? 0, ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }) }
+        : await send(message, provider);
+    let recorded = true;
+    try {
+      // Stores the provider-id ref first, then the early receipt is looked for: see db/earlyReceipts.ts.
+      await recordSent({ messageId, provider, ...accepted });
+    } catch (err) {
+      // Failing here would retry the activity and resend; the workflow records the acceptance instead.
+      log.warn('could not record an accepted send; the workflow will', { messageId, provider, error: String(err) });
+      recorded = false;
+    }
+    const earlyReceipt = recorded ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined) : undefined;
+    // The slot is free once the provider has the message. A failed signal must not fail (and resend) the
+    // send: the workflow then signals the batch itself.
+    const slotReleased = releaseSlotOf
+      ? await releaseSlot(releaseSlotOf, messageId).then(
+          () => true,
+          (err) => (log.warn('could not free the batch slot; the workflow will', { messageId, error: String(err) }), false),
+        )
+      : false;
+    return { ...accepted, recorded, slotReleased, ...(earlyReceipt ? { earlyReceipt } : {}) };
+  }
 }
 
 /**

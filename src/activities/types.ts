@@ -29,8 +29,23 @@ export interface BookkeepingActivities {
   applyWinnerRule(input: { templateCode: string }): Promise<{ winner?: string }>;
 }
 
+/** What `sendAndRecord` did: the provider's acceptance, recorded in MongoDB unless `recorded` is false. */
+export interface SentAndRecorded extends ProviderAccepted {
+  /** False when the acceptance could not be stored: the workflow records it (as `recordSent`), never resends. */
+  recorded: boolean;
+  /** False when the batch could not be told: the workflow signals it instead. */
+  slotReleased: boolean;
+  /** A receipt that arrived before the send was recorded (db/earlyReceipts.ts). */
+  earlyReceipt?: DeliveryReport;
+}
+
 export interface ProviderActivities {
   sendViaProvider(input: { messageId: string; provider: ProviderName }): Promise<ProviderAccepted>;
+  /**
+   * Sends unless this message's send through this provider is already recorded, records the acceptance, takes an
+   * early receipt, and frees the batch's window slot (`releaseSlotOf`: the batch workflow id), in one activity.
+   */
+  sendAndRecord(input: { messageId: string; provider: ProviderName; releaseSlotOf?: string }): Promise<SentAndRecorded>;
   fetchReceipt(input: { messageId: string; provider: ProviderName; providerMessageId: string }): Promise<DeliveryReport | undefined>;
 }
 

@@ -9,6 +9,7 @@ import { SettingsRepository } from './settings';
 import { ProviderHealthRepository } from './providerHealth';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
+import { EarlyReceiptRepository } from './earlyReceipts';
 import { LookupRetention } from './lookupRetention';
 import { LookupReader } from './lookups';
 import { MessageAggregates, MessageLists } from './messageAggregates';
@@ -35,6 +36,7 @@ export interface Repositories {
   rollups: RollupRepository;
   retention: RetentionRepository;
   lookupRetention: LookupRetention;
+  earlyReceipts: EarlyReceiptRepository;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     rollups: new RollupRepository(db),
     retention: new RetentionRepository(db),
     lookupRetention: new LookupRetention(LookupReader.collection(db)),
+    earlyReceipts: new EarlyReceiptRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

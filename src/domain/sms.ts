@@ -47,3 +47,11 @@ export const MESSAGE_ID_PATTERN = /^[0-9a-f-]{36}(-\d{1,6})?$/;
 export const workflowIdFor = (messageId: string): string => `sms-${messageId}`;
 export const providerTaskQueue = (provider: ProviderName): string => `sms-provider-${provider}`;
 export const SMS_TASK_QUEUE = 'sms';
+/**
+ * Order and delivery notices run their workflow tasks and bookkeeping on a queue (and worker slots) of their own,
+ * so they never wait inside a worker behind a campaign's tasks; the provider queues they share with campaigns
+ * serve them first by task priority.
+ */
+export const SMS_TRANSACTIONAL_TASK_QUEUE = 'sms-transactional';
+export const TRANSACTIONAL_PRIORITY = 1;
+export const workflowTaskQueueFor = (messageType: string): string => (isTransactional(messageType) ? SMS_TRANSACTIONAL_TASK_QUEUE : SMS_TASK_QUEUE);

@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { EarlyReceiptRepository } from '../db/earlyReceipts';
 import type { MessageRepository } from '../db/messages';
 import type { WebhookDisposition, WebhookEventRepository } from '../db/webhookEvents';
 import { MESSAGE_ID_PATTERN, workflowIdFor, type DeliveryReport, type ProviderName } from '../domain/sms';
@@ -28,10 +29,17 @@ export class ReceiptIntake {
     private readonly messages: MessageRepository,
     private readonly events: WebhookEventRepository,
     private readonly temporal: Client,
+    private readonly early: EarlyReceiptRepository,
   ) {}
 
   async accept(receipt: IncomingReceipt): Promise<WebhookDisposition> {
-    const messageId = await this.resolveMessageId(receipt);
+    let messageId = await this.resolveMessageId(receipt);
+    if (!messageId && receipt.report) {
+      // Possibly early: the send may not be recorded yet (Every8d answers with its BatchID, and may push the
+      // receipt before we stored it). Held first, then looked up again: see db/earlyReceipts.ts for why this order.
+      await this.early.hold({ ...receipt.report, receivedAt: new Date().toISOString() });
+      messageId = await this.resolveMessageId(receipt);
+    }
     const disposition = await this.deliver(receipt, messageId);
     metrics().receipts.inc({ provider: receipt.provider, disposition });
     await this.events.record({

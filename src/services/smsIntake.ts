@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { MessageRepository, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
-import { SMS_TASK_QUEUE, workflowIdFor, type MessageType, type ProviderName } from '../domain/sms';
+import { TRANSACTIONAL_PRIORITY, isTransactional, workflowIdFor, workflowTaskQueueFor, type MessageType, type ProviderName } from '../domain/sms';
 import { ApiError } from '../errors';
 import { metrics } from '../metrics';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
@@ -86,7 +86,8 @@ export class SmsIntake {
     return startOrUndo(
       () =>
         this.temporal.workflow.start(sendSmsWorkflow, {
-          taskQueue: SMS_TASK_QUEUE,
+          taskQueue: workflowTaskQueueFor(message.message_type),
+          ...(isTransactional(message.message_type) ? { priority: { priorityKey: TRANSACTIONAL_PRIORITY } } : {}),
           workflowId: workflowIdFor(message._id),
           args: [{ messageId: message._id }],
           // Same id while running → attach; after it closed → refuse. Never a second SMS for one message id.

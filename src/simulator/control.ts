@@ -10,6 +10,7 @@ const BehaviourChange = z.strictObject({
   receipt: z.enum(['delivered', 'undelivered', 'none']).optional(),
   receipt_delay_ms: z.number().int().min(0).max(3_600_000).optional(),
   push_receipts: z.boolean().optional(),
+  push_before_reply: z.boolean().optional(),
   reported_cost: z.number().min(0).optional(),
 });
 

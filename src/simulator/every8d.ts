@@ -49,12 +49,15 @@ export function every8dSimulator({ username, password, callbackUrl }: Every8dSim
     state.recordAccepted({ phone: dest, body: form.MSG ?? '', provider_message_id: batchId, at: new Date().toISOString() });
 
     if (callbackUrl && finalStatus && behaviour.push_receipts) {
-      scheduleReceipt(behaviour.receipt_delay_ms, () => {
+      const push = () => {
         const url = new URL(callbackUrl);
         const params = { BatchID: batchId, RM: `+886${dest.slice(1)}`, RT: taipeiStamp(), STATUS: finalStatus, SM: form.MSG ?? '', ST: taipeiStamp(), MR: '1', SUBJECT: form.SB ?? '', NAME: '', USERID: username, CHARGE: String(cost) };
         for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
         return fetch(url);
-      });
+      };
+      // The receipt reaches the gateway before the answer to the send does (so before the send is recorded).
+      if (behaviour.push_before_reply) await push().catch(() => undefined);
+      else scheduleReceipt(behaviour.receipt_delay_ms, push);
     }
     return c.text(`${credit.toFixed(1)},1,${cost},0,${batchId}`);
   });

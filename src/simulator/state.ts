@@ -8,6 +8,8 @@ export interface Behaviour {
   receipt_delay_ms: number;
   /** Every8d only: push the receipt to the account callback (false = the status is only available by polling). */
   push_receipts: boolean;
+  /** Every8d only: push the receipt before answering the send, so it arrives before the send is recorded. */
+  push_before_reply?: boolean;
   /** Every8d only: the points COST it reports, instead of one per segment (a provider's own count can differ). */
   reported_cost?: number;
 }

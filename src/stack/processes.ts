@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 
 export interface ManagedProcess {
   name: string;
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -34,6 +35,7 @@ export async function startServerProcess(opts: {
   if (!ready) throw new Error(`${opts.name} exited during start-up; see ${opts.logFile}`);
   return {
     name: opts.name,
+    pid: child.pid,
     stop: async () => {
       process.removeListener('exit', stopOnParentExit);
       await stopChild(child, exited);

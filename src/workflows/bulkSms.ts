@@ -3,6 +3,7 @@ import {
   ParentClosePolicy,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -38,6 +39,17 @@ const activities = proxyActivities<BulkActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/**
+ * Patch id (a batch runs for hours: a running one replays the path it took, see test/replay). Children of a page
+ * are started without waiting for each start to be confirmed, so one workflow task carries many start commands;
+ * before it, every start cost the batch a workflow task of its own. Children also run at low task priority, so
+ * single sends (order confirmations) overtake a campaign's backlog in the task queues.
+ */
+export const CONCURRENT_CHILD_STARTS = 'bulk-concurrent-child-starts';
+
+/** Task priority of batch messages (1 = first … 5 = last; single sends have the default 3). */
+export const BATCH_PRIORITY = 5;
 
 /** Longest single wait, so an operator's change to quiet hours is noticed within this long. */
 const MAX_WAIT_MS = 5 * 60_000;
@@ -103,6 +115,8 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     await activities.setBatchStatus({ batchId, status: state.paused ? 'paused' : 'running' });
   };
   const mayStart = () => state.cancelled || (!state.paused && inFlight.size < plan.window);
+  const concurrent = patched(CONCURRENT_CHILD_STARTS);
+  const starts: Promise<void>[] = [];
   for (const messageId of messageIds) {
     // Wait for a free slot while not paused, recording pause changes in the batch as they happen.
     while (!mayStart()) {
@@ -115,9 +129,13 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     if (state.cancelled) break;
     // Counted before the start: a quick child's release can reach us in the same activation as its start.
     inFlight.add(messageId);
-    if (!(await startMessage(messageId, batchId, plan))) inFlight.delete(messageId);
+    const started = startMessage(messageId, batchId, plan, concurrent).then((ok) => void (ok || inFlight.delete(messageId)));
+    if (concurrent) starts.push(started);
+    else await started;
     state.nextIndex += 1;
   }
+  // Every start confirmed (or found already done) before the batch records its end or continues as new.
+  await Promise.all(starts);
   if (state.cancelled) return finish('cancelled');
   if (state.nextIndex < plan.total) {
     await continueAsNew<typeof bulkSmsWorkflow>({ batchId, nextIndex: state.nextIndex, inFlight: [...inFlight], paused: state.paused, started: true });
@@ -128,9 +146,10 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
 }
 
 /** Starts one child; false when it already existed (its slot is then not ours to wait for). */
-async function startMessage(messageId: string, batchId: string, plan: BatchPlan): Promise<boolean> {
+async function startMessage(messageId: string, batchId: string, plan: BatchPlan, lowPriority: boolean): Promise<boolean> {
   try {
     await startChild(sendSmsWorkflow, {
+      ...(lowPriority ? { priority: { priorityKey: BATCH_PRIORITY } } : {}),
       workflowId: workflowIdFor(messageId),
       args: [{ messageId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,

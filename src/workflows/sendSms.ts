@@ -3,13 +3,14 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BookkeepingActivities, ProviderActivities, SendPlan } from '../activities/types';
+import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SendPlan } from '../activities/types';
 import { providerTaskQueue, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 import { SmsProviderKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { deliveryReportSignal, slotReleasedSignal, statusQuery } from './signals';
@@ -32,6 +33,14 @@ export interface SmsWorkflowState {
   failedProviders: { provider: ProviderName; code: string }[];
 }
 
+
+/**
+ * Patch ids (workflows run for a day: a running one replays the path it took, see test/replay).
+ * SEND_RECORDS_ITSELF: one provider activity `sendAndRecord` sends, records the acceptance, hands back an early
+ * receipt and frees the batch slot; before it, `sendViaProvider` + local `recordSent` + a signal from here (two
+ * more workflow tasks per message).
+ */
+export const SEND_RECORDS_ITSELF = 'sms-send-records-itself';
 
 /** Error types raised by provider activities (see activities/provider.ts). */
 export const MESSAGE_REJECTED = 'MessageRejected';
@@ -61,6 +70,26 @@ function providerActivities(provider: ProviderName, plan: SendPlan) {
 }
 
 /**
+ * `sendAndRecord` does database work after the provider call, which a loaded database can make slow: a heartbeat
+ * timeout (the activity beats every 3 s while it runs) detects a dead worker quickly, and the longer start-to-close
+ * keeps a slow but live attempt from being retried beside itself (a second send).
+ */
+function sendAndRecordActivity(provider: ProviderName, plan: SendPlan) {
+  return proxyActivities<ProviderActivities>({
+    taskQueue: providerTaskQueue(provider),
+    startToCloseTimeout: plan.sendTimeoutMs + 60_000,
+    heartbeatTimeout: '10 seconds',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: plan.attemptsPerProvider,
+      nonRetryableErrorTypes: [MESSAGE_REJECTED, PROVIDER_UNAVAILABLE],
+    },
+  }).sendAndRecord;
+}
+
+/**
  * One SMS: route over providers by priority, fail over on provider-level failures, stop on message-level ones,
  * then wait (durably) for the delivery receipt.
  */
@@ -82,15 +111,24 @@ export async function sendSmsWorkflow({ messageId }: SendSmsInput): Promise<Send
  * In a batch, tells the parent once this message no longer needs a provider (accepted or failed), so the batch's
  * sliding window limits sends in progress, not day-long waits for receipts.
  */
-function releaseBatchSlot(messageId: string): () => Promise<void> {
+interface SlotRelease {
+  (): Promise<void>;
+  /** True while a batch still counts this message in its window. */
+  pending(): boolean;
+  /** Someone else (the send activity) told the batch. */
+  done(): void;
+}
+
+function releaseBatchSlot(messageId: string): SlotRelease {
   let released = false;
-  return async () => {
+  const release = async () => {
     const parent = workflowInfo().parent;
     if (released || !parent) return;
     released = true;
     // The batch may be gone (cancelled and finished): nothing is waiting for the slot then.
     await getExternalWorkflowHandle(parent.workflowId).signal(slotReleasedSignal, messageId).catch(() => undefined);
   };
+  return Object.assign(release, { pending: () => !released && workflowInfo().parent !== undefined, done: () => void (released = true) });
 }
 
 async function deliver(
@@ -98,7 +136,7 @@ async function deliver(
   plan: SendPlan,
   state: SmsWorkflowState,
   receipts: DeliveryReport[],
-  releaseSlot: () => Promise<void>,
+  releaseSlot: SlotRelease,
 ): Promise<SendSmsResult> {
   const setStatus = (status: SmsStatus, provider?: ProviderName) => {
     state.status = status;
@@ -120,7 +158,7 @@ async function deliver(
     setStatus('sending', provider);
     let accepted;
     try {
-      accepted = await providerActivities(provider, plan).sendViaProvider({ messageId, provider });
+      accepted = patched(SEND_RECORDS_ITSELF) ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot) : await sendViaProvider(messageId, provider, plan);
     } catch (err) {
       const failure = describeFailure(err);
       state.failedProviders.push({ provider, code: failure.code });
@@ -129,7 +167,6 @@ async function deliver(
       continue;
     }
 
-    await bookkeeping.recordSent({ messageId, provider, ...accepted });
     state.providerMessageId = accepted.providerMessageId;
     setStatus('sent', provider);
     await releaseSlot();
@@ -143,6 +180,24 @@ async function deliver(
     if (!reroute) return { status: report.outcome, provider };
   }
   return finish('failed', 'all_providers_failed', `no provider accepted the message (${state.failedProviders.map((f) => `${f.provider}: ${f.code}`).join(', ')})`);
+}
+
+/** Before SEND_RECORDS_ITSELF: the provider call, then the acceptance recorded by a local activity. */
+async function sendViaProvider(messageId: string, provider: ProviderName, plan: SendPlan): Promise<ProviderAccepted> {
+  const accepted = await providerActivities(provider, plan).sendViaProvider({ messageId, provider });
+  await bookkeeping.recordSent({ messageId, provider, ...accepted });
+  return accepted;
+}
+
+/** One activity sends, records, frees the batch slot and returns any receipt that came before the record. */
+async function sendAndRecord(messageId: string, provider: ProviderName, plan: SendPlan, receipts: DeliveryReport[], releaseSlot: SlotRelease): Promise<ProviderAccepted> {
+  const batch = releaseSlot.pending() ? workflowInfo().parent?.workflowId : undefined;
+  const result = await sendAndRecordActivity(provider, plan)({ messageId, provider, ...(batch ? { releaseSlotOf: batch } : {}) });
+  const { recorded, slotReleased, earlyReceipt, ...accepted } = result;
+  if (!recorded) await bookkeeping.recordSent({ messageId, provider, ...accepted });
+  if (slotReleased) releaseSlot.done();
+  if (earlyReceipt) receipts.push(earlyReceipt);
+  return accepted;
 }
 
 async function awaitReceipt(

@@ -72,6 +72,19 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     return finished('bulkSms-already-started', await startBatch(h, delivered({ total: 2 }), 'rec-started'));
   },
 
+  // After patches `sms-send-records-itself` and `bulk-concurrent-child-starts` (the histories above are from before).
+  'sendSms-records-itself': async (h) => ({
+    ...(await sms(h, 'records-itself-delivered', { providers: { every8d: { pushes: 'delivered' } } })),
+    ...(await sms(h, 'records-itself-early-receipt', { providers: { every8d: { early: 'delivered' } } })),
+  }),
+  'bulkSms-concurrent-starts': async (h) => {
+    const handle = await startBatch(h, delivered({ total: 3, pageSize: 3 }), 'rec-concurrent');
+    await handle.result();
+    const child = h.client.workflow.getHandle(workflowIdFor(batchMessageIds('rec-concurrent', 0, 1)[0]));
+    await child.result();
+    return { 'bulkSms-concurrent-starts': handle, 'sendSms-batch-child-records-itself': child };
+  },
+
   'campaignRun-started-batch': async (h) => {
     h.fake.reset({ campaignBatch: { batchId: 'rec-campaign', messageType: 'marketing' }, ...delivered({ total: 1 }) });
     const run = await h.client.workflow.start(campaignRunWorkflow, { workflowId: 'campaign-spring-run', taskQueue: SMS_TASK_QUEUE, args: [{ campaignId: 'spring' }] });

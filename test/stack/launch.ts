@@ -42,7 +42,8 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
     SIMULATOR_PORT: String(simPort),
     ...env,
   };
-  for (const key of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'PUBLIC_BASE_URL']) delete fullEnv[key];
+  // From the caller's shell they would point the stack elsewhere; passed in `env` (the bench's server profiles) they do.
+  for (const key of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'PUBLIC_BASE_URL']) if (!(key in env)) delete fullEnv[key];
 
   // Build the servers first (a no-op when cached) so progress is visible and start-up below stays quick.
   const setup = spawnSync('node', ['--import', 'tsx', 'scripts/setup.ts'], { cwd: root, env: fullEnv, stdio: 'inherit' });
@@ -54,7 +55,7 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
   await waitUntilServing(stackLog, () => stack.exitCode);
 
   const mongoUri = `mongodb://127.0.0.1:${mongoPort}/`;
-  const temporalAddress = `127.0.0.1:${temporalPort}`;
+  const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`;
   const workerEnv = { ...fullEnv, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, WORKER_METRICS_PORT: String(workerMetricsPort) };
   const workerLog = join(dataDir, 'worker.log');
   const workerPidFile = join(dataDir, 'worker.pids');

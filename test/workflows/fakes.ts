@@ -15,6 +15,8 @@ export interface ProviderScript {
   pushes?: ReceiptOutcome;
   /** What a poll finds; unset: nothing yet. */
   polls?: ReceiptOutcome;
+  /** `sendAndRecord` only: a receipt that came before the send was recorded, handed back by the activity. */
+  early?: ReceiptOutcome;
 }
 
 /** Everything the activities would have read from MongoDB or the providers, for one test. */
@@ -133,7 +135,7 @@ export class FakeActivities {
   }
 
   private provider(): ProviderActivities {
-    return {
+    const provider: ProviderActivities = {
       sendViaProvider: async (input) => {
         this.record('sendViaProvider', input);
         await this.held;
@@ -148,12 +150,22 @@ export class FakeActivities {
         }
         return { providerMessageId, pricePerSegment: 1 };
       },
+      // What the real one does: the same send, then the acceptance recorded (the batch slot is left to the
+      // workflow's own signal here, as when the real activity cannot reach the batch).
+      sendAndRecord: async (input) => {
+        this.record('sendAndRecord', input);
+        const accepted = await provider.sendViaProvider(input);
+        this.record('recordSent', { messageId: input.messageId, provider: input.provider, ...accepted });
+        const early = this.scenario.providers?.[input.provider]?.early;
+        return { ...accepted, recorded: true, slotReleased: false, ...(early ? { earlyReceipt: report(input.provider, accepted.providerMessageId, early) } : {}) };
+      },
       fetchReceipt: async (input) => {
         this.record('fetchReceipt', input);
         const outcome = this.scenario.providers?.[input.provider]?.polls;
         return outcome && report(input.provider, input.providerMessageId, outcome);
       },
     };
+    return provider;
   }
 
   private bulk(): BulkActivities {
