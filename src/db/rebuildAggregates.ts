@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
-import { MessageAggregates, MessageLists, countedState, countedView } from './messageAggregates';
+import { MessageAggregates, MessageLists, countedState, countedView, sameCountedState } from './messageAggregates';
 import type { SmsMessage } from './messageTypes';
-import { contribution, type RollupCell } from '../domain/rollups';
+import { contribution, rollupId, type RollupCell } from '../domain/rollups';
 
 /** The rollup cells a set of messages adds up to (what incremental counting must equal), by document and cell. */
 export function expectedRollups(messages: Iterable<SmsMessage>): Map<string, Record<string, RollupCell>> {
@@ -49,4 +49,23 @@ export async function rebuildAggregates(db: Db, progress: (done: number) => void
   }
   await flush();
   return done;
+}
+
+/**
+ * Recounts one batch's rollup from its messages, read by their ids (`<batch>-<index>`), for a batch whose counts a
+ * crash left off by one (see docs/data-scale.md). Run it once the batch's messages are final, or with the workers
+ * stopped: it replaces a document the worker writes.
+ */
+export async function recountBatch(db: Db, batchId: string, total: number): Promise<void> {
+  const col = db.collection<SmsMessage>('sms_messages');
+  const messages: SmsMessage[] = [];
+  for (let i = 0; i < total; i += 200) {
+    const ids = Array.from({ length: Math.min(200, total - i) }, (_, k) => `${batchId}-${i + k}`);
+    const page = await Promise.all(ids.map((_id) => col.findOne({ _id }, { projection: { body: 0, events: 0, attempts: 0 } })));
+    messages.push(...page.filter((m): m is SmsMessage => m !== null));
+  }
+  const unsettled = messages.filter((m) => m.counted && !sameCountedState(m.counted, countedState(m)));
+  await Promise.all(unsettled.map((m) => col.updateOne({ _id: m._id }, { $set: { counted: countedState(m) } })));
+  const cells = expectedRollups(messages).get(rollupId.batch(batchId)) ?? {};
+  await db.collection<{ _id: string }>('sms_rollups').replaceOne({ _id: rollupId.batch(batchId) }, { cells }, { upsert: true });
 }
