@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     }, () => '');
 
     const fullSends = await sendLatency(1_000);
-    console.log(`\nsend-sms on the empty store:  p50 ${pct(emptySends, 50)} ms, p99 ${pct(emptySends, 99)} ms`);
+    console.log(`\nsend-sms ${readsOnly ? "before the reads" : "on the empty store"}:  p50 ${pct(emptySends, 50)} ms, p99 ${pct(emptySends, 99)} ms`);
     console.log(`send-sms at ${total} messages: p50 ${pct(fullSends, 50)} ms, p99 ${pct(fullSends, 99)} ms`);
     const stats = (await api(`/api/v1/notifications/stats?start_date=${taipeiDate(Date.now() - 31 * DAY_MS)}`)).body;
     console.log(`stats over 31 days count ${stats.totals.messages} messages (seeded ${total} + ${emptySends.length + fullSends.length} sent during the run, less any not yet taken up by their workflow)`);

@@ -124,7 +124,7 @@ export class LookupReader {
    * families), only entries listed in each of them too: the same slot of each is read and intersected by id, so a
    * combination of filters costs list reads rather than fetching messages that match one filter but not the other.
    */
-  async *entries(f: Family, range: WalkRange, alsoIn: Family[] = []): AsyncGenerator<Entry> {
+  async *entries(f: Family, range: WalkRange, alsoIn: Family[] = []): AsyncGenerator<Entry & { boundary?: true }> {
     const upper = Math.min(range.toMs, range.after ? range.after.ms + 1 : Infinity);
     const keep = (e: Entry & { tag?: string }) => e.tag === f.tag && e.ms >= range.fromMs && e.ms < range.toMs && (!range.after || isAfter(e, range.after));
     if (!f.timed) {
@@ -150,6 +150,8 @@ export class LookupReader {
           const [own, ...others] = await Promise.all([f, ...alsoIn].map((g) => this.readList(`${g.name}@${slot}`)));
           const inAll = others.map((list) => new Set(list.map((e) => e.id)));
           yield* own.filter((e) => keep(e) && inAll.every((ids) => ids.has(e.id))).sort(newestFirst);
+          // Everything from this slot's start on has been seen: a reader that stops here can resume from it.
+          yield { ms: slotStartMs(slot), id: '', boundary: true };
         }
       }
     }

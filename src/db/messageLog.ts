@@ -24,9 +24,10 @@ export interface LogPage {
   next?: Entry;
 }
 
-/** Candidates checked per round trip, and at most per page: a page's cost is bounded whatever the filter. */
+/** Candidates checked per round trip, and at most per page, and time spent walking: a page's cost is bounded whatever the filter. */
 const FETCH_GROUP = 50;
 const MAX_EXAMINED_PER_PAGE = 2_000;
+const MAX_WALK_MS = 200;
 
 /**
  * The message log: walks the most selective lookup list for the filter newest first, fetches the candidates by
@@ -48,18 +49,20 @@ export class MessageLog {
 
   async page(filter: MessageFilter, limit: number, after?: Entry): Promise<LogPage> {
     const items: SmsMessage[] = [];
+    const started = Date.now();
     let examined = 0;
     let last: Entry | undefined;
     for await (const group of this.candidateGroups(filter, after)) {
       const found = await this.matching(group, filter);
       for (const entry of group) {
         last = entry;
+        if (entry.id === '') continue; // a slot boundary: only a place to resume from
         examined += 1;
         const m = found.get(entry.id);
         if (m && m.created_at.getTime() === entry.ms) items.push(m);
         if (items.length === limit) return { items, next: entry };
       }
-      if (examined >= MAX_EXAMINED_PER_PAGE) return { items, next: last };
+      if (last && (examined >= MAX_EXAMINED_PER_PAGE || Date.now() - started > MAX_WALK_MS)) return { items, next: last };
     }
     return { items };
   }
@@ -69,7 +72,7 @@ export class MessageLog {
     for await (const group of this.candidateGroups(filter)) {
       const found = await this.matching(group, filter);
       for (const entry of group) {
-        const m = found.get(entry.id);
+        const m = entry.id === '' ? undefined : found.get(entry.id);
         if (m && m.created_at.getTime() === entry.ms) yield m;
       }
     }
@@ -82,6 +85,12 @@ export class MessageLog {
     let group: Entry[] = [];
     const [driver, ...alsoIn] = familiesFor(filter);
     for await (const entry of this.lookups.entries(driver, range, driver.timed ? alsoIn : [])) {
+      if (entry.boundary) {
+        group.push({ ms: entry.ms, id: '' });
+        yield group;
+        group = [];
+        continue;
+      }
       const key = `${entry.ms}|${entry.id}`;
       if (seen.has(key)) continue; // listed under a status twice (a reroute): shown once
       seen.add(key);
@@ -95,7 +104,7 @@ export class MessageLog {
   }
 
   private async matching(group: Entry[], filter: MessageFilter): Promise<Map<string, SmsMessage>> {
-    const found = await this.messages.findSummaries(group.map((e) => e.id));
+    const found = await this.messages.findSummaries(group.filter((e) => e.id !== '').map((e) => e.id));
     return new Map(found.filter((m) => matches(m, filter)).map((m) => [m._id, m]));
   }
 }

@@ -138,7 +138,8 @@ const encodeCursor = (e: Entry) => Buffer.from(`${new Date(e.ms).toISOString()}|
 function decodeCursor(cursor: string): Entry {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const ms = new Date(iso).getTime();
-  if (!id || Number.isNaN(ms)) throw new ApiError(422, 'validation_failed', 'cursor: not a cursor this API returned', [{ field: 'cursor', message: 'is not valid' }]);
+  // An empty id is a slot boundary: a page that stopped between slots resumes before that slot.
+  if (id === undefined || Number.isNaN(ms)) throw new ApiError(422, 'validation_failed', 'cursor: not a cursor this API returned', [{ field: 'cursor', message: 'is not valid' }]);
   return { ms, id };
 }
 
