@@ -53,19 +53,22 @@ const bookkeeping = proxyLocalActivities<BookkeepingActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/** Transient provider errors are retried with back-off; a rejected message or an unavailable provider is not. */
+const providerRetry = (plan: SendPlan) => ({
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: plan.attemptsPerProvider,
+  nonRetryableErrorTypes: [MESSAGE_REJECTED, PROVIDER_UNAVAILABLE],
+});
+
 /** Provider calls run on the provider's own task queue, whose worker holds the provider's rate limit. */
 function providerActivities(provider: ProviderName, plan: SendPlan) {
   return proxyActivities<ProviderActivities>({
     taskQueue: providerTaskQueue(provider),
     // The adapter aborts its HTTP call at sendTimeoutMs; this is the backstop for a worker that died mid-call.
     startToCloseTimeout: plan.sendTimeoutMs + 10_000,
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      maximumAttempts: plan.attemptsPerProvider,
-      nonRetryableErrorTypes: [MESSAGE_REJECTED, PROVIDER_UNAVAILABLE],
-    },
+    retry: providerRetry(plan),
   });
 }
 
@@ -79,13 +82,7 @@ function sendAndRecordActivity(provider: ProviderName, plan: SendPlan) {
     taskQueue: providerTaskQueue(provider),
     startToCloseTimeout: plan.sendTimeoutMs + 60_000,
     heartbeatTimeout: '10 seconds',
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      maximumAttempts: plan.attemptsPerProvider,
-      nonRetryableErrorTypes: [MESSAGE_REJECTED, PROVIDER_UNAVAILABLE],
-    },
+    retry: providerRetry(plan),
   }).sendAndRecord;
 }
 
