@@ -274,18 +274,20 @@ export class MessageRepository {
     await this.settleCounts(message, message, now);
     const update = decide(message, now);
     if (!update) return false;
-    await this.col.updateOne({ _id: id }, update);
-    // Lists and figures follow only a change that was applied, so a retried step or a repeated receipt counts once.
     const after = applied(message, update);
-    await Promise.all([this.lists?.changed(message, after), this.settleCounts({ ...message, counted: message.counted }, after, now)]);
+    // Lists and counters move first, then the message is written with the state its counters now reflect: a crash
+    // before the write repeats the whole step (only a crash in between can count it twice), and a retried step or a
+    // repeated receipt that finds the change applied moves nothing.
+    const counted = this.aggregates && message.counted ? countedState(after) : undefined;
+    await Promise.all([this.lists?.changed(message, after), counted ? this.aggregates!.changed(asCounted(message, message.counted!), after, now) : undefined]);
+    await this.col.updateOne({ _id: id }, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
     return true;
   }
 
   /**
    * Moves a counted message's rollup counters from the state they count (`counted`) to `current`, then records that
-   * they do. A crash after a state change but before its counters leaves `counted` behind; the next change of the
-   * message (its retried step) finds that here and counts it. Only a crash between the counters and this record
-   * can count a change twice, and `npm run rebuild-aggregates` repairs that.
+   * they do: for a message whose state was changed without its counters (by a process that does not own them, or
+   * by data from before `counted` existed), found by its next change.
    */
   private async settleCounts(stored: SmsMessage, current: SmsMessage, now: Date): Promise<void> {
     if (!this.aggregates || !stored.counted) return;
