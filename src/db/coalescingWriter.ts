@@ -51,11 +51,6 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
     });
   }
 
-  /** Settles when nothing is queued or being written. */
-  async idle(): Promise<void> {
-    while (this.pending.size || this.writing.size) await new Promise((r) => setTimeout(r, 5));
-  }
-
   private async drain(id: string): Promise<void> {
     this.writing.add(id);
     try {

@@ -80,10 +80,6 @@ export class LookupWriter {
     await Promise.all(writes);
   }
 
-  idle(): Promise<void> {
-    return this.writer.idle();
-  }
-
   private headOf(listId: string): Promise<{ k: number; size: number }> {
     let head = this.heads.get(listId);
     if (!head) {

@@ -94,10 +94,6 @@ export class MessageLists {
     if (after.provider && after.provider !== before.provider) writes.push(this.lookups.append(family.provider(after.provider), entry));
     await Promise.all(writes);
   }
-
-  idle(): Promise<void> {
-    return this.lookups.idle();
-  }
 }
 
 /**
@@ -126,11 +122,6 @@ export class MessageAggregates {
       writes.push(this.rollups.apply(outcomeId.minute(Math.floor(now.getTime() / 60_000)), { inc }));
     }
     await Promise.all(writes);
-  }
-
-  /** Settles when every queued write is stored. */
-  idle(): Promise<void> {
-    return this.rollups.idle();
   }
 
   private async applyRollups(before: SmsMessage | undefined, after: SmsMessage): Promise<void> {
