@@ -3,6 +3,7 @@ import type { MessageFilter, MessageLog } from '../../db/messageLog';
 import type { SmsMessage } from '../../db/messages';
 import type { RollupRepository } from '../../db/rollups';
 import type { Entry } from '../../domain/lookupKeys';
+import type { RollupCell } from '../../domain/rollups';
 import { parseTaiwanPhone } from '../../domain/phone';
 import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../../domain/sms';
 import { statsFromCells, type CellRow } from '../../domain/stats';
@@ -94,21 +95,19 @@ export function logRoutes({ log, rollups }: { log: MessageLog; rollups: RollupRe
   return app;
 }
 
-/** Cells of the day rollups: one point read per day of the range. */
+/** Cells of the day rollups (keys `provider|type`): one point read per day of the range. */
 async function dayCells(rollups: RollupRepository, dates: string[]): Promise<CellRow[]> {
-  return (await rollups.days(dates)).flatMap((doc) => {
-    const date = doc._id.slice('day|'.length);
-    return Object.entries(doc.cells ?? {}).map(([key, cell]) => {
-      const [provider, messageType] = key.split('|');
-      return { date, provider, messageType, cell };
-    });
-  });
+  return (await rollups.days(dates)).flatMap((doc) => cellRows(doc.cells, (key) => [doc._id.slice('day|'.length), ...key.split('|')]));
 }
 
-/** Cells of one batch's rollup, keyed by day, provider and type. */
+/** Cells of one batch's rollup (keys `date|provider|type`). */
 async function batchCells(rollups: RollupRepository, batchId: string): Promise<CellRow[]> {
-  return Object.entries((await rollups.batch(batchId))?.cells ?? {}).map(([key, cell]) => {
-    const [date, provider, messageType] = key.split('|');
+  return cellRows((await rollups.batch(batchId))?.cells, (key) => key.split('|'));
+}
+
+function cellRows(cells: Record<string, RollupCell> | undefined, parts: (key: string) => string[]): CellRow[] {
+  return Object.entries(cells ?? {}).map(([key, cell]) => {
+    const [date, provider, messageType] = parts(key);
     return { date, provider, messageType, cell };
   });
 }
