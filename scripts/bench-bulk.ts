@@ -9,6 +9,7 @@ import { workerPids } from '../test/stack/worker';
 import { runBaseline } from './bench/baseline';
 import { historyStats, listRuns } from './bench/histories';
 import { childProcesses, cpuMeter, rssMiB } from './bench/procs';
+import { mongoTally } from './bench/mongoTally';
 import { startProbes } from './bench/probes';
 import { TEMPORAL_SERVER_VERSION, startPostgresTemporal } from './bench/postgresTemporal';
 
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
   const pg = values.temporal === 'postgres' ? await startPostgresTemporal(Number(values.shards)) : undefined;
   if (pg) console.log(`Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${values.shards} history shards, at ${pg.address}`);
   console.log(`Starting the embedded stack for ${n} recipients…`);
-  const stack = await launchStack({ ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000', ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}) });
+  const tally = mongoTally();
+  const stack = await launchStack({ ...tally.env, ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000', ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}) });
   const workerPid = workerPids(stack.workerPidFile)[0];
   const servers = Object.fromEntries(childProcesses(stack.stack.pid!).map((p) => [p.name.startsWith('temporal') ? 'temporal' : p.name.startsWith('ferretdb') ? 'ferretdb' : p.name, p.pid]));
   const meter = cpuMeter({ worker: workerPid, temporal: pg?.pid ?? servers.temporal, ferretdb: servers.ferretdb, 'api+simulators': stack.stack.pid! });
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
     };
     const phones = Array.from({ length: n }, (_, i) => `09${String(10_000_000 + i).padStart(8, '0')}`);
     const cpuStart = meter.snapshot();
+    const tallyStart = tally.snapshot();
     const started = Date.now();
     const accepted = await api('/api/v1/notifications/send-bulk-sms', {
       method: 'POST',
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2_000));
     }
     const cpu = meter.since(cpuStart);
+    const roundTrips = tally.perMessage(tallyStart, n);
     console.log('');
     const probeResults = await probes.results(client, stack.simUrls.every8d, stack.simUrls.mitake);
 
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
         `throughput               ${throughput.toFixed(1)} messages/s`,
         ...(baseline ? [`ratio                    ${(throughput / baseline.messagesPerSecond).toFixed(2)}`] : []),
         `CPU per message          ${Object.entries(cpu).map(([name, ms]) => `${name} ${(ms / n).toFixed(1)} ms`).join(', ')}`,
+        `MongoDB round trips      ${roundTrips.total.toFixed(1)} per message: ${roundTrips.rows.map(([key, per]) => `${key} ${per.toFixed(2)}`).join(', ')}`,
         `events per SMS workflow  ${(sum(children.map((c) => c.historyLength)) / children.length).toFixed(1)} (max ${Math.max(...children.map((c) => c.historyLength))})`,
         `workflow tasks / message ${(childTasks + parentTasks).toFixed(2)} (SMS workflow ${childTasks.toFixed(2)}, batch ${parentTasks.toFixed(2)})`,
         `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (batch ran as ${parents.length} continued-as-new runs)`,

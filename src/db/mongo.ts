@@ -1,4 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
+import { tallyCommands } from './commandTally';
 
 export interface Mongo {
   client: MongoClient;
@@ -8,7 +9,8 @@ export interface Mongo {
 
 export async function connectMongo(uri: string, dbName: string): Promise<Mongo> {
   // Short server selection so a missing database fails start-up (and /readyz) quickly instead of hanging.
-  const client = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 5_000, appName: 'luckygas-sms' });
+  const client = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 5_000, appName: 'luckygas-sms', monitorCommands: Boolean(process.env.MONGO_COMMAND_TALLY) });
+  tallyCommands(client);
   return { client, db: client.db(dbName), close: () => client.close() };
 }
 
