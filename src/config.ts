@@ -70,6 +70,12 @@ const envSchema = z.object({
    * stay in the rollups); the log's lookup lists and webhook receipts go too.
    */
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(180),
+  /**
+   * Frames the workflow sandbox records for each promise a workflow creates (the Temporal UI's "Stack Trace" tab
+   * shows them for a blocked workflow). The SDK records 10 and maps each through the source map, for every promise:
+   * most of the worker's CPU per message (temporalio/sdk-typescript#1587). See src/temporal/workflowBundle.ts.
+   */
+  WORKFLOW_STACK_TRACE_LIMIT: z.coerce.number().int().min(0).max(50).default(10),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
 

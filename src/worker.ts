@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
+import { recordSent } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
@@ -11,6 +12,7 @@ import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
+import { workflowBundle as bundleForWorkers } from './temporal/workflowBundle';
 import type { Logger } from './log';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
@@ -65,7 +67,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
   };
   // Bundled once for both workflow workers.
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+  const workflowBundle = await bundleForWorkers(config.WORKFLOW_STACK_TRACE_LIMIT);
   const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });
   // Order and delivery notices: their own slots (workflow tasks and local bookkeeping), so a campaign flooding
   // `sms` never queues them inside this process.
@@ -89,7 +91,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       webhookBaseUrl,
       webhookToken: config.WEBHOOK_TOKEN,
       timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
-      recordSent: bookkeeping.recordSent,
+      recordSent: (input, known) => recordSent(repos, input, known),
       releaseSlot: async (batchWorkflowId, messageId) => {
         try {
           await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);

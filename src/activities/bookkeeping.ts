@@ -5,7 +5,10 @@ import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import { POLLING_PROVIDERS } from '../providers';
 import { applyWinnerRule } from '../services/templateStats';
+import type { SmsMessage } from '../db/messages';
 import type { BookkeepingActivities } from './types';
+
+type RecordSentInput = Parameters<BookkeepingActivities['recordSent']>[0];
 
 export interface BookkeepingDeps {
   repos: Repositories;
@@ -15,7 +18,7 @@ export interface BookkeepingDeps {
 /** Adds a send to the provider's day and audits the moment it reaches its daily message limit or budget. */
 async function countDailyUsage(repos: Repositories, provider: ProviderName, cost: number): Promise<void> {
   const usage = await repos.providerHealth.addSend(provider, startOfTaipeiDay(new Date()), cost);
-  const row = await repos.providers.getRow(provider);
+  const row = (await repos.providerDirectory.snapshot()).rows.find((r) => r._id === provider);
   if (!row) return;
   const hitLimit = row.daily_limit > 0 && usage.messages === row.daily_limit;
   const hitBudget = row.daily_budget > 0 && usage.spend >= row.daily_budget && usage.spend - cost < row.daily_budget;
@@ -30,12 +33,24 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
   }
 }
 
+/**
+ * Records an accepted send and counts it in the provider's day. `known`: the message as the caller (the send
+ * activity, its single writer) last wrote it, which saves reading it again.
+ */
+export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage): Promise<void> {
+  const { messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate } = input;
+  const cost = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate }, known);
+  if (cost === undefined) return;
+  metrics().messagesByStatus.inc({ provider, status: 'sent' });
+  await countDailyUsage(repos, provider, cost);
+}
+
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
 export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps): BookkeepingActivities {
   /** Active providers by priority, skipping any at its daily limit or budget or with an open circuit. */
   const plannedRoute = async (messageId: string): Promise<ProviderName[]> => {
     const now = new Date();
-    const [rows, usage, circuits] = await Promise.all([repos.providers.list(), repos.providerHealth.usageOn(startOfTaipeiDay(now)), repos.providerHealth.circuitStates()]);
+    const [{ rows, circuits }, usage] = await Promise.all([repos.providerDirectory.snapshot(), repos.providerDirectory.usageOn(startOfTaipeiDay(now))]);
     const plan = planRoute(
       rows.map((row) => ({
         name: row._id,
@@ -56,7 +71,7 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     return plan.steps.map((s) => s.provider);
   };
   /** Test sends: that provider only, active or not (so a new account can be tried before it takes traffic). */
-  const forcedRoute = async (provider: ProviderName): Promise<ProviderName[]> => ((await repos.providers.get(provider)) ? [provider] : []);
+  const forcedRoute = async (provider: ProviderName): Promise<ProviderName[]> => ((await repos.providerDirectory.config(provider)) ? [provider] : []);
 
   return {
     async prepareSend({ messageId }) {
@@ -69,12 +84,7 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       return { ...policy, route, pollingProviders: [...POLLING_PROVIDERS], ...(abTestTemplate ? { abTestTemplate } : {}) };
     },
 
-    async recordSent({ messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate }) {
-      const cost = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate });
-      if (cost === undefined) return;
-      metrics().messagesByStatus.inc({ provider, status: 'sent' });
-      await countDailyUsage(repos, provider, cost);
-    },
+    recordSent: (input) => recordSent(repos, input),
 
     async recordAttemptFailed({ messageId, provider, code, message, ambiguous }) {
       await repos.messages.recordAttemptFailed(messageId, provider, { code, message, ambiguous });

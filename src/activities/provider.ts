@@ -16,8 +16,11 @@ export interface ProviderActivityDeps {
   webhookBaseUrl: string;
   webhookToken: string;
   timeoutMs: number;
-  /** The bookkeeping activity that records an accepted send (sms_provider_refs, status, daily usage). */
-  recordSent: BookkeepingActivities['recordSent'];
+  /**
+   * The bookkeeping that records an accepted send (sms_provider_refs, status, daily usage); given the message as
+   * this activity last wrote it, it skips reading it again.
+   */
+  recordSent: (input: Parameters<BookkeepingActivities['recordSent']>[0], known?: SmsMessage) => Promise<void>;
   /** Tells a batch workflow that this message no longer holds a window slot; done once the batch is gone. */
   releaseSlot: (batchWorkflowId: string, messageId: string) => Promise<void>;
 }
@@ -33,7 +36,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     const provider = config._id;
     if (!error) {
       // Nearly every success finds the circuit clean: a read then, instead of a write per message.
-      if (!(await repos.providerHealth.circuitStates()).get(provider)?.consecutive_failures) return;
+      if (!(await repos.providerDirectory.snapshot()).circuits.get(provider)?.consecutive_failures) return;
       if (await repos.providerHealth.recordSuccess(provider)) await auditCircuit(provider, 'provider.circuit_closed');
       return;
     }
@@ -49,17 +52,20 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     repos.audit.record({ actor: 'system', action, target: { type: 'provider', id: provider }, after });
 
   const adapterFor = async (provider: ProviderName) => {
-    const config = await repos.providers.get(provider);
+    const config = await repos.providerDirectory.config(provider);
     if (!config) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured`, 'ProviderUnavailable', { code: 'not_configured' });
     return { config, adapter: createProvider(config, { timeoutMs }) };
   };
 
-  /** One provider call for a message; provider errors become the failure types the workflow branches on. */
-  const send = async (message: SmsMessage, provider: ProviderName): Promise<ProviderAccepted> => {
+  /**
+   * One provider call for a message; provider errors become the failure types the workflow branches on. Returns
+   * the message as its attempt record left it, for the next write of the same activity.
+   */
+  const send = async (message: SmsMessage, provider: ProviderName): Promise<ProviderAccepted & { message: SmsMessage | null }> => {
     const messageId = message._id;
     const { config, adapter } = await adapterFor(provider);
     const { attempt } = Context.current().info;
-    const interrupted = await repos.messages.recordAttemptStarted(messageId, provider, attempt);
+    const { interrupted, message: attempting } = await repos.messages.recordAttemptStarted(messageId, provider, attempt, message);
     if (interrupted) {
       // An earlier attempt died mid-call (worker crash): the provider may already have the message.
       log.warn('resending after an unfinished attempt; the customer may receive a duplicate', { messageId, provider });
@@ -75,7 +81,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       timer();
       metrics().providerCalls.inc({ provider, outcome: 'accepted' });
       await trackHealth(config).catch(() => undefined); // never turn an accepted send into a retry
-      return { ...accepted, pricePerSegment: config.price_per_segment };
+      return { ...accepted, pricePerSegment: config.price_per_segment, message: attempting };
     } catch (err) {
       timer();
       const error = err instanceof ProviderError ? err : fromTransportError(provider, err);
@@ -100,7 +106,8 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
 
   return {
     async sendViaProvider({ messageId, provider }) {
-      return send(await loadMessage(messageId), provider);
+      const { message: _, ...accepted } = await send(await loadMessage(messageId), provider);
+      return accepted;
     },
 
     async sendAndRecord({ messageId, provider, releaseSlotOf }) {
@@ -128,14 +135,15 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     const message = await loadMessage(messageId);
     // A retry of an attempt that got as far as recording the acceptance (its worker died before reporting it):
     // the provider has the message, so it is not sent again.
-    const accepted: ProviderAccepted =
-      message.provider === provider && message.provider_message_id && message.sent_at
-        ? { providerMessageId: message.provider_message_id, pricePerSegment: message.price_per_segment ?? 0, ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }) }
-        : await send(message, provider);
+    const alreadySent = message.provider === provider && message.provider_message_id && message.sent_at;
+    // `latest`: the message as this activity last read or wrote it, so recording the send need not read it again.
+    const { message: latest, ...accepted }: ProviderAccepted & { message: SmsMessage | null } = alreadySent
+      ? { providerMessageId: message.provider_message_id!, pricePerSegment: message.price_per_segment ?? 0, ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }), message }
+      : await send(message, provider);
     let recorded = true;
     try {
       // Stores the provider-id ref first, then the early receipt is looked for: see db/earlyReceipts.ts.
-      await recordSent({ messageId, provider, ...accepted });
+      await recordSent({ messageId, provider, ...accepted }, latest ?? undefined);
     } catch (err) {
       // Failing here would retry the activity and resend; the workflow records the acceptance instead.
       log.warn('could not record an accepted send; the workflow will', { messageId, provider, error: String(err) });

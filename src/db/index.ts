@@ -6,6 +6,7 @@ import { AuditRepository } from './audit';
 import { BatchRepository } from './batches';
 import { CampaignRepository } from './campaigns';
 import { SettingsRepository } from './settings';
+import { ProviderDirectory, ProviderGeneration } from './providerDirectory';
 import { ProviderHealthRepository } from './providerHealth';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
@@ -37,6 +38,8 @@ export interface Repositories {
   retention: RetentionRepository;
   lookupRetention: LookupRetention;
   earlyReceipts: EarlyReceiptRepository;
+  /** Providers, credentials and circuits as the worker's activities read them (reloaded when they change). */
+  providerDirectory: ProviderDirectory;
 }
 
 /**
@@ -47,15 +50,18 @@ export type ProcessRole = 'api' | 'worker';
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
 export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'>, role: ProcessRole = 'api'): Promise<Repositories> {
-  const repos: Repositories = {
+  const generation = new ProviderGeneration(db);
+  const providers = new ProviderRepository(db, new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS)), generation);
+  const providerHealth = new ProviderHealthRepository(db, generation);
+  const repos: Omit<Repositories, 'providerDirectory'> = {
     messages: new MessageRepository(db, { lists: new MessageLists(db, role), aggregates: role === 'worker' ? new MessageAggregates(db) : undefined }),
-    providers: new ProviderRepository(db, new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS))),
+    providers,
     webhookEvents: new WebhookEventRepository(db),
     templates: new TemplateRepository(db),
     audit: new AuditRepository(db),
     apiKeys: new ApiKeyRepository(db),
     rateCounters: new RateCounterRepository(db),
-    providerHealth: new ProviderHealthRepository(db),
+    providerHealth,
     batches: new BatchRepository(db),
     settings: new SettingsRepository(db),
     campaigns: new CampaignRepository(db),
@@ -66,5 +72,5 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     earlyReceipts: new EarlyReceiptRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
-  return repos;
+  return { ...repos, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };
 }

@@ -159,9 +159,9 @@ export class MessageRepository {
    * any: a worker died mid-call, so the provider may already have the message. That attempt is closed as
    * `interrupted` and flagged ambiguous.
    */
-  async recordAttemptStarted(id: string, provider: ProviderName, attempt: number): Promise<AttemptRecord | undefined> {
+  async recordAttemptStarted(id: string, provider: ProviderName, attempt: number, known?: SmsMessage): Promise<{ interrupted?: AttemptRecord; message: SmsMessage | null }> {
     let interrupted: AttemptRecord | undefined;
-    await this.change(id, (m, now) => {
+    const { message } = await this.change(id, (m, now) => {
       if (m.finished_at) return null;
       interrupted = m.open_attempt;
       const closed: AttemptRecord[] = interrupted
@@ -175,8 +175,8 @@ export class MessageRepository {
         $set: { status: 'sending', provider, open_attempt: { provider, attempt, started_at: now }, updated_at: now },
         $push: { attempts: { $each: closed }, events: { $each: events } },
       };
-    });
-    return interrupted;
+    }, known);
+    return { ...(interrupted ? { interrupted } : {}), message };
   }
 
   async recordAttemptFailed(id: string, provider: ProviderName, error: { code: string; message: string; ambiguous: boolean }): Promise<void> {
@@ -202,6 +202,7 @@ export class MessageRepository {
   async markSent(
     id: string,
     sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
+    known?: SmsMessage,
   ): Promise<number | undefined> {
     await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
     let cost: number | undefined;
@@ -233,13 +234,13 @@ export class MessageRepository {
           },
         },
       };
-    });
+    }, known);
     return cost;
   }
 
   /** Applies a receipt only to the send it belongs to and only once. */
   async applyDeliveryReport(id: string, report: DeliveryReport, final: boolean): Promise<boolean> {
-    return this.change(id, (m, now) => {
+    const { changed } = await this.change(id, (m, now) => {
       const belongs = m.status === 'sent' && m.provider === report.provider && m.provider_message_id === report.providerMessageId;
       if (m.finished_at || !belongs) return null;
       const status: SmsStatus = report.outcome;
@@ -255,6 +256,7 @@ export class MessageRepository {
         $push: { events: { at: now, type: 'receipt', status, provider: report.provider, detail: { provider_status: report.providerStatus, error_code: report.errorCode } } },
       };
     });
+    return changed;
   }
 
   /** Final state without a receipt (failed, expired); never overwrites an earlier end. */
@@ -266,14 +268,19 @@ export class MessageRepository {
     );
   }
 
-  /** Reads the message, lets `decide` return the change its current state calls for (or null), and writes it. */
-  private async change(id: string, decide: (message: SmsMessage, now: Date) => Change | null): Promise<boolean> {
-    const message = await this.col.findOne({ _id: id });
-    if (!message) return false;
+  /**
+   * Reads the message, lets `decide` return the change its current state calls for (or null), and writes it.
+   * Returns the message as changed (top-level fields; pushed arrays are not replayed). `known` skips the read: the
+   * message as a previous change of the same activity returned it. Safe because the message has one writer, the
+   * activity holding it, so nothing changed it since.
+   */
+  private async change(id: string, decide: (message: SmsMessage, now: Date) => Change | null, known?: SmsMessage): Promise<{ changed: boolean; message: SmsMessage | null }> {
+    const message = known ? { ...known } : await this.col.findOne({ _id: id });
+    if (!message) return { changed: false, message: null };
     const now = new Date();
     await this.settleCounts(message, message, now);
     const update = decide(message, now);
-    if (!update) return false;
+    if (!update) return { changed: false, message };
     const after = applied(message, update);
     // Lists and counters move first, then the message is written with the state its counters now reflect: a crash
     // before the write repeats the whole step (only a crash in between can count it twice), and a retried step or a
@@ -281,7 +288,7 @@ export class MessageRepository {
     const counted = this.aggregates && message.counted ? countedState(after) : undefined;
     await Promise.all([this.lists?.changed(message, after), counted ? this.aggregates!.changed(asCounted(message, message.counted!), after, now) : undefined]);
     await this.col.updateOne({ _id: id }, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
-    return true;
+    return { changed: true, message: counted ? { ...after, counted } : after };
   }
 
   /**

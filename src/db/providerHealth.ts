@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { ProviderName } from '../domain/sms';
 import { ensureIndexes } from './indexes';
+import type { ProviderGeneration } from './providerDirectory';
 import { upsertRacing } from './upsert';
 
 /** Messages and spend of one provider on one Asia/Taipei day; drives daily limits without scanning messages. */
@@ -24,7 +25,11 @@ export class ProviderHealthRepository {
   private readonly usage: Collection<ProviderUsage>;
   private readonly circuits: Collection<ProviderCircuit>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** Announces circuit changes to the workers' provider directories. */
+    private readonly generation: ProviderGeneration,
+  ) {
     this.usage = db.collection<ProviderUsage>('provider_usage');
     this.circuits = db.collection<ProviderCircuit>('provider_circuits');
   }
@@ -51,10 +56,14 @@ export class ProviderHealthRepository {
   async recordFailure(provider: ProviderName, threshold: number, cooldownMs: number, now = new Date()): Promise<boolean> {
     const doc = await upsertRacing(() => this.circuits.findOneAndUpdate({ _id: provider }, { $inc: { consecutive_failures: 1 } }, { upsert: true, returnDocument: 'after' }));
     const failures = doc?.consecutive_failures ?? 1;
-    if (failures < threshold) return false;
+    if (failures < threshold) {
+      await this.generation.bump(now);
+      return false;
+    }
     // At or past the threshold every failure (a failed probe too) keeps it open for another cool-down.
     const wasOpen = Boolean(doc?.open_until && doc.open_until > now);
     await this.circuits.updateOne({ _id: provider }, { $set: { open_until: new Date(now.getTime() + cooldownMs), opened_at: now } });
+    await this.generation.bump(now);
     return !wasOpen;
   }
 
@@ -65,6 +74,7 @@ export class ProviderHealthRepository {
       { $set: { consecutive_failures: 0 }, $unset: { open_until: '', opened_at: '' } },
       { returnDocument: 'before' },
     );
+    if (before) await this.generation.bump();
     return Boolean(before?.opened_at);
   }
 

@@ -2,6 +2,7 @@ import type { Collection, Db } from 'mongodb';
 import { ensureIndexes } from './indexes';
 import type { ProviderName } from '../domain/sms';
 import type { CredentialCipher, EncryptedSecret } from './credentialCipher';
+import type { ProviderGeneration } from './providerDirectory';
 
 /** Non-secret, per-provider settings: endpoints and sender identity. */
 export interface ProviderSettings {
@@ -61,6 +62,8 @@ export class ProviderRepository {
   constructor(
     db: Db,
     private readonly cipher: CredentialCipher,
+    /** Announces every change to the workers' provider directories. */
+    private readonly generation: ProviderGeneration,
   ) {
     this.col = db.collection<ProviderRow>('sms_providers');
   }
@@ -89,6 +92,7 @@ export class ProviderRepository {
         );
       }
     }
+    await this.generation.bump(now);
   }
 
   async list(): Promise<ProviderRow[]> {
@@ -97,7 +101,12 @@ export class ProviderRepository {
 
   async get(name: ProviderName): Promise<ProviderConfig | null> {
     const row = await this.col.findOne({ _id: name });
-    return row && { ...row, credentials: this.cipher.decrypt(row.credentials) };
+    return row && this.configOf(row);
+  }
+
+  /** A row with its credentials decrypted, for adapters only. */
+  configOf(row: ProviderRow): ProviderConfig {
+    return { ...row, credentials: this.cipher.decrypt(row.credentials) };
   }
 
   getRow(name: ProviderName): Promise<ProviderRow | null> {
@@ -129,6 +138,7 @@ export class ProviderRepository {
       updated_at: now,
     };
     await this.col.replaceOne({ _id: name }, row, { upsert: true });
+    await this.generation.bump(now);
     return row;
   }
 }
