@@ -35,6 +35,8 @@ async function main(): Promise<void> {
       // `postgres`: Temporal server with PostgreSQL persistence and --shards history shards (bench/postgresTemporal.ts).
       temporal: { type: 'string', default: 'dev' },
       shards: { type: 'string', default: '4' },
+      // A directory: the worker runs with `node --cpu-prof` and writes its profile there when the bench stops it.
+      'cpu-profile': { type: 'string' },
     },
   });
   const n = Number(values.recipients);
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
   if (pg) console.log(`Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${values.shards} history shards, at ${pg.address}`);
   console.log(`Starting the embedded stack for ${n} recipients…`);
   const tally = mongoTally();
-  const stack = await launchStack({ ...tally.env, ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000', ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}) });
+  const profile: Record<string, string> = values['cpu-profile'] ? { BENCH_WORKER_CPU_PROFILE: values['cpu-profile'] } : {};
+  const stack = await launchStack({ ...tally.env, ...profile, ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000', ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}) });
   const workerPid = workerPids(stack.workerPidFile)[0];
   const servers = Object.fromEntries(childProcesses(stack.stack.pid!).map((p) => [p.name.startsWith('temporal') ? 'temporal' : p.name.startsWith('ferretdb') ? 'ferretdb' : p.name, p.pid]));
   const meter = cpuMeter({ worker: workerPid, temporal: pg?.pid ?? servers.temporal, ferretdb: servers.ferretdb, 'api+simulators': stack.stack.pid! });

@@ -76,6 +76,11 @@ const envSchema = z.object({
    * most of the worker's CPU per message (temporalio/sdk-typescript#1587). See src/temporal/workflowBundle.ts.
    */
   WORKFLOW_STACK_TRACE_LIMIT: z.coerce.number().int().min(0).max(50).default(10),
+  /**
+   * How long a change to a shared counter or lookup document waits for others to join its write (batch messages
+   * only; order and delivery notices never wait). See src/db/coalescingWriter.ts.
+   */
+  WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(50),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
 

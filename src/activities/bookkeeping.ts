@@ -16,9 +16,9 @@ export interface BookkeepingDeps {
 }
 
 /** Adds a send to the provider's day and audits the moment it reaches its daily message limit or budget. */
-async function countDailyUsage(repos: Repositories, provider: ProviderName, cost: number): Promise<void> {
+async function countDailyUsage(repos: Repositories, provider: ProviderName, cost: number, notBefore?: number): Promise<void> {
   const usage = await repos.providerHealth.addSend(provider, startOfTaipeiDay(new Date()), cost);
-  const row = (await repos.providerDirectory.snapshot()).rows.find((r) => r._id === provider);
+  const row = (await repos.providerDirectory.snapshot(notBefore)).rows.find((r) => r._id === provider);
   if (!row) return;
   const hitLimit = row.daily_limit > 0 && usage.messages === row.daily_limit;
   const hitBudget = row.daily_budget > 0 && usage.spend >= row.daily_budget && usage.spend - cost < row.daily_budget;
@@ -35,14 +35,15 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
 
 /**
  * Records an accepted send and counts it in the provider's day. `known`: the message as the caller (the send
- * activity, its single writer) last wrote it, which saves reading it again.
+ * activity, its single writer) last wrote it, which saves reading it again; `notBefore`: when the calling activity
+ * started, so the provider settings it already read serve again (see ProviderDirectory).
  */
-export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage): Promise<void> {
+export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number): Promise<void> {
   const { messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate } = input;
   const cost = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate }, known);
   if (cost === undefined) return;
   metrics().messagesByStatus.inc({ provider, status: 'sent' });
-  await countDailyUsage(repos, provider, cost);
+  await countDailyUsage(repos, provider, cost, notBefore);
 }
 
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */

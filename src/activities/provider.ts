@@ -20,7 +20,7 @@ export interface ProviderActivityDeps {
    * The bookkeeping that records an accepted send (sms_provider_refs, status, daily usage); given the message as
    * this activity last wrote it, it skips reading it again.
    */
-  recordSent: (input: Parameters<BookkeepingActivities['recordSent']>[0], known?: SmsMessage) => Promise<void>;
+  recordSent: (input: Parameters<BookkeepingActivities['recordSent']>[0], known?: SmsMessage, notBefore?: number) => Promise<void>;
   /** Tells a batch workflow that this message no longer holds a window slot; done once the batch is gone. */
   releaseSlot: (batchWorkflowId: string, messageId: string) => Promise<void>;
 }
@@ -32,11 +32,12 @@ const failureType = (e: ProviderError): string =>
 /** Activities that talk to providers; they run on each provider's rate-limited task queue. */
 export function createProviderActivities({ repos, circuit, webhookToken, webhookBaseUrl, timeoutMs, recordSent, releaseSlot }: ProviderActivityDeps): ProviderActivities {
   /** Provider-level failures feed the circuit breaker; message-level ones say nothing about the provider. */
-  const trackHealth = async (config: ProviderConfig, error?: ProviderError) => {
+  const trackHealth = async (config: ProviderConfig, startedAt: number, error?: ProviderError) => {
     const provider = config._id;
     if (!error) {
-      // Nearly every success finds the circuit clean: a read then, instead of a write per message.
-      if (!(await repos.providerDirectory.snapshot()).circuits.get(provider)?.consecutive_failures) return;
+      // Nearly every success finds the circuit clean: a read then (usually the one this attempt already made),
+      // instead of a write per message.
+      if (!(await repos.providerDirectory.snapshot(startedAt)).circuits.get(provider)?.consecutive_failures) return;
       if (await repos.providerHealth.recordSuccess(provider)) await auditCircuit(provider, 'provider.circuit_closed');
       return;
     }
@@ -51,8 +52,9 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
   const auditCircuit = (provider: ProviderName, action: string, after?: Record<string, unknown>) =>
     repos.audit.record({ actor: 'system', action, target: { type: 'provider', id: provider }, after });
 
-  const adapterFor = async (provider: ProviderName) => {
-    const config = await repos.providerDirectory.config(provider);
+  /** `startedAt`: the attempt's start; provider settings read since then serve all of its steps. */
+  const adapterFor = async (provider: ProviderName, startedAt = Date.now()) => {
+    const config = await repos.providerDirectory.config(provider, startedAt);
     if (!config) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured`, 'ProviderUnavailable', { code: 'not_configured' });
     return { config, adapter: createProvider(config, { timeoutMs }) };
   };
@@ -61,9 +63,9 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
    * One provider call for a message; provider errors become the failure types the workflow branches on. Returns
    * the message as its attempt record left it, for the next write of the same activity.
    */
-  const send = async (message: SmsMessage, provider: ProviderName): Promise<ProviderAccepted & { message: SmsMessage | null }> => {
+  const send = async (message: SmsMessage, provider: ProviderName, startedAt: number): Promise<ProviderAccepted & { message: SmsMessage | null }> => {
     const messageId = message._id;
-    const { config, adapter } = await adapterFor(provider);
+    const { config, adapter } = await adapterFor(provider, startedAt);
     const { attempt } = Context.current().info;
     const { interrupted, message: attempting } = await repos.messages.recordAttemptStarted(messageId, provider, attempt, message);
     if (interrupted) {
@@ -80,7 +82,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       });
       timer();
       metrics().providerCalls.inc({ provider, outcome: 'accepted' });
-      await trackHealth(config).catch(() => undefined); // never turn an accepted send into a retry
+      await trackHealth(config, startedAt).catch(() => undefined); // never turn an accepted send into a retry
       return { ...accepted, pricePerSegment: config.price_per_segment, message: attempting };
     } catch (err) {
       timer();
@@ -88,7 +90,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       metrics().providerCalls.inc({ provider, outcome: failureType(error) });
       log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
       await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: error.message, ambiguous: error.ambiguous });
-      await trackHealth(config, error);
+      await trackHealth(config, startedAt, error);
       throw ApplicationFailure.create({
         type: failureType(error),
         message: error.message,
@@ -106,7 +108,8 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
 
   return {
     async sendViaProvider({ messageId, provider }) {
-      const { message: _, ...accepted } = await send(await loadMessage(messageId), provider);
+      const startedAt = Date.now();
+      const { message: _, ...accepted } = await send(await loadMessage(messageId), provider, startedAt);
       return accepted;
     },
 
@@ -132,6 +135,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
   };
 
   async function sendAndRecord(messageId: string, provider: ProviderName, releaseSlotOf: string | undefined): Promise<SentAndRecorded> {
+    const startedAt = Date.now();
     const message = await loadMessage(messageId);
     // A retry of an attempt that got as far as recording the acceptance (its worker died before reporting it):
     // the provider has the message, so it is not sent again.
@@ -139,11 +143,11 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     // `latest`: the message as this activity last read or wrote it, so recording the send need not read it again.
     const { message: latest, ...accepted }: ProviderAccepted & { message: SmsMessage | null } = alreadySent
       ? { providerMessageId: message.provider_message_id!, pricePerSegment: message.price_per_segment ?? 0, ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }), message }
-      : await send(message, provider);
+      : await send(message, provider, startedAt);
     let recorded = true;
     try {
       // Stores the provider-id ref first, then the early receipt is looked for: see db/earlyReceipts.ts.
-      await recordSent({ messageId, provider, ...accepted }, latest ?? undefined);
+      await recordSent({ messageId, provider, ...accepted }, latest ?? undefined, startedAt);
     } catch (err) {
       // Failing here would retry the activity and resend; the workflow records the acceptance instead.
       log.warn('could not record an accepted send; the workflow will', { messageId, provider, error: String(err) });

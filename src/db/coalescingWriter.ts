@@ -12,6 +12,8 @@ export interface DocChange {
 interface Pending {
   change: Required<DocChange>;
   waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+  /** A waiter is customer-facing (an order confirmation): no lingering, and the next free write slot. */
+  urgent: boolean;
 }
 
 /**
@@ -32,21 +34,32 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
   /** Documents being written right now, across this writer; the rest wait their turn (merging meanwhile). */
   private active = 0;
 
-  private readonly turns: (() => void)[] = [];
+  private readonly turns: { urgent: boolean; go: () => void }[] = [];
+
+  /** Documents waiting out their linger, with the call that ends it early. */
+  private readonly lingering = new Map<string, () => void>();
 
   constructor(
     private readonly col: Collection<T>,
     /** SQLite takes one writer at a time: hundreds of parallel updates only queue up as `database is locked`. */
     private readonly maxParallel = 8,
+    /**
+     * How long a document's first change waits for others to join it. Under a batch the same few documents (the
+     * day's and the batch's counters, the current hour's lists) change many times a second: a short wait turns
+     * those into one write, at the price of that wait for a batch message's step. Urgent changes do not wait.
+     */
+    private readonly lingerMs = 0,
   ) {}
 
   /** Queues a change; settles once it is stored (merged with others into one update of that document). */
-  apply(id: string, change: DocChange): Promise<void> {
+  apply(id: string, change: DocChange, urgent = false): Promise<void> {
     return new Promise((resolve, reject) => {
-      const entry = this.pending.get(id) ?? { change: { inc: {}, push: {}, max: {}, addToSet: {} }, waiters: [] };
+      const entry = this.pending.get(id) ?? { change: { inc: {}, push: {}, max: {}, addToSet: {} }, waiters: [], urgent: false };
       merge(entry.change, change);
       entry.waiters.push({ resolve, reject });
+      entry.urgent ||= urgent;
       this.pending.set(id, entry);
+      if (urgent) this.lingering.get(id)?.();
       if (!this.writing.has(id)) void this.drain(id);
     });
   }
@@ -55,8 +68,9 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
     this.writing.add(id);
     try {
       for (;;) {
+        await this.linger(id);
         // Take the turn first: whatever queues up for this document while it waits joins the same update.
-        await this.turn();
+        await this.turn(this.pending.get(id)?.urgent ?? false);
         const entry = this.pending.get(id);
         this.pending.delete(id);
         try {
@@ -75,17 +89,34 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
     }
   }
 
-  private async turn(): Promise<void> {
+  private async linger(id: string): Promise<void> {
+    if (this.lingerMs === 0 || this.pending.get(id)?.urgent) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(end, this.lingerMs);
+      function end() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.lingering.set(id, end);
+    });
+    this.lingering.delete(id);
+  }
+
+  private async turn(urgent: boolean): Promise<void> {
     if (this.active < this.maxParallel) {
       this.active += 1;
       return;
     }
-    await new Promise<void>((resolve) => this.turns.push(resolve)); // handed over with the slot still counted
+    // Handed over with the slot still counted; urgent documents go ahead of the others, in their own order.
+    await new Promise<void>((go) => {
+      const behindUrgent = urgent ? this.turns.findIndex((t) => !t.urgent) : -1;
+      this.turns.splice(behindUrgent === -1 ? this.turns.length : behindUrgent, 0, { urgent, go });
+    });
   }
 
   private release(): void {
     const next = this.turns.shift();
-    if (next) next();
+    if (next) next.go();
     else this.active -= 1;
   }
 }

@@ -9,9 +9,17 @@ export class FreshRead<T> {
 
   private next?: Promise<T>;
 
+  /** The last answer and when its read started. */
+  private last?: { startedAt: number; value: T };
+
   constructor(private readonly read: () => Promise<T>) {}
 
-  get(): Promise<T> {
+  /**
+   * A value read after the call, or, with `notBefore` (epoch ms), the last answer if its read started at or after
+   * then: one unit of work (an activity) asks several times and needs answers only as fresh as its own start.
+   */
+  get(notBefore?: number): Promise<T> {
+    if (notBefore !== undefined && this.last && this.last.startedAt >= notBefore) return Promise.resolve(this.last.value);
     if (!this.running) return this.start();
     // One read at a time: callers arriving meanwhile share the read that starts when this one ends.
     this.next ??= this.running.then(
@@ -27,7 +35,14 @@ export class FreshRead<T> {
   }
 
   private start(): Promise<T> {
+    const startedAt = Date.now();
     const running = this.read();
+    running.then(
+      (value) => {
+        if (!this.last || this.last.startedAt <= startedAt) this.last = { startedAt, value };
+      },
+      () => undefined,
+    );
     this.running = running;
     const clear = () => {
       if (this.running === running) this.running = undefined;

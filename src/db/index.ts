@@ -49,12 +49,16 @@ export interface Repositories {
 export type ProcessRole = 'api' | 'worker';
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
-export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'>, role: ProcessRole = 'api'): Promise<Repositories> {
+export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'> & Partial<Pick<Config, 'WRITE_LINGER_MS'>>, role: ProcessRole = 'api'): Promise<Repositories> {
   const generation = new ProviderGeneration(db);
   const providers = new ProviderRepository(db, new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS)), generation);
   const providerHealth = new ProviderHealthRepository(db, generation);
   const repos: Omit<Repositories, 'providerDirectory'> = {
-    messages: new MessageRepository(db, { lists: new MessageLists(db, role), aggregates: role === 'worker' ? new MessageAggregates(db) : undefined }),
+    messages: new MessageRepository(db, {
+      // Only the worker lingers: its batch steps share documents; an API request should not wait for company.
+      lists: new MessageLists(db, role, role === 'worker' ? keys.WRITE_LINGER_MS : 0),
+      aggregates: role === 'worker' ? new MessageAggregates(db, keys.WRITE_LINGER_MS) : undefined,
+    }),
     providers,
     webhookEvents: new WebhookEventRepository(db),
     templates: new TemplateRepository(db),

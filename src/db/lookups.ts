@@ -49,12 +49,13 @@ export class LookupWriter {
   constructor(
     private readonly col: Collection<LookupDoc>,
     private readonly tag: LookupWriterTag,
+    lingerMs = 0,
   ) {
-    this.writer = new CoalescingWriter(col);
+    this.writer = new CoalescingWriter(col, 8, lingerMs);
   }
 
-  /** Adds an entry to the family's list; settles once stored. */
-  async append(f: Family, entry: Entry): Promise<void> {
+  /** Adds an entry to the family's list; settles once stored. `urgent`: see CoalescingWriter. */
+  async append(f: Family, entry: Entry, urgent = false): Promise<void> {
     const listId = `${this.tag}/${listIdOf(f, entry.ms)}`;
     const head = await this.headOf(listId);
     // Allocation happens synchronously after the await, so concurrent appends never overfill a chunk.
@@ -66,15 +67,15 @@ export class LookupWriter {
     const writes: Promise<void>[] = [];
     const change: DocChange = { push: { e: [encodeEntry(entry, f.tag)] } };
     if (head.k === 0) change.max = { n: 1 };
-    else if (head.size === 1) writes.push(this.writer.apply(chunkId(listId, 0), { max: { n: head.k + 1 } }));
-    writes.push(this.writer.apply(chunkId(listId, head.k), change));
+    else if (head.size === 1) writes.push(this.writer.apply(chunkId(listId, 0), { max: { n: head.k + 1 } }, urgent));
+    writes.push(this.writer.apply(chunkId(listId, head.k), change, urgent));
     if (f.timed) {
       const dirId = `${this.tag}/${directoryId(f, dayOf(entry.ms))}`;
       const slot = listId.slice(listId.lastIndexOf('@') + 1);
       if (!this.named.has(`${dirId}|${slot}`)) {
         if (this.named.size > 200_000) this.named.clear();
         this.named.add(`${dirId}|${slot}`);
-        writes.push(this.writer.apply(dirId, { addToSet: { s: [slot] } }));
+        writes.push(this.writer.apply(dirId, { addToSet: { s: [slot] } }, urgent));
       }
     }
     await Promise.all(writes);

@@ -4,6 +4,7 @@ import { LookupReader, LookupWriter, type LookupWriterTag } from './lookups';
 import { outcomeId } from './rollups';
 import type { CountedState, SmsMessage } from './messageTypes';
 import { family, type Family } from '../domain/lookupKeys';
+import { isTransactional } from '../domain/sms';
 import { rollupDelta, type CountedMessage, type RollupDoc } from '../domain/rollups';
 
 const OUTCOMES = new Set(['delivered', 'undelivered', 'expired']);
@@ -72,8 +73,8 @@ export function familiesOf(m: SmsMessage): Family[] {
 export class MessageLists {
   private readonly lookups: LookupWriter;
 
-  constructor(db: Db, tag: LookupWriterTag) {
-    this.lookups = new LookupWriter(LookupReader.collection(db), tag);
+  constructor(db: Db, tag: LookupWriterTag, lingerMs = 0) {
+    this.lookups = new LookupWriter(LookupReader.collection(db), tag, lingerMs);
   }
 
   /**
@@ -83,15 +84,16 @@ export class MessageLists {
    */
   async addNew(m: SmsMessage): Promise<void> {
     const entry = { ms: m.created_at.getTime(), id: m._id };
-    await Promise.all(familiesOf(m).map((f) => this.lookups.append(f, entry)));
+    await Promise.all(familiesOf(m).map((f) => this.lookups.append(f, entry, isTransactional(m.message_type))));
   }
 
   /** Lists a changed message under its new status and provider; the old entries are skipped by readers. */
   async changed(before: SmsMessage, after: SmsMessage): Promise<void> {
     const entry = { ms: after.created_at.getTime(), id: after._id };
+    const urgent = isTransactional(after.message_type);
     const writes: Promise<void>[] = [];
-    if (after.status !== before.status) writes.push(this.lookups.append(family.status(after.status), entry));
-    if (after.provider && after.provider !== before.provider) writes.push(this.lookups.append(family.provider(after.provider), entry));
+    if (after.status !== before.status) writes.push(this.lookups.append(family.status(after.status), entry, urgent));
+    if (after.provider && after.provider !== before.provider) writes.push(this.lookups.append(family.provider(after.provider), entry, urgent));
     await Promise.all(writes);
   }
 }
@@ -104,8 +106,8 @@ export class MessageLists {
 export class MessageAggregates {
   private readonly rollups: CoalescingWriter<RollupDoc>;
 
-  constructor(db: Db) {
-    this.rollups = new CoalescingWriter(db.collection<RollupDoc>('sms_rollups'));
+  constructor(db: Db, lingerMs = 0) {
+    this.rollups = new CoalescingWriter(db.collection<RollupDoc>('sms_rollups'), 8, lingerMs);
   }
 
   /** A message starts counting in the figures. */
@@ -118,14 +120,16 @@ export class MessageAggregates {
     const writes: Promise<void>[] = [this.applyRollups(before, after)];
     if (after.provider && OUTCOMES.has(after.status) && !OUTCOMES.has(before.status)) {
       const inc = { [`${after.provider}.decided`]: 1, ...(after.status === 'delivered' ? { [`${after.provider}.delivered`]: 1 } : {}) };
-      writes.push(this.rollups.apply(outcomeId.second(Math.floor(now.getTime() / 1000)), { inc }));
-      writes.push(this.rollups.apply(outcomeId.minute(Math.floor(now.getTime() / 60_000)), { inc }));
+      const urgent = isTransactional(after.message_type);
+      writes.push(this.rollups.apply(outcomeId.second(Math.floor(now.getTime() / 1000)), { inc }, urgent));
+      writes.push(this.rollups.apply(outcomeId.minute(Math.floor(now.getTime() / 60_000)), { inc }, urgent));
     }
     await Promise.all(writes);
   }
 
   private async applyRollups(before: SmsMessage | undefined, after: SmsMessage): Promise<void> {
     const delta = rollupDelta(before && countedView(before), countedView(after));
-    await Promise.all([...delta].map(([docId, inc]) => this.rollups.apply(docId, { inc })));
+    const urgent = isTransactional(after.message_type);
+    await Promise.all([...delta].map(([docId, inc]) => this.rollups.apply(docId, { inc }, urgent)));
   }
 }

@@ -285,8 +285,13 @@ export class MessageRepository {
     // Lists and counters move first, then the message is written with the state its counters now reflect: a crash
     // before the write repeats the whole step (only a crash in between can count it twice), and a retried step or a
     // repeated receipt that finds the change applied moves nothing.
-    const counted = this.aggregates && message.counted ? countedState(after) : undefined;
-    await Promise.all([this.lists?.changed(message, after), counted ? this.aggregates!.changed(asCounted(message, message.counted!), after, now) : undefined]);
+    // `sending` is a moment (the provider call), not a state anyone counts or filters by: entering it moves no
+    // counters and no lists (two rollup and two list writes fewer per send). The next change moves both from the
+    // state they last reflected, which `counted` records.
+    const moment = after.status === 'sending';
+    const reflected = message.counted ? asCounted(message, message.counted) : message;
+    const counted = this.aggregates && message.counted && !moment ? countedState(after) : undefined;
+    if (!moment) await Promise.all([this.lists?.changed(reflected, after), counted ? this.aggregates!.changed(reflected, after, now) : undefined]);
     await this.col.updateOne({ _id: id }, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
     return { changed: true, message: counted ? { ...after, counted } : after };
   }
@@ -297,7 +302,8 @@ export class MessageRepository {
    * by data from before `counted` existed), found by its next change.
    */
   private async settleCounts(stored: SmsMessage, current: SmsMessage, now: Date): Promise<void> {
-    if (!this.aggregates || !stored.counted) return;
+    // A message in `sending` is counted as it was before the call (see change()).
+    if (!this.aggregates || !stored.counted || current.status === 'sending') return;
     const target = countedState(current);
     if (sameCountedState(stored.counted, target)) return;
     await this.aggregates.changed(asCounted(stored, stored.counted), current, now);

@@ -62,8 +62,9 @@ export class ProviderDirectory {
     this.stamp = new FreshRead(() => generation.current());
   }
 
-  async snapshot(): Promise<ProviderSnapshot> {
-    const stamp = await this.stamp.get();
+  /** The providers as of this call, or with `notBefore` (epoch ms) as of no earlier than then (see FreshRead). */
+  async snapshot(notBefore?: number): Promise<ProviderSnapshot> {
+    const stamp = await this.stamp.get(notBefore);
     if (this.cached?.stamp !== stamp) {
       // Loaded once per stamp however many callers found it new; read after the stamp, so never older than it.
       if (this.loading?.stamp !== stamp) this.loading = { stamp, snapshot: this.load() };
@@ -81,8 +82,8 @@ export class ProviderDirectory {
     return { rows, configs: new Map(rows.map((row) => [row._id, this.providers.configOf(row)])), circuits };
   }
 
-  async config(name: ProviderName): Promise<ProviderConfig | undefined> {
-    return (await this.snapshot()).configs.get(name);
+  async config(name: ProviderName, notBefore?: number): Promise<ProviderConfig | undefined> {
+    return (await this.snapshot(notBefore)).configs.get(name);
   }
 
   /** Today's usage of every provider, read by every caller asking at the same moment in one read. */

@@ -38,6 +38,21 @@ describe('FreshRead', () => {
     expect(await Promise.all(late)).toEqual([2, 2, 2]);
   });
 
+  it('serves the last answer to a caller whose unit of work started before that read did', async () => {
+    const source = controlledRead();
+    const fresh = new FreshRead(source.read);
+    const workStarted = Date.now();
+    const first = fresh.get(workStarted);
+    source.answer(1);
+    expect(await first).toBe(1);
+    expect(await fresh.get(workStarted)).toBe(1);
+    expect(source.started()).toBe(1);
+    const later = fresh.get(Date.now() + 1_000); // work that started after the last read: it reads again
+    expect(source.started()).toBe(2);
+    source.answer(2);
+    expect(await later).toBe(2);
+  });
+
   it('starts a new read after a failed one, and passes the failure to its callers only', async () => {
     let calls = 0;
     const fresh = new FreshRead(async () => {

@@ -8,7 +8,9 @@ import { resolve } from 'node:path';
  */
 export function spawnWorker(env: NodeJS.ProcessEnv, logFile: string, pidFile: string): number {
   const out = openSync(logFile, 'a');
-  const child = spawn('node', ['--import', 'tsx', 'src/worker.ts'], { cwd: resolve(__dirname, '..', '..'), env, stdio: ['ignore', out, out], detached: true });
+  // BENCH_WORKER_CPU_PROFILE=<dir>: the bench's CPU profile of the worker (written when it exits).
+  const profile = env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_WORKER_CPU_PROFILE}`] : [];
+  const child = spawn('node', [...profile, '--import', 'tsx', 'src/worker.ts'], { cwd: resolve(__dirname, '..', '..'), env, stdio: ['ignore', out, out], detached: true });
   child.unref();
   appendFileSync(pidFile, `${child.pid}\n`);
   return child.pid!;
