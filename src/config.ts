@@ -71,12 +71,6 @@ const envSchema = z.object({
    */
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(180),
   /**
-   * Frames the workflow sandbox records for each promise a workflow creates (the Temporal UI's "Stack Trace" tab
-   * shows them for a blocked workflow). The SDK records 10 and maps each through the source map, for every promise:
-   * most of the worker's CPU per message (temporalio/sdk-typescript#1587). See src/temporal/workflowBundle.ts.
-   */
-  WORKFLOW_STACK_TRACE_LIMIT: z.coerce.number().int().min(0).max(50).default(10),
-  /**
    * How long a change to a shared counter or lookup document waits for others to join its write (batch messages
    * only; order and delivery notices never wait). See src/db/coalescingWriter.ts.
    */

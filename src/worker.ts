@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
 import { recordSent } from './activities/bookkeeping';
@@ -12,7 +12,6 @@ import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
-import { workflowBundle as bundleForWorkers } from './temporal/workflowBundle';
 import type { Logger } from './log';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
@@ -67,7 +66,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
   };
   // Bundled once for both workflow workers.
-  const workflowBundle = await bundleForWorkers(config.WORKFLOW_STACK_TRACE_LIMIT);
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });
   // Order and delivery notices: their own slots (workflow tasks and local bookkeeping), so a campaign flooding
   // `sms` never queues them inside this process.
