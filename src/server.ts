@@ -1,6 +1,8 @@
+import type { Server } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
+import { applyServerTimeouts } from './api/connections';
 import { connectExternal, runMain } from './bootstrap';
 import { MessageLog } from './db/messageLog';
 import { csv, publicBaseUrl, quietWindows, type Config } from './config';
@@ -65,6 +67,8 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
     const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s));
     s.once('error', reject);
   });
+  // serve() is typed for HTTP/2 as well; we serve plain HTTP/1.1.
+  applyServerTimeouts(server as Server);
   const url = `http://${config.HOST}:${config.PORT}`;
   log.info('api listening', { url });
   return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };

@@ -16,6 +16,7 @@ import type { RateLimiter } from '../services/rateLimits';
 import type { ReceiptIntake } from '../services/receiptIntake';
 import type { SmsIntake } from '../services/smsIntake';
 import { authenticate, type AuthEnv } from './auth';
+import { closeAfterErrorWithBody } from './connections';
 import { onError } from './errors';
 import { adminRoutes } from './routes/admin';
 import { alertRoutes } from './routes/alerts';
@@ -68,6 +69,7 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   const logError = (message: string, fields: Record<string, unknown>) => deps.log.error(message, fields);
 
+  app.use('*', closeAfterErrorWithBody());
   app.use('*', secureHeaders({ contentSecurityPolicy: undefined }));
   app.use('*', async (c, next) => {
     await next();
