@@ -72,6 +72,8 @@ const envSchema = z.object({
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(180),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
+  /** How often the worker retries Temporal calls intake could not make (starts, receipts during an outage). */
+  OUTBOX_RELAY_INTERVAL_MS: millis(2_000),
 
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),

@@ -18,6 +18,7 @@ import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
 import { RetentionRepository } from './retention';
 import { TemplateRepository } from './templates';
+import { TemporalOutbox } from './temporalOutbox';
 import { WebhookEventRepository } from './webhookEvents';
 
 export interface Repositories {
@@ -37,6 +38,7 @@ export interface Repositories {
   retention: RetentionRepository;
   lookupRetention: LookupRetention;
   earlyReceipts: EarlyReceiptRepository;
+  temporalOutbox: TemporalOutbox;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     retention: new RetentionRepository(db),
     lookupRetention: new LookupRetention(LookupReader.collection(db)),
     earlyReceipts: new EarlyReceiptRepository(db),
+    temporalOutbox: new TemporalOutbox(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;
