@@ -47,7 +47,7 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   });
 }
 
-export async function pingTemporal(client: Client, timeoutMs = 800): Promise<boolean> {
+export async function pingTemporal(client: Client, timeoutMs = 500): Promise<boolean> {
   try {
     await client.connection.withDeadline(Date.now() + timeoutMs, () => client.connection.workflowService.getSystemInfo({}));
     return true;

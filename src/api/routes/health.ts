@@ -7,7 +7,7 @@ export interface HealthDeps {
 }
 
 /** /healthz: the process answers. /readyz: MongoDB and Temporal answer too (503 names what is down). */
-export function healthRoutes({ checks, checkTimeoutMs = 800 }: HealthDeps) {
+export function healthRoutes({ checks, checkTimeoutMs = 500 }: HealthDeps) {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
