@@ -77,6 +77,8 @@ const envSchema = z.object({
   WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(50),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
+  /** How often the worker retries Temporal calls intake could not make (starts, receipts during an outage). */
+  OUTBOX_RELAY_INTERVAL_MS: millis(2_000),
 
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),

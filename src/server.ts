@@ -1,17 +1,21 @@
+import type { Server } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
+import { applyServerTimeouts } from './api/connections';
 import { connectExternal, runMain } from './bootstrap';
 import { MessageLog } from './db/messageLog';
 import { csv, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
+import { StoreHealth } from './db/storeHealth';
 import type { Logger } from './log';
 import { BulkIntake } from './services/bulkIntake';
 import { CampaignService } from './services/campaigns';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
+import { BoundedTemporal } from './temporal/boundedCalls';
 import { dataConverterFor, pingTemporal } from './temporal/connect';
 import type { Db } from 'mongodb';
 
@@ -21,6 +25,8 @@ export interface ApiDeps {
   repos: Repositories;
   temporal: Client;
   log: Logger;
+  /** More readiness checks, e.g. the supervised processes of `npm start`. */
+  readiness?: Record<string, () => Promise<boolean>>;
 }
 
 export interface RunningApi {
@@ -29,19 +35,21 @@ export interface RunningApi {
 }
 
 /** The API application wired from configuration; startApi serves it, tests may call it directly. */
-export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
+export function buildApp({ config, db, repos, temporal, log, readiness = {} }: ApiDeps) {
   const rateLimiter = new RateLimiter(repos.rateCounters, {
     perHour: config.PHONE_LIMIT_PER_HOUR,
     perDay: config.PHONE_LIMIT_PER_DAY,
     transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
     transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
   }, repos.alerts);
+  // One bound for every Temporal call on a request path, so an outage seen by one request spares the next ones the wait.
+  const bounded = new BoundedTemporal(temporal);
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
-    receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal, repos.earlyReceipts),
-    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),
+    intake: new SmsIntake(repos.messages, repos.templates, bounded, repos.temporalOutbox, rateLimiter),
+    receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, bounded, repos.earlyReceipts, repos.temporalOutbox),
+    bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox),
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,
     defaultQuietHours: quietWindows(config),
@@ -53,7 +61,8 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     production: config.APP_ENV === 'production',
     publicBaseUrl: publicBaseUrl(config),
     retentionDays: config.MESSAGE_RETENTION_DAYS,
-    readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal) },
+    readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal), ...readiness },
+    store: new StoreHealth(db.client),
     log,
   });
 }
@@ -65,6 +74,8 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
     const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s));
     s.once('error', reject);
   });
+  // serve() is typed for HTTP/2 as well; we serve plain HTTP/1.1.
+  applyServerTimeouts(server as Server);
   const url = `http://${config.HOST}:${config.PORT}`;
   log.info('api listening', { url });
   return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };

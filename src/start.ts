@@ -8,7 +8,7 @@ import { createLogger } from './log';
 import { providerSeedsFromConfig, simulatorSeeds } from './providers/seeds';
 import { SIMULATOR_CREDENTIALS, startSimulators } from './simulator';
 import { startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
-import type { ManagedProcess } from './stack/processes';
+import { Supervised, type Running } from './stack/supervisor';
 import { startApi } from './server';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
@@ -17,7 +17,9 @@ import { startWorkers } from './worker';
 
 /**
  * `npm start`: the whole service on one machine. Starts the Temporal dev server and FerretDB unless
- * TEMPORAL_ADDRESS / MONGODB_URI point elsewhere, then the provider simulators, the workers and the API.
+ * TEMPORAL_ADDRESS / MONGODB_URI point elsewhere, then the provider simulators, the workers and the API. The two
+ * servers and the workers are supervised: restarted with back-off when they stop, the command exits 1 when one
+ * cannot be brought back (stack/supervisor.ts).
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -30,6 +32,26 @@ async function main(): Promise<void> {
   // We own shutdown order (workers drain before the servers they need go away), so Temporal installs no handlers.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   let stopping = false;
+  // A supervised child that cannot be brought back ends the whole command, non-zero, rather than leaving it half-alive.
+  const giveUp = (message: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${message}; see the logs in ${resolve(config.DATA_DIR, 'logs')}. Stopping.`);
+    void stopAll().then(() => process.exit(1));
+  };
+  /** /readyz lists each supervised child: `true` while it runs, `false` while it is being restarted or has failed. */
+  const children = new Map<string, Supervised>();
+  const readiness: Record<string, () => Promise<boolean>> = {};
+  const checkOf = (check: string) => async () => children.get(check)?.up ?? false;
+  const supervise = async (name: string, check: string, startOnce: () => Promise<Running>) => {
+    const child = new Supervised(name, startOnce, log, giveUp);
+    readiness[check] = checkOf(check);
+    await child.start();
+    children.set(check, child);
+    stops.push(() => child.stop());
+  };
+  // The API takes its checks when it is built, before the workers start: theirs is named up front.
+  if (config.RUN_WORKERS) readiness.workers = checkOf('workers');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) return;
@@ -44,16 +66,16 @@ async function main(): Promise<void> {
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUi = config.TEMPORAL_UI_URL;
     if (!temporalAddress) {
-      const temporal = await startEmbeddedTemporal({ ...embedded, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT });
-      stops.push(temporal.stop);
-      temporalAddress = temporal.address;
-      temporalUi = temporal.uiUrl;
+      const temporalOptions = { ...embedded, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT };
+      await supervise('Temporal dev server', 'temporal_server', () => startEmbeddedTemporal(temporalOptions));
+      temporalAddress = `127.0.0.1:${config.TEMPORAL_PORT}`;
+      temporalUi = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
     }
     let mongoUri = config.MONGODB_URI;
     if (!mongoUri) {
-      const mongoServer: ManagedProcess & { uri: string } = await startEmbeddedMongo({ ...embedded, port: config.MONGO_PORT });
-      stops.push(mongoServer.stop);
-      mongoUri = mongoServer.uri;
+      const mongoOptions = { ...embedded, port: config.MONGO_PORT };
+      await supervise('FerretDB', 'embedded_store', () => startEmbeddedMongo(mongoOptions));
+      mongoUri = `mongodb://127.0.0.1:${config.MONGO_PORT}/`;
     }
 
     const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
@@ -68,7 +90,7 @@ async function main(): Promise<void> {
     await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
     await ensureRetentionSchedule(client);
 
-    const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL) });
+    const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL), readiness });
     stops.push(api.close);
     const webhookBaseUrl = publicBaseUrl(config);
     let simulatorUrls: Record<string, string> = {};
@@ -84,11 +106,10 @@ async function main(): Promise<void> {
     if (config.RUN_WORKERS) {
       const connection = await connectWorker(target);
       stops.push(() => connection.close());
-      const workers = await startWorkers({ config, repos, connection, webhookBaseUrl, log: createLogger('worker', config.LOG_LEVEL) });
-      stops.push(workers.shutdown);
-      workers.done.catch((err) => {
-        log.error('a worker stopped unexpectedly', { error: String(err) });
-        process.kill(process.pid, 'SIGTERM');
+      const workerLog = createLogger('worker', config.LOG_LEVEL);
+      await supervise('workers', 'workers', async () => {
+        const workers = await startWorkers({ config, repos, connection, webhookBaseUrl, log: workerLog });
+        return { stop: workers.shutdown, exited: workers.done.then(() => 'stopped', (err) => `failed: ${String(err)}`) };
       });
     }
 

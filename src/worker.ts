@@ -12,6 +12,7 @@ import { publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
+import { OutboxRelay } from './services/outboxRelay';
 import type { Logger } from './log';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
@@ -111,12 +112,15 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       .catch((err) => log.warn('could not refresh provider rate limits', { error: String(err) }));
   }, config.PROVIDER_REFRESH_MS);
 
+  // Starts and receipts that intake could not hand to Temporal (an outage, an API crash) are relayed from here.
+  const relay = new OutboxRelay({ outbox: repos.temporalOutbox, messages: repos.messages, batches: repos.batches, client, log }).start(config.OUTBOX_RELAY_INTERVAL_MS);
   log.info('workers started', { task_queues: [SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)] });
   const done = Promise.all([main.run(), transactional.run()]).then(() => undefined);
   return {
     done,
     shutdown: async () => {
       clearInterval(refresh);
+      await relay.stop();
       for (const worker of [main, transactional]) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.all([done.catch(() => undefined), pool.shutdown()]);
     },

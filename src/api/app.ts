@@ -16,7 +16,9 @@ import type { RateLimiter } from '../services/rateLimits';
 import type { ReceiptIntake } from '../services/receiptIntake';
 import type { SmsIntake } from '../services/smsIntake';
 import { authenticate, type AuthEnv } from './auth';
-import { onError } from './errors';
+import { closeAfterErrorWithBody } from './connections';
+import { STORE_RETRY_AFTER_S, onError } from './errors';
+import type { StoreHealth } from '../db/storeHealth';
 import { adminRoutes } from './routes/admin';
 import { alertRoutes } from './routes/alerts';
 import { bulkRoutes } from './routes/bulk';
@@ -55,6 +57,8 @@ export interface AppDeps {
   /** MESSAGE_RETENTION_DAYS, shown by the retention policy endpoint. */
   retentionDays: number;
   readiness: Record<string, () => Promise<boolean>>;
+  /** While MongoDB is known to be unreachable, API calls are answered 503 at once. */
+  store: StoreHealth;
   log: Logger;
 }
 
@@ -68,6 +72,7 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   const logError = (message: string, fields: Record<string, unknown>) => deps.log.error(message, fields);
 
+  app.use('*', closeAfterErrorWithBody());
   app.use('*', secureHeaders({ contentSecurityPolicy: undefined }));
   app.use('*', async (c, next) => {
     await next();
@@ -84,6 +89,10 @@ export function createApp(deps: AppDeps) {
   const smallBodies = limitBody(MAX_BODY_BYTES);
   const bulkBodies = limitBody(MAX_BULK_BODY_BYTES);
   app.use('/api/*', (c, next) => (c.req.path === BULK_PATH ? bulkBodies(c, next) : smallBodies(c, next)));
+  app.use('/api/*', async (_c, next) => {
+    if (deps.store.down) throw new ApiError(503, 'store_unavailable', 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).', undefined, { 'Retry-After': STORE_RETRY_AFTER_S });
+    await next();
+  });
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
   app.use('/codec/*', cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true }));

@@ -3,6 +3,10 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, type FieldProblem } from '../errors';
 import type { ZodError } from 'zod';
+import { isStoreUnreachable } from '../db/storeHealth';
+
+/** Seconds a client should wait before retrying while MongoDB is unreachable. */
+export const STORE_RETRY_AFTER_S = '5';
 
 /** A 422 naming every invalid field; `under` prefixes field paths of a nested value checked on its own. */
 export function validationError(error: ZodError, where: 'body' | 'query' | 'path' | 'header', under?: string): ApiError {
@@ -30,6 +34,10 @@ export function onError(log: (message: string, fields: Record<string, unknown>) 
       const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'bad_request';
       // Hono's own messages (malformed JSON, body limit) are safe to show; they carry no internals.
       return c.json(errorBody(code, err.message || 'Bad request'), status as ContentfulStatusCode);
+    }
+    if (isStoreUnreachable(err)) {
+      c.header('Retry-After', STORE_RETRY_AFTER_S);
+      return c.json(errorBody('store_unavailable', 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).'), 503);
     }
     log('unhandled error', { path: c.req.path, method: c.req.method, error: err.message });
     return c.json(errorBody('internal_error', 'Something went wrong on our side; the request can be retried.'), 500);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { ensureIndexes } from './indexes';
-import { upsertRacing } from './upsert';
+import { CountingWriter } from './countingWriter';
 
 export interface Alert {
   _id: string;
@@ -32,9 +32,13 @@ export class AlertRepository {
   private readonly alerts: Collection<Alert>;
   private readonly counters: Collection<OpsCounter>;
 
+  /** Rejections come in bursts (a flood of 429s): queued per document so FerretDB loses none (CountingWriter). */
+  private readonly eventCounts: CountingWriter<OpsCounter>;
+
   constructor(db: Db) {
     this.alerts = db.collection<Alert>('alerts');
     this.counters = db.collection<OpsCounter>('ops_counters');
+    this.eventCounts = new CountingWriter(this.counters);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -46,7 +50,7 @@ export class AlertRepository {
 
   async countEvent(kind: string, now = new Date()): Promise<void> {
     const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    await upsertRacing(() => this.counters.updateOne({ _id: `${kind}@${second.getTime()}` }, { $inc: { count: 1 }, $setOnInsert: { kind, second } }, { upsert: true }));
+    await this.eventCounts.add(`${kind}@${second.getTime()}`, { count: 1 }, { kind, second });
   }
 
   async eventsSince(kind: string, since: Date): Promise<number> {

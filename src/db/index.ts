@@ -19,6 +19,7 @@ import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
 import { RetentionRepository } from './retention';
 import { TemplateRepository } from './templates';
+import { TemporalOutbox } from './temporalOutbox';
 import { WebhookEventRepository } from './webhookEvents';
 
 export interface Repositories {
@@ -38,6 +39,7 @@ export interface Repositories {
   retention: RetentionRepository;
   lookupRetention: LookupRetention;
   earlyReceipts: EarlyReceiptRepository;
+  temporalOutbox: TemporalOutbox;
   /** Providers, credentials and circuits as the worker's activities read them (reloaded when they change). */
   providerDirectory: ProviderDirectory;
 }
@@ -74,6 +76,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     retention: new RetentionRepository(db),
     lookupRetention: new LookupRetention(LookupReader.collection(db)),
     earlyReceipts: new EarlyReceiptRepository(db),
+    temporalOutbox: new TemporalOutbox(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return { ...repos, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };

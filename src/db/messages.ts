@@ -69,11 +69,6 @@ export class MessageRepository {
     }
   }
 
-  /** Compensation for a workflow that could not be started: only a message nothing has touched yet. */
-  async deleteUnstarted(id: string): Promise<void> {
-    await this.col.deleteOne({ _id: id, status: 'queued', attempts: { $size: 0 } });
-  }
-
   /** Batch pages: inserts what is missing and leaves existing messages alone, so a retried page is harmless. */
   async insertManyIfAbsent(messages: NewMessage[], now = new Date()): Promise<void> {
     if (messages.length === 0) return;

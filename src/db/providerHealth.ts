@@ -1,8 +1,8 @@
 import type { Collection, Db } from 'mongodb';
 import type { ProviderName } from '../domain/sms';
 import { ensureIndexes } from './indexes';
+import { CountingWriter } from './countingWriter';
 import type { ProviderGeneration } from './providerDirectory';
-import { upsertRacing } from './upsert';
 
 /** Messages and spend of one provider on one Asia/Taipei day; drives daily limits without scanning messages. */
 export interface ProviderUsage {
@@ -25,6 +25,10 @@ export class ProviderHealthRepository {
   private readonly usage: Collection<ProviderUsage>;
   private readonly circuits: Collection<ProviderCircuit>;
 
+  /** Concurrent sends of one worker would lose increments on FerretDB without a queue per document (CountingWriter). */
+  private readonly usageCounts: CountingWriter<ProviderUsage>;
+  private readonly failureCounts: CountingWriter<ProviderCircuit>;
+
   constructor(
     db: Db,
     /** Announces circuit changes to the workers' provider directories. */
@@ -32,6 +36,8 @@ export class ProviderHealthRepository {
   ) {
     this.usage = db.collection<ProviderUsage>('provider_usage');
     this.circuits = db.collection<ProviderCircuit>('provider_circuits');
+    this.usageCounts = new CountingWriter(this.usage);
+    this.failureCounts = new CountingWriter(this.circuits);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -41,10 +47,7 @@ export class ProviderHealthRepository {
 
   /** Adds one accepted send; returns the day's totals after it. */
   async addSend(provider: ProviderName, day: Date, cost: number): Promise<ProviderUsage> {
-    const doc = await upsertRacing(() =>
-      this.usage.findOneAndUpdate({ _id: `${provider}@${day.toISOString()}` }, { $inc: { messages: 1, spend: cost }, $setOnInsert: { provider, day } }, { upsert: true, returnDocument: 'after' }),
-    );
-    return doc!;
+    return this.usageCounts.add(`${provider}@${day.toISOString()}`, { messages: 1, spend: cost }, { provider, day });
   }
 
   async usageOn(day: Date): Promise<Map<ProviderName, ProviderUsage>> {
@@ -54,8 +57,8 @@ export class ProviderHealthRepository {
 
   /** Counts a provider-level failure; opens the circuit at the threshold. Returns true when this call opened it. */
   async recordFailure(provider: ProviderName, threshold: number, cooldownMs: number, now = new Date()): Promise<boolean> {
-    const doc = await upsertRacing(() => this.circuits.findOneAndUpdate({ _id: provider }, { $inc: { consecutive_failures: 1 } }, { upsert: true, returnDocument: 'after' }));
-    const failures = doc?.consecutive_failures ?? 1;
+    const doc = await this.failureCounts.add(provider, { consecutive_failures: 1 });
+    const failures = doc.consecutive_failures ?? 1;
     if (failures < threshold) {
       await this.generation.bump(now);
       return false;

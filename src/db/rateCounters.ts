@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { ensureIndexes } from './indexes';
-import { upsertRacing } from './upsert';
+import { CountingWriter } from './countingWriter';
 
 interface RateCounter {
   _id: string;
@@ -10,35 +10,38 @@ interface RateCounter {
 }
 
 /**
- * rate_counters: fixed-window counters shared by every API replica, so limits hold however many run and survive
- * restarts. FerretDB v1 has no TTL indexes, so a scope's expired windows are removed when it opens a new one.
+ * rate_counters: fixed-window counters shared by every API replica (on MongoDB), so limits hold however many run and
+ * survive restarts. FerretDB v1 has no TTL indexes, so a scope's expired windows are removed when it opens a new one.
  */
 export class RateCounterRepository {
   private readonly col: Collection<RateCounter>;
 
+  /** Exact on FerretDB too, within this process: see CountingWriter. */
+  private readonly counts: CountingWriter<RateCounter>;
+
   constructor(db: Db) {
     this.col = db.collection<RateCounter>('rate_counters');
+    this.counts = new CountingWriter(this.col);
   }
 
   async ensureIndexes(): Promise<void> {
-    // clean-up of one scope's expired windows
-    await ensureIndexes(this.col, [{ key: { scope: 1, expires_at: 1 }, name: 'scope_expires_at' }]);
+    // the daily removal of expired windows (deleteExpired)
+    await ensureIndexes(this.col, [{ key: { expires_at: 1 }, name: 'expires_at' }]);
   }
 
-  /** Atomically counts one more event in the window starting at `windowStart`; returns the new count. */
+  /** Counts one more event in the window starting at `windowStart`; returns the count including this one. */
   async increment(scope: string, windowStart: Date, windowEnd: Date): Promise<number> {
-    const id = `${scope}@${windowStart.getTime()}`;
-    const doc = await upsertRacing(() =>
-      this.col.findOneAndUpdate({ _id: id }, { $inc: { count: 1 }, $setOnInsert: { scope, expires_at: windowEnd } }, { upsert: true, returnDocument: 'after' }),
-    );
-    const count = doc?.count ?? 1;
-    if (count === 1) await this.col.deleteMany({ scope, expires_at: { $lt: windowStart } });
+    const doc = await this.counts.add(`${scope}@${windowStart.getTime()}`, { count: 1 }, { scope, expires_at: windowEnd });
+    const count = doc.count ?? 1;
+    // The window before this one is over: removed by `_id` (a point write; a filter on scope would scan on FerretDB).
+    // Windows a scope skipped are left to the daily deleteExpired.
+    if (count === 1) await this.col.deleteOne({ _id: `${scope}@${windowStart.getTime() - (windowEnd.getTime() - windowStart.getTime())}` });
     return count;
   }
 
   /** Gives back an increment that was refused, so a rejected request does not use up the allowance. */
   async decrement(scope: string, windowStart: Date): Promise<void> {
-    await this.col.updateOne({ _id: `${scope}@${windowStart.getTime()}` }, { $inc: { count: -1 } });
+    await this.counts.add(`${scope}@${windowStart.getTime()}`, { count: -1 });
   }
 
   /** Retention: windows of scopes that never opened a new one. A scan on FerretDB, run daily in the background. */

@@ -2,7 +2,8 @@ import type { Collection, Db } from 'mongodb';
 import { ensureIndexes } from './indexes';
 import type { ProviderName } from '../domain/sms';
 
-export type WebhookDisposition = 'signalled' | 'unknown_message' | 'message_finished' | 'rejected' | 'ignored';
+/** `deferred`: Temporal did not answer; the receipt waits in the outbox and is signalled when it is back. */
+export type WebhookDisposition = 'signalled' | 'deferred' | 'unknown_message' | 'message_finished' | 'rejected' | 'ignored';
 
 export interface WebhookEvent {
   provider: ProviderName;

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
 import type { SmsTemplate, TemplateRepository } from '../db/templates';
 import { parseTaiwanPhone, maskPhone } from '../domain/phone';
-import { CONTROL_CHARS, SMS_TASK_QUEUE, type MessageType } from '../domain/sms';
+import { CONTROL_CHARS, type MessageType } from '../domain/sms';
+import { TemporalOutbox } from '../db/temporalOutbox';
+import { metrics } from '../metrics';
+import type { BoundedTemporal } from '../temporal/boundedCalls';
+import { startBatchWorkflow } from '../temporal/starts';
 import { placeholdersOf } from '../domain/templates';
 import { ApiError } from '../errors';
-import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId } from '../workflows';
-import { startOrUndo } from './startOrUndo';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -45,7 +45,8 @@ export class BulkIntake {
   constructor(
     private readonly batches: BatchRepository,
     private readonly templates: TemplateRepository,
-    private readonly temporal: Client,
+    private readonly temporal: BoundedTemporal,
+    private readonly outbox: TemporalOutbox,
   ) {}
 
   async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
@@ -74,24 +75,23 @@ export class BulkIntake {
     return { batch, rejected };
   }
 
-  /** Stores the batch and its recipients, then starts its workflow; a failed start removes both again. */
+  /**
+   * An outbox entry, the recipients and the batch, then the start. A start that does not succeed in a bounded time
+   * is left to the outbox relay: the batch is accepted either way.
+   */
   private async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[]): Promise<void> {
-    await this.batches.create(batch, recipients);
-    await startOrUndo(
-      () =>
-        this.temporal.workflow.start(bulkSmsWorkflow, {
-          taskQueue: SMS_TASK_QUEUE,
-          workflowId: bulkWorkflowId(batch._id),
-          args: [{ batchId: batch._id }],
-          typedSearchAttributes: [
-            { key: SmsBatchIdKey, value: batch._id },
-            { key: SmsMessageTypeKey, value: batch.message_type },
-            { key: SmsStatusKey, value: 'scheduled' },
-          ],
-        }),
-      () => this.batches.remove(batch._id),
-      'batch',
-    );
+    const entryId = TemporalOutbox.startBatchId(batch._id);
+    await this.outbox.add({ _id: entryId, kind: 'start_batch', batch_id: batch._id, queued_at: new Date() });
+    try {
+      await this.batches.create(batch, recipients);
+    } catch (err) {
+      await this.outbox.remove(entryId).catch(() => undefined); // create() removed what it wrote; the entry goes too
+      throw err;
+    }
+    const started = await this.temporal.call((client) => startBatchWorkflow(client, batch));
+    // A failed removal only costs the relay one repeated (harmless) start; the caller still gets its 202.
+    if (started.ok) await this.outbox.remove(entryId).catch(() => undefined);
+    else metrics().startsDeferred.inc({ kind: 'batch' });
   }
 }
 

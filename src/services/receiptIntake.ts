@@ -1,10 +1,12 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import type { EarlyReceiptRepository } from '../db/earlyReceipts';
 import type { MessageRepository } from '../db/messages';
 import type { WebhookDisposition, WebhookEventRepository } from '../db/webhookEvents';
-import { MESSAGE_ID_PATTERN, workflowIdFor, type DeliveryReport, type ProviderName } from '../domain/sms';
+import type { TemporalOutbox } from '../db/temporalOutbox';
+import { MESSAGE_ID_PATTERN, type DeliveryReport, type ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
-import { deliveryReportSignal } from '../workflows';
+import type { BoundedTemporal } from '../temporal/boundedCalls';
+import { signalReceipt } from '../temporal/starts';
 
 export interface IncomingReceipt {
   provider: ProviderName;
@@ -22,14 +24,16 @@ const MAX_VALUE = 2_000;
 
 /**
  * Stores every receipt as received and hands it to the message's workflow as a signal. Unknown, finished and
- * repeated receipts are stored and acknowledged: providers retry on errors, and retrying cannot help them.
+ * repeated receipts are stored and acknowledged: providers retry on errors, and retrying cannot help them. While
+ * Temporal is unreachable the receipt waits in the outbox and the relay signals it later.
  */
 export class ReceiptIntake {
   constructor(
     private readonly messages: MessageRepository,
     private readonly events: WebhookEventRepository,
-    private readonly temporal: Client,
+    private readonly temporal: BoundedTemporal,
     private readonly early: EarlyReceiptRepository,
+    private readonly outbox: TemporalOutbox,
   ) {}
 
   async accept(receipt: IncomingReceipt): Promise<WebhookDisposition> {
@@ -68,14 +72,12 @@ export class ReceiptIntake {
     const message = messageId ? await this.messages.findById(messageId) : null;
     if (!message) return 'unknown_message';
     if (message.finished_at) return 'message_finished';
-    try {
-      await this.temporal.workflow
-        .getHandle(workflowIdFor(message._id))
-        .signal(deliveryReportSignal, { ...receipt.report, receivedAt: new Date().toISOString() });
-      return 'signalled';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return 'message_finished';
-      throw err;
-    }
+    const report: DeliveryReport = { ...receipt.report, receivedAt: new Date().toISOString() };
+    const signalled = await this.temporal.call((client) => signalReceipt(client, message._id, report));
+    if (signalled.ok) return signalled.value === 'finished' ? 'message_finished' : 'signalled';
+    // Temporal is down: keep the receipt for the relay and acknowledge it, as the provider would not resend it.
+    await this.outbox.add({ _id: `receipt:${message._id}:${randomUUID()}`, kind: 'receipt', message_id: message._id, report, queued_at: new Date() });
+    metrics().startsDeferred.inc({ kind: 'receipt' });
+    return 'deferred';
   }
 }

@@ -1,15 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import type { MessageRepository, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
-import { TRANSACTIONAL_PRIORITY, isTransactional, workflowIdFor, workflowTaskQueueFor, type MessageType, type ProviderName } from '../domain/sms';
+import type { MessageType, ProviderName } from '../domain/sms';
+import { TemporalOutbox } from '../db/temporalOutbox';
 import { ApiError } from '../errors';
 import { metrics } from '../metrics';
-import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
-import { sendSmsWorkflow } from '../workflows';
+import type { BoundedTemporal } from '../temporal/boundedCalls';
+import { startSendWorkflow } from '../temporal/starts';
 import type { RateLimiter } from './rateLimits';
-import { startOrUndo } from './startOrUndo';
 import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 
@@ -36,14 +35,16 @@ export interface Intake {
 
 /**
  * Turns an accepted request into a stored message and its running workflow. No provider I/O happens here.
- * Order matters: the message is stored first (the workflow reads it), then the workflow is started; a failed
- * start removes the fresh message again, so nothing is left half-written.
+ * Order matters: an outbox entry, then the message (the workflow reads it), then the workflow start. A message
+ * that passed validation is never lost and never waits on Temporal longer than a bounded moment: if the start does
+ * not succeed, the outbox relay starts it once Temporal answers again.
  */
 export class SmsIntake {
   constructor(
     private readonly messages: MessageRepository,
     private readonly templates: TemplateRepository,
-    private readonly temporal: Client,
+    private readonly temporal: BoundedTemporal,
+    private readonly outbox: TemporalOutbox,
     private readonly limits: RateLimiter,
   ) {}
 
@@ -59,11 +60,13 @@ export class SmsIntake {
     if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
     await this.limits.admitMessage(request.phone.e164, request.messageType);
+    // The outbox entry first: a crash or a Temporal outage after the message is stored still gets it started.
+    await this.outbox.add({ _id: TemporalOutbox.startMessageId(id), kind: 'start_message', message_id: id, queued_at: new Date() });
     const { inserted, message } = await this.messages.insertIfAbsent(
       composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
     );
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
-    await this.startWorkflow(message, true);
+    await this.startWorkflow(message);
     metrics().messagesAccepted.inc({ message_type: message.message_type });
     return { message, replayed: false };
   }
@@ -73,7 +76,7 @@ export class SmsIntake {
       throw new ApiError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
     }
     // The first request may have died between storing the message and starting its workflow.
-    if (!message.finished_at) await this.startWorkflow(message, false);
+    if (!message.finished_at) await this.startWorkflow(message);
     return { message, replayed: true };
   }
 
@@ -82,26 +85,15 @@ export class SmsIntake {
     return renderForMessage(this.templates, content.templateCode, content.templateData, messageId);
   }
 
-  private startWorkflow(message: SmsMessage, inserted: boolean): Promise<void> {
-    return startOrUndo(
-      () =>
-        this.temporal.workflow.start(sendSmsWorkflow, {
-          taskQueue: workflowTaskQueueFor(message.message_type),
-          ...(isTransactional(message.message_type) ? { priority: { priorityKey: TRANSACTIONAL_PRIORITY } } : {}),
-          workflowId: workflowIdFor(message._id),
-          args: [{ messageId: message._id }],
-          // Same id while running → attach; after it closed → refuse. Never a second SMS for one message id.
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: SmsStatusKey, value: 'queued' },
-            { key: SmsMessageTypeKey, value: message.message_type },
-          ],
-        }),
-      // Only a message this request stored is removed; a replayed one belongs to the first request.
-      async () => (inserted ? this.messages.deleteUnstarted(message._id) : undefined),
-      'message',
-    );
+  /**
+   * Hands the message to Temporal, waiting a bounded time. Whatever the outcome the caller gets its 202: the outbox
+   * entry written before the message stays until the start is confirmed, and the relay retries it.
+   */
+  private async startWorkflow(message: SmsMessage): Promise<void> {
+    const started = await this.temporal.call((client) => startSendWorkflow(client, message));
+    // A failed removal only costs the relay one repeated (harmless) start; the caller still gets its 202.
+    if (started.ok) await this.outbox.remove(TemporalOutbox.startMessageId(message._id)).catch(() => undefined);
+    else metrics().startsDeferred.inc({ kind: 'message' });
   }
 }
 

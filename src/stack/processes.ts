@@ -7,6 +7,8 @@ export interface ManagedProcess {
   name: string;
   pid?: number;
   stop(): Promise<void>;
+  /** Settles when the process has exited, whoever ended it (its exit code, or the signal that killed it). */
+  exited: Promise<string>;
 }
 
 /** Starts a server process whose output goes to logFile, and resolves once it accepts TCP connections. */
@@ -24,18 +26,23 @@ export async function startServerProcess(opts: {
   const child = spawn(opts.command, opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`)));
   const stopOnParentExit = () => child.kill('SIGKILL');
   process.once('exit', stopOnParentExit);
+  void exited.then(() => process.removeListener('exit', stopOnParentExit));
 
   const ready = await Promise.race([
     waitForPort(opts.host ?? '127.0.0.1', opts.port, opts.readyTimeoutMs ?? 60_000).then(() => true),
     exited.then(() => false),
-  ]);
+  ]).catch((err) => {
+    child.kill('SIGKILL'); // never leave a half-started server behind (a restart would find its port taken)
+    throw err;
+  });
   if (!ready) throw new Error(`${opts.name} exited during start-up; see ${opts.logFile}`);
   return {
     name: opts.name,
     pid: child.pid,
+    exited,
     stop: async () => {
       process.removeListener('exit', stopOnParentExit);
       await stopChild(child, exited);

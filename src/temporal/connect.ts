@@ -47,9 +47,9 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   });
 }
 
-export async function pingTemporal(client: Client): Promise<boolean> {
+export async function pingTemporal(client: Client, timeoutMs = 500): Promise<boolean> {
   try {
-    await client.connection.workflowService.getSystemInfo({});
+    await client.connection.withDeadline(Date.now() + timeoutMs, () => client.connection.workflowService.getSystemInfo({}));
     return true;
   } catch {
     return false;

@@ -73,7 +73,8 @@ describe('send-sms input validation', () => {
 describe('service endpoints', () => {
   it('reports health, readiness, the OpenAPI document and the docs page', async () => {
     expect((await api('/healthz', { token: null })).body).toEqual({ status: 'ok' });
-    expect((await api('/readyz', { token: null })).body).toEqual({ status: 'ready', checks: { mongodb: true, temporal: true } });
+    // The supervised servers of the embedded stack are listed too (temporal_server, embedded_store).
+    expect((await api('/readyz', { token: null })).body).toEqual({ status: 'ready', checks: { mongodb: true, temporal: true, temporal_server: true, embedded_store: true } });
     const doc = await api('/openapi.json', { token: null });
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/notifications/send-sms', '/api/v1/notifications/sms-status/{message_id}']));
     const docs = await api('/docs', { token: null });

@@ -22,6 +22,7 @@ const sendSmsRoute = createRoute({
   responses: {
     202: { description: 'Queued (or the earlier message for a repeated Idempotency-Key)', content: { 'application/json': { schema: SendSmsAccepted } } },
     409: { description: 'Idempotency-Key reused with a different body', content: { 'application/json': { schema: ErrorResponse } } },
+    503: { description: 'The message store (MongoDB) is unreachable; retry after `Retry-After` seconds. A Temporal outage is not an error: the message is stored and started when Temporal is back.', content: { 'application/json': { schema: ErrorResponse } } },
     ...errors,
   },
 });

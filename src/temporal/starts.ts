@@ -1,0 +1,63 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { SMS_TASK_QUEUE, TRANSACTIONAL_PRIORITY, isTransactional, workflowIdFor, workflowTaskQueueFor, type DeliveryReport, type MessageType } from '../domain/sms';
+import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from './searchAttributes';
+import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow } from '../workflows';
+
+/**
+ * The Temporal calls that intake makes and the outbox relay repeats. Each is safe to repeat: the workflow id is
+ * derived from the message or batch id, so a second start attaches to the running workflow or is refused once it
+ * has closed — either way the work is already in Temporal's hands, and no number is texted twice.
+ */
+export async function startSendWorkflow(client: Client, message: { _id: string; message_type: MessageType }): Promise<void> {
+  await alreadyStartedIsFine(() =>
+    client.workflow.start(sendSmsWorkflow, {
+      taskQueue: workflowTaskQueueFor(message.message_type),
+      ...(isTransactional(message.message_type) ? { priority: { priorityKey: TRANSACTIONAL_PRIORITY } } : {}),
+      workflowId: workflowIdFor(message._id),
+      args: [{ messageId: message._id }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SmsStatusKey, value: 'queued' },
+        { key: SmsMessageTypeKey, value: message.message_type },
+      ],
+    }),
+  );
+}
+
+export async function startBatchWorkflow(client: Client, batch: { _id: string; message_type: MessageType }): Promise<void> {
+  await alreadyStartedIsFine(() =>
+    client.workflow.start(bulkSmsWorkflow, {
+      taskQueue: SMS_TASK_QUEUE,
+      workflowId: bulkWorkflowId(batch._id),
+      args: [{ batchId: batch._id }],
+      // A repeated start after the batch finished must not run it again.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SmsBatchIdKey, value: batch._id },
+        { key: SmsMessageTypeKey, value: batch.message_type },
+        { key: SmsStatusKey, value: 'scheduled' },
+      ],
+    }),
+  );
+}
+
+/** Hands a receipt to its message's workflow; 'finished' when that workflow has closed (nothing waits for it). */
+export async function signalReceipt(client: Client, messageId: string, report: DeliveryReport): Promise<'signalled' | 'finished'> {
+  try {
+    await client.workflow.getHandle(workflowIdFor(messageId)).signal(deliveryReportSignal, report);
+    return 'signalled';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return 'finished';
+    throw err;
+  }
+}
+
+async function alreadyStartedIsFine(start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}

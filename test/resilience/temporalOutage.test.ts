@@ -1,0 +1,113 @@
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { MongoClient, type Db } from 'mongodb';
+import { loadConfig } from '../../src/config';
+import { createRepositories, type Repositories } from '../../src/db';
+import { TemporalOutbox } from '../../src/db/temporalOutbox';
+import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
+import { workflowIdFor, type ProviderName } from '../../src/domain/sms';
+import { createLogger } from '../../src/log';
+import { OutboxRelay } from '../../src/services/outboxRelay';
+import { RateLimiter } from '../../src/services/rateLimits';
+import { ReceiptIntake } from '../../src/services/receiptIntake';
+import { SmsIntake } from '../../src/services/smsIntake';
+import { BoundedTemporal } from '../../src/temporal/boundedCalls';
+import { api, randomMobile, setBehaviour, simulatorSends, waitForFinal, withTemporal } from '../helpers';
+
+/**
+ * Intake and receipts against a Temporal server that does not answer (a client pointed at a closed port), with the
+ * real store; the stack's worker, whose outbox relay reaches the real Temporal, then finishes the job.
+ */
+describe('a Temporal outage at intake', () => {
+  let mongo: MongoClient;
+  let db: Db;
+  let repos: Repositories;
+  let unreachable: Connection;
+  const log = createLogger('test', 'error');
+
+  beforeAll(async () => {
+    mongo = await MongoClient.connect(process.env.TEST_MONGO_URI!);
+    db = mongo.db(process.env.TEST_MONGO_DB);
+    repos = await createRepositories(db, loadConfig({}));
+    unreachable = Connection.lazy({ address: '127.0.0.1:1' });
+  });
+  afterAll(async () => {
+    await unreachable.close();
+    await mongo.close();
+  });
+
+  const down = () => new BoundedTemporal(new Client({ connection: unreachable }));
+  const intakeWith = (temporal: BoundedTemporal) =>
+    new SmsIntake(repos.messages, repos.templates, temporal, repos.temporalOutbox, new RateLimiter(repos.rateCounters, { perHour: 100, perDay: 100, transactionalPerHour: 100, transactionalPerDay: 100 }, repos.alerts));
+  const phoneOf = (national: string): TaiwanPhone => {
+    const parsed = parseTaiwanPhone(national);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return parsed.phone;
+  };
+  const runIdOf = (messageId: string) => withTemporal((client) => client.workflow.getHandle(workflowIdFor(messageId)).describe().then((d) => d.runId));
+
+  it('stores the message and answers at once; the relay starts its workflow exactly once when Temporal answers', async () => {
+    const phone = randomMobile();
+    const startedAt = Date.now();
+    const { message } = await intakeWith(down()).accept({ phone: phoneOf(phone), content: { text: 'outage intake' }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(await repos.messages.findById(message._id)).toMatchObject({ status: 'queued' });
+    expect(await repos.temporalOutbox.get(TemporalOutbox.startMessageId(message._id))).toMatchObject({ kind: 'start_message', message_id: message._id });
+    await expect(runIdOf(message._id)).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+    // The worker's relay (every 2 s, for entries older than 5 s) starts it; the message then runs as usual.
+    const final = await waitForFinal(message._id, 30_000);
+    expect(final.status).toBe('delivered');
+    expect(await repos.temporalOutbox.get(TemporalOutbox.startMessageId(message._id))).toBeNull();
+    const runId = await runIdOf(message._id);
+
+    // A repeated relay of the same start (a lost confirmation, a second replica) finds the workflow closed and
+    // changes nothing: same run, one send at the simulators.
+    await repos.temporalOutbox.add({ _id: TemporalOutbox.startMessageId(message._id), kind: 'start_message', message_id: message._id, queued_at: new Date(0) });
+    await withTemporal(async (client) => {
+      const relay = new OutboxRelay({ outbox: repos.temporalOutbox, messages: repos.messages, batches: repos.batches, client, log, graceMs: 0 });
+      await relay.runOnce();
+    });
+    expect(await repos.temporalOutbox.get(TemporalOutbox.startMessageId(message._id))).toBeNull();
+    expect(await runIdOf(message._id)).toBe(runId);
+    const sends = (await Promise.all((['every8d', 'mitake', 'twilio'] as const).map((p) => simulatorSends(p, { phone })))).flat();
+    expect(sends).toHaveLength(1);
+  });
+
+  it('answers later requests without waiting while Temporal stays unreachable', async () => {
+    const temporal = down();
+    const intake = intakeWith(temporal);
+    await intake.accept({ phone: phoneOf(randomMobile()), content: { text: 'first' }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
+    const startedAt = Date.now();
+    const { message } = await intake.accept({ phone: phoneOf(randomMobile()), content: { text: 'second' }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
+    expect(Date.now() - startedAt).toBeLessThan(500);
+    await expect(waitForFinal(message._id, 30_000)).resolves.toMatchObject({ status: 'delivered' });
+  });
+
+  it('keeps a receipt that arrives while Temporal is down and delivers it to the waiting workflow afterwards', async () => {
+    const phone = randomMobile();
+    for (const provider of ['every8d', 'mitake', 'twilio'] as const) await setBehaviour(provider, phone, { receipt: 'none', push_receipts: false });
+    const sent = await api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify({ phone, message: 'receipt during an outage' }) });
+    expect(sent.status).toBe(202);
+    const messageId: string = sent.body.message_id;
+    let status: any;
+    for (let i = 0; i < 100 && status?.status !== 'sent'; i++) {
+      status = (await api(`/api/v1/notifications/sms-status/${messageId}`)).body;
+      if (status.status !== 'sent') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status.status).toBe('sent');
+
+    const receipts = new ReceiptIntake(repos.messages, repos.webhookEvents, down(), repos.earlyReceipts, repos.temporalOutbox);
+    const provider = status.provider as ProviderName;
+    const disposition = await receipts.accept({
+      provider,
+      method: 'POST',
+      fields: { note: 'test receipt' },
+      messageId,
+      providerMessageId: status.provider_message_id,
+      report: { provider, providerMessageId: status.provider_message_id, outcome: 'delivered', providerStatus: 'DELIVRD' },
+    });
+    expect(disposition).toBe('deferred');
+    const final = await waitForFinal(messageId, 30_000);
+    expect(final.status).toBe('delivered');
+  });
+});
