@@ -27,6 +27,8 @@ export interface ApiDeps {
   log: Logger;
   /** More readiness checks, e.g. the supervised processes of `npm start`. */
   readiness?: Record<string, () => Promise<boolean>>;
+  /** The embedded Temporal UI's codec access in development (see devUiCodec in src/stack/embedded.ts). */
+  uiCodec?: { secret: string; origin: string };
 }
 
 export interface RunningApi {
@@ -35,7 +37,9 @@ export interface RunningApi {
 }
 
 /** The API application wired from configuration; startApi serves it, tests may call it directly. */
-export function buildApp({ config, db, repos, temporal, log, readiness = {} }: ApiDeps) {
+export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiCodec }: ApiDeps) {
+  // Never in production, whatever the caller passes: the path itself is the credential.
+  const devUi = config.APP_ENV === 'development' ? uiCodec : undefined;
   const rateLimiter = new RateLimiter(repos.rateCounters, {
     perHour: config.PHONE_LIMIT_PER_HOUR,
     perDay: config.PHONE_LIMIT_PER_DAY,
@@ -57,7 +61,11 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {} }: A
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
     jwtSecret: config.JWT_SECRET,
     webhookGuard: { token: config.WEBHOOK_TOKEN, ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST) },
-    codec: { codec: dataConverterFor(config).payloadCodecs![0], corsOrigins: csv(config.CODEC_CORS_ORIGINS) },
+    codec: {
+      codec: dataConverterFor(config).payloadCodecs![0],
+      corsOrigins: [...csv(config.CODEC_CORS_ORIGINS), ...(devUi ? [devUi.origin] : [])],
+      ...(devUi ? { uiSecret: devUi.secret } : {}),
+    },
     production: config.APP_ENV === 'production',
     publicBaseUrl: publicBaseUrl(config),
     retentionDays: config.MESSAGE_RETENTION_DAYS,

@@ -7,7 +7,7 @@ import { seedDefaults } from './db/seed';
 import { createLogger } from './log';
 import { providerSeedsFromConfig, simulatorSeeds } from './providers/seeds';
 import { SIMULATOR_CREDENTIALS, startSimulators } from './simulator';
-import { startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
+import { devUiCodec, startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
 import { Supervised, type Running } from './stack/supervisor';
 import { startApi } from './server';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
@@ -65,8 +65,10 @@ async function main(): Promise<void> {
     const embedded = { dataDir: resolve(config.DATA_DIR), cacheDir: config.CACHE_DIR, repoRoot: resolve(__dirname, '..'), temporalCliPath: config.TEMPORAL_CLI_PATH, ferretDbPath: config.FERRETDB_PATH, progress };
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUi = config.TEMPORAL_UI_URL;
+    let uiCodec: ReturnType<typeof devUiCodec> | undefined;
     if (!temporalAddress) {
-      const temporalOptions = { ...embedded, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT };
+      uiCodec = config.APP_ENV === 'development' ? devUiCodec(config.PORT, config.TEMPORAL_UI_PORT) : undefined;
+      const temporalOptions = { ...embedded, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, uiCodecEndpoint: uiCodec?.endpoint };
       await supervise('Temporal dev server', 'temporal_server', () => startEmbeddedTemporal(temporalOptions));
       temporalAddress = `127.0.0.1:${config.TEMPORAL_PORT}`;
       temporalUi = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
     await ensureRetentionSchedule(client);
 
-    const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL), readiness });
+    const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL), readiness, uiCodec });
     stops.push(api.close);
     const webhookBaseUrl = publicBaseUrl(config);
     let simulatorUrls: Record<string, string> = {};
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
         'LuckyGas SMS gateway is running',
         `  API          ${api.url}/api/v1/notifications`,
         `  API docs     ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`,
-        `  Temporal UI  ${temporalUi ?? '(external cluster)'}`,
+        `  Temporal UI  ${temporalUi ?? '(external cluster)'}${uiCodec ? ' (payloads decoded through the API codec)' : ''}`,
         `  Temporal     ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
         `  MongoDB      ${mongoUri.replace(/\/\/[^@/]*@/, '//***@')}`,
         ...Object.entries(simulatorUrls).map(([name, url]) => `  simulator    ${name.padEnd(8)} ${url}`),

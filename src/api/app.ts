@@ -50,7 +50,8 @@ export interface AppDeps {
   defaultRateLimit: number;
   jwtSecret?: string;
   webhookGuard: WebhookGuard;
-  codec: { codec: PayloadCodec; corsOrigins: string[] };
+  /** `uiSecret`: development only, the embedded Temporal UI's codec path `/codec-ui/<uiSecret>` (no bearer token). */
+  codec: { codec: PayloadCodec; corsOrigins: string[]; uiSecret?: string };
   /** In production the test-send route does not exist (404). */
   production: boolean;
   publicBaseUrl: string;
@@ -95,7 +96,11 @@ export function createApp(deps: AppDeps) {
   });
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
-  app.use('/codec/*', cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true }));
+  const codecCors = cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true });
+  app.use('/codec/*', codecCors);
+  // The dev server's UI has no login to pass a token with, so in development it gets a path of its own whose
+  // random segment (made at each start, known only to this process and the UI it started) is the credential.
+  if (deps.codec.uiSecret) app.use('/codec-ui/*', codecCors, smallBodies);
   for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log', '/codec/*', '/metrics']) app.use(path, ...guarded);
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
@@ -111,6 +116,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/retention', retentionRoutes({ repos: deps.repos, temporal: deps.temporal, retentionDays: deps.retentionDays }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
   app.route('/codec', codecRoutes(deps.codec.codec));
+  if (deps.codec.uiSecret) app.route(`/codec-ui/${deps.codec.uiSecret}`, codecRoutes(deps.codec.codec));
   app.route(
     '/api/v1/webhooks/sms',
     webhookRoutes({

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SMS_SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
@@ -14,7 +15,19 @@ export interface EmbeddedOptions {
 }
 
 /** Temporal dev server with its UI; history in a SQLite file under dataDir, so a restart keeps workflows. */
-export async function startEmbeddedTemporal(opts: EmbeddedOptions & { port: number; uiPort: number }): Promise<ManagedProcess & { address: string; uiUrl: string }> {
+/**
+ * The embedded UI's access to our codec endpoint in development: a random path segment made at each start, so the
+ * UI shows workflow inputs and results decoded without a login (the dev server's UI has none). Production uses the
+ * authenticated `/codec` endpoint instead (docs/operations.md).
+ */
+export function devUiCodec(apiPort: number, uiPort: number): { secret: string; origin: string; endpoint: string } {
+  const secret = randomBytes(24).toString('hex');
+  return { secret, origin: `http://127.0.0.1:${uiPort}`, endpoint: `http://127.0.0.1:${apiPort}/codec-ui/${secret}` };
+}
+
+export async function startEmbeddedTemporal(
+  opts: EmbeddedOptions & { port: number; uiPort: number; uiCodecEndpoint?: string },
+): Promise<ManagedProcess & { address: string; uiUrl: string }> {
   const cli = await ensureTemporalCli({ explicitPath: opts.temporalCliPath, cacheDir: opts.cacheDir }, opts.progress);
   mkdirSync(opts.dataDir, { recursive: true });
   opts.progress(`Starting Temporal dev server on 127.0.0.1:${opts.port} (UI ${opts.uiPort})…`);
@@ -26,6 +39,7 @@ export async function startEmbeddedTemporal(opts: EmbeddedOptions & { port: numb
       '--ip', '127.0.0.1',
       '--port', String(opts.port),
       '--ui-port', String(opts.uiPort),
+      ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
       '--db-filename', resolve(opts.dataDir, 'temporal.sqlite'),
       '--log-level', 'warn',
       // WAL with NORMAL sync: still crash-safe for the process, and several times the write throughput of the

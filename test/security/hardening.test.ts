@@ -31,14 +31,34 @@ describe('Temporal payload encryption', () => {
     expect(JSON.stringify(history)).not.toContain(Buffer.from(body.message_id).toString('base64'));
   });
 
-  it('decodes payloads at the codec endpoint for an authenticated operator only', async () => {
+  /** One payload sealed with the development key, in the remote-codec wire format. */
+  const sealedPayloads = async () => {
     const codec = EncryptionCodec.fromSecrets('dev-only-payload-key-change-me-000000000');
     const [sealed] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"messageId":"x"}') }]);
-    const payloads = [{ metadata: Object.fromEntries(Object.entries(sealed.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(sealed.data!).toString('base64') }];
+    return [{ metadata: Object.fromEntries(Object.entries(sealed.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(sealed.data!).toString('base64') }];
+  };
+
+  it('decodes payloads at the codec endpoint for an authenticated operator only', async () => {
+    const payloads = await sealedPayloads();
     expect((await api('/codec/decode', { method: 'POST', body: JSON.stringify({ payloads }), token: null })).status).toBe(401);
     const { status, body } = await api('/codec/decode', { method: 'POST', body: JSON.stringify({ payloads }) });
     expect(status).toBe(200);
     expect(Buffer.from(body.payloads[0].data, 'base64').toString()).toBe('{"messageId":"x"}');
+  });
+
+  it('lets the embedded development UI decode through its own codec path, and nobody without that path', async () => {
+    const settings = (await (await fetch(`${process.env.TEST_TEMPORAL_UI_URL}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+    const endpoint = settings.Codec?.Endpoint ?? '';
+    expect(endpoint).toMatch(new RegExp(`^${apiUrl()}/codec-ui/[0-9a-f]{48}$`));
+    const origin = new URL(process.env.TEST_TEMPORAL_UI_URL!).origin;
+    const payloads = await sealedPayloads();
+    const decode = (url: string) => fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ payloads }) });
+    const response = await decode(endpoint);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    const body = (await response.json()) as { payloads: { data: string }[] };
+    expect(Buffer.from(body.payloads[0].data, 'base64').toString()).toBe('{"messageId":"x"}');
+    expect((await decode(`${apiUrl()}/codec-ui/${'0'.repeat(48)}`)).status).toBe(404);
   });
 });
 

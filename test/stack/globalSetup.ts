@@ -38,6 +38,7 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(globalThis, { __LUCKYGAS_STACK__: stack.stack });
   Object.assign(process.env, {
     TEST_API_URL: stack.apiUrl,
+    TEST_TEMPORAL_UI_URL: stack.temporalUiUrl,
     TEST_ADMIN_TOKEN,
     TEST_WEBHOOK_TOKEN,
     TEST_JWT_SECRET,

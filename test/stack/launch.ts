@@ -10,6 +10,8 @@ export interface LaunchedStack {
   apiUrl: string;
   mongoUri: string;
   temporalAddress: string;
+  /** The embedded Temporal UI. */
+  temporalUiUrl: string;
   simUrls: { twilio: string; every8d: string; mitake: string };
   /** The `src/start.ts` process: API, simulators, Temporal dev server and FerretDB. */
   stack: ChildProcess;
@@ -69,6 +71,7 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
     apiUrl: `http://127.0.0.1:${apiPort}`,
     mongoUri,
     temporalAddress,
+    temporalUiUrl: `http://127.0.0.1:${uiPort}`,
     simUrls: { twilio: `http://127.0.0.1:${simPort}`, every8d: `http://127.0.0.1:${simPort + 1}`, mitake: `http://127.0.0.1:${simPort + 2}` },
     stack,
     stackLog,
