@@ -4,9 +4,9 @@ import { MongoClient } from 'mongodb';
 import { MessageAggregates, MessageLists } from '../src/db/messageAggregates';
 import { MessageRepository } from '../src/db/messages';
 import { taipeiDate } from '../src/domain/taipeiTime';
-import { launchStack } from '../test/stack/launch';
-import { stopStack } from '../test/stack/globalTeardown';
-import { workerPids } from '../test/stack/worker';
+import { launchStack } from '../src/stack/launcher/launch';
+import { stopStack } from '../src/stack/launcher/stop';
+import { workerPids } from '../src/stack/launcher/workerProcess';
 import { buildDataset } from './dataset';
 
 /**

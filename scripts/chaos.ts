@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { launchStack, type LaunchedStack } from '../test/stack/launch';
-import { stopStack } from '../test/stack/globalTeardown';
-import { workerPids } from '../test/stack/worker';
+import { launchStack, type LaunchedStack } from '../src/stack/launcher/launch';
+import { stopStack } from '../src/stack/launcher/stop';
+import { workerPids } from '../src/stack/launcher/workerProcess';
 import { FAULTS, type Fault } from './chaos/faults';
 
 /**

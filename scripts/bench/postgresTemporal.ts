@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'n
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from '../../src/stack/processes';
-import { freePorts } from '../../test/stack/ports';
+import { freePorts } from '../../src/stack/launcher/ports';
 
 /** The server version the Temporal CLI v1.5.1 embeds (its go.mod: go.temporal.io/server v1.29.1). */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';

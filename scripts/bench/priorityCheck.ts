@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startServerProcess } from '../../src/stack/processes';
-import { freePorts } from '../../test/stack/ports';
+import { freePorts } from '../../src/stack/launcher/ports';
 
 /**
  * `node --import tsx scripts/bench/priorityCheck.ts [--new-matcher]`: does the dev server honour task priority?

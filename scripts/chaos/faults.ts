@@ -1,5 +1,5 @@
-import { spawnWorker, waitForWorker, workerPids } from '../../test/stack/worker';
-import type { LaunchedStack } from '../../test/stack/launch';
+import { spawnWorker, waitForWorker, workerPids } from '../../src/stack/launcher/workerProcess';
+import type { LaunchedStack } from '../../src/stack/launcher/launch';
 import { childProcesses } from '../bench/procs';
 import { statSync } from 'node:fs';
 

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { api, randomMobile, simulatorSends, withDb } from '../helpers';
-import { spawnWorker, waitForWorker, workerPids } from '../stack/worker';
+import { spawnWorker, waitForWorker, workerPids } from '../../src/stack/launcher/workerProcess';
 import { recountBatch } from '../../src/db/rebuildAggregates';
 import { getBatch, sendBulk, waitForBatch } from './helpers';
 

@@ -1,5 +1,5 @@
-import { launchStack } from './launch';
-import { freePorts } from './ports';
+import { launchStack } from '../../src/stack/launcher/launch';
+import { freePorts } from '../../src/stack/launcher/ports';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_WEBHOOK_TOKEN = 'test-webhook-token-0123456789';

@@ -1,35 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { workerPids } from './worker';
+import { stopStack } from '../../src/stack/launcher/stop';
+import { workerPids } from '../../src/stack/launcher/workerProcess';
 
 /** Stops the stack (SIGTERM lets it drain workers and stop its servers), killing it if it lingers. */
 export default async function globalTeardown(): Promise<void> {
   const pidFile = process.env.TEST_WORKER_PIDS;
   await stopStack((globalThis as { __LUCKYGAS_STACK__?: ChildProcess }).__LUCKYGAS_STACK__, pidFile ? workerPids(pidFile) : []);
-}
-
-/** Workers first (they drain), then the stack they talk to; anything that lingers is killed. */
-export async function stopStack(child: ChildProcess | undefined, workers: number[]): Promise<void> {
-  await Promise.all(workers.map((pid) => stopProcess(pid)));
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function stopProcess(pid: number): Promise<void> {
-  if (!alive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 200));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts } from './ports';
-import { spawnWorker, waitForWorker } from './worker';
+import { spawnWorker, waitForWorker } from './workerProcess';
 
 export interface LaunchedStack {
   dataDir: string;
@@ -28,7 +28,7 @@ export interface LaunchedStack {
  * benchmark; `env` adds or overrides configuration.
  */
 export async function launchStack(env: Record<string, string>): Promise<LaunchedStack> {
-  const root = resolve(__dirname, '..', '..');
+  const root = resolve(__dirname, '..', '..', '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'luckygas-stack-'));
   const [apiPort, temporalPort, uiPort, mongoPort, simPort, workerMetricsPort] = await Promise.all([freePorts(1), freePorts(1), freePorts(1), freePorts(1), freePorts(3), freePorts(1)]);
   const fullEnv: NodeJS.ProcessEnv = {

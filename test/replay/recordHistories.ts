@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { RECORDED_PATHS } from '../test/replay/recordedPaths';
-import { startHarness } from '../test/workflows/harness';
+import { RECORDED_PATHS } from './recordedPaths';
+import { startHarness } from '../workflows/harness';
 
-const HISTORIES = resolve(__dirname, '..', 'test', 'histories');
+const HISTORIES = resolve(__dirname, '..', 'histories');
 
 /**
  * `npm run record-histories [-- <path> …]`: runs the current workflow code through each recorded path (all by
