@@ -5,7 +5,8 @@ import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
 import type { SmsTemplate, TemplateRepository } from '../db/templates';
 import { parseTaiwanPhone, maskPhone } from '../domain/phone';
 import { CONTROL_CHARS, SMS_TASK_QUEUE, type MessageType } from '../domain/sms';
-import { placeholdersOf } from '../domain/templates';
+import { templateDataSchema } from '../domain/templateData';
+import { missingPlaceholders, placeholdersOf } from '../domain/templates';
 import { ApiError } from '../errors';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { bulkSmsWorkflow, bulkWorkflowId } from '../workflows';
@@ -20,7 +21,7 @@ export const MAX_CAMPAIGN_RECIPIENTS = 20_000;
 const Recipient = z.strictObject({
   phone: z.string().max(32),
   message: z.string().trim().min(1).refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters').optional(),
-  template_data: z.record(z.string().max(64), z.union([z.string().max(200), z.number()])).optional(),
+  template_data: templateDataSchema.optional(),
 });
 
 export interface BulkRequest {
@@ -117,7 +118,7 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     if (text) problem = lengthProblem(text);
     else if (!template) problem = 'no message: give one per recipient, one for the batch, or a template_code';
     else {
-      const missing = needed.filter((name) => row.data.template_data?.[name] === undefined || String(row.data.template_data[name]).trim() === '');
+      const missing = missingPlaceholders(needed, row.data.template_data ?? {});
       if (missing.length) problem = `template_data missing ${missing.join(', ')}`;
       else {
         const outcome = renderWithTemplate(template, row.data.template_data ?? {}, `${batchId}-${accepted.length}`);

@@ -4,6 +4,7 @@ import type { SmsMessage } from '../../db/messages';
 import type { RollupRepository } from '../../db/rollups';
 import type { Entry } from '../../domain/lookupKeys';
 import type { RollupCell } from '../../domain/rollups';
+import { csvCell } from '../../domain/csv';
 import { parseTaiwanPhone } from '../../domain/phone';
 import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../../domain/sms';
 import { statsFromCells, type CellRow } from '../../domain/stats';
@@ -143,14 +144,6 @@ function decodeCursor(cursor: string): Entry {
 }
 
 const CSV_COLUMNS = ['message_id', 'created_at', 'phone', 'message_type', 'status', 'provider', 'segments', 'encoding', 'cost', 'batch_id', 'template_code', 'variant', 'error_code', 'sent_at', 'delivered_at'];
-
-/** Quotes a CSV cell; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula. */
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (/^[=+\-@]/.test(text)) text = `'${text}`;
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 function logView(m: SmsMessage, principal: Principal) {
   return {
