@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { PhoneLimits } from './domain/phoneBudget';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
 const millis = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -151,6 +152,15 @@ function assertProductionSecrets(config: Config): void {
   for (const [name, value] of defaults) if (config[name] === value) problems.push(`${name} must be set (not the development default) in production`);
   if (!config.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL must be set in production');
   if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+export function phoneLimits(config: Config): PhoneLimits {
+  return {
+    perHour: config.PHONE_LIMIT_PER_HOUR,
+    perDay: config.PHONE_LIMIT_PER_DAY,
+    transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
+    transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
+  };
 }
 
 export function csv(value: string): string[] {

@@ -3,12 +3,13 @@ import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
 import { connectExternal, runMain } from './bootstrap';
 import { MessageLog } from './db/messageLog';
-import { csv, publicBaseUrl, quietWindows, type Config } from './config';
+import { csv, phoneLimits, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import type { Logger } from './log';
 import { BulkIntake } from './services/bulkIntake';
 import { CampaignService } from './services/campaigns';
+import { PhoneBudget } from './services/phoneBudget';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
@@ -30,18 +31,14 @@ export interface RunningApi {
 
 /** The API application wired from configuration; startApi serves it, tests may call it directly. */
 export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
-  const rateLimiter = new RateLimiter(repos.rateCounters, {
-    perHour: config.PHONE_LIMIT_PER_HOUR,
-    perDay: config.PHONE_LIMIT_PER_DAY,
-    transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
-    transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
-  }, repos.alerts);
+  const rateLimiter = new RateLimiter(repos.rateCounters, repos.alerts);
+  const phoneBudget = new PhoneBudget(repos.phoneCounters, phoneLimits(config), repos.alerts);
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
+    intake: new SmsIntake(repos.messages, repos.templates, temporal, phoneBudget),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal, repos.earlyReceipts),
-    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),
+    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal, phoneBudget),
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,
     defaultQuietHours: quietWindows(config),

@@ -44,9 +44,9 @@ export class AlertRepository {
     await ensureIndexes(this.counters, [{ key: { kind: 1, second: 1 }, name: 'kind_second' }]);
   }
 
-  async countEvent(kind: string, now = new Date()): Promise<void> {
+  async countEvent(kind: string, now = new Date(), events = 1): Promise<void> {
     const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    await upsertRacing(() => this.counters.updateOne({ _id: `${kind}@${second.getTime()}` }, { $inc: { count: 1 }, $setOnInsert: { kind, second } }, { upsert: true }));
+    await upsertRacing(() => this.counters.updateOne({ _id: `${kind}@${second.getTime()}` }, { $inc: { count: events }, $setOnInsert: { kind, second } }, { upsert: true }));
   }
 
   async eventsSince(kind: string, since: Date): Promise<number> {

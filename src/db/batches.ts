@@ -16,6 +16,8 @@ export interface SmsBatch {
   /** Recipients accepted into the batch (indexes 0 … total-1). */
   total: number;
   rejected: number;
+  /** The first rejected rows with their reasons, for runs no client saw the answer of (campaign runs). */
+  rejections?: { index: number; phone: string; reason: string }[];
   respect_quiet_hours: boolean;
   scheduled_at?: Date;
   campaign_id?: string;

@@ -7,6 +7,7 @@ import { BatchRepository } from './batches';
 import { CampaignRepository } from './campaigns';
 import { SettingsRepository } from './settings';
 import { ProviderHealthRepository } from './providerHealth';
+import { PhoneCounterRepository } from './phoneCounters';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
 import { EarlyReceiptRepository } from './earlyReceipts';
@@ -28,6 +29,7 @@ export interface Repositories {
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
   rateCounters: RateCounterRepository;
+  phoneCounters: PhoneCounterRepository;
   providerHealth: ProviderHealthRepository;
   batches: BatchRepository;
   settings: SettingsRepository;
@@ -55,6 +57,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     audit: new AuditRepository(db),
     apiKeys: new ApiKeyRepository(db),
     rateCounters: new RateCounterRepository(db),
+    phoneCounters: new PhoneCounterRepository(db),
     providerHealth: new ProviderHealthRepository(db),
     batches: new BatchRepository(db),
     settings: new SettingsRepository(db),

@@ -8,7 +8,7 @@ import { ApiError } from '../errors';
 import { metrics } from '../metrics';
 import { SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow } from '../workflows';
-import type { RateLimiter } from './rateLimits';
+import type { PhoneBudget } from './phoneBudget';
 import { startOrUndo } from './startOrUndo';
 import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
@@ -44,7 +44,7 @@ export class SmsIntake {
     private readonly messages: MessageRepository,
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
-    private readonly limits: RateLimiter,
+    private readonly budget: PhoneBudget,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -58,7 +58,7 @@ export class SmsIntake {
     const tooLong = lengthProblem(rendered.body);
     if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
-    await this.limits.admitMessage(request.phone.e164, request.messageType);
+    await this.budget.admitOne(request.phone.e164, request.messageType);
     const { inserted, message } = await this.messages.insertIfAbsent(
       composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
     );

@@ -78,7 +78,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       .getHandle(bulkWorkflowId(batch._id))
       .query(progressQuery)
       .catch(() => null);
-    return c.json({ ...batchView(batch), counts, progress }, 200);
+    return c.json({ ...batchView(batch), rejections: batch.rejections ?? [], counts, progress }, 200);
   });
 
   for (const [action, signal] of [['pause', pauseSignal], ['resume', resumeSignal], ['cancel', cancelSignal]] as const) {
