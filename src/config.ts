@@ -36,8 +36,15 @@ const envSchema = z.object({
   CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** Secret carried in the Every8d/Mitake callback URLs, which have no signatures of their own. */
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_WEBHOOK_TOKEN),
+  /** The token being replaced, still accepted while providers' callback URLs move to WEBHOOK_TOKEN (rotation). */
+  WEBHOOK_TOKEN_PREVIOUS: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Optional comma-separated IPs/CIDRs allowed to call the Every8d/Mitake webhooks. */
   WEBHOOK_IP_ALLOWLIST: z.string().default(''),
+  /**
+   * Reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For names the real client. Empty: the header is
+   * ignored, since anyone can send it, and the allowlist sees the connecting address.
+   */
+  TRUSTED_PROXIES: z.string().default(''),
 
   /** Requests per minute per API key or JWT subject (a key may carry its own limit). */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),

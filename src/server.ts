@@ -45,7 +45,11 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     rateLimiter,
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
     jwtSecret: config.JWT_SECRET,
-    webhookGuard: { token: config.WEBHOOK_TOKEN, ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST) },
+    webhookGuard: {
+      tokens: [config.WEBHOOK_TOKEN, ...(config.WEBHOOK_TOKEN_PREVIOUS ? [config.WEBHOOK_TOKEN_PREVIOUS] : [])],
+      ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST),
+      trustedProxies: csv(config.TRUSTED_PROXIES),
+    },
     codec: { codec: dataConverterFor(config).payloadCodecs![0], corsOrigins: csv(config.CODEC_CORS_ORIGINS) },
     production: config.APP_ENV === 'production',
     publicBaseUrl: publicBaseUrl(config),
