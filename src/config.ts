@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { PhoneLimits } from './domain/phoneBudget';
+import type { ProviderUrlPolicy } from './domain/providerUrls';
 import { SIMULATOR_CREDENTIALS } from './simulator/credentials';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
@@ -122,6 +123,11 @@ const envSchema = z.object({
   MITAKE_PASSWORD: z.string().optional(),
   MITAKE_API_URL: z.url().default('https://smsapi.mitake.com.tw'),
 
+  /** Hosts an admin may point each provider at (`host` or `*.domain`, comma-separated); loopback only in development. */
+  TWILIO_ALLOWED_HOSTS: z.string().default('api.twilio.com'),
+  EVERY8D_ALLOWED_HOSTS: z.string().default('*.e8d.tw'),
+  MITAKE_ALLOWED_HOSTS: z.string().default('*.mitake.com.tw'),
+
   /** How long one HTTP call to a provider may take before we give up on that provider (and record ambiguity). */
   SMS_PROVIDER_TIMEOUT_MS: millis(10_000),
   /** How long a sent message waits for its delivery receipt before it is marked expired. */
@@ -191,6 +197,13 @@ export function phoneLimits(config: Config): PhoneLimits {
     perDay: config.PHONE_LIMIT_PER_DAY,
     transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
     transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
+  };
+}
+
+export function providerUrlPolicy(config: Config): ProviderUrlPolicy {
+  return {
+    allowedHosts: { twilio: csv(config.TWILIO_ALLOWED_HOSTS), every8d: csv(config.EVERY8D_ALLOWED_HOSTS), mitake: csv(config.MITAKE_ALLOWED_HOSTS) },
+    development: config.APP_ENV === 'development',
   };
 }
 

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
 import { connectExternal, runMain } from './bootstrap';
 import { MessageLog } from './db/messageLog';
-import { csv, phoneLimits, publicBaseUrl, quietWindows, type Config } from './config';
+import { csv, phoneLimits, providerUrlPolicy, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import type { Logger } from './log';
@@ -52,6 +52,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     },
     codec: { codec: dataConverterFor(config).payloadCodecs![0], corsOrigins: csv(config.CODEC_CORS_ORIGINS) },
     production: config.APP_ENV === 'production',
+    providerUrlPolicy: providerUrlPolicy(config),
     publicBaseUrl: publicBaseUrl(config),
     retentionDays: config.MESSAGE_RETENTION_DAYS,
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal) },

@@ -6,6 +6,7 @@ import { cors } from 'hono/cors';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Repositories } from '../db';
+import type { ProviderUrlPolicy } from '../domain/providerUrls';
 import type { QuietWindow } from '../domain/quietHours';
 import type { BulkIntake } from '../services/bulkIntake';
 import type { CampaignService } from '../services/campaigns';
@@ -51,6 +52,8 @@ export interface AppDeps {
   codec: { codec: PayloadCodec; corsOrigins: string[] };
   /** In production the test-send route does not exist (404). */
   production: boolean;
+  /** Where admins may point provider endpoints. */
+  providerUrlPolicy: ProviderUrlPolicy;
   publicBaseUrl: string;
   /** MESSAGE_RETENTION_DAYS, shown by the retention policy endpoint. */
   retentionDays: number;
@@ -93,7 +96,7 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
-  app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
   app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups }));
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
