@@ -53,6 +53,8 @@ const envSchema = z.object({
   /** Anti-pumping: messages per destination number per hour and per Asia/Taipei day. */
   PHONE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(5),
   PHONE_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(20),
+  /** Log searches by phone number per non-admin key per hour: each one unmasks a number, so they are few and audited. */
+  PHONE_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(30),
   /** Higher allowance for order and delivery notices. */
   PHONE_TRANSACTIONAL_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   PHONE_TRANSACTIONAL_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(60),

@@ -44,6 +44,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     defaultQuietHours: quietWindows(config),
     rateLimiter,
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
+    phoneLookupsPerHour: config.PHONE_LOOKUPS_PER_HOUR,
     jwtSecret: config.JWT_SECRET,
     webhookGuard: {
       tokens: [config.WEBHOOK_TOKEN, ...(config.WEBHOOK_TOKEN_PREVIOUS ? [config.WEBHOOK_TOKEN_PREVIOUS] : [])],

@@ -47,6 +47,8 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   /** Requests per minute for a principal without a limit of its own. */
   defaultRateLimit: number;
+  /** Log searches by phone number per non-admin key per hour. */
+  phoneLookupsPerHour: number;
   jwtSecret?: string;
   webhookGuard: WebhookGuard;
   codec: { codec: PayloadCodec; corsOrigins: string[] };
@@ -97,7 +99,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
-  app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups }));
+  app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups, rateLimiter: deps.rateLimiter, audit: deps.repos.audit, phoneLookupsPerHour: deps.phoneLookupsPerHour }));
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));

@@ -37,6 +37,14 @@ export class RateLimiter {
     private readonly events: AlertRepository,
   ) {}
 
+  /**
+   * Searches of the message log by phone number, per non-admin key per hour. A masked log filtered by full number
+   * still confirms that number, so many searches would unmask any number; admins see full numbers anyway.
+   */
+  admitPhoneLookup(principalId: string, perHour: number, now = new Date()): Promise<void> {
+    return admit(this.counters, this.events, `lookup:${principalId}`, [fixedWindow('hour', perHour, now, 60 * MINUTE)], now, 'Too many phone-number searches for this token');
+  }
+
   /** Per API key / JWT subject, per minute. */
   admitRequest(principalId: string, perMinute: number, now = new Date()): Promise<void> {
     return admit(this.counters, this.events, `principal:${principalId}`, [fixedWindow('minute', perMinute, now, MINUTE)], now, 'Too many requests for this token');

@@ -5,7 +5,9 @@ import type { RollupRepository } from '../../db/rollups';
 import type { Entry } from '../../domain/lookupKeys';
 import type { RollupCell } from '../../domain/rollups';
 import { csvCell } from '../../domain/csv';
-import { parseTaiwanPhone } from '../../domain/phone';
+import type { AuditRepository } from '../../db/audit';
+import { maskPhone, parseTaiwanPhone } from '../../domain/phone';
+import type { RateLimiter } from '../../services/rateLimits';
 import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../../domain/sms';
 import { statsFromCells, type CellRow } from '../../domain/stats';
 import { DAY_MS, taipeiDate, taipeiDatesBetween, taipeiDayStart } from '../../domain/taipeiTime';
@@ -41,15 +43,32 @@ const common = { tags: ['analytics'], security: [{ bearer: [] }] };
 const MAX_STATS_DAYS = 366;
 
 /** Message log (cursor pages and CSV export) and statistics, for operators; reads lookup lists and rollups only. */
-export function logRoutes({ log, rollups }: { log: MessageLog; rollups: RollupRepository }) {
+export interface LogRouteDeps {
+  log: MessageLog;
+  rollups: RollupRepository;
+  rateLimiter: RateLimiter;
+  audit: AuditRepository;
+  phoneLookupsPerHour: number;
+}
+
+export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHour }: LogRouteDeps) {
+  /** A non-admin's search by number: counted against their hourly allowance (429 past it), then audited. */
+  const guardPhoneLookup = async (principal: Principal, filter: MessageFilter, route: string) => {
+    if (!filter.phoneE164 || principal.role === 'admin') return;
+    await rateLimiter.admitPhoneLookup(principal.id, phoneLookupsPerHour);
+    await audit.record({ actor: principal.id, action: 'sms_logs.phone_lookup', target: { type: 'phone', id: maskPhone(filter.phoneE164) }, after: { route } });
+  };
+
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
     createRoute({ ...common, method: 'get', path: '/sms-logs', summary: 'Messages newest first, with cursor paging (phones masked unless admin)', request: { query: LogQuery }, responses: { 200: json(z.object({ items: z.array(z.record(z.string(), z.unknown())), next_cursor: z.string().nullable() }), 'A page'), ...errors } }),
     async (c) => {
       const q = c.req.valid('query');
-      const page = await log.page(toFilter(q), q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
       const principal = c.get('principal');
+      const filter = toFilter(q);
+      await guardPhoneLookup(principal, filter, 'sms-logs');
+      const page = await log.page(filter, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
       return c.json({ items: page.items.map((m) => logView(m, principal)), next_cursor: page.next ? encodeCursor(page.next) : null }, 200);
     },
   );
@@ -58,7 +77,9 @@ export function logRoutes({ log, rollups }: { log: MessageLog; rollups: RollupRe
     const parsed = LogQuery.omit({ limit: true, cursor: true }).safeParse(c.req.query());
     if (!parsed.success) throw validationError(parsed.error, 'query');
     const principal = c.get('principal');
-    const cursor = log.scan(toFilter(parsed.data));
+    const filter = toFilter(parsed.data);
+    await guardPhoneLookup(principal, filter, 'sms-logs/export.csv');
+    const cursor = log.scan(filter);
     const encoder = new TextEncoder();
     // Streamed row by row from the database cursor: an export of a year never sits in memory.
     const body = new ReadableStream<Uint8Array>({
