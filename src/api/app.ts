@@ -89,6 +89,8 @@ export function createApp(deps: AppDeps) {
   const smallBodies = limitBody(MAX_BODY_BYTES);
   const bulkBodies = limitBody(MAX_BULK_BODY_BYTES);
   app.use('/api/*', (c, next) => (c.req.path === BULK_PATH ? bulkBodies(c, next) : smallBodies(c, next)));
+  // The codec decrypts whatever it is given: the same bound as any API body, checked before any work.
+  app.use('/codec/*', smallBodies);
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
   app.use('/codec/*', cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true }));

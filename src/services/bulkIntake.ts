@@ -107,6 +107,12 @@ export class BulkIntake {
   }
 }
 
+/** The answer's share of the rejections: the first MAX_REPORTED_REJECTIONS rows, and how many there were. */
+export function reportRejections(rejected: Rejection[]) {
+  const shown = rejected.slice(0, MAX_REPORTED_REJECTIONS);
+  return { rejected: shown, rejected_count: rejected.length, rejected_omitted: rejected.length - shown.length };
+}
+
 export type ScreenedRecipient = Omit<BatchRecipient, '_id' | 'batch_id'>;
 
 export interface Screened {

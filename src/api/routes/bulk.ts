@@ -6,7 +6,7 @@ import { isTimeOfDay } from '../../domain/quietHours';
 import { batchCounts } from '../../domain/rollups';
 import { MESSAGE_TYPES } from '../../domain/sms';
 import { ApiError } from '../../errors';
-import type { BulkIntake } from '../../services/bulkIntake';
+import { reportRejections, type BulkIntake } from '../../services/bulkIntake';
 import { bulkWorkflowId, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows';
 import type { AuthEnv, Principal } from '../auth';
 import { json, openApiHook } from '../openapi';
@@ -46,7 +46,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       path: '/send-bulk-sms',
       summary: 'Queue a batch (recipients validated up front; rejected rows reported, duplicates sent once)',
       request: { body: { content: { 'application/json': { schema: SendBulkRequest } }, required: true } },
-      responses: { 202: json(z.object({ batch_id: z.string(), status: z.string(), accepted: z.number(), rejected: z.array(z.object({ index: z.number(), phone: z.string(), reason: z.string() })), scheduled_at: z.string().nullable() }), 'Queued'), 413: json(ErrorResponse, 'Too many recipients or too large'), ...errors },
+      responses: { 202: json(z.object({ batch_id: z.string(), status: z.string(), accepted: z.number(), rejected: z.array(z.object({ index: z.number(), phone: z.string(), reason: z.string() })).openapi({ description: 'the first 1 000 rejected rows' }), rejected_count: z.number(), rejected_omitted: z.number().openapi({ description: 'rejected rows past the first 1 000, not listed' }), scheduled_at: z.string().nullable() }), 'Queued'), 413: json(ErrorResponse, 'Too many recipients or too large'), ...errors },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -60,7 +60,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
         respectQuietHours: body.respect_quiet_hours,
         principalId: c.get('principal').id,
       });
-      return c.json({ batch_id: batch._id, status: batch.status, accepted: batch.total, rejected, scheduled_at: batch.scheduled_at?.toISOString() ?? null }, 202);
+      return c.json({ batch_id: batch._id, status: batch.status, accepted: batch.total, ...reportRejections(rejected), scheduled_at: batch.scheduled_at?.toISOString() ?? null }, 202);
     },
   );
 
