@@ -40,7 +40,12 @@ export class PhoneCounterRepository {
   /** Adds `by` to each number's count in this window; answers each number's count afterwards. */
   async add(scope: string, window: BudgetWindow, numbers: string[], by: 1 | -1): Promise<Map<string, number>> {
     const byBucket = new Map<number, string[]>();
-    for (const n of numbers) byBucket.set(phoneBucket(n), [...(byBucket.get(phoneBucket(n)) ?? []), n]);
+    for (const n of numbers) {
+      const bucket = phoneBucket(n);
+      const members = byBucket.get(bucket);
+      if (members) members.push(n);
+      else byBucket.set(bucket, [n]);
+    }
     const counts = new Map<string, number>();
     const buckets = [...byBucket];
     const next = async (): Promise<void> => {
