@@ -68,6 +68,13 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
     const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s));
     s.once('error', reject);
   });
+  // Idle keep-alive connections outlive the client's own idle timeout (derived from this one), so the client always
+  // closes first: with Node's 5 s default, a busy client reuses a socket at the instant the server drops it and the
+  // request fails with "other side closed". 65 s also outlasts common load balancers' 60 s idle timeout.
+  if ('keepAliveTimeout' in server) {
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+  }
   const url = `http://${config.HOST}:${config.PORT}`;
   log.info('api listening', { url });
   return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
