@@ -1,6 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { PhoneLimits } from './domain/phoneBudget';
+import type { ProviderUrlPolicy } from './domain/providerUrls';
+import { SIMULATOR_CREDENTIALS } from './simulator/credentials';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
 const millis = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -35,14 +38,23 @@ const envSchema = z.object({
   CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** Secret carried in the Every8d/Mitake callback URLs, which have no signatures of their own. */
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_WEBHOOK_TOKEN),
+  /** The token being replaced, still accepted while providers' callback URLs move to WEBHOOK_TOKEN (rotation). */
+  WEBHOOK_TOKEN_PREVIOUS: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Optional comma-separated IPs/CIDRs allowed to call the Every8d/Mitake webhooks. */
   WEBHOOK_IP_ALLOWLIST: z.string().default(''),
+  /**
+   * Reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For names the real client. Empty: the header is
+   * ignored, since anyone can send it, and the allowlist sees the connecting address.
+   */
+  TRUSTED_PROXIES: z.string().default(''),
 
   /** Requests per minute per API key or JWT subject (a key may carry its own limit). */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Anti-pumping: messages per destination number per hour and per Asia/Taipei day. */
   PHONE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(5),
   PHONE_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(20),
+  /** Log searches by phone number per non-admin key per hour: each one unmasks a number, so they are few and audited. */
+  PHONE_LOOKUPS_PER_HOUR: z.coerce.number().int().min(1).default(30),
   /** Higher allowance for order and delivery notices. */
   PHONE_TRANSACTIONAL_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   PHONE_TRANSACTIONAL_LIMIT_PER_DAY: z.coerce.number().int().min(1).default(60),
@@ -99,7 +111,8 @@ const envSchema = z.object({
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** Where the Temporal CLI and FerretDB builds are kept between runs (outside the repo, shared by clones). */
   CACHE_DIR: z.string().default(join(homedir(), '.cache', 'luckygas-sms')),
-  SIMULATORS: z.stringbool().default(true),
+  /** `npm start` runs the provider simulators: the default in development; production refuses them. */
+  SIMULATORS: z.stringbool().optional(),
   /** A standalone worker serves its Prometheus metrics on this port (unset: none; `npm start` serves them at /metrics). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** `npm start` runs the workers in its own process unless this is false (they then run as `src/worker.ts`). */
@@ -119,6 +132,11 @@ const envSchema = z.object({
   MITAKE_PASSWORD: z.string().optional(),
   MITAKE_API_URL: z.url().default('https://smsapi.mitake.com.tw'),
 
+  /** Hosts an admin may point each provider at (`host` or `*.domain`, comma-separated); loopback only in development. */
+  TWILIO_ALLOWED_HOSTS: z.string().default('api.twilio.com'),
+  EVERY8D_ALLOWED_HOSTS: z.string().default('*.e8d.tw'),
+  MITAKE_ALLOWED_HOSTS: z.string().default('*.mitake.com.tw'),
+
   /** How long one HTTP call to a provider may take before we give up on that provider (and record ambiguity). */
   SMS_PROVIDER_TIMEOUT_MS: millis(10_000),
   /** How long a sent message waits for its delivery receipt before it is marked expired. */
@@ -131,7 +149,7 @@ const envSchema = z.object({
   SMS_REROUTE_ON_UNDELIVERED: z.stringbool().default(false),
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type Config = Omit<z.infer<typeof envSchema>, 'SIMULATORS'> & { SIMULATORS: boolean };
 
 /** The only reader of process.env. Fails fast with every bad field named. */
 const EMPTY_IS_A_VALUE = new Set(['QUIET_HOURS']);
@@ -145,12 +163,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const config = parsed.data;
-  if (config.APP_ENV === 'production') assertProductionSecrets(config);
+  const config = { ...parsed.data, SIMULATORS: parsed.data.SIMULATORS ?? parsed.data.APP_ENV !== 'production' };
+  if (config.APP_ENV === 'production') {
+    const problems = productionProblems(config);
+    if (problems.length) throw new Error(`Refusing to start in production:\n  ${problems.join('\n  ')}`);
+  }
   return config;
 }
 
-function assertProductionSecrets(config: Config): void {
+/** Shortest webhook token production accepts: it is the only thing standing between anyone and fake receipts. */
+export const MIN_PRODUCTION_WEBHOOK_TOKEN = 32;
+
+/**
+ * Every development default or test double a production process must not run with, each named with what to do.
+ * Checked by `start:api`, `start:worker` and docker-compose (APP_ENV=production); `npm start` is development.
+ */
+export function productionProblems(config: Config): string[] {
   const problems: string[] = [];
   const defaults: [keyof Config, string][] = [
     ['ADMIN_TOKEN', DEV_ADMIN_TOKEN],
@@ -158,9 +186,37 @@ function assertProductionSecrets(config: Config): void {
     ['PAYLOAD_ENCRYPTION_KEY', DEV_PAYLOAD_KEY],
     ['WEBHOOK_TOKEN', DEV_WEBHOOK_TOKEN],
   ];
-  for (const [name, value] of defaults) if (config[name] === value) problems.push(`${name} must be set (not the development default) in production`);
+  for (const [name, value] of defaults) if (config[name] === value) problems.push(`${name} is the development default: set your own`);
+  for (const name of ['WEBHOOK_TOKEN', 'WEBHOOK_TOKEN_PREVIOUS'] as const) {
+    const token = config[name];
+    if (token !== undefined && token.length < MIN_PRODUCTION_WEBHOOK_TOKEN) problems.push(`${name} has ${token.length} characters: use at least ${MIN_PRODUCTION_WEBHOOK_TOKEN} (e.g. openssl rand -hex 24)`);
+  }
+  if (config.SIMULATORS) problems.push('SIMULATORS is true: the provider simulators never run in production; set SIMULATORS=false');
+  const simulatorAccounts: [keyof Config, string][] = [
+    ['TWILIO_ACCOUNT_SID', SIMULATOR_CREDENTIALS.twilio.account_sid],
+    ['TWILIO_AUTH_TOKEN', SIMULATOR_CREDENTIALS.twilio.auth_token],
+    ['EVERY8D_PASSWORD', SIMULATOR_CREDENTIALS.every8d.password],
+    ['MITAKE_PASSWORD', SIMULATOR_CREDENTIALS.mitake.password],
+  ];
+  for (const [name, value] of simulatorAccounts) if (config[name] === value) problems.push(`${name} is the simulator's account: set the real provider account`);
   if (!config.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL must be set in production');
-  if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return problems;
+}
+
+export function phoneLimits(config: Config): PhoneLimits {
+  return {
+    perHour: config.PHONE_LIMIT_PER_HOUR,
+    perDay: config.PHONE_LIMIT_PER_DAY,
+    transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
+    transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
+  };
+}
+
+export function providerUrlPolicy(config: Config): ProviderUrlPolicy {
+  return {
+    allowedHosts: { twilio: csv(config.TWILIO_ALLOWED_HOSTS), every8d: csv(config.EVERY8D_ALLOWED_HOSTS), mitake: csv(config.MITAKE_ALLOWED_HOSTS) },
+    development: config.APP_ENV === 'development',
+  };
 }
 
 export function csv(value: string): string[] {

@@ -5,13 +5,14 @@ import { createApp } from './api/app';
 import { applyServerTimeouts } from './api/connections';
 import { connectExternal, runMain } from './bootstrap';
 import { MessageLog } from './db/messageLog';
-import { csv, publicBaseUrl, quietWindows, type Config } from './config';
+import { csv, phoneLimits, providerUrlPolicy, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import { StoreHealth } from './db/storeHealth';
 import type { Logger } from './log';
 import { BulkIntake } from './services/bulkIntake';
 import { CampaignService } from './services/campaigns';
+import { PhoneBudget } from './services/phoneBudget';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { SmsIntake } from './services/smsIntake';
@@ -40,33 +41,35 @@ export interface RunningApi {
 export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiCodec }: ApiDeps) {
   // Never in production, whatever the caller passes: the path itself is the credential.
   const devUi = config.APP_ENV === 'development' ? uiCodec : undefined;
-  const rateLimiter = new RateLimiter(repos.rateCounters, {
-    perHour: config.PHONE_LIMIT_PER_HOUR,
-    perDay: config.PHONE_LIMIT_PER_DAY,
-    transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
-    transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
-  }, repos.alerts);
+  const rateLimiter = new RateLimiter(repos.rateCounters, repos.alerts);
+  const phoneBudget = new PhoneBudget(repos.phoneCounters, phoneLimits(config), repos.alerts);
   // One bound for every Temporal call on a request path, so an outage seen by one request spares the next ones the wait.
   const bounded = new BoundedTemporal(temporal);
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, bounded, repos.temporalOutbox, rateLimiter),
+    intake: new SmsIntake(repos.messages, repos.templates, bounded, repos.temporalOutbox, phoneBudget),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, bounded, repos.earlyReceipts, repos.temporalOutbox),
-    bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox),
+    bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox, phoneBudget),
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,
     defaultQuietHours: quietWindows(config),
     rateLimiter,
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
+    phoneLookupsPerHour: config.PHONE_LOOKUPS_PER_HOUR,
     jwtSecret: config.JWT_SECRET,
-    webhookGuard: { token: config.WEBHOOK_TOKEN, ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST) },
+    webhookGuard: {
+      tokens: [config.WEBHOOK_TOKEN, ...(config.WEBHOOK_TOKEN_PREVIOUS ? [config.WEBHOOK_TOKEN_PREVIOUS] : [])],
+      ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST),
+      trustedProxies: csv(config.TRUSTED_PROXIES),
+    },
     codec: {
       codec: dataConverterFor(config).payloadCodecs![0],
       corsOrigins: [...csv(config.CODEC_CORS_ORIGINS), ...(devUi ? [devUi.origin] : [])],
       ...(devUi ? { uiSecret: devUi.secret } : {}),
     },
     production: config.APP_ENV === 'production',
+    providerUrlPolicy: providerUrlPolicy(config),
     publicBaseUrl: publicBaseUrl(config),
     retentionDays: config.MESSAGE_RETENTION_DAYS,
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal), ...readiness },

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
         `  MongoDB      ${mongoUri.replace(/\/\/[^@/]*@/, '//***@')}`,
         ...Object.entries(simulatorUrls).map(([name, url]) => `  simulator    ${name.padEnd(8)} ${url}`),
         `  Admin token  ${config.ADMIN_TOKEN === DEV_ADMIN_TOKEN ? `${DEV_ADMIN_TOKEN} (development default; set ADMIN_TOKEN)` : 'from ADMIN_TOKEN'}`,
+        `  Mode         ${config.APP_ENV}${config.APP_ENV === 'development' ? ' (development defaults and simulators; production runs `npm run start:api` and `start:worker`, which refuse them)' : ''}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),

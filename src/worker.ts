@@ -8,7 +8,8 @@ import { createRetentionActivities } from './activities/retention';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectExternal, runMain } from './bootstrap';
-import { publicBaseUrl, quietWindows, type Config } from './config';
+import { phoneLimits, publicBaseUrl, quietWindows, type Config } from './config';
+import { PhoneBudget } from './services/phoneBudget';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
@@ -52,7 +53,13 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
   const client = new Client({ connection, namespace, dataConverter });
   const workflowActivities = {
     ...bookkeeping,
-    ...createBulkActivities({ repos, pageSize: config.BULK_PAGE_SIZE, window: config.BULK_WINDOW, defaultQuietHours: quietWindows(config) }),
+    ...createBulkActivities({
+      repos,
+      pageSize: config.BULK_PAGE_SIZE,
+      window: config.BULK_WINDOW,
+      defaultQuietHours: quietWindows(config),
+      budget: new PhoneBudget(repos.phoneCounters, phoneLimits(config), repos.alerts),
+    }),
     ...createAlertActivities({
       repos,
       windowMs: config.ALERT_WINDOW_MS,

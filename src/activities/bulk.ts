@@ -5,6 +5,8 @@ import type { SmsTemplate } from '../db/templates';
 import { uuidFrom } from '../domain/ids';
 import { nextAllowedTime, nextQuietStart, type QuietWindow } from '../domain/quietHours';
 import { isTransactional, type MessageType } from '../domain/sms';
+import { admitWithinBudget, MAX_REPORTED_REJECTIONS } from '../services/bulkIntake';
+import type { PhoneBudget } from '../services/phoneBudget';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
 import type { BulkActivities } from './types';
 
@@ -13,12 +15,14 @@ export interface BulkDeps {
   pageSize: number;
   window: number;
   defaultQuietHours: QuietWindow[];
+  /** Per-number budget: each campaign run counts against it like any batch. */
+  budget: PhoneBudget;
 }
 
 export const batchMessageId = (batchId: string, index: number): string => `${batchId}-${index}`;
 
 /** Activities of the batch workflow: its plan, its pages of messages, its status, and the quiet-hours gate. */
-export function createBulkActivities({ repos, pageSize, window, defaultQuietHours }: BulkDeps): BulkActivities {
+export function createBulkActivities({ repos, pageSize, window, defaultQuietHours, budget }: BulkDeps): BulkActivities {
   const loadBatch = async (batchId: string) => {
     const batch = await repos.batches.get(batchId);
     if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchId} not found`, 'BatchNotFound');
@@ -61,7 +65,12 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       if (!campaign) return null; // deleted after this run was scheduled: nothing to send
       const batchId = uuidFrom(`campaign-run:${runId}`);
       if (!(await repos.batches.get(batchId))) {
-        await repos.batches.create(
+        // A run is a batch like any other: numbers over their budget are left out with the reason, the rest go.
+        // A retry after a crash between counting and storing counts those numbers twice: stricter, never looser.
+        const admittedAt = new Date();
+        const list = { accepted: campaign.recipients, rejected: [], rowOf: campaign.recipients.map((r) => r.index) };
+        const { accepted, rejected } = await admitWithinBudget(budget, list, campaign.message_type, admittedAt);
+        const created = repos.batches.create(
           {
             _id: batchId,
             name: `${campaign.name} (${new Date().toISOString().slice(0, 16)})`,
@@ -69,15 +78,20 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
             ...(campaign.template_code ? { template_code: campaign.template_code } : {}),
             ...(campaign.message ? { message: campaign.message } : {}),
             status: 'scheduled',
-            total: campaign.recipients.length,
-            rejected: 0,
+            total: accepted.length,
+            rejected: rejected.length,
+            ...(rejected.length ? { rejections: rejected.slice(0, MAX_REPORTED_REJECTIONS) } : {}),
             respect_quiet_hours: campaign.respect_quiet_hours,
             campaign_id: campaign._id,
             created_by: `campaign:${campaign._id}`,
             created_at: new Date(),
           },
-          campaign.recipients,
+          accepted,
         );
+        await created.catch(async (err) => {
+          await budget.giveBack(accepted.map((r) => r.phone.e164), campaign.message_type, admittedAt);
+          throw err;
+        });
       }
       return { batchId, messageType: campaign.message_type };
     },

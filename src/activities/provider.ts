@@ -2,6 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
 import type { ProviderConfig } from '../db/providers';
 import type { SmsMessage } from '../db/messages';
+import { publicErrorText } from '../domain/errorText';
 import type { TaiwanPhone } from '../domain/phone';
 import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
@@ -87,13 +88,15 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     } catch (err) {
       timer();
       const error = err instanceof ProviderError ? err : fromTransportError(provider, err);
+      // What clients see of it: never our credentials echoed back, never a whole vendor page.
+      const text = publicErrorText(error.message, [...Object.values(config.credentials ?? {}), webhookToken]);
       metrics().providerCalls.inc({ provider, outcome: failureType(error) });
       log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
-      await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: error.message, ambiguous: error.ambiguous });
+      await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: text, ambiguous: error.ambiguous });
       await trackHealth(config, startedAt, error);
       throw ApplicationFailure.create({
         type: failureType(error),
-        message: error.message,
+        message: text,
         nonRetryable: !error.retryable,
         details: [{ code: error.code, ambiguous: error.ambiguous }],
       });

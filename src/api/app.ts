@@ -6,6 +6,7 @@ import { cors } from 'hono/cors';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Repositories } from '../db';
+import type { ProviderUrlPolicy } from '../domain/providerUrls';
 import type { QuietWindow } from '../domain/quietHours';
 import type { BulkIntake } from '../services/bulkIntake';
 import type { CampaignService } from '../services/campaigns';
@@ -48,12 +49,16 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   /** Requests per minute for a principal without a limit of its own. */
   defaultRateLimit: number;
+  /** Log searches by phone number per non-admin key per hour. */
+  phoneLookupsPerHour: number;
   jwtSecret?: string;
   webhookGuard: WebhookGuard;
   /** `uiSecret`: development only, the embedded Temporal UI's codec path `/codec-ui/<uiSecret>` (no bearer token). */
   codec: { codec: PayloadCodec; corsOrigins: string[]; uiSecret?: string };
   /** In production the test-send route does not exist (404). */
   production: boolean;
+  /** Where admins may point provider endpoints. */
+  providerUrlPolicy: ProviderUrlPolicy;
   publicBaseUrl: string;
   /** MESSAGE_RETENTION_DAYS, shown by the retention policy endpoint. */
   retentionDays: number;
@@ -94,6 +99,8 @@ export function createApp(deps: AppDeps) {
     if (deps.store.down) throw new ApiError(503, 'store_unavailable', 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).', undefined, { 'Retry-After': STORE_RETRY_AFTER_S });
     await next();
   });
+  // The codec decrypts whatever it is given: the same bound as any API body, checked before any work.
+  app.use('/codec/*', smallBodies);
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
   const codecCors = cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true });
@@ -107,8 +114,8 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
-  app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
-  app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups }));
+  app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
+  app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups, rateLimiter: deps.rateLimiter, audit: deps.repos.audit, phoneLookupsPerHour: deps.phoneLookupsPerHour }));
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { parseTaiwanPhone } from '../domain/phone';
+import { templateDataSchema } from '../domain/templateData';
 import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_ID_PATTERN, MESSAGE_TYPES, PROVIDER_NAMES } from '../domain/sms';
 
 
@@ -34,14 +35,8 @@ export const TemplateCode = z
   .regex(/^[a-z][a-z0-9_]{1,63}$/, 'must be 2-64 lowercase letters, digits or _, starting with a letter')
   .openapi({ example: 'delivery_on_way' });
 
-/** Values inserted into a template: short plain text or numbers, never markup or control characters. */
-export const TemplateData = z
-  .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'keys must be placeholder names'),
-    z.union([z.string().max(200).refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters'), z.number()]),
-  )
-  .refine((d) => Object.keys(d).length <= 30, 'must have at most 30 keys')
-  .openapi({ example: { driver_name: '王大明', eta_minutes: 30 } });
+/** Values inserted into a template: the shared rule of `src/domain/templateData.ts`. */
+export const TemplateData = templateDataSchema.meta({ example: { driver_name: '王大明', eta_minutes: 30 } });
 
 export const SendSmsRequest = z
   .strictObject({

@@ -48,9 +48,9 @@ export class AlertRepository {
     await ensureIndexes(this.counters, [{ key: { kind: 1, second: 1 }, name: 'kind_second' }]);
   }
 
-  async countEvent(kind: string, now = new Date()): Promise<void> {
+  async countEvent(kind: string, now = new Date(), events = 1): Promise<void> {
     const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    await this.eventCounts.add(`${kind}@${second.getTime()}`, { count: 1 }, { kind, second });
+    await this.eventCounts.add(`${kind}@${second.getTime()}`, { count: events }, { kind, second });
   }
 
   async eventsSince(kind: string, since: Date): Promise<number> {

@@ -16,6 +16,8 @@ export interface SmsBatch {
   /** Recipients accepted into the batch (indexes 0 … total-1). */
   total: number;
   rejected: number;
+  /** The first rejected rows with their reasons, for runs no client saw the answer of (campaign runs). */
+  rejections?: { index: number; phone: string; reason: string }[];
   respect_quiet_hours: boolean;
   scheduled_at?: Date;
   campaign_id?: string;
@@ -62,8 +64,11 @@ export class BatchRepository {
   async ensureIndexes(): Promise<void> {
     // removing a batch's recipients
     await ensureIndexes(this.recipients, [{ key: { batch_id: 1 }, name: 'batch_id' }]);
-    // batch listing, newest first
-    await ensureIndexes(this.batches, [{ key: { created_at: -1 }, name: 'created_at' }]);
+    // batch listing, newest first; a non-admin's listing of their own batches
+    await ensureIndexes(this.batches, [
+      { key: { created_at: -1 }, name: 'created_at' },
+      { key: { created_by: 1, created_at: -1 }, name: 'created_by_created_at' },
+    ]);
   }
 
   /** Writes recipients in chunks, then the batch; on any failure removes what it wrote, leaving nothing half-done. */
@@ -98,8 +103,9 @@ export class BatchRepository {
     return this.batches.findOne({ _id: batchId });
   }
 
-  list(limit: number, before?: Date): Promise<SmsBatch[]> {
-    return this.batches.find(before ? { created_at: { $lt: before } } : {}).sort({ created_at: -1 }).limit(limit).toArray();
+  /** Newest first; with `createdBy`, only the batches that principal created. */
+  list(limit: number, createdBy?: string): Promise<SmsBatch[]> {
+    return this.batches.find(createdBy ? { created_by: createdBy } : {}).sort({ created_at: -1 }).limit(limit).toArray();
   }
 
   /** Recipients with indexes fromIndex … fromIndex+limit-1 (fewer at the end of the batch). */

@@ -8,6 +8,7 @@ import { CampaignRepository } from './campaigns';
 import { SettingsRepository } from './settings';
 import { ProviderDirectory, ProviderGeneration } from './providerDirectory';
 import { ProviderHealthRepository } from './providerHealth';
+import { PhoneCounterRepository } from './phoneCounters';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
 import { EarlyReceiptRepository } from './earlyReceipts';
@@ -30,6 +31,7 @@ export interface Repositories {
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
   rateCounters: RateCounterRepository;
+  phoneCounters: PhoneCounterRepository;
   providerHealth: ProviderHealthRepository;
   batches: BatchRepository;
   settings: SettingsRepository;
@@ -67,6 +69,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     audit: new AuditRepository(db),
     apiKeys: new ApiKeyRepository(db),
     rateCounters: new RateCounterRepository(db),
+    phoneCounters: new PhoneCounterRepository(db),
     providerHealth,
     batches: new BatchRepository(db),
     settings: new SettingsRepository(db),

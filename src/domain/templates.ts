@@ -2,6 +2,8 @@
  * Message templates: `{placeholder}` syntax, strict rendering and deterministic weighted variant choice.
  * Pure: no I/O, so the same message id always gets the same variant (retries, replays, repeated requests).
  */
+import { ownValue, type TemplateData } from './templateData';
+
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]{0,63})\}/g;
 
 export interface TemplateVariant {
@@ -28,10 +30,18 @@ export type RenderResult = { ok: true; text: string } | { ok: false; missing: st
  * Fills every placeholder with its value as plain text, in one pass: a value containing `{x}` stays literal, so
  * customer data can never inject template syntax. Missing values fail; extra keys are ignored.
  */
-export function renderTemplate(content: string, data: Record<string, string | number>): RenderResult {
-  const missing = placeholdersOf(content).filter((name) => data[name] === undefined || data[name] === null || String(data[name]).trim() === '');
+export function renderTemplate(content: string, data: TemplateData): RenderResult {
+  const missing = missingPlaceholders(placeholdersOf(content), data);
   if (missing.length) return { ok: false, missing };
-  return { ok: true, text: content.replace(PLACEHOLDER, (_, name: string) => String(data[name])) };
+  return { ok: true, text: content.replace(PLACEHOLDER, (_, name: string) => String(ownValue(data, name))) };
+}
+
+/** Placeholders with no usable value; only the data's own properties count, never inherited ones like `constructor`. */
+export function missingPlaceholders(names: string[], data: TemplateData): string[] {
+  return names.filter((name) => {
+    const value = ownValue(data, name);
+    return value === undefined || value === null || String(value).trim() === '';
+  });
 }
 
 /**

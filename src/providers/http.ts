@@ -13,6 +13,8 @@ export async function postForm(provider: ProviderName, url: string, fields: Reco
       headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
       body: new URLSearchParams(fields).toString(),
       signal: AbortSignal.timeout(timeoutMs),
+      // A redirect would carry the credentials in this body to a host nobody vetted: a 3xx is an error instead.
+      redirect: 'manual',
     });
   } catch (err) {
     throw fromTransportError(provider, err);

@@ -8,19 +8,23 @@ import { TemporalOutbox } from '../db/temporalOutbox';
 import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startBatchWorkflow } from '../temporal/starts';
-import { placeholdersOf } from '../domain/templates';
+import { templateDataSchema } from '../domain/templateData';
+import { missingPlaceholders, placeholdersOf } from '../domain/templates';
 import { ApiError } from '../errors';
+import type { PhoneBudget } from './phoneBudget';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
 /** A campaign keeps its list in one document, so it stays well under MongoDB's 16 MiB. */
 export const MAX_CAMPAIGN_RECIPIENTS = 20_000;
+/** Rejected rows reported in full; past this only their count, so a bad upload cannot make a huge answer. */
+export const MAX_REPORTED_REJECTIONS = 1_000;
 
 /** One row as sent; checked row by row so one bad row is reported, not fatal to the batch. */
 const Recipient = z.strictObject({
   phone: z.string().max(32),
   message: z.string().trim().min(1).refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters').optional(),
-  template_data: z.record(z.string().max(64), z.union([z.string().max(200), z.number()])).optional(),
+  template_data: templateDataSchema.optional(),
 });
 
 export interface BulkRequest {
@@ -47,13 +51,15 @@ export class BulkIntake {
     private readonly templates: TemplateRepository,
     private readonly temporal: BoundedTemporal,
     private readonly outbox: TemporalOutbox,
+    private readonly budget: PhoneBudget,
   ) {}
 
   async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
     if (request.recipients.length > MAX_RECIPIENTS) throw new ApiError(413, 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const batchId = randomUUID();
-    const { accepted, rejected } = screen(request, template, batchId);
+    const admittedAt = new Date();
+    const { accepted, rejected } = await admitWithinBudget(this.budget, screen(request, template, batchId), request.messageType, admittedAt);
     if (accepted.length === 0) {
       throw new ApiError(422, 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
     }
@@ -71,7 +77,13 @@ export class BulkIntake {
       created_by: request.principalId,
       created_at: new Date(),
     };
-    await this.createAndStart(batch, accepted);
+    try {
+      await this.createAndStart(batch, accepted);
+    } catch (err) {
+      // Nothing was stored, so nothing will be sent: the numbers get their budget back.
+      await this.budget.giveBack(accepted.map((r) => r.phone.e164), request.messageType, admittedAt);
+      throw err;
+    }
     return { batch, rejected };
   }
 
@@ -95,12 +107,44 @@ export class BulkIntake {
   }
 }
 
+/** The answer's share of the rejections: the first MAX_REPORTED_REJECTIONS rows, and how many there were. */
+export function reportRejections(rejected: Rejection[]) {
+  const shown = rejected.slice(0, MAX_REPORTED_REJECTIONS);
+  return { rejected: shown, rejected_count: rejected.length, rejected_omitted: rejected.length - shown.length };
+}
+
 export type ScreenedRecipient = Omit<BatchRecipient, '_id' | 'batch_id'>;
 
+export interface Screened {
+  accepted: ScreenedRecipient[];
+  rejected: Rejection[];
+  /** The request row each accepted recipient came from. */
+  rowOf: number[];
+}
+
+/**
+ * Counts every accepted number against its per-number budget (the same one single sends use); a number over it
+ * becomes a rejected row with the reason, and the rest are numbered 0…n-1 again. Nothing is failed whole.
+ */
+export async function admitWithinBudget(budget: PhoneBudget, screened: Screened, messageType: MessageType, now: Date): Promise<Screened> {
+  const refused = await budget.admit(screened.accepted.map((r) => r.phone.e164), messageType, now);
+  if (refused.size === 0) return screened;
+  const result: Screened = { accepted: [], rejected: [...screened.rejected], rowOf: [] };
+  screened.accepted.forEach((r, i) => {
+    const over = refused.get(r.phone.e164);
+    if (over) return result.rejected.push({ index: screened.rowOf[i], phone: r.phone.masked, reason: over.reason });
+    result.rowOf.push(screened.rowOf[i]);
+    result.accepted.push({ ...r, index: result.accepted.length });
+  });
+  result.rejected.sort((a, b) => a.index - b.index);
+  return result;
+}
+
 /** Splits rows into sendable recipients (numbered 0…n-1) and rejections with reasons; a number appears once. */
-export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string) {
+export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string): Screened {
   const accepted: ScreenedRecipient[] = [];
   const rejected: Rejection[] = [];
+  const rowOf: number[] = [];
   const firstIndexOf = new Map<string, number>();
   const needed = template ? placeholdersOf([template.content, ...template.variants.map((v) => v.content)].join(' ')) : [];
 
@@ -117,7 +161,7 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     if (text) problem = lengthProblem(text);
     else if (!template) problem = 'no message: give one per recipient, one for the batch, or a template_code';
     else {
-      const missing = needed.filter((name) => row.data.template_data?.[name] === undefined || String(row.data.template_data[name]).trim() === '');
+      const missing = missingPlaceholders(needed, row.data.template_data ?? {});
       if (missing.length) problem = `template_data missing ${missing.join(', ')}`;
       else {
         const outcome = renderWithTemplate(template, row.data.template_data ?? {}, `${batchId}-${accepted.length}`);
@@ -126,7 +170,8 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     }
     if (problem) return reject(problem);
     firstIndexOf.set(parsed.phone.e164, index);
+    rowOf.push(index);
     accepted.push({ index: accepted.length, phone: parsed.phone, ...(row.data.message ? { message: row.data.message } : {}), ...(row.data.template_data ? { template_data: row.data.template_data } : {}) });
   });
-  return { accepted, rejected };
+  return { accepted, rejected, rowOf };
 }

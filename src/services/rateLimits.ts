@@ -1,7 +1,5 @@
 import type { AlertRepository } from '../db/alerts';
 import type { RateCounterRepository } from '../db/rateCounters';
-import { startOfTaipeiDay } from '../domain/routing';
-import { isTransactional, type MessageType } from '../domain/sms';
 import { ApiError } from '../errors';
 import { metrics } from '../metrics';
 
@@ -13,16 +11,10 @@ interface Window {
 }
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 function fixedWindow(name: string, limit: number, now: Date, size: number): Window {
   const start = new Date(Math.floor(now.getTime() / size) * size);
   return { name, limit, start, end: new Date(start.getTime() + size) };
-}
-
-function taipeiDay(limit: number, now: Date): Window {
-  const start = startOfTaipeiDay(now);
-  return { name: 'day', limit, start, end: new Date(start.getTime() + 24 * HOUR) };
 }
 
 /** Counts one event in every window; if any is over its limit, gives all back and answers 429 with Retry-After. */
@@ -38,35 +30,23 @@ async function admit(counters: RateCounterRepository, events: AlertRepository, s
   throw new ApiError(429, 'rate_limited', `${what}: at most ${limits}; retry after ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });
 }
 
-export interface PhoneLimits {
-  perHour: number;
-  perDay: number;
-  transactionalPerHour: number;
-  transactionalPerDay: number;
-}
-
-
 export class RateLimiter {
   constructor(
     private readonly counters: RateCounterRepository,
-    private readonly phoneLimits: PhoneLimits,
     /** Refusals are counted for the "rate limited often" alert. */
     private readonly events: AlertRepository,
   ) {}
 
+  /**
+   * Searches of the message log by phone number, per non-admin key per hour. A masked log filtered by full number
+   * still confirms that number, so many searches would unmask any number; admins see full numbers anyway.
+   */
+  admitPhoneLookup(principalId: string, perHour: number, now = new Date()): Promise<void> {
+    return admit(this.counters, this.events, `lookup:${principalId}`, [fixedWindow('hour', perHour, now, 60 * MINUTE)], now, 'Too many phone-number searches for this token');
+  }
+
   /** Per API key / JWT subject, per minute. */
   admitRequest(principalId: string, perMinute: number, now = new Date()): Promise<void> {
     return admit(this.counters, this.events, `principal:${principalId}`, [fixedWindow('minute', perMinute, now, MINUTE)], now, 'Too many requests for this token');
-  }
-
-  /** Anti-pumping guard per destination number: hourly and Asia/Taipei daily caps. */
-  admitMessage(e164: string, type: MessageType, now = new Date()): Promise<void> {
-    const transactional = isTransactional(type);
-    const l = this.phoneLimits;
-    const windows = [
-      fixedWindow('hour', transactional ? l.transactionalPerHour : l.perHour, now, HOUR),
-      taipeiDay(transactional ? l.transactionalPerDay : l.perDay, now),
-    ];
-    return admit(this.counters, this.events, `phone:${e164}:${transactional ? 'transactional' : 'other'}`, windows, now, 'Too many messages to this number');
   }
 }

@@ -8,7 +8,7 @@ import { ApiError } from '../errors';
 import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startSendWorkflow } from '../temporal/starts';
-import type { RateLimiter } from './rateLimits';
+import type { PhoneBudget } from './phoneBudget';
 import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 
@@ -45,7 +45,7 @@ export class SmsIntake {
     private readonly templates: TemplateRepository,
     private readonly temporal: BoundedTemporal,
     private readonly outbox: TemporalOutbox,
-    private readonly limits: RateLimiter,
+    private readonly budget: PhoneBudget,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -59,7 +59,7 @@ export class SmsIntake {
     const tooLong = lengthProblem(rendered.body);
     if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
-    await this.limits.admitMessage(request.phone.e164, request.messageType);
+    await this.budget.admitOne(request.phone.e164, request.messageType);
     // The outbox entry first: a crash or a Temporal outage after the message is stored still gets it started.
     await this.outbox.add({ _id: TemporalOutbox.startMessageId(id), kind: 'start_message', message_id: id, queued_at: new Date() });
     const { inserted, message } = await this.messages.insertIfAbsent(

@@ -4,11 +4,9 @@ import { mitakeSimulator } from './mitake';
 import { twilioSimulator } from './twilio';
 
 /** Fixed credentials of the bundled simulators (they guard nothing real; the adapters must still send them). */
-export const SIMULATOR_CREDENTIALS = {
-  twilio: { account_sid: 'AC00000000000000000000000000000001', auth_token: 'simulator-twilio-auth-token' },
-  every8d: { username: 'luckygas-sim', password: 'every8d-sim-password' },
-  mitake: { username: 'luckygas-sim', password: 'mitake-sim-password' },
-};
+import { SIMULATOR_CREDENTIALS } from './credentials';
+
+export { SIMULATOR_CREDENTIALS };
 
 export interface Simulators {
   urls: { twilio: string; every8d: string; mitake: string };

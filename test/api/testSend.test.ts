@@ -34,7 +34,7 @@ describe('POST /api/v1/test/send-test-sms', () => {
         ADMIN_TOKEN: 'production-token-0123456789',
         CREDENTIALS_KEY: 'production-credentials-key-0123456789',
         PAYLOAD_ENCRYPTION_KEY: 'production-payload-key-0123456789',
-        WEBHOOK_TOKEN: 'production-webhook-token-0123',
+        WEBHOOK_TOKEN: 'production-webhook-token-0123456789',
         PUBLIC_BASE_URL: 'https://sms.example.com',
       });
       const db = mongo.db(process.env.TEST_MONGO_DB);

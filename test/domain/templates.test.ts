@@ -77,3 +77,13 @@ describe('A/B figures and winner', () => {
     expect(decideWinner(stats, ['A', 'B', 'C'], { min_sends_per_variant: 1, min_delivery_rate_lead: 0 })).toBeUndefined();
   });
 });
+
+describe('placeholders resolve own data only', () => {
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf'])('treats {%s} as missing data, not inherited code', (name) => {
+    expect(renderTemplate(`Hi {${name}}`, {})).toEqual({ ok: false, missing: [name] });
+  });
+
+  it('uses a value given under such a name', () => {
+    expect(renderTemplate('Hi {constructor}', { constructor: 'Ann' })).toEqual({ ok: true, text: 'Hi Ann' });
+  });
+});

@@ -7,7 +7,7 @@ import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
 import { workflowIdFor, type ProviderName } from '../../src/domain/sms';
 import { createLogger } from '../../src/log';
 import { OutboxRelay } from '../../src/services/outboxRelay';
-import { RateLimiter } from '../../src/services/rateLimits';
+import { PhoneBudget } from '../../src/services/phoneBudget';
 import { ReceiptIntake } from '../../src/services/receiptIntake';
 import { SmsIntake } from '../../src/services/smsIntake';
 import { BoundedTemporal } from '../../src/temporal/boundedCalls';
@@ -37,7 +37,7 @@ describe('a Temporal outage at intake', () => {
 
   const down = () => new BoundedTemporal(new Client({ connection: unreachable }));
   const intakeWith = (temporal: BoundedTemporal) =>
-    new SmsIntake(repos.messages, repos.templates, temporal, repos.temporalOutbox, new RateLimiter(repos.rateCounters, { perHour: 100, perDay: 100, transactionalPerHour: 100, transactionalPerDay: 100 }, repos.alerts));
+    new SmsIntake(repos.messages, repos.templates, temporal, repos.temporalOutbox, new PhoneBudget(repos.phoneCounters, { perHour: 100, perDay: 100, transactionalPerHour: 100, transactionalPerDay: 100 }, repos.alerts));
   const phoneOf = (national: string): TaiwanPhone => {
     const parsed = parseTaiwanPhone(national);
     if (!parsed.ok) throw new Error(parsed.reason);

@@ -3,6 +3,8 @@ import { freePorts } from '../../src/stack/launcher/ports';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
+/** Accepted during a token rotation. */
+export const TEST_WEBHOOK_TOKEN_PREVIOUS = 'test-webhook-token-previous-0123456789';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789-0123456789';
 
 /**
@@ -24,6 +26,7 @@ export default async function globalSetup(): Promise<void> {
     SMS_RECEIPT_POLL_MS: '500',
     SMS_ATTEMPTS_PER_PROVIDER: '2',
     WEBHOOK_TOKEN: TEST_WEBHOOK_TOKEN,
+    WEBHOOK_TOKEN_PREVIOUS: TEST_WEBHOOK_TOKEN_PREVIOUS,
     JWT_SECRET: TEST_JWT_SECRET,
     RATE_LIMIT_PER_MINUTE: '100000',
     PROVIDER_REFRESH_MS: '500',
@@ -41,6 +44,7 @@ export default async function globalSetup(): Promise<void> {
     TEST_TEMPORAL_UI_URL: stack.temporalUiUrl,
     TEST_ADMIN_TOKEN,
     TEST_WEBHOOK_TOKEN,
+    TEST_WEBHOOK_TOKEN_PREVIOUS,
     TEST_JWT_SECRET,
     TEST_MONGO_URI: stack.mongoUri,
     TEST_MONGO_DB: 'luckygas_sms',

@@ -6,9 +6,9 @@ import { isTimeOfDay } from '../../domain/quietHours';
 import { batchCounts } from '../../domain/rollups';
 import { MESSAGE_TYPES } from '../../domain/sms';
 import { ApiError } from '../../errors';
-import type { BulkIntake } from '../../services/bulkIntake';
+import { reportRejections, type BulkIntake } from '../../services/bulkIntake';
 import { bulkWorkflowId, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows';
-import type { AuthEnv } from '../auth';
+import type { AuthEnv, Principal } from '../auth';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
 
@@ -46,7 +46,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       path: '/send-bulk-sms',
       summary: 'Queue a batch (recipients validated up front; rejected rows reported, duplicates sent once)',
       request: { body: { content: { 'application/json': { schema: SendBulkRequest } }, required: true } },
-      responses: { 202: json(z.object({ batch_id: z.string(), status: z.string(), accepted: z.number(), rejected: z.array(z.object({ index: z.number(), phone: z.string(), reason: z.string() })), scheduled_at: z.string().nullable() }), 'Queued'), 413: json(ErrorResponse, 'Too many recipients or too large'), ...errors },
+      responses: { 202: json(z.object({ batch_id: z.string(), status: z.string(), accepted: z.number(), rejected: z.array(z.object({ index: z.number(), phone: z.string(), reason: z.string() })).openapi({ description: 'the first 1 000 rejected rows' }), rejected_count: z.number(), rejected_omitted: z.number().openapi({ description: 'rejected rows past the first 1 000, not listed' }), scheduled_at: z.string().nullable() }), 'Queued'), 413: json(ErrorResponse, 'Too many recipients or too large'), ...errors },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -60,12 +60,14 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
         respectQuietHours: body.respect_quiet_hours,
         principalId: c.get('principal').id,
       });
-      return c.json({ batch_id: batch._id, status: batch.status, accepted: batch.total, rejected, scheduled_at: batch.scheduled_at?.toISOString() ?? null }, 202);
+      return c.json({ batch_id: batch._id, status: batch.status, accepted: batch.total, ...reportRejections(rejected), scheduled_at: batch.scheduled_at?.toISOString() ?? null }, 202);
     },
   );
 
   app.openapi(createRoute({ ...common, method: 'get', path: '/batches', summary: 'Batches, newest first', request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) }, responses: { 200: json(z.object({ batches: z.array(z.record(z.string(), z.unknown())) }), 'Batches'), ...errors } }), async (c) => {
-    const batches = await repos.batches.list(c.req.valid('query').limit);
+    const principal = c.get('principal');
+    // Non-admins see the batches their own key created; a shared list would show other clients' campaigns.
+    const batches = await repos.batches.list(c.req.valid('query').limit, principal.role === 'admin' ? undefined : principal.id);
     return c.json({ batches: batches.map(batchView) }, 200);
   });
 
@@ -76,7 +78,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       .getHandle(bulkWorkflowId(batch._id))
       .query(progressQuery)
       .catch(() => null);
-    return c.json({ ...batchView(batch), counts, progress }, 200);
+    return c.json({ ...batchView(batch), rejections: batch.rejections ?? [], counts, progress }, 200);
   });
 
   for (const [action, signal] of [['pause', pauseSignal], ['resume', resumeSignal], ['cancel', cancelSignal]] as const) {
@@ -84,6 +86,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       createRoute({ ...common, method: 'post', path: `/batches/{batch_id}/${action}`, summary: `${action[0].toUpperCase()}${action.slice(1)} a batch`, request: { params: BatchParam }, responses: { 202: json(z.object({ batch_id: z.string(), requested: z.string() }), 'Signalled'), 404: json(ErrorResponse, 'No such batch'), 409: json(ErrorResponse, 'Batch already finished'), ...errors } }),
       async (c) => {
         const batch = await loadBatch(c.req.valid('param').batch_id);
+        assertMayControl(c.get('principal'), batch);
         if (batch.status === 'completed' || batch.status === 'cancelled') throw new ApiError(409, 'batch_finished', `The batch is already ${batch.status}`);
         await deps.temporal.workflow.getHandle(bulkWorkflowId(batch._id)).signal(signal);
         await repos.audit.record({ actor: c.get('principal').id, action: `batch.${action}`, target: { type: 'batch', id: batch._id } });
@@ -111,6 +114,12 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
   }
 
   return app;
+}
+
+/** Pausing, resuming or cancelling a batch is for admins and the key that created it. */
+function assertMayControl(principal: Principal, batch: SmsBatch): void {
+  if (principal.role === 'admin' || principal.id === batch.created_by) return;
+  throw new ApiError(403, 'forbidden', 'Only an admin or the key that created this batch may pause, resume or cancel it');
 }
 
 function batchView(b: SmsBatch) {

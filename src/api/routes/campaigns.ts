@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Campaign, CampaignRepository } from '../../db/campaigns';
 import { MESSAGE_TYPES } from '../../domain/sms';
 import { ApiError } from '../../errors';
+import { reportRejections } from '../../services/bulkIntake';
 import { CAMPAIGN_TIMEZONE, type CampaignService } from '../../services/campaigns';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
@@ -45,7 +46,7 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
       recipients: body.recipients,
       principalId: c.get('principal').id,
     });
-    return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), rejected }, 201);
+    return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), ...reportRejections(rejected) }, 201);
   });
 
   app.openapi(createRoute({ ...common, method: 'get', path: '/', summary: 'Campaigns with their schedule state', responses: { 200: json(z.object({ campaigns: z.array(z.record(z.string(), z.unknown())) }), 'Campaigns'), ...errors } }), async (c) => {

@@ -4,7 +4,10 @@ import type { SmsMessage } from '../../db/messages';
 import type { RollupRepository } from '../../db/rollups';
 import type { Entry } from '../../domain/lookupKeys';
 import type { RollupCell } from '../../domain/rollups';
-import { parseTaiwanPhone } from '../../domain/phone';
+import { csvCell } from '../../domain/csv';
+import type { AuditRepository } from '../../db/audit';
+import { maskPhone, parseTaiwanPhone } from '../../domain/phone';
+import type { RateLimiter } from '../../services/rateLimits';
 import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../../domain/sms';
 import { statsFromCells, type CellRow } from '../../domain/stats';
 import { DAY_MS, taipeiDate, taipeiDatesBetween, taipeiDayStart } from '../../domain/taipeiTime';
@@ -32,6 +35,13 @@ const LogQuery = Filters.extend({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
+/** Rows one export may hold: it streams, but a filter matching a year of traffic should be narrowed by from/to. */
+export const MAX_EXPORT_ROWS = 100_000;
+const ExportQuery = Filters.extend({
+  from: instant.optional(),
+  to: instant.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_EXPORT_ROWS).default(MAX_EXPORT_ROWS),
+});
 const StatsQuery = Filters.omit({ status: true, phone: true, template_code: true, order_id: true }).extend({ start_date: date.optional(), end_date: date.optional() });
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid filter') };
@@ -40,40 +50,62 @@ const common = { tags: ['analytics'], security: [{ bearer: [] }] };
 const MAX_STATS_DAYS = 366;
 
 /** Message log (cursor pages and CSV export) and statistics, for operators; reads lookup lists and rollups only. */
-export function logRoutes({ log, rollups }: { log: MessageLog; rollups: RollupRepository }) {
+export interface LogRouteDeps {
+  log: MessageLog;
+  rollups: RollupRepository;
+  rateLimiter: RateLimiter;
+  audit: AuditRepository;
+  phoneLookupsPerHour: number;
+}
+
+export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHour }: LogRouteDeps) {
+  /** A non-admin's search by number: counted against their hourly allowance (429 past it), then audited. */
+  const guardPhoneLookup = async (principal: Principal, filter: MessageFilter, route: string) => {
+    if (!filter.phoneE164 || principal.role === 'admin') return;
+    await rateLimiter.admitPhoneLookup(principal.id, phoneLookupsPerHour);
+    await audit.record({ actor: principal.id, action: 'sms_logs.phone_lookup', target: { type: 'phone', id: maskPhone(filter.phoneE164) }, after: { route } });
+  };
+
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
     createRoute({ ...common, method: 'get', path: '/sms-logs', summary: 'Messages newest first, with cursor paging (phones masked unless admin)', request: { query: LogQuery }, responses: { 200: json(z.object({ items: z.array(z.record(z.string(), z.unknown())), next_cursor: z.string().nullable() }), 'A page'), ...errors } }),
     async (c) => {
       const q = c.req.valid('query');
-      const page = await log.page(toFilter(q), q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
       const principal = c.get('principal');
+      const filter = toFilter(q);
+      await guardPhoneLookup(principal, filter, 'sms-logs');
+      const page = await log.page(filter, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
       return c.json({ items: page.items.map((m) => logView(m, principal)), next_cursor: page.next ? encodeCursor(page.next) : null }, 200);
     },
   );
 
   app.get('/sms-logs/export.csv', async (c) => {
-    const parsed = LogQuery.omit({ limit: true, cursor: true }).safeParse(c.req.query());
+    const parsed = ExportQuery.safeParse(c.req.query());
     if (!parsed.success) throw validationError(parsed.error, 'query');
     const principal = c.get('principal');
-    const cursor = log.scan(toFilter(parsed.data));
+    const filter = toFilter(parsed.data);
+    await guardPhoneLookup(principal, filter, 'sms-logs/export.csv');
+    const cursor = log.scan(filter);
     const encoder = new TextEncoder();
+    let rows = 0;
     // Streamed row by row from the database cursor: an export of a year never sits in memory.
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(',')}\n`)),
       pull: async (controller) => {
-        const { value: m, done } = await cursor.next();
+        const { value: m, done } = rows < parsed.data.limit ? await cursor.next() : { value: undefined, done: true as const };
         if (done) {
+          if (rows >= parsed.data.limit) void cursor.return(undefined);
           controller.close();
           return;
         }
+        rows++;
         const view = logView(m, principal) as Record<string, unknown>;
         controller.enqueue(encoder.encode(`${CSV_COLUMNS.map((k) => csvCell(view[k])).join(',')}\n`));
       },
       cancel: () => void cursor.return(undefined),
     });
-    return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sms-logs.csv"' });
+    return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sms-logs.csv"', 'x-export-row-limit': String(parsed.data.limit) });
   });
 
   app.openapi(
@@ -143,14 +175,6 @@ function decodeCursor(cursor: string): Entry {
 }
 
 const CSV_COLUMNS = ['message_id', 'created_at', 'phone', 'message_type', 'status', 'provider', 'segments', 'encoding', 'cost', 'batch_id', 'template_code', 'variant', 'error_code', 'sent_at', 'delivered_at'];
-
-/** Quotes a CSV cell; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula. */
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (/^[=+\-@]/.test(text)) text = `'${text}`;
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 function logView(m: SmsMessage, principal: Principal) {
   return {

@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Repositories } from '../../db';
 import type { ProviderChange, ProviderRow } from '../../db/providers';
+import { providerUrlProblem, type ProviderUrlPolicy } from '../../domain/providerUrls';
 import { startOfTaipeiDay } from '../../domain/routing';
 import { PROVIDER_NAMES, type ProviderName } from '../../domain/sms';
 import { ApiError } from '../../errors';
@@ -65,7 +66,7 @@ const NameParam = z.object({ name: z.string().openapi({ param: { name: 'name', i
 const errors = { 401: { description: 'Token', content: { 'application/json': { schema: ErrorResponse } } }, 403: { description: 'Admins only', content: { 'application/json': { schema: ErrorResponse } } } };
 const common = { tags: ['providers'], security: [{ bearer: [] }] };
 
-export function providerRoutes({ repos }: { repos: Repositories }) {
+export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlPolicy: ProviderUrlPolicy }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   const view = async (rows: ProviderRow[]) => {
@@ -92,6 +93,7 @@ export function providerRoutes({ repos }: { repos: Repositories }) {
       const body = c.req.valid('json');
       const parsed = CONFIG_SCHEMAS[name].safeParse(body.config ?? {});
       if (!parsed.success) throw validationError(parsed.error, 'body', 'config');
+      assertEndpointsAllowed(name, parsed.data, urlPolicy);
       const before = await repos.providers.getRow(name);
       const missing = before ? [] : REQUIRED_ON_CREATE[name].filter((k) => !(parsed.data as Record<string, unknown>)[k]);
       if (missing.length) {
@@ -107,6 +109,16 @@ export function providerRoutes({ repos }: { repos: Repositories }) {
   );
 
   return app;
+}
+
+/** Endpoint fields must pass the allowlist (`domain/providerUrls.ts`): the worker sends credentials there. */
+function assertEndpointsAllowed(provider: ProviderName, config: Record<string, string | undefined>, policy: ProviderUrlPolicy): void {
+  const details = (['base_url', 'api_url'] as const).flatMap((field) => {
+    const value = config[field];
+    const problem = value === undefined ? undefined : providerUrlProblem(provider, value, policy);
+    return problem ? [{ field: `config.${field}`, message: problem }] : [];
+  });
+  if (details.length) throw new ApiError(422, 'validation_failed', `Invalid body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
 }
 
 /** Splits the API's flat `config` into stored settings and encrypted credentials. */

@@ -9,12 +9,15 @@ import type { ReceiptIntake } from '../../services/receiptIntake';
 import { ApiError } from '../../errors';
 import { metrics } from '../../metrics';
 import { secretsEqual } from '../auth';
-import { ipMatches } from '../ipAllowlist';
+import { clientAddress, ipMatches } from '../ipAllowlist';
 
 /** Every8d and Mitake sign nothing: their callback URLs carry our token, optionally from known addresses only. */
 export interface WebhookGuard {
-  token: string;
+  /** The current token and, during a rotation, the previous one. */
+  tokens: string[];
   ipAllowlist: string[];
+  /** Proxies whose X-Forwarded-For is believed (see `clientAddress`). */
+  trustedProxies: string[];
 }
 
 export interface WebhookDeps {
@@ -41,8 +44,8 @@ export function webhookRoutes(deps: WebhookDeps) {
   });
 
   app.on(['GET', 'POST'], '/mitake', async (c) => {
-    const { fields } = await readFields(c);
-    await assertUnsignedWebhookAllowed(c, fields, deps);
+    const { fields, token } = await readFields(c);
+    await assertUnsignedWebhookAllowed(c, token, deps);
     const msgid = fields.msgid ?? '';
     const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
     await deps.receipts.accept({ provider: 'mitake', method: c.req.method, fields, messageId: fields.message_id, providerMessageId: msgid || undefined, report });
@@ -51,8 +54,8 @@ export function webhookRoutes(deps: WebhookDeps) {
   });
 
   app.on(['GET', 'POST'], '/every8d', async (c) => {
-    const { fields } = await readFields(c);
-    await assertUnsignedWebhookAllowed(c, fields, deps);
+    const { fields, token } = await readFields(c);
+    await assertUnsignedWebhookAllowed(c, token, deps);
     const batchId = fields.BatchID ?? '';
     const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
     await deps.receipts.accept({ provider: 'every8d', method: c.req.method, fields, providerMessageId: batchId || undefined, report });
@@ -63,24 +66,29 @@ export function webhookRoutes(deps: WebhookDeps) {
 }
 
 /** Query string and, for form posts, the body fields (kept apart too: Twilio signs only the body fields). */
-async function readFields(c: Context): Promise<{ form: Record<string, string>; fields: Record<string, string> }> {
+async function readFields(c: Context): Promise<{ form: Record<string, string>; fields: Record<string, string>; token?: string }> {
   const form: Record<string, string> = {};
   if (c.req.method === 'POST' && (c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded')) {
     const body = await c.req.parseBody();
     for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
   }
-  return { form, fields: { ...c.req.query(), ...form } };
+  // The webhook token authenticates the call and goes no further: never into webhook_events, logs or signals.
+  const { token, ...fields } = { ...c.req.query(), ...form };
+  return { form, fields, token };
 }
 
-async function assertUnsignedWebhookAllowed(c: Context, fields: Record<string, string>, deps: WebhookDeps): Promise<void> {
-  if (!secretsEqual(fields.token ?? '', deps.guard.token)) {
+async function assertUnsignedWebhookAllowed(c: Context, token: string | undefined, deps: WebhookDeps): Promise<void> {
+  const given = token ?? '';
+  // Every candidate is compared (constant time each), so timing does not tell which token nearly matched.
+  const matches = deps.guard.tokens.map((t) => secretsEqual(given, t));
+  if (!matches.includes(true)) {
     deps.log('rejected a receipt without a valid webhook token', { path: c.req.path });
     metrics().webhookRejections.inc({ provider: c.req.path.split('/').pop() ?? '', reason: 'token' });
     await deps.countRejection();
     throw new ApiError(403, 'invalid_token', 'Missing or wrong webhook token');
   }
   if (deps.guard.ipAllowlist.length === 0) return;
-  const address = getConnInfo(c).remote.address ?? '';
+  const address = clientAddress(getConnInfo(c).remote.address ?? '', c.req.header('x-forwarded-for'), deps.guard.trustedProxies);
   if (!deps.guard.ipAllowlist.some((entry) => ipMatches(address, entry))) {
     deps.log('rejected a receipt from an address outside the allowlist', { path: c.req.path, address });
     metrics().webhookRejections.inc({ provider: c.req.path.split('/').pop() ?? '', reason: 'address' });

@@ -1,0 +1,72 @@
+import { api, randomMobile, sendSms } from '../helpers';
+import { sendBulk } from '../bulk/helpers';
+
+/** The stack runs with the default budget for `general` messages: 5 per hour (20 per day). */
+const PER_HOUR = 5;
+const OVER = /^Too many messages to this number: at most 5 per hour; retry after \d+ s$/;
+
+describe('per-number anti-pumping budget on every path', () => {
+  it('refuses one-recipient batches to the same number past the budget, with the reason, like single sends', async () => {
+    const phone = randomMobile();
+    for (let i = 0; i < PER_HOUR; i++) {
+      const { status, body } = await sendBulk({ batch_name: `pump ${i}`, message: 'x', recipients: [{ phone }] });
+      expect({ i, status, accepted: body.accepted }).toEqual({ i, status: 202, accepted: 1 });
+    }
+    const over = await sendBulk({ batch_name: 'pump over', message: 'x', recipients: [{ phone }] });
+    expect(over.status).toBe(422);
+    expect(over.body.error.details).toEqual([{ field: 'recipients.0', message: expect.stringMatching(OVER) }]);
+    const single = await sendSms({ phone, message: 'x' });
+    expect(single.status).toBe(429);
+    expect(single.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('rejects only the row over budget and sends the rest of the batch', async () => {
+    const busy = randomMobile();
+    for (let i = 0; i < PER_HOUR; i++) expect((await sendSms({ phone: busy, message: `single ${i}` })).status).toBe(202);
+    const fresh = randomMobile();
+    const { status, body } = await sendBulk({ batch_name: 'mixed', message: 'x', recipients: [{ phone: busy }, { phone: fresh }] });
+    expect(status).toBe(202);
+    expect(body.accepted).toBe(1);
+    expect(body.rejected).toEqual([{ index: 0, phone: `${busy.slice(0, 4)}***${busy.slice(-3)}`, reason: expect.stringMatching(OVER) }]);
+    // The refused row used up nothing: the fresh number still has PER_HOUR - 1 sends left, the busy one none.
+    for (let i = 1; i < PER_HOUR; i++) expect((await sendSms({ phone: fresh, message: `after ${i}` })).status).toBe(202);
+    expect((await sendSms({ phone: fresh, message: 'one too many' })).status).toBe(429);
+  });
+
+  it('keeps transactional notices on their own, higher budget', async () => {
+    const phone = randomMobile();
+    for (let i = 0; i < PER_HOUR; i++) expect((await sendSms({ phone, message: `promo ${i}` })).status).toBe(202);
+    const notice = await sendBulk({ batch_name: 'notices', message: 'x', message_type: 'delivery_notification', recipients: [{ phone }] });
+    expect(notice.body.accepted).toBe(1);
+  });
+
+  it('counts every campaign run against the budget and records the refused rows on its batch', async () => {
+    const busy = randomMobile();
+    const fresh = randomMobile();
+    for (let i = 0; i < PER_HOUR; i++) expect((await sendSms({ phone: busy, message: `single ${i}` })).status).toBe(202);
+    const created = await api('/api/v1/notifications/campaigns', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'budget campaign', cron: '0 10 1 1 *', message: 'x', message_type: 'general', recipients: [{ phone: fresh }, { phone: busy }] }),
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.campaign_id;
+    expect((await api(`/api/v1/notifications/campaigns/${id}/trigger`, { method: 'POST' })).status).toBe(200);
+    let run: any;
+    for (let i = 0; i < 80 && !run; i++) {
+      run = (await api('/api/v1/notifications/batches?limit=200')).body.batches.find((b: any) => b.campaign_id === id);
+      if (!run) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(run).toMatchObject({ total: 1, rejected: 1 });
+    const batch = (await api(`/api/v1/notifications/batches/${run.batch_id}`)).body;
+    expect(batch.rejections).toEqual([{ index: 1, phone: `${busy.slice(0, 4)}***${busy.slice(-3)}`, reason: expect.stringMatching(OVER) }]);
+    await api(`/api/v1/notifications/campaigns/${id}`, { method: 'DELETE' });
+  });
+
+  it('holds under concurrent single sends and batches to one number', async () => {
+    const phone = randomMobile();
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? sendSms({ phone, message: `race ${i}` }) : sendBulk({ batch_name: `race ${i}`, message: 'x', recipients: [{ phone }] }))),
+    );
+    expect(attempts.filter((r) => r.status === 202)).toHaveLength(PER_HOUR);
+  });
+});
