@@ -41,7 +41,7 @@ export const TemplateData = z
     z.union([z.string().max(200).refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters'), z.number()]),
   )
   .refine((d) => Object.keys(d).length <= 30, 'must have at most 30 keys')
-  .openapi({ example: { driver_name: '王大明', eta_minutes: 30 } });
+  .openapi({ example: { driver_name: '王大明', eta: '30' } });
 
 export const SendSmsRequest = z
   .strictObject({

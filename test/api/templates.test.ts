@@ -85,9 +85,9 @@ describe('default templates', () => {
 describe('sending with a template', () => {
   it('renders delivery_on_way for 王大明 / 30 and reports length, encoding and segments', async () => {
     const phone = randomMobile();
-    const { status, body } = await sendSms({ phone, template_code: 'delivery_on_way', template_data: { driver_name: '王大明', eta_minutes: 30, unused: 'ignored' }, message_type: 'delivery_notification' });
+    const { status, body } = await sendSms({ phone, template_code: 'delivery_on_way', template_data: { driver_name: '王大明', eta: 30, unused: 'ignored' }, message_type: 'delivery_notification' });
     expect(status).toBe(202);
-    const text = '【幸福氣】司機王大明正在前往您家，預計30分鐘後抵達。';
+    const text = '【幸福氣】您的瓦斯正在配送中，司機 王大明 預計 30 分鐘後到達';
     expect(body).toMatchObject({ template_code: 'delivery_on_way', template_version: expect.any(Number), variant: 'default', encoding: 'UCS-2', segments: 1, characters: Array.from(text).length, warnings: [] });
     await waitForFinal(body.message_id);
     expect((await simulatorSends('every8d', { phone }))[0].body).toBe(text);
@@ -97,9 +97,9 @@ describe('sending with a template', () => {
 
   it('answers 422 naming each missing placeholder, and stores nothing', async () => {
     const phone = randomMobile();
-    const { status, body } = await sendSms({ phone, template_code: 'payment_reminder', template_data: { order_number: 'A1' } });
+    const { status, body } = await sendSms({ phone, template_code: 'payment_reminder', template_data: { customer: 'A1' } });
     expect(status).toBe(422);
-    expect(fieldsOf(body)).toEqual(['template_data.amount', 'template_data.due_date']);
+    expect(fieldsOf(body)).toEqual(['template_data.order_number', 'template_data.amount']);
     expect(await withDb((db) => db.collection('sms_messages').countDocuments({ phone_national: phone }))).toBe(0);
   });
 
