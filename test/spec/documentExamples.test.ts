@@ -1,4 +1,4 @@
-import { api, simulatorSends, waitForFinal } from '../helpers';
+import { api, simulatorSends, waitForFinal, withDb } from '../helpers';
 
 /**
  * The integration document's own example requests (../shared/seed), posted exactly as the document writes them.
@@ -148,5 +148,91 @@ describe("the integration document's example requests, verbatim", () => {
     expect(status).toBe(202);
     expect(body).toMatchObject({ provider: 'twilio' });
     expect(await waitForFinal(body.message_id)).toMatchObject({ provider: 'twilio', status: 'delivered' });
+  });
+});
+
+// "Configure Provider Credentials": the document's three objects, each exactly as written there.
+const TWILIO_CONFIGURATION = `{
+  "provider": "twilio",
+  "config": {
+    "account_sid": "YOUR_TWILIO_ACCOUNT_SID",
+    "auth_token": "YOUR_TWILIO_AUTH_TOKEN",
+    "from_number": "+886912345678"
+  },
+  "is_active": true,
+  "priority": 10
+}`;
+
+const EVERY8D_CONFIGURATION = `{
+  "provider": "every8d",
+  "config": {
+    "username": "YOUR_EVERY8D_USERNAME",
+    "password": "YOUR_EVERY8D_PASSWORD",
+    "api_url": "https://api.e8d.tw/SMS/BulkSMS"
+  },
+  "is_active": true,
+  "priority": 20
+}`;
+
+const MITAKE_CONFIGURATION = `{
+  "provider": "mitake",
+  "config": {
+    "username": "YOUR_MITAKE_USERNAME",
+    "password": "YOUR_MITAKE_PASSWORD",
+    "api_url": "https://api.mitake.com.tw/api/mtk/SmSend"
+  },
+  "is_active": true,
+  "priority": 15
+}`;
+
+/** Runs `fn`, then puts the provider's stored row back exactly (encrypted credentials included) for the other tests. */
+async function keepingProvider(name: string, fn: () => Promise<void>): Promise<void> {
+  const saved = await withDb((db) => db.collection('sms_providers').findOne({ _id: name } as any));
+  try {
+    await fn();
+  } finally {
+    await withDb((db) => db.collection('sms_providers').replaceOne({ _id: name } as any, saved!));
+  }
+}
+
+describe("the document's provider configuration JSON", () => {
+  it('configures Every8d from its full BulkSMS endpoint URL: the base is derived and the answer says so', () =>
+    keepingProvider('every8d', async () => {
+      const { status, body } = await post('/api/v1/notifications/providers', EVERY8D_CONFIGURATION);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ name: 'every8d', is_active: true, priority: 20, config: { api_url: 'https://api.e8d.tw' }, credentials_set: ['password', 'username'] });
+      expect(body.warnings).toEqual([expect.stringContaining('config.api_url: stored the base https://api.e8d.tw')]);
+      const audit = (await api('/api/v1/audit-log?action=provider.updated&target_id=every8d&limit=1')).body.entries[0];
+      expect(JSON.stringify(audit)).not.toContain('YOUR_EVERY8D_PASSWORD');
+    }));
+
+  it('takes the same JSON on PUT /providers/{name}, where "provider" must match the path', () =>
+    keepingProvider('mitake', async () => {
+      const { status, body } = await put('/api/v1/notifications/providers/mitake', MITAKE_CONFIGURATION);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ name: 'mitake', priority: 15, config: { api_url: 'https://api.mitake.com.tw' } });
+      const mismatch = await put('/api/v1/notifications/providers/every8d', MITAKE_CONFIGURATION);
+      expect(mismatch.status).toBe(422);
+      expect(mismatch.body.error.details).toEqual([{ field: 'provider', message: 'must be "every8d" (the provider in the path) or left out' }]);
+    }));
+
+  it("keeps strict validation: the Twilio example's placeholder account SID is a 422 naming the field, and nothing changes", async () => {
+    const before = (await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === 'twilio');
+    const { status, body } = await post('/api/v1/notifications/providers', TWILIO_CONFIGURATION);
+    expect(status).toBe(422);
+    expect(body.error.details).toEqual([{ field: 'config.account_sid', message: 'must be AC followed by 32 characters' }]);
+    expect((await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === 'twilio')).toMatchObject({ priority: before.priority, config: before.config });
+  });
+
+  it.each([
+    ['an unknown provider', { provider: 'chunghwa', config: {} }, 'provider'],
+    ['credentials inside api_url', { provider: 'every8d', config: { api_url: 'https://u:p@api.e8d.tw/SMS/BulkSMS' } }, 'config.api_url'],
+    ['a non-http api_url', { provider: 'mitake', config: { api_url: 'ftp://api.mitake.com.tw' } }, 'config.api_url'],
+    ['an unknown config field', { provider: 'every8d', config: { apiurl: 'https://api.e8d.tw' } }, 'config'],
+    ['no provider', { config: { username: 'x' } }, 'provider'],
+  ])('answers 422 naming the field for %s', async (_, body, field) => {
+    const { status, body: answer } = await post('/api/v1/notifications/providers', JSON.stringify(body));
+    expect(status).toBe(422);
+    expect(answer.error.details.map((d: any) => d.field)).toContain(field);
   });
 });
