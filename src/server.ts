@@ -39,7 +39,7 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter),
+    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter, () => repos.settings.quietHours(quietWindows(config))),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal, repos.earlyReceipts),
     bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),

@@ -69,7 +69,8 @@ export const IdempotencyHeaders = z.object({
 export const SendSmsAccepted = z
   .object({
     message_id: z.string(),
-    status: z.string(),
+    status: z.string().openapi({ description: '`queued`, or `scheduled` for marketing held until quiet hours end' }),
+    scheduled_at: z.string().nullable().openapi({ description: 'when a message held for quiet hours will be sent' }),
     phone: z.string().openapi({ description: 'masked', example: '0912***678' }),
     message_type: z.enum(MESSAGE_TYPES),
     encoding: z.enum(['GSM-7', 'UCS-2']),
@@ -102,6 +103,7 @@ export const SmsStatusResponse = z
   .object({
     message_id: z.string(),
     status: z.string(),
+    scheduled_at: z.string().nullable(),
     phone: z.string(),
     message_type: z.enum(MESSAGE_TYPES),
     provider: z.enum(PROVIDER_NAMES).nullable(),

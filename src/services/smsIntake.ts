@@ -12,6 +12,7 @@ import type { RateLimiter } from './rateLimits';
 import { startOrUndo } from './startOrUndo';
 import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
+import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
 
 /** Either a finished text or a template to render for this message. */
 export type SmsContent = { text: string } | { templateCode: string; templateData: Record<string, string | number> };
@@ -45,6 +46,8 @@ export class SmsIntake {
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
     private readonly limits: RateLimiter,
+    /** The quiet-hour windows in force now (operator-editable, read per request). */
+    private readonly quietHours: () => Promise<QuietWindow[]>,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -59,9 +62,11 @@ export class SmsIntake {
     if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
     await this.limits.admitMessage(request.phone.e164, request.messageType);
-    const { inserted, message } = await this.messages.insertIfAbsent(
-      composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
-    );
+    const scheduledAt = await this.sendTimeFor(request.messageType);
+    const { inserted, message } = await this.messages.insertIfAbsent({
+      ...composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
+      ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
+    });
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
     await this.startWorkflow(message, true);
     metrics().messagesAccepted.inc({ message_type: message.message_type });
@@ -82,7 +87,17 @@ export class SmsIntake {
     return renderForMessage(this.templates, content.templateCode, content.templateData, messageId);
   }
 
+  /** The next allowed time when quiet hours hold this message now; undefined when it may go at once. */
+  private async sendTimeFor(messageType: MessageType, now = new Date()): Promise<Date | undefined> {
+    if (!heldByQuietHours(messageType)) return undefined;
+    const openAt = nextAllowedTime(now, await this.quietHours());
+    return openAt.getTime() > now.getTime() ? openAt : undefined;
+  }
+
   private startWorkflow(message: SmsMessage, inserted: boolean): Promise<void> {
+    // A Temporal start delay holds a quiet-hours message durably, with no change to the workflow itself; a repeated
+    // request restarting a lost start waits only what is left.
+    const delayMs = message.scheduled_at ? message.scheduled_at.getTime() - Date.now() : 0;
     return startOrUndo(
       () =>
         this.temporal.workflow.start(sendSmsWorkflow, {
@@ -93,6 +108,7 @@ export class SmsIntake {
           // Same id while running → attach; after it closed → refuse. Never a second SMS for one message id.
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          ...(delayMs > 0 ? { startDelay: delayMs } : {}),
           typedSearchAttributes: [
             { key: SmsStatusKey, value: 'queued' },
             { key: SmsMessageTypeKey, value: message.message_type },
