@@ -11,6 +11,7 @@ import { BulkIntake } from './services/bulkIntake';
 import { CampaignService } from './services/campaigns';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
+import { OptOutLedger } from './services/optOuts';
 import { SmsIntake } from './services/smsIntake';
 import { dataConverterFor, pingTemporal } from './temporal/connect';
 import type { Db } from 'mongodb';
@@ -36,12 +37,14 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     transactionalPerHour: config.PHONE_TRANSACTIONAL_LIMIT_PER_HOUR,
     transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
   }, repos.alerts);
+  const optOuts = new OptOutLedger(repos.optOuts, repos.audit);
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter, () => repos.settings.quietHours(quietWindows(config))),
+    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter, () => repos.settings.quietHours(quietWindows(config)), optOuts),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal, repos.earlyReceipts),
-    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal),
+    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal, optOuts),
+    optOuts,
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,
     defaultQuietHours: quietWindows(config),

@@ -15,6 +15,9 @@ import type { Logger } from '../log';
 import type { RateLimiter } from '../services/rateLimits';
 import type { ReceiptIntake } from '../services/receiptIntake';
 import type { SmsIntake } from '../services/smsIntake';
+import type { OptOutLedger } from '../services/optOuts';
+import { InboundReplies } from '../services/inboundReplies';
+import { optOutRoutes } from './routes/optOuts';
 import { authenticate, type AuthEnv } from './auth';
 import { onError } from './errors';
 import { adminRoutes } from './routes/admin';
@@ -40,6 +43,7 @@ export interface AppDeps {
   intake: SmsIntake;
   receipts: ReceiptIntake;
   bulkIntake: BulkIntake;
+  optOuts: OptOutLedger;
   campaigns: CampaignService;
   temporal: Client;
   defaultQuietHours: QuietWindow[];
@@ -94,6 +98,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications/opt-outs', optOutRoutes({ ledger: deps.optOuts, optOuts: deps.repos.optOuts }));
   app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups }));
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
@@ -106,6 +111,7 @@ export function createApp(deps: AppDeps) {
     '/api/v1/webhooks/sms',
     webhookRoutes({
       receipts: deps.receipts,
+      inbound: new InboundReplies(deps.optOuts, (m, f) => deps.log.info(m, f)),
       providers: deps.repos.providers,
       publicBaseUrl: deps.publicBaseUrl,
       guard: deps.webhookGuard,

@@ -14,6 +14,7 @@ import { LookupRetention } from './lookupRetention';
 import { LookupReader } from './lookups';
 import { MessageAggregates, MessageLists } from './messageAggregates';
 import { MessageRepository } from './messages';
+import { OptOutRepository } from './optOuts';
 import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
 import { RetentionRepository } from './retention';
@@ -37,6 +38,7 @@ export interface Repositories {
   retention: RetentionRepository;
   lookupRetention: LookupRetention;
   earlyReceipts: EarlyReceiptRepository;
+  optOuts: OptOutRepository;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     retention: new RetentionRepository(db),
     lookupRetention: new LookupRetention(LookupReader.collection(db)),
     earlyReceipts: new EarlyReceiptRepository(db),
+    optOuts: new OptOutRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return repos;

@@ -10,6 +10,8 @@ import { ApiError } from '../errors';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { bulkSmsWorkflow, bulkWorkflowId } from '../workflows';
 import { startOrUndo } from './startOrUndo';
+import { blockedByOptOut } from '../domain/optOut';
+import type { OptOutLedger } from './optOuts';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -46,13 +48,15 @@ export class BulkIntake {
     private readonly batches: BatchRepository,
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
+    private readonly optOuts: OptOutLedger,
   ) {}
 
   async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
     if (request.recipients.length > MAX_RECIPIENTS) throw new ApiError(413, 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const batchId = randomUUID();
-    const { accepted, rejected } = screen(request, template, batchId);
+    const suppressed = blockedByOptOut(request.messageType) ? await this.optOuts.suppressedAmong(phonesOf(request.recipients)) : undefined;
+    const { accepted, rejected } = screen(request, template, batchId, suppressed);
     if (accepted.length === 0) {
       throw new ApiError(422, 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
     }
@@ -95,10 +99,21 @@ export class BulkIntake {
   }
 }
 
+/** The rejection reason for a marketing row whose number is in the suppression ledger. */
+export const OPTED_OUT = 'opted_out';
+
+/** The E.164 numbers of the rows that have a valid phone, for one look-up in the ledger. */
+function phonesOf(rows: unknown[]): string[] {
+  return rows.flatMap((raw) => {
+    const parsed = parseTaiwanPhone(String((raw as { phone?: unknown })?.phone ?? ''));
+    return parsed.ok ? [parsed.phone.e164] : [];
+  });
+}
+
 export type ScreenedRecipient = Omit<BatchRecipient, '_id' | 'batch_id'>;
 
 /** Splits rows into sendable recipients (numbered 0…n-1) and rejections with reasons; a number appears once. */
-export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string) {
+export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string, suppressed?: Set<string>) {
   const accepted: ScreenedRecipient[] = [];
   const rejected: Rejection[] = [];
   const firstIndexOf = new Map<string, number>();
@@ -112,6 +127,7 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     if (!parsed.ok) return reject(`phone ${parsed.reason}`);
     const seen = firstIndexOf.get(parsed.phone.e164);
     if (seen !== undefined) return reject(`duplicate of recipient ${seen}: sent once`);
+    if (suppressed?.has(parsed.phone.e164)) return reject(OPTED_OUT);
     const text = row.data.message ?? request.message;
     let problem: string | undefined;
     if (text) problem = lengthProblem(text);

@@ -13,6 +13,8 @@ import { startOrUndo } from './startOrUndo';
 import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
+import { blockedByOptOut } from '../domain/optOut';
+import type { OptOutLedger } from './optOuts';
 
 /** Either a finished text or a template to render for this message. */
 export type SmsContent = { text: string } | { templateCode: string; templateData: Record<string, string | number> };
@@ -48,6 +50,7 @@ export class SmsIntake {
     private readonly limits: RateLimiter,
     /** The quiet-hour windows in force now (operator-editable, read per request). */
     private readonly quietHours: () => Promise<QuietWindow[]>,
+    private readonly optOuts: OptOutLedger,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -57,6 +60,9 @@ export class SmsIntake {
     const earlier = request.idempotencyKey ? await this.messages.findById(id) : null;
     if (earlier) return this.replay(earlier, fingerprint);
 
+    if (blockedByOptOut(request.messageType) && (await this.optOuts.isSuppressed(request.phone.e164))) {
+      throw new ApiError(422, 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [{ field: 'phone', message: 'opted out of marketing' }]);
+    }
     const rendered = await this.render(request.content, id);
     const tooLong = lengthProblem(rendered.body);
     if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
