@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createApp } from './api/app';
 import { connectExternal, runMain } from './bootstrap';
 import { MessageLog } from './db/messageLog';
-import { csv, publicBaseUrl, quietWindows, type Config } from './config';
+import { csv, defaultContentPolicy, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import type { Logger } from './log';
@@ -12,6 +12,7 @@ import { CampaignService } from './services/campaigns';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
 import { OptOutLedger } from './services/optOuts';
+import { ContentPolicyService } from './services/contentPolicy';
 import { SmsIntake } from './services/smsIntake';
 import { dataConverterFor, pingTemporal } from './temporal/connect';
 import type { Db } from 'mongodb';
@@ -38,13 +39,15 @@ export function buildApp({ config, db, repos, temporal, log }: ApiDeps) {
     transactionalPerDay: config.PHONE_TRANSACTIONAL_LIMIT_PER_DAY,
   }, repos.alerts);
   const optOuts = new OptOutLedger(repos.optOuts, repos.audit);
+  const contentPolicy = new ContentPolicyService(repos.settings, defaultContentPolicy(config));
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter, () => repos.settings.quietHours(quietWindows(config)), optOuts),
+    intake: new SmsIntake(repos.messages, repos.templates, temporal, rateLimiter, () => repos.settings.quietHours(quietWindows(config)), optOuts, contentPolicy),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, temporal, repos.earlyReceipts),
-    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal, optOuts),
+    bulkIntake: new BulkIntake(repos.batches, repos.templates, temporal, optOuts, contentPolicy),
     optOuts,
+    contentPolicy,
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,
     defaultQuietHours: quietWindows(config),

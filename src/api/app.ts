@@ -17,7 +17,9 @@ import type { ReceiptIntake } from '../services/receiptIntake';
 import type { SmsIntake } from '../services/smsIntake';
 import type { OptOutLedger } from '../services/optOuts';
 import { InboundReplies } from '../services/inboundReplies';
+import type { ContentPolicyService } from '../services/contentPolicy';
 import { optOutRoutes } from './routes/optOuts';
+import { contentPolicyRoutes } from './routes/contentPolicy';
 import { authenticate, type AuthEnv } from './auth';
 import { onError } from './errors';
 import { adminRoutes } from './routes/admin';
@@ -44,6 +46,7 @@ export interface AppDeps {
   receipts: ReceiptIntake;
   bulkIntake: BulkIntake;
   optOuts: OptOutLedger;
+  contentPolicy: ContentPolicyService;
   campaigns: CampaignService;
   temporal: Client;
   defaultQuietHours: QuietWindow[];
@@ -96,8 +99,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
-  app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications/settings/content-policy', contentPolicyRoutes({ policy: deps.contentPolicy, settings: deps.repos.settings, audit: deps.repos.audit }));
   app.route('/api/v1/notifications/opt-outs', optOutRoutes({ ledger: deps.optOuts, optOuts: deps.repos.optOuts }));
   app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups }));
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));

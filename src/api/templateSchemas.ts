@@ -106,3 +106,14 @@ export const TemplateStatsResponse = z
     ),
   })
   .openapi('TemplateStats');
+
+/** Create and update answers add what the text costs, so an author sees it before anything is sent. */
+export const TemplateChanged = TemplateView.extend({
+  analysis: z.object({
+    characters: z.number().int().openapi({ description: 'of the longest text (content or variant), placeholders left out' }),
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    segments: z.number().int().openapi({ description: 'before placeholder values; each value adds its own characters' }),
+    cost_per_message: z.record(z.string(), z.number()).openapi({ description: 'TWD per provider: segments × its price_per_segment' }),
+  }),
+  warnings: z.array(z.string()),
+}).openapi('TemplateChanged');

@@ -12,6 +12,7 @@ import { bulkSmsWorkflow, bulkWorkflowId } from '../workflows';
 import { startOrUndo } from './startOrUndo';
 import { blockedByOptOut } from '../domain/optOut';
 import type { OptOutLedger } from './optOuts';
+import { ContentPolicyService, type TextCheck } from './contentPolicy';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -49,14 +50,20 @@ export class BulkIntake {
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
     private readonly optOuts: OptOutLedger,
+    private readonly policy: ContentPolicyService,
   ) {}
 
   async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
     if (request.recipients.length > MAX_RECIPIENTS) throw new ApiError(413, 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const batchId = randomUUID();
+    const policy = await this.policy.current();
+    const checkText = (text: string) => ContentPolicyService.check(text, request.messageType === 'marketing', policy);
+    const message = request.message === undefined ? undefined : acceptedOrReject(checkText(request.message), 'message');
+    // Templates carry the identity themselves (checked at create/update); one from before that rule is refused here.
+    if (template) for (const content of [template.content, ...template.variants.map((v) => v.content)]) acceptedOrReject(ContentPolicyService.check(content, request.messageType === 'marketing', { ...policy, missing_identity: 'reject' }), 'template_code');
     const suppressed = blockedByOptOut(request.messageType) ? await this.optOuts.suppressedAmong(phonesOf(request.recipients)) : undefined;
-    const { accepted, rejected } = screen(request, template, batchId, suppressed);
+    const { accepted, rejected } = screen({ ...request, message }, template, batchId, suppressed, checkText);
     if (accepted.length === 0) {
       throw new ApiError(422, 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
     }
@@ -65,7 +72,7 @@ export class BulkIntake {
       name: request.batchName,
       message_type: request.messageType,
       ...(request.templateCode ? { template_code: request.templateCode } : {}),
-      ...(request.message ? { message: request.message } : {}),
+      ...(message ? { message } : {}),
       status: 'scheduled',
       total: accepted.length,
       rejected: rejected.length,
@@ -102,6 +109,11 @@ export class BulkIntake {
 /** The rejection reason for a marketing row whose number is in the suppression ledger. */
 export const OPTED_OUT = 'opted_out';
 
+function acceptedOrReject(result: TextCheck, field: string): string {
+  if (!result.ok) throw new ApiError(422, 'content_policy', `${field}: ${result.problem}`, [{ field, message: result.problem }]);
+  return result.body;
+}
+
 /** The E.164 numbers of the rows that have a valid phone, for one look-up in the ledger. */
 function phonesOf(rows: unknown[]): string[] {
   return rows.flatMap((raw) => {
@@ -113,7 +125,7 @@ function phonesOf(rows: unknown[]): string[] {
 export type ScreenedRecipient = Omit<BatchRecipient, '_id' | 'batch_id'>;
 
 /** Splits rows into sendable recipients (numbered 0…n-1) and rejections with reasons; a number appears once. */
-export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string, suppressed?: Set<string>) {
+export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string, suppressed?: Set<string>, checkText?: (text: string) => TextCheck) {
   const accepted: ScreenedRecipient[] = [];
   const rejected: Rejection[] = [];
   const firstIndexOf = new Map<string, number>();
@@ -128,7 +140,13 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     const seen = firstIndexOf.get(parsed.phone.e164);
     if (seen !== undefined) return reject(`duplicate of recipient ${seen}: sent once`);
     if (suppressed?.has(parsed.phone.e164)) return reject(OPTED_OUT);
-    const text = row.data.message ?? request.message;
+    let ownMessage = row.data.message;
+    if (ownMessage !== undefined && checkText) {
+      const checked = checkText(ownMessage);
+      if (!checked.ok) return reject(`message ${checked.problem}`);
+      ownMessage = checked.body;
+    }
+    const text = ownMessage ?? request.message;
     let problem: string | undefined;
     if (text) problem = lengthProblem(text);
     else if (!template) problem = 'no message: give one per recipient, one for the batch, or a template_code';
@@ -142,7 +160,7 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     }
     if (problem) return reject(problem);
     firstIndexOf.set(parsed.phone.e164, index);
-    accepted.push({ index: accepted.length, phone: parsed.phone, ...(row.data.message ? { message: row.data.message } : {}), ...(row.data.template_data ? { template_data: row.data.template_data } : {}) });
+    accepted.push({ index: accepted.length, phone: parsed.phone, ...(ownMessage ? { message: ownMessage } : {}), ...(row.data.template_data ? { template_data: row.data.template_data } : {}) });
   });
   return { accepted, rejected };
 }

@@ -15,6 +15,7 @@ import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage }
 import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
 import { blockedByOptOut } from '../domain/optOut';
 import type { OptOutLedger } from './optOuts';
+import type { ContentPolicyService } from './contentPolicy';
 
 /** Either a finished text or a template to render for this message. */
 export type SmsContent = { text: string } | { templateCode: string; templateData: Record<string, string | number> };
@@ -35,6 +36,8 @@ export interface Intake {
   message: SmsMessage;
   /** True when an earlier request with the same Idempotency-Key created this message. */
   replayed: boolean;
+  /** What the content policy changed (e.g. the sender identity prepended); empty for a replay. */
+  warnings: string[];
 }
 
 /**
@@ -51,6 +54,7 @@ export class SmsIntake {
     /** The quiet-hour windows in force now (operator-editable, read per request). */
     private readonly quietHours: () => Promise<QuietWindow[]>,
     private readonly optOuts: OptOutLedger,
+    private readonly policy: ContentPolicyService,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -63,7 +67,9 @@ export class SmsIntake {
     if (blockedByOptOut(request.messageType) && (await this.optOuts.isSuppressed(request.phone.e164))) {
       throw new ApiError(422, 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [{ field: 'phone', message: 'opted out of marketing' }]);
     }
-    const rendered = await this.render(request.content, id);
+    const drafted = await this.render(request.content, id);
+    const checked = await this.policy.checkOrReject(drafted.body, request.messageType === 'marketing', 'text' in request.content ? 'message' : 'template_code');
+    const rendered = { ...drafted, body: checked.body };
     const tooLong = lengthProblem(rendered.body);
     if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
@@ -76,7 +82,7 @@ export class SmsIntake {
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
     await this.startWorkflow(message, true);
     metrics().messagesAccepted.inc({ message_type: message.message_type });
-    return { message, replayed: false };
+    return { message, replayed: false, warnings: checked.warnings };
   }
 
   private async replay(message: SmsMessage, fingerprint: string): Promise<Intake> {
@@ -85,7 +91,7 @@ export class SmsIntake {
     }
     // The first request may have died between storing the message and starting its workflow.
     if (!message.finished_at) await this.startWorkflow(message, false);
-    return { message, replayed: true };
+    return { message, replayed: true, warnings: [] };
   }
 
   private async render(content: SmsContent, messageId: string): Promise<RenderedMessage> {

@@ -38,8 +38,8 @@ describe('template management', () => {
 
   it('answers 409 for a duplicate code', async () => {
     const code = uniqueCode('dup');
-    expect((await createTemplate({ code, name: 'a', content: 'x' })).status).toBe(201);
-    const again = await createTemplate({ code, name: 'b', content: 'y' });
+    expect((await createTemplate({ code, name: 'a', content: '【幸福氣】x' })).status).toBe(201);
+    const again = await createTemplate({ code, name: 'b', content: '【幸福氣】y' });
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'duplicate_code', details: [{ field: 'code' }] });
   });
@@ -132,7 +132,7 @@ describe('A/B variants', () => {
       { id: 'A', content: '【幸福氣】A {n}', weight: 50 },
       { id: 'B', content: '【幸福氣】B {n}', weight: 50 },
     ];
-    const created = (await createTemplate({ code: uniqueCode('ab'), name: 'ab', content: 'x', variants })).body;
+    const created = (await createTemplate({ code: uniqueCode('ab'), name: 'ab', content: '【幸福氣】x', variants })).body;
     const plan = [['A', 'delivered'], ['A', 'delivered'], ['B', 'delivered'], ['B', 'undelivered']] as const;
     const sent = await Promise.all(
       plan.map(async ([variant, receipt]) => {
@@ -160,7 +160,7 @@ describe('A/B variants', () => {
       { id: 'good', content: '【幸福氣】好 {n}', weight: 50 },
       { id: 'bad', content: '【幸福氣】壞 {n}', weight: 50 },
     ];
-    const created = (await createTemplate({ code: uniqueCode('win'), name: 'win', content: 'x', variants, winner_rule: { min_sends_per_variant: 2, min_delivery_rate_lead: 0.5 } })).body;
+    const created = (await createTemplate({ code: uniqueCode('win'), name: 'win', content: '【幸福氣】x', variants, winner_rule: { min_sends_per_variant: 2, min_delivery_rate_lead: 0.5 } })).body;
     const plan = [['good', 'delivered'], ['good', 'delivered'], ['bad', 'undelivered'], ['bad', 'undelivered']] as const;
     for (const [variant, receipt] of plan) {
       const phone = randomMobile();

@@ -65,9 +65,12 @@ describe("the integration document's example requests, verbatim", () => {
   it('Send SMS: queued, then delivered and readable through Check SMS Status', async () => {
     const { status, body } = await post('/api/v1/notifications/send-sms', SEND_SMS);
     expect(status).toBe(202);
-    expect(body).toMatchObject({ status: 'queued', phone: '0912***678', message_type: 'order_confirmation' });
+    expect(body).toMatchObject({ status: 'queued', phone: '0912***678', message_type: 'order_confirmation', characters: 14, segments: 1 });
+    // The example text lacks the registered sender identity carriers require: it is prepended, and the answer says so.
+    expect(body.warnings).toEqual(['the registered sender identity 【幸福氣】 was prepended; segments are counted with it']);
     const final = await waitForFinal(body.message_id);
     expect(final).toMatchObject({ message_id: body.message_id, status: 'delivered' });
+    expect((await simulatorSends(final.provider, { phone: '0912345678' })).map((s) => s.body)).toContain('【幸福氣】您的瓦斯訂單已確認');
   });
 
   it('Send SMS with Template: delivery_on_way renders {driver_name} and {eta} as the document lists it', async () => {
@@ -99,7 +102,7 @@ describe("the integration document's example requests, verbatim", () => {
   it('SMS Template Management: create, list active, update', async () => {
     const created = await post('/api/v1/notifications/sms-templates', CREATE_TEMPLATE);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ code: 'new_template', name: '新模板', placeholders: ['message'], is_active: true, version: 1 });
+    expect(created.body).toMatchObject({ code: 'new_template', name: '新模板', placeholders: ['message'], is_active: true, version: 1, analysis: { encoding: 'UCS-2', segments: 1 }, warnings: [] });
     const listed = await api('/api/v1/notifications/sms-templates?is_active=true');
     expect(listed.status).toBe(200);
     expect(listed.body.templates.map((t: any) => t.code)).toEqual(expect.arrayContaining(['new_template', 'order_confirmation', 'delivery_on_way', 'delivery_arrived', 'delivery_completed', 'payment_reminder']));

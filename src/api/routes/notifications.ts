@@ -49,7 +49,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     const phoneResult = parseTaiwanPhone(body.phone);
     if (!phoneResult.ok) throw new ApiError(422, 'validation_failed', `phone: ${phoneResult.reason}`); // schema already checked
     const { phone } = phoneResult;
-    const { message, replayed } = await deps.intake.accept({
+    const { message, replayed, warnings: policyWarnings } = await deps.intake.accept({
       phone,
       content: body.template_code ? { templateCode: body.template_code, templateData: body.template_data } : { text: body.message ?? '' },
       messageType: body.message_type,
@@ -58,6 +58,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
       idempotencyKey: c.req.valid('header')['idempotency-key'],
     });
     const warnings = [
+      ...policyWarnings,
       ...(isScheduled(message) ? [`marketing is not sent in quiet hours: scheduled for ${taipeiLocal(message.scheduled_at!)} Asia/Taipei`] : []),
       ...(message.segments > 1 ? [`message is ${message.segments} segments (${message.encoding}); keep Chinese texts within 70 characters to pay for one`] : []),
       ...(phone.kind === 'landline' ? ['landline numbers usually cannot receive SMS'] : []),
