@@ -49,7 +49,7 @@ export const SendSmsRequest = z
     message: MessageText.optional(),
     template_code: TemplateCode.optional(),
     template_data: TemplateData.default({}),
-    message_type: z.enum(MESSAGE_TYPES).default('general'),
+    message_type: z.enum(MESSAGE_TYPES).optional().openapi({ description: "default: a default template's own type (e.g. delivery_on_way → delivery_notification), else general" }),
     metadata: Metadata.default({}),
   })
   .superRefine((body, ctx) => {

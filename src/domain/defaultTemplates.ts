@@ -1,3 +1,5 @@
+import type { MessageType } from './sms';
+
 /**
  * The five default templates, word for word as the integration document lists them ("Message Templates"):
  * codes, names and texts, so the document's own example requests work against a fresh deployment.
@@ -15,6 +17,21 @@ export const DEFAULT_TEMPLATES: readonly DefaultTemplate[] = [
   { code: 'delivery_completed', name: '配送完成', content: '【幸福氣】您的訂單 {order_number} 已送達完成，感謝您的訂購！' },
   { code: 'payment_reminder', name: '付款提醒', content: '【幸福氣】提醒您，訂單 {order_number} 尚有 NT${amount} 待付款' },
 ];
+
+/**
+ * The message type a send of a default template gets when the request names none: the document's template
+ * example (`delivery_on_way`) carries no `message_type`, and a delivery notice must not be treated as `general`
+ * (it keeps its priority queue and is never held by quiet hours or opt-outs).
+ */
+const DEFAULT_MESSAGE_TYPES: Readonly<Record<string, MessageType>> = {
+  order_confirmation: 'order_confirmation',
+  delivery_on_way: 'delivery_notification',
+  delivery_arrived: 'delivery_notification',
+  delivery_completed: 'delivery_notification',
+  payment_reminder: 'payment_reminder',
+};
+
+export const messageTypeForTemplate = (code: string | undefined): MessageType => (code && DEFAULT_MESSAGE_TYPES[code]) || 'general';
 
 /**
  * Texts earlier releases seeded under the same codes. A stored template still holding exactly one of these (no

@@ -22,7 +22,7 @@ describe('send-sms end to end (API → Temporal → provider simulator → recei
     const message = '幸'.repeat(71);
     const accepted = await sendSms({ phone: randomMobile(), message });
     expect(accepted.body).toMatchObject({ encoding: 'UCS-2', segments: 2 });
-    expect(accepted.body.warnings[0]).toMatch(/2 segments/);
+    expect(accepted.body.warnings).toContainEqual(expect.stringMatching(/2 segments/)); // after the prepended identity's warning
     expect((await waitForFinal(accepted.body.message_id)).cost).toBeCloseTo(1.4);
   });
 

@@ -1,4 +1,4 @@
-import { DEFAULT_TEMPLATES, SUPERSEDED_DEFAULTS, upgradeFor } from '../../src/domain/defaultTemplates';
+import { DEFAULT_TEMPLATES, SUPERSEDED_DEFAULTS, messageTypeForTemplate, upgradeFor } from '../../src/domain/defaultTemplates';
 import { placeholdersOf } from '../../src/domain/templates';
 
 describe('default templates', () => {
@@ -30,5 +30,11 @@ describe('default templates', () => {
     expect(upgradeFor({ code: 'delivery_on_way', ...old, variants: [{ id: 'a' }] })).toBeUndefined();
     for (const t of DEFAULT_TEMPLATES) expect(upgradeFor({ ...t, variants: [] })).toBeUndefined();
     expect(upgradeFor({ code: 'my_template', ...old, variants: [] })).toBeUndefined();
+  });
+});
+
+describe('message type of a template send without one', () => {
+  it("is a default template's own type, else general", () => {
+    expect(['delivery_on_way', 'order_confirmation', 'payment_reminder', 'my_promo', undefined].map(messageTypeForTemplate)).toEqual(['delivery_notification', 'order_confirmation', 'payment_reminder', 'general', 'general']);
   });
 });

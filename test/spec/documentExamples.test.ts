@@ -76,7 +76,8 @@ describe("the integration document's example requests, verbatim", () => {
   it('Send SMS with Template: delivery_on_way renders {driver_name} and {eta} as the document lists it', async () => {
     const { status, body } = await post('/api/v1/notifications/send-sms', SEND_SMS_WITH_TEMPLATE);
     expect(status).toBe(202);
-    expect(body).toMatchObject({ template_code: 'delivery_on_way', segments: 1, encoding: 'UCS-2' });
+    // No message_type in the example: a default template's own type applies (a delivery notice, not `general`).
+    expect(body).toMatchObject({ template_code: 'delivery_on_way', message_type: 'delivery_notification', segments: 1, encoding: 'UCS-2' });
     const final = await waitForFinal(body.message_id);
     const sent = await simulatorSends(final.provider, { phone: '0912345678' });
     expect(sent.map((s) => s.body)).toContain('【幸福氣】您的瓦斯正在配送中，司機 王大明 預計 30 分鐘後到達');

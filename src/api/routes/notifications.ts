@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { MessageRepository, SmsMessage } from '../../db/messages';
 import { parseTaiwanPhone } from '../../domain/phone';
+import { messageTypeForTemplate } from '../../domain/defaultTemplates';
 import { TAIPEI_OFFSET_MS } from '../../domain/taipeiTime';
 import type { SmsIntake } from '../../services/smsIntake';
 import type { AuthEnv } from '../auth';
@@ -52,7 +53,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     const { message, replayed, warnings: policyWarnings } = await deps.intake.accept({
       phone,
       content: body.template_code ? { templateCode: body.template_code, templateData: body.template_data } : { text: body.message ?? '' },
-      messageType: body.message_type,
+      messageType: body.message_type ?? messageTypeForTemplate(body.template_code),
       metadata: body.metadata,
       principalId: c.get('principal').id,
       idempotencyKey: c.req.valid('header')['idempotency-key'],
