@@ -1,3 +1,4 @@
+import type { ContentPolicy } from './domain/contentPolicy';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -69,6 +70,12 @@ const envSchema = z.object({
     .string()
     .default('21:00-09:00,12:30-13:30')
     .refine((v) => v === '' || csv(v).every((w) => /^\d\d:\d\d(:\d\d)?-\d\d:\d\d(:\d\d)?$/.test(w)), 'must be HH:MM-HH:MM windows, comma-separated'),
+  /** Default content policy (editable via settings/content-policy): registered sender identity, and what a text without it gets. */
+  SENDER_IDENTITY: z.string().max(20).default('【幸福氣】'),
+  SENDER_IDENTITY_MODE: z.enum(['prepend', 'reject']).default('prepend'),
+  /** Registered link domains and call-back numbers, comma-separated; marketing with any other is refused. */
+  REGISTERED_LINK_DOMAINS: z.string().default(''),
+  REGISTERED_CALLBACK_NUMBERS: z.string().default(''),
   /** Alerts: evaluated every ALERT_INTERVAL_MS over the last ALERT_WINDOW_MS, POSTed to ALERT_WEBHOOK_URL. */
   ALERT_WEBHOOK_URL: optionalUrl,
   ALERT_INTERVAL_MS: millis(5 * 60_000),
@@ -228,6 +235,10 @@ export function quietWindows(config: Pick<Config, 'QUIET_HOURS'>): { start: stri
     const [start, end] = w.split('-');
     return { start, end };
   });
+}
+
+export function defaultContentPolicy(config: Pick<Config, 'SENDER_IDENTITY' | 'SENDER_IDENTITY_MODE' | 'REGISTERED_LINK_DOMAINS' | 'REGISTERED_CALLBACK_NUMBERS'>): ContentPolicy {
+  return { sender_identity: config.SENDER_IDENTITY, missing_identity: config.SENDER_IDENTITY_MODE, link_domains: csv(config.REGISTERED_LINK_DOMAINS), callback_numbers: csv(config.REGISTERED_CALLBACK_NUMBERS) };
 }
 
 export function publicBaseUrl(config: Config): string {

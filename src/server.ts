@@ -5,7 +5,7 @@ import { createApp } from './api/app';
 import { applyServerTimeouts } from './api/connections';
 import { connectExternal, runMain } from './bootstrap';
 import { MessageLog } from './db/messageLog';
-import { csv, phoneLimits, providerUrlPolicy, publicBaseUrl, quietWindows, type Config } from './config';
+import { csv, defaultContentPolicy, phoneLimits, providerUrlPolicy, publicBaseUrl, quietWindows, type Config } from './config';
 import type { Repositories } from './db';
 import { pingMongo } from './db/mongo';
 import { StoreHealth } from './db/storeHealth';
@@ -15,6 +15,8 @@ import { CampaignService } from './services/campaigns';
 import { PhoneBudget } from './services/phoneBudget';
 import { RateLimiter } from './services/rateLimits';
 import { ReceiptIntake } from './services/receiptIntake';
+import { OptOutLedger } from './services/optOuts';
+import { ContentPolicyService } from './services/contentPolicy';
 import { SmsIntake } from './services/smsIntake';
 import { BoundedTemporal } from './temporal/boundedCalls';
 import { dataConverterFor, pingTemporal } from './temporal/connect';
@@ -43,14 +45,18 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
   const devUi = config.APP_ENV === 'development' ? uiCodec : undefined;
   const rateLimiter = new RateLimiter(repos.rateCounters, repos.alerts);
   const phoneBudget = new PhoneBudget(repos.phoneCounters, phoneLimits(config), repos.alerts);
+  const optOuts = new OptOutLedger(repos.optOuts, repos.audit);
+  const contentPolicy = new ContentPolicyService(repos.settings, defaultContentPolicy(config));
   // One bound for every Temporal call on a request path, so an outage seen by one request spares the next ones the wait.
   const bounded = new BoundedTemporal(temporal);
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, bounded, repos.temporalOutbox, phoneBudget),
+    intake: new SmsIntake(repos.messages, repos.templates, bounded, repos.temporalOutbox, phoneBudget, () => repos.settings.quietHours(quietWindows(config)), optOuts, contentPolicy),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, bounded, repos.earlyReceipts, repos.temporalOutbox),
-    bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox, phoneBudget),
+    bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox, phoneBudget, optOuts, contentPolicy),
+    optOuts,
+    contentPolicy,
     campaigns: new CampaignService(repos.campaigns, repos.templates, temporal),
     temporal,
     defaultQuietHours: quietWindows(config),

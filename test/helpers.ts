@@ -16,6 +16,22 @@ export const apiUrl = () => env('TEST_API_URL');
 export const adminToken = () => env('TEST_ADMIN_TOKEN');
 const simUrls = () => JSON.parse(env('TEST_SIM_URLS')) as Record<ProviderName, string>;
 
+/**
+ * fetch, tried once more when a pooled keep-alive socket turns out to be closed by the server. Test files run one
+ * after another in one process; between them a socket can sit idle past the server's keep-alive timeout, and on
+ * a loaded machine the client notices only when it writes the next request ("other side closed"). The server
+ * never read that request, so sending it again on a fresh socket is safe.
+ */
+async function fetchReusingSockets(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code !== 'UND_ERR_SOCKET' || cause.message !== 'other side closed') throw err;
+    return fetch(url, init);
+  }
+}
+
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -27,7 +43,7 @@ export async function api<T = any>(path: string, init: RequestInit & { token?: s
   const headers = new Headers(rest.headers);
   if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
   if (rest.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
-  const response = await fetch(`${apiUrl()}${path}`, { ...rest, headers });
+  const response = await fetchReusingSockets(`${apiUrl()}${path}`, { ...rest, headers });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -45,7 +61,7 @@ export const sendSms = (body: unknown, headers: Record<string, string> = {}) =>
 export const randomMobile = (): string => `09${String(randomInt(10_000_000, 99_999_999))}`;
 
 export async function setBehaviour(provider: ProviderName, phone: string, behaviour: Partial<Behaviour>): Promise<void> {
-  const response = await fetch(`${simUrls()[provider]}/_sim/behaviour`, {
+  const response = await fetchReusingSockets(`${simUrls()[provider]}/_sim/behaviour`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ phone, ...behaviour }),
@@ -55,7 +71,7 @@ export async function setBehaviour(provider: ProviderName, phone: string, behavi
 
 export async function simulatorSends(provider: ProviderName, filter: { phone?: string; ref?: string }): Promise<AcceptedSend[]> {
   const query = new URLSearchParams(filter as Record<string, string>).toString();
-  const response = await fetch(`${simUrls()[provider]}/_sim/sends?${query}`);
+  const response = await fetchReusingSockets(`${simUrls()[provider]}/_sim/sends?${query}`);
   return ((await response.json()) as { sends: AcceptedSend[] }).sends;
 }
 

@@ -3,8 +3,8 @@ import type { Repositories } from '../db';
 import type { NewMessage } from '../db/messages';
 import type { SmsTemplate } from '../db/templates';
 import { uuidFrom } from '../domain/ids';
-import { nextAllowedTime, nextQuietStart, type QuietWindow } from '../domain/quietHours';
-import { isTransactional, type MessageType } from '../domain/sms';
+import { heldByQuietHours, nextAllowedTime, nextQuietStart, type QuietWindow } from '../domain/quietHours';
+import type { MessageType } from '../domain/sms';
 import { admitWithinBudget, MAX_REPORTED_REJECTIONS } from '../services/bulkIntake';
 import type { PhoneBudget } from '../services/phoneBudget';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
@@ -35,8 +35,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       return {
         total: batch.total,
         scheduledAtMs: batch.scheduled_at?.getTime(),
-        // Order and delivery notices are never held, whatever the batch asked for.
-        respectQuietHours: !isTransactional(batch.message_type) && (batch.respect_quiet_hours || batch.message_type === 'marketing'),
+        respectQuietHours: heldByQuietHours(batch.message_type, batch.respect_quiet_hours),
         messageType: batch.message_type,
         pageSize,
         window,

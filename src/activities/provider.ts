@@ -6,6 +6,8 @@ import { publicErrorText } from '../domain/errorText';
 import type { TaiwanPhone } from '../domain/phone';
 import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
+import { blockedByOptOut } from '../domain/optOut';
+import { OptOutLedger } from '../services/optOuts';
 import { createProvider } from '../providers';
 import { ProviderError, fromTransportError } from '../providers/errors';
 import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SentAndRecorded } from './types';
@@ -50,6 +52,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       await auditCircuit(provider, 'provider.circuit_opened', { last_error: error.code, cooldown_ms: cooldownMs });
     }
   };
+  const optOuts = new OptOutLedger(repos.optOuts, repos.audit);
   const auditCircuit = (provider: ProviderName, action: string, after?: Record<string, unknown>) =>
     repos.audit.record({ actor: 'system', action, target: { type: 'provider', id: provider }, after });
 
@@ -66,6 +69,10 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
    */
   const send = async (message: SmsMessage, provider: ProviderName, startedAt: number): Promise<ProviderAccepted & { message: SmsMessage | null }> => {
     const messageId = message._id;
+    // Checked again at send time: a number may opt out after its batch, campaign run or quiet-hours wait was accepted.
+    if (blockedByOptOut(message.message_type) && (await repos.optOuts.get(message.phone_e164))) {
+      throw ApplicationFailure.create({ type: 'MessageRejected', message: 'the number opted out of marketing', nonRetryable: true, details: [{ code: 'opted_out', ambiguous: false }] });
+    }
     const { config, adapter } = await adapterFor(provider, startedAt);
     const { attempt } = Context.current().info;
     const { interrupted, message: attempting } = await repos.messages.recordAttemptStarted(messageId, provider, attempt, message);
@@ -93,6 +100,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       metrics().providerCalls.inc({ provider, outcome: failureType(error) });
       log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
       await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: text, ambiguous: error.ambiguous });
+      if (isUnsubscribedRecipient(error)) await optOuts.add(phoneOf(message), { source: 'provider', actor: `provider:${provider}`, provider, reason: `${provider} error ${error.code}: recipient unsubscribed` });
       await trackHealth(config, startedAt, error);
       throw ApplicationFailure.create({
         type: failureType(error),
@@ -177,6 +185,9 @@ function receiptUrl(base: string, provider: ProviderName, messageId: string, web
   const query = new URLSearchParams({ message_id: messageId, ...(provider === 'twilio' ? {} : { token: webhookToken }) });
   return `${base}/api/v1/webhooks/sms/${provider}?${query}`;
 }
+
+/** Twilio 21610: the handset replied STOP to our sender, so the carrier path refuses us; honour it everywhere. */
+const isUnsubscribedRecipient = (e: ProviderError): boolean => e.provider === 'twilio' && e.code === '21610';
 
 function phoneOf(message: SmsMessage): TaiwanPhone {
   return { e164: message.phone_e164, national: message.phone_national, masked: message.phone_masked, kind: message.phone_kind };

@@ -16,6 +16,11 @@ import type { Logger } from '../log';
 import type { RateLimiter } from '../services/rateLimits';
 import type { ReceiptIntake } from '../services/receiptIntake';
 import type { SmsIntake } from '../services/smsIntake';
+import type { OptOutLedger } from '../services/optOuts';
+import { InboundReplies } from '../services/inboundReplies';
+import type { ContentPolicyService } from '../services/contentPolicy';
+import { optOutRoutes } from './routes/optOuts';
+import { contentPolicyRoutes } from './routes/contentPolicy';
 import { authenticate, type AuthEnv } from './auth';
 import { closeAfterErrorWithBody } from './connections';
 import { STORE_RETRY_AFTER_S, onError } from './errors';
@@ -43,6 +48,8 @@ export interface AppDeps {
   intake: SmsIntake;
   receipts: ReceiptIntake;
   bulkIntake: BulkIntake;
+  optOuts: OptOutLedger;
+  contentPolicy: ContentPolicyService;
   campaigns: CampaignService;
   temporal: Client;
   defaultQuietHours: QuietWindow[];
@@ -113,8 +120,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
-  app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos }));
+  app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
+  app.route('/api/v1/notifications/settings/content-policy', contentPolicyRoutes({ policy: deps.contentPolicy, settings: deps.repos.settings, audit: deps.repos.audit }));
+  app.route('/api/v1/notifications/opt-outs', optOutRoutes({ ledger: deps.optOuts, optOuts: deps.repos.optOuts }));
   app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups, rateLimiter: deps.rateLimiter, audit: deps.repos.audit, phoneLookupsPerHour: deps.phoneLookupsPerHour }));
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
@@ -128,6 +137,7 @@ export function createApp(deps: AppDeps) {
     '/api/v1/webhooks/sms',
     webhookRoutes({
       receipts: deps.receipts,
+      inbound: new InboundReplies(deps.optOuts, (m, f) => deps.log.info(m, f)),
       providers: deps.repos.providers,
       publicBaseUrl: deps.publicBaseUrl,
       guard: deps.webhookGuard,

@@ -36,7 +36,7 @@ export const TemplateCode = z
   .openapi({ example: 'delivery_on_way' });
 
 /** Values inserted into a template: the shared rule of `src/domain/templateData.ts`. */
-export const TemplateData = templateDataSchema.meta({ example: { driver_name: '王大明', eta_minutes: 30 } });
+export const TemplateData = templateDataSchema.meta({ example: { driver_name: '王大明', eta: '30' } });
 
 export const SendSmsRequest = z
   .strictObject({
@@ -44,7 +44,7 @@ export const SendSmsRequest = z
     message: MessageText.optional(),
     template_code: TemplateCode.optional(),
     template_data: TemplateData.default({}),
-    message_type: z.enum(MESSAGE_TYPES).default('general'),
+    message_type: z.enum(MESSAGE_TYPES).optional().openapi({ description: "default: a default template's own type (e.g. delivery_on_way → delivery_notification), else general" }),
     metadata: Metadata.default({}),
   })
   .superRefine((body, ctx) => {
@@ -64,7 +64,8 @@ export const IdempotencyHeaders = z.object({
 export const SendSmsAccepted = z
   .object({
     message_id: z.string(),
-    status: z.string(),
+    status: z.string().openapi({ description: '`queued`, or `scheduled` for marketing held until quiet hours end' }),
+    scheduled_at: z.string().nullable().openapi({ description: 'when a message held for quiet hours will be sent' }),
     phone: z.string().openapi({ description: 'masked', example: '0912***678' }),
     message_type: z.enum(MESSAGE_TYPES),
     encoding: z.enum(['GSM-7', 'UCS-2']),
@@ -97,6 +98,7 @@ export const SmsStatusResponse = z
   .object({
     message_id: z.string(),
     status: z.string(),
+    scheduled_at: z.string().nullable(),
     phone: z.string(),
     message_type: z.enum(MESSAGE_TYPES),
     provider: z.enum(PROVIDER_NAMES).nullable(),

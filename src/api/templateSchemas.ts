@@ -13,7 +13,7 @@ const TemplateContent = z
   .superRefine((s, ctx) => {
     for (const problem of templateProblems(s)) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .openapi({ example: '【幸福氣】司機{driver_name}正在前往您家，預計{eta_minutes}分鐘後抵達。' });
+  .openapi({ example: '【幸福氣】您的瓦斯正在配送中，司機 {driver_name} 預計 {eta} 分鐘後到達' });
 
 const Variant = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
@@ -106,3 +106,14 @@ export const TemplateStatsResponse = z
     ),
   })
   .openapi('TemplateStats');
+
+/** Create and update answers add what the text costs, so an author sees it before anything is sent. */
+export const TemplateChanged = TemplateView.extend({
+  analysis: z.object({
+    characters: z.number().int().openapi({ description: 'of the longest text (content or variant), placeholders left out' }),
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    segments: z.number().int().openapi({ description: 'before placeholder values; each value adds its own characters' }),
+    cost_per_message: z.record(z.string(), z.number()).openapi({ description: 'TWD per provider: segments × its price_per_segment' }),
+  }),
+  warnings: z.array(z.string()),
+}).openapi('TemplateChanged');

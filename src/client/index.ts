@@ -5,15 +5,17 @@
  */
 export type OrderEvent = 'order_confirmation' | 'delivery_on_way' | 'delivery_arrived' | 'delivery_completed' | 'payment_reminder';
 
+/** The order fields the default templates use (the integration document's placeholders). */
 export interface Order {
   order_number: string;
-  customer_name: string;
   phone: string;
-  delivery_date?: string;
+  customer_name?: string;
+  /** Free text shown as is, e.g. `今天下午2點` (the document's `scheduled_delivery_time`). */
+  delivery_time?: string;
   driver_name?: string;
-  eta_minutes?: number;
+  /** Minutes until the driver arrives. */
+  eta?: number | string;
   amount?: number;
-  due_date?: string;
 }
 
 export interface SendResult {
@@ -39,11 +41,11 @@ export class SmsGatewayError extends Error {
 
 /** Which template and message type each order event uses, and which order fields fill it. */
 const EVENTS: Record<OrderEvent, { messageType: string; data: (o: Order) => Record<string, string | number | undefined> }> = {
-  order_confirmation: { messageType: 'order_confirmation', data: (o) => ({ customer_name: o.customer_name, order_number: o.order_number, delivery_date: o.delivery_date }) },
-  delivery_on_way: { messageType: 'delivery_notification', data: (o) => ({ driver_name: o.driver_name, eta_minutes: o.eta_minutes }) },
-  delivery_arrived: { messageType: 'delivery_notification', data: (o) => ({ driver_name: o.driver_name }) },
+  order_confirmation: { messageType: 'order_confirmation', data: (o) => ({ order_number: o.order_number, delivery_time: o.delivery_time }) },
+  delivery_on_way: { messageType: 'delivery_notification', data: (o) => ({ driver_name: o.driver_name, eta: o.eta }) },
+  delivery_arrived: { messageType: 'delivery_notification', data: () => ({}) },
   delivery_completed: { messageType: 'delivery_notification', data: (o) => ({ order_number: o.order_number }) },
-  payment_reminder: { messageType: 'payment_reminder', data: (o) => ({ order_number: o.order_number, amount: o.amount, due_date: o.due_date }) },
+  payment_reminder: { messageType: 'payment_reminder', data: (o) => ({ order_number: o.order_number, amount: o.amount }) },
 };
 
 export class SmsGatewayClient {

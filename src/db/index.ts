@@ -16,6 +16,7 @@ import { LookupRetention } from './lookupRetention';
 import { LookupReader } from './lookups';
 import { MessageAggregates, MessageLists } from './messageAggregates';
 import { MessageRepository } from './messages';
+import { OptOutRepository } from './optOuts';
 import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
 import { RetentionRepository } from './retention';
@@ -42,6 +43,7 @@ export interface Repositories {
   lookupRetention: LookupRetention;
   earlyReceipts: EarlyReceiptRepository;
   temporalOutbox: TemporalOutbox;
+  optOuts: OptOutRepository;
   /** Providers, credentials and circuits as the worker's activities read them (reloaded when they change). */
   providerDirectory: ProviderDirectory;
 }
@@ -80,6 +82,7 @@ export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS
     lookupRetention: new LookupRetention(LookupReader.collection(db)),
     earlyReceipts: new EarlyReceiptRepository(db),
     temporalOutbox: new TemporalOutbox(db),
+    optOuts: new OptOutRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return { ...repos, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };

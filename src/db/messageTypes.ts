@@ -55,6 +55,8 @@ export interface SmsMessage {
   variant?: string;
   /** Test sends go through this provider only. */
   forced_provider?: ProviderName;
+  /** Marketing accepted in quiet hours: its workflow starts (Temporal start delay) at this next allowed time. */
+  scheduled_at?: Date;
   idempotency_fingerprint?: string;
   created_at: Date;
   updated_at: Date;

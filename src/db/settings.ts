@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import type { ContentPolicy } from '../domain/contentPolicy';
 import type { QuietWindow } from '../domain/quietHours';
 
 interface SettingDoc<T> {
@@ -23,6 +24,15 @@ export class SettingsRepository {
   async quietHours(fallback: QuietWindow[]): Promise<QuietWindow[]> {
     const doc = (await this.col.findOne({ _id: 'quiet_hours' })) as SettingDoc<QuietWindow[]> | null;
     return doc?.value ?? fallback;
+  }
+
+  async contentPolicy(fallback: ContentPolicy): Promise<ContentPolicy> {
+    const doc = (await this.col.findOne({ _id: 'content_policy' })) as SettingDoc<ContentPolicy> | null;
+    return doc?.value ?? fallback;
+  }
+
+  async setContentPolicy(policy: ContentPolicy, by: string): Promise<void> {
+    await this.col.replaceOne({ _id: 'content_policy' }, { value: policy, updated_at: new Date(), updated_by: by }, { upsert: true });
   }
 
   async setQuietHours(windows: QuietWindow[], by: string): Promise<void> {

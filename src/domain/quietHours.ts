@@ -1,3 +1,5 @@
+import { isTransactional } from './sms';
+
 /**
  * Quiet hours: local Asia/Taipei windows (UTC+8, no daylight saving) in which marketing texts must not go out.
  * Taiwan's default: 21:00–09:00 and 12:30–13:30. Pure: the workflow asks through an activity, tests pass a clock.
@@ -12,6 +14,14 @@ export const TAIWAN_QUIET_HOURS: QuietWindow[] = [
   { start: '21:00', end: '09:00' },
   { start: '12:30', end: '13:30' },
 ];
+
+/**
+ * The one rule for who waits: marketing always, any other non-transactional batch that asked to; order and delivery
+ * notices never, whatever was asked. Single sends and batches both decide with it.
+ */
+export function heldByQuietHours(messageType: string, respectQuietHours = false): boolean {
+  return !isTransactional(messageType) && (respectQuietHours || messageType === 'marketing');
+}
 
 const TAIPEI_OFFSET_MS = 8 * 3600_000;
 const DAY_MS = 24 * 3600_000;

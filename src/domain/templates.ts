@@ -73,12 +73,3 @@ function fnv1a(text: string): number {
   hash ^= hash >>> 16;
   return hash >>> 0;
 }
-
-/** The five default LuckyGas templates, seeded once (never over an operator's edit). */
-export const DEFAULT_TEMPLATES = [
-  { code: 'order_confirmation', name: '訂單確認', content: '【幸福氣】{customer_name}您好，您的訂單{order_number}已確認，預計{delivery_date}送達。' },
-  { code: 'delivery_on_way', name: '司機出發', content: '【幸福氣】司機{driver_name}正在前往您家，預計{eta_minutes}分鐘後抵達。' },
-  { code: 'delivery_arrived', name: '司機抵達', content: '【幸福氣】司機{driver_name}已抵達，請準備收取瓦斯。' },
-  { code: 'delivery_completed', name: '配送完成', content: '【幸福氣】訂單{order_number}已送達，感謝您的訂購！' },
-  { code: 'payment_reminder', name: '付款提醒', content: '【幸福氣】提醒您，訂單{order_number}尚有{amount}元未付款，請於{due_date}前完成付款。' },
-] as const;

@@ -12,6 +12,9 @@ import { templateDataSchema } from '../domain/templateData';
 import { missingPlaceholders, placeholdersOf } from '../domain/templates';
 import { ApiError } from '../errors';
 import type { PhoneBudget } from './phoneBudget';
+import { blockedByOptOut } from '../domain/optOut';
+import type { OptOutLedger } from './optOuts';
+import { ContentPolicyService, type TextCheck } from './contentPolicy';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -52,14 +55,22 @@ export class BulkIntake {
     private readonly temporal: BoundedTemporal,
     private readonly outbox: TemporalOutbox,
     private readonly budget: PhoneBudget,
+    private readonly optOuts: OptOutLedger,
+    private readonly policy: ContentPolicyService,
   ) {}
 
   async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
     if (request.recipients.length > MAX_RECIPIENTS) throw new ApiError(413, 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const batchId = randomUUID();
+    const policy = await this.policy.current();
+    const checkText = (text: string) => ContentPolicyService.check(text, request.messageType === 'marketing', policy);
+    const message = request.message === undefined ? undefined : acceptedOrReject(checkText(request.message), 'message');
+    // Templates carry the identity themselves (checked at create/update); one from before that rule is refused here.
+    if (template) for (const content of [template.content, ...template.variants.map((v) => v.content)]) acceptedOrReject(ContentPolicyService.check(content, request.messageType === 'marketing', { ...policy, missing_identity: 'reject' }), 'template_code');
+    const suppressed = blockedByOptOut(request.messageType) ? await this.optOuts.suppressedAmong(phonesOf(request.recipients)) : undefined;
     const admittedAt = new Date();
-    const { accepted, rejected } = await admitWithinBudget(this.budget, screen(request, template, batchId), request.messageType, admittedAt);
+    const { accepted, rejected } = await admitWithinBudget(this.budget, screen({ ...request, message }, template, batchId, suppressed, checkText), request.messageType, admittedAt);
     if (accepted.length === 0) {
       throw new ApiError(422, 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
     }
@@ -68,7 +79,7 @@ export class BulkIntake {
       name: request.batchName,
       message_type: request.messageType,
       ...(request.templateCode ? { template_code: request.templateCode } : {}),
-      ...(request.message ? { message: request.message } : {}),
+      ...(message ? { message } : {}),
       status: 'scheduled',
       total: accepted.length,
       rejected: rejected.length,
@@ -113,6 +124,22 @@ export function reportRejections(rejected: Rejection[]) {
   return { rejected: shown, rejected_count: rejected.length, rejected_omitted: rejected.length - shown.length };
 }
 
+/** The rejection reason for a marketing row whose number is in the suppression ledger. */
+export const OPTED_OUT = 'opted_out';
+
+function acceptedOrReject(result: TextCheck, field: string): string {
+  if (!result.ok) throw new ApiError(422, 'content_policy', `${field}: ${result.problem}`, [{ field, message: result.problem }]);
+  return result.body;
+}
+
+/** The E.164 numbers of the rows that have a valid phone, for one look-up in the ledger. */
+function phonesOf(rows: unknown[]): string[] {
+  return rows.flatMap((raw) => {
+    const parsed = parseTaiwanPhone(String((raw as { phone?: unknown })?.phone ?? ''));
+    return parsed.ok ? [parsed.phone.e164] : [];
+  });
+}
+
 export type ScreenedRecipient = Omit<BatchRecipient, '_id' | 'batch_id'>;
 
 export interface Screened {
@@ -141,7 +168,13 @@ export async function admitWithinBudget(budget: PhoneBudget, screened: Screened,
 }
 
 /** Splits rows into sendable recipients (numbered 0…n-1) and rejections with reasons; a number appears once. */
-export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, template: SmsTemplate | null, batchId: string): Screened {
+export function screen(
+  request: Pick<BulkRequest, 'recipients' | 'message'>,
+  template: SmsTemplate | null,
+  batchId: string,
+  suppressed?: Set<string>,
+  checkText?: (text: string) => TextCheck,
+): Screened {
   const accepted: ScreenedRecipient[] = [];
   const rejected: Rejection[] = [];
   const rowOf: number[] = [];
@@ -156,7 +189,14 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     if (!parsed.ok) return reject(`phone ${parsed.reason}`);
     const seen = firstIndexOf.get(parsed.phone.e164);
     if (seen !== undefined) return reject(`duplicate of recipient ${seen}: sent once`);
-    const text = row.data.message ?? request.message;
+    if (suppressed?.has(parsed.phone.e164)) return reject(OPTED_OUT);
+    let ownMessage = row.data.message;
+    if (ownMessage !== undefined && checkText) {
+      const checked = checkText(ownMessage);
+      if (!checked.ok) return reject(`message ${checked.problem}`);
+      ownMessage = checked.body;
+    }
+    const text = ownMessage ?? request.message;
     let problem: string | undefined;
     if (text) problem = lengthProblem(text);
     else if (!template) problem = 'no message: give one per recipient, one for the batch, or a template_code';
@@ -171,7 +211,7 @@ export function screen(request: Pick<BulkRequest, 'recipients' | 'message'>, tem
     if (problem) return reject(problem);
     firstIndexOf.set(parsed.phone.e164, index);
     rowOf.push(index);
-    accepted.push({ index: accepted.length, phone: parsed.phone, ...(row.data.message ? { message: row.data.message } : {}), ...(row.data.template_data ? { template_data: row.data.template_data } : {}) });
+    accepted.push({ index: accepted.length, phone: parsed.phone, ...(ownMessage ? { message: ownMessage } : {}), ...(row.data.template_data ? { template_data: row.data.template_data } : {}) });
   });
   return { accepted, rejected, rowOf };
 }

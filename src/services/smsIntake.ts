@@ -11,6 +11,10 @@ import { startSendWorkflow } from '../temporal/starts';
 import type { PhoneBudget } from './phoneBudget';
 import { uuidFrom } from '../domain/ids';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
+import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
+import { blockedByOptOut } from '../domain/optOut';
+import type { OptOutLedger } from './optOuts';
+import type { ContentPolicyService } from './contentPolicy';
 
 /** Either a finished text or a template to render for this message. */
 export type SmsContent = { text: string } | { templateCode: string; templateData: Record<string, string | number> };
@@ -31,6 +35,8 @@ export interface Intake {
   message: SmsMessage;
   /** True when an earlier request with the same Idempotency-Key created this message. */
   replayed: boolean;
+  /** What the content policy changed (e.g. the sender identity prepended); empty for a replay. */
+  warnings: string[];
 }
 
 /**
@@ -46,6 +52,10 @@ export class SmsIntake {
     private readonly temporal: BoundedTemporal,
     private readonly outbox: TemporalOutbox,
     private readonly budget: PhoneBudget,
+    /** The quiet-hour windows in force now (operator-editable, read per request). */
+    private readonly quietHours: () => Promise<QuietWindow[]>,
+    private readonly optOuts: OptOutLedger,
+    private readonly policy: ContentPolicyService,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -55,20 +65,27 @@ export class SmsIntake {
     const earlier = request.idempotencyKey ? await this.messages.findById(id) : null;
     if (earlier) return this.replay(earlier, fingerprint);
 
-    const rendered = await this.render(request.content, id);
+    if (blockedByOptOut(request.messageType) && (await this.optOuts.isSuppressed(request.phone.e164))) {
+      throw new ApiError(422, 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [{ field: 'phone', message: 'opted out of marketing' }]);
+    }
+    const drafted = await this.render(request.content, id);
+    const checked = await this.policy.checkOrReject(drafted.body, request.messageType === 'marketing', 'text' in request.content ? 'message' : 'template_code');
+    const rendered = { ...drafted, body: checked.body };
     const tooLong = lengthProblem(rendered.body);
     if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
     await this.budget.admitOne(request.phone.e164, request.messageType);
+    const scheduledAt = await this.sendTimeFor(request.messageType);
     // The outbox entry first: a crash or a Temporal outage after the message is stored still gets it started.
     await this.outbox.add({ _id: TemporalOutbox.startMessageId(id), kind: 'start_message', message_id: id, queued_at: new Date() });
-    const { inserted, message } = await this.messages.insertIfAbsent(
-      composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
-    );
+    const { inserted, message } = await this.messages.insertIfAbsent({
+      ...composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
+      ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
+    });
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
     await this.startWorkflow(message);
     metrics().messagesAccepted.inc({ message_type: message.message_type });
-    return { message, replayed: false };
+    return { message, replayed: false, warnings: checked.warnings };
   }
 
   private async replay(message: SmsMessage, fingerprint: string): Promise<Intake> {
@@ -77,12 +94,19 @@ export class SmsIntake {
     }
     // The first request may have died between storing the message and starting its workflow.
     if (!message.finished_at) await this.startWorkflow(message);
-    return { message, replayed: true };
+    return { message, replayed: true, warnings: [] };
   }
 
   private async render(content: SmsContent, messageId: string): Promise<RenderedMessage> {
     if ('text' in content) return { body: content.text };
     return renderForMessage(this.templates, content.templateCode, content.templateData, messageId);
+  }
+
+  /** The next allowed time when quiet hours hold this message now; undefined when it may go at once. */
+  private async sendTimeFor(messageType: MessageType, now = new Date()): Promise<Date | undefined> {
+    if (!heldByQuietHours(messageType)) return undefined;
+    const openAt = nextAllowedTime(now, await this.quietHours());
+    return openAt.getTime() > now.getTime() ? openAt : undefined;
   }
 
   /**

@@ -14,9 +14,21 @@ const BehaviourChange = z.strictObject({
   reported_cost: z.number().min(0).optional(),
 });
 
-/** Control API mounted at /_sim on every simulator: set behaviour, read accepted sends. */
-export function controlRoutes(state: SimulatorState) {
+const InboundReply = z.strictObject({ phone: z.string().regex(/^(09\d{8}|\+8869\d{8})$/, 'must be a Taiwan mobile'), text: z.string().min(1).max(500) });
+
+/** Delivers a customer's reply to the gateway the way this provider would; answers with the gateway's HTTP status. */
+export type InboundDelivery = (reply: { national: string; text: string }) => Promise<Response>;
+
+/** Control API mounted at /_sim on every simulator: set behaviour, read accepted sends, deliver a customer's reply. */
+export function controlRoutes(state: SimulatorState, inbound?: InboundDelivery) {
   const app = new Hono();
+  app.post('/inbound', async (c) => {
+    if (!inbound) return c.json({ error: 'this simulator has no gateway URL for inbound replies' }, 409);
+    const parsed = InboundReply.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }, 422);
+    const response = await inbound({ national: nationalForm(parsed.data.phone), text: parsed.data.text });
+    return c.json({ delivered: response.ok, gateway_status: response.status });
+  });
   app.put('/behaviour', async (c) => {
     const parsed = BehaviourChange.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) return c.json({ error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }, 422);

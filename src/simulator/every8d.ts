@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { countSegments } from '../domain/segments';
-import { controlRoutes } from './control';
+import { controlRoutes, type InboundDelivery } from './control';
 import { delayPerBehaviour, readForm, scheduleReceipt, taipeiStamp } from './common';
 import { SimulatorState } from './state';
 
@@ -27,7 +27,16 @@ export function every8dSimulator({ username, password, callbackUrl }: Every8dSim
   const batches = new Map<string, Batch>();
   let credit = 100_000;
   const app = new Hono();
-  app.route('/_sim', controlRoutes(state));
+  // A reply arrives on the account callback as STATUS 999 with the text in SM.
+  const inbound: InboundDelivery | undefined = callbackUrl
+    ? ({ national, text }) => {
+        const url = new URL(callbackUrl);
+        const params = { BatchID: '', RM: `+886${national.slice(1)}`, RT: taipeiStamp(), STATUS: '999', SM: text, ST: taipeiStamp(), MR: '', USERID: username };
+        for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+        return fetch(url);
+      }
+    : undefined;
+  app.route('/_sim', controlRoutes(state, inbound));
 
   const authorised = (form: Record<string, string>) => form.UID === username && form.PWD === password;
 

@@ -1,23 +1,34 @@
 import { randomInt } from 'node:crypto';
 import { Hono } from 'hono';
-import { controlRoutes } from './control';
+import { controlRoutes, type InboundDelivery } from './control';
 import { delayPerBehaviour, readForm, scheduleReceipt, taipeiStamp } from './common';
 import { SimulatorState } from './state';
 
 export interface MitakeSimOptions {
   username: string;
   password: string;
+  /** Where the account pushes customer replies (MO), token included. */
+  inboundUrl?: string;
 }
 
 const block = (lines: Record<string, string>, header = '1') =>
   `[${header}]\r\n${Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\r\n')}\r\n`;
 
 /** Mitake SmSend: form body, INI-like reply, clientid dedup, receipt GET to the per-message `response` URL. */
-export function mitakeSimulator({ username, password }: MitakeSimOptions) {
+export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOptions) {
   const state = new SimulatorState();
   const byClientId = new Map<string, string>();
   const app = new Hono();
-  app.route('/_sim', controlRoutes(state));
+  // Field names of Mitake's reply push are inferred (docs/providers.md): srcaddr, smbody, a receive time.
+  const inbound: InboundDelivery | undefined = inboundUrl
+    ? ({ national, text }) => {
+        const url = new URL(inboundUrl);
+        const params = { msgid: String(randomInt(1_000_000_000, 9_999_999_999)), srcaddr: national, smbody: text, rcvtime: taipeiStamp() };
+        for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+        return fetch(url);
+      }
+    : undefined;
+  app.route('/_sim', controlRoutes(state, inbound));
 
   app.post('/api/mtk/SmSend', async (c) => {
     const form = await readForm(c);

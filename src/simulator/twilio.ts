@@ -2,22 +2,36 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import twilio from 'twilio';
 import { countSegments } from '../domain/segments';
-import { controlRoutes } from './control';
+import { controlRoutes, type InboundDelivery } from './control';
 import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
 import { SimulatorState, nationalForm } from './state';
 
 export interface TwilioSimOptions {
   accountSid: string;
   authToken: string;
+  /** The number's "A message comes in" webhook on the gateway. */
+  inboundUrl?: string;
 }
 
 const twilioError = (code: number, message: string, status: number) => ({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
 /** Twilio Messages API: Basic auth, form body, 201 JSON; then signed StatusCallback posts (sent, then final). */
-export function twilioSimulator({ accountSid, authToken }: TwilioSimOptions) {
+export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSimOptions) {
   const state = new SimulatorState();
   const app = new Hono();
-  app.route('/_sim', controlRoutes(state));
+  // An incoming message is a signed form POST like a status callback, with From, To and Body.
+  const inbound: InboundDelivery | undefined = inboundUrl
+    ? ({ national, text }) => {
+        const sid = `SM${randomBytes(16).toString('hex')}`;
+        const params = { MessageSid: sid, SmsSid: sid, AccountSid: accountSid, From: `+886${national.slice(1)}`, To: '+15005550006', Body: text, NumMedia: '0', NumSegments: '1', ApiVersion: '2010-04-01' };
+        return fetch(inboundUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, inboundUrl, params) },
+          body: new URLSearchParams(params).toString(),
+        });
+      }
+    : undefined;
+  app.route('/_sim', controlRoutes(state, inbound));
 
   app.post('/2010-04-01/Accounts/:sid/Messages.json', async (c) => {
     const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;

@@ -38,8 +38,8 @@ describe('template management', () => {
 
   it('answers 409 for a duplicate code', async () => {
     const code = uniqueCode('dup');
-    expect((await createTemplate({ code, name: 'a', content: 'x' })).status).toBe(201);
-    const again = await createTemplate({ code, name: 'b', content: 'y' });
+    expect((await createTemplate({ code, name: 'a', content: '【幸福氣】x' })).status).toBe(201);
+    const again = await createTemplate({ code, name: 'b', content: '【幸福氣】y' });
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'duplicate_code', details: [{ field: 'code' }] });
   });
@@ -85,9 +85,9 @@ describe('default templates', () => {
 describe('sending with a template', () => {
   it('renders delivery_on_way for 王大明 / 30 and reports length, encoding and segments', async () => {
     const phone = randomMobile();
-    const { status, body } = await sendSms({ phone, template_code: 'delivery_on_way', template_data: { driver_name: '王大明', eta_minutes: 30, unused: 'ignored' }, message_type: 'delivery_notification' });
+    const { status, body } = await sendSms({ phone, template_code: 'delivery_on_way', template_data: { driver_name: '王大明', eta: 30, unused: 'ignored' }, message_type: 'delivery_notification' });
     expect(status).toBe(202);
-    const text = '【幸福氣】司機王大明正在前往您家，預計30分鐘後抵達。';
+    const text = '【幸福氣】您的瓦斯正在配送中，司機 王大明 預計 30 分鐘後到達';
     expect(body).toMatchObject({ template_code: 'delivery_on_way', template_version: expect.any(Number), variant: 'default', encoding: 'UCS-2', segments: 1, characters: Array.from(text).length, warnings: [] });
     await waitForFinal(body.message_id);
     expect((await simulatorSends('every8d', { phone }))[0].body).toBe(text);
@@ -97,9 +97,9 @@ describe('sending with a template', () => {
 
   it('answers 422 naming each missing placeholder, and stores nothing', async () => {
     const phone = randomMobile();
-    const { status, body } = await sendSms({ phone, template_code: 'payment_reminder', template_data: { order_number: 'A1' } });
+    const { status, body } = await sendSms({ phone, template_code: 'payment_reminder', template_data: { customer: 'A1' } });
     expect(status).toBe(422);
-    expect(fieldsOf(body)).toEqual(['template_data.amount', 'template_data.due_date']);
+    expect(fieldsOf(body)).toEqual(['template_data.order_number', 'template_data.amount']);
     expect(await withDb((db) => db.collection('sms_messages').countDocuments({ phone_national: phone }))).toBe(0);
   });
 
@@ -132,7 +132,7 @@ describe('A/B variants', () => {
       { id: 'A', content: '【幸福氣】A {n}', weight: 50 },
       { id: 'B', content: '【幸福氣】B {n}', weight: 50 },
     ];
-    const created = (await createTemplate({ code: uniqueCode('ab'), name: 'ab', content: 'x', variants })).body;
+    const created = (await createTemplate({ code: uniqueCode('ab'), name: 'ab', content: '【幸福氣】x', variants })).body;
     const plan = [['A', 'delivered'], ['A', 'delivered'], ['B', 'delivered'], ['B', 'undelivered']] as const;
     const sent = await Promise.all(
       plan.map(async ([variant, receipt]) => {
@@ -160,7 +160,7 @@ describe('A/B variants', () => {
       { id: 'good', content: '【幸福氣】好 {n}', weight: 50 },
       { id: 'bad', content: '【幸福氣】壞 {n}', weight: 50 },
     ];
-    const created = (await createTemplate({ code: uniqueCode('win'), name: 'win', content: 'x', variants, winner_rule: { min_sends_per_variant: 2, min_delivery_rate_lead: 0.5 } })).body;
+    const created = (await createTemplate({ code: uniqueCode('win'), name: 'win', content: '【幸福氣】x', variants, winner_rule: { min_sends_per_variant: 2, min_delivery_rate_lead: 0.5 } })).body;
     const plan = [['good', 'delivered'], ['good', 'delivered'], ['bad', 'undelivered'], ['bad', 'undelivered']] as const;
     for (const [variant, receipt] of plan) {
       const phone = randomMobile();

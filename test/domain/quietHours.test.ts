@@ -1,4 +1,4 @@
-import { TAIWAN_QUIET_HOURS, nextAllowedTime } from '../../src/domain/quietHours';
+import { TAIWAN_QUIET_HOURS, nextAllowedTime, heldByQuietHours } from '../../src/domain/quietHours';
 
 /** Taipei local time → Date (UTC+8). */
 const taipei = (iso: string) => new Date(`${iso}+08:00`);
@@ -26,5 +26,15 @@ describe('nextAllowedTime with Taiwan quiet hours', () => {
   it('allows everything with no windows', () => {
     const now = new Date();
     expect(nextAllowedTime(now, [])).toEqual(now);
+  });
+});
+
+describe('heldByQuietHours', () => {
+  it('holds marketing always, other non-transactional messages when asked, notices never', () => {
+    expect(heldByQuietHours('marketing')).toBe(true);
+    expect(heldByQuietHours('general')).toBe(false);
+    expect(heldByQuietHours('payment_reminder', true)).toBe(true);
+    expect(heldByQuietHours('order_confirmation', true)).toBe(false);
+    expect(heldByQuietHours('delivery_notification', true)).toBe(false);
   });
 });

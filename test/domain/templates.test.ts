@@ -4,9 +4,9 @@ import { chooseVariant, placeholdersOf, renderTemplate, templateProblems } from 
 
 describe('renderTemplate', () => {
   it('fills placeholders from the seed example', () => {
-    expect(renderTemplate('【幸福氣】司機{driver_name}正在前往您家，預計{eta_minutes}分鐘後抵達。', { driver_name: '王大明', eta_minutes: 30 })).toEqual({
+    expect(renderTemplate('【幸福氣】您的瓦斯正在配送中，司機 {driver_name} 預計 {eta} 分鐘後到達', { driver_name: '王大明', eta: 30 })).toEqual({
       ok: true,
-      text: '【幸福氣】司機王大明正在前往您家，預計30分鐘後抵達。',
+      text: '【幸福氣】您的瓦斯正在配送中，司機 王大明 預計 30 分鐘後到達',
     });
   });
 

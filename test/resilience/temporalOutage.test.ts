@@ -1,12 +1,14 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { MongoClient, type Db } from 'mongodb';
-import { loadConfig } from '../../src/config';
+import { defaultContentPolicy, loadConfig } from '../../src/config';
 import { createRepositories, type Repositories } from '../../src/db';
 import { TemporalOutbox } from '../../src/db/temporalOutbox';
 import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
 import { workflowIdFor, type ProviderName } from '../../src/domain/sms';
 import { createLogger } from '../../src/log';
 import { OutboxRelay } from '../../src/services/outboxRelay';
+import { ContentPolicyService } from '../../src/services/contentPolicy';
+import { OptOutLedger } from '../../src/services/optOuts';
 import { PhoneBudget } from '../../src/services/phoneBudget';
 import { ReceiptIntake } from '../../src/services/receiptIntake';
 import { SmsIntake } from '../../src/services/smsIntake';
@@ -37,7 +39,11 @@ describe('a Temporal outage at intake', () => {
 
   const down = () => new BoundedTemporal(new Client({ connection: unreachable }));
   const intakeWith = (temporal: BoundedTemporal) =>
-    new SmsIntake(repos.messages, repos.templates, temporal, repos.temporalOutbox, new PhoneBudget(repos.phoneCounters, { perHour: 100, perDay: 100, transactionalPerHour: 100, transactionalPerDay: 100 }, repos.alerts));
+    new SmsIntake(repos.messages, repos.templates, temporal, repos.temporalOutbox, new PhoneBudget(repos.phoneCounters, { perHour: 100, perDay: 100, transactionalPerHour: 100, transactionalPerDay: 100 }, repos.alerts),
+      async () => [],
+      new OptOutLedger(repos.optOuts, repos.audit),
+      new ContentPolicyService(repos.settings, defaultContentPolicy(loadConfig({}))),
+    );
   const phoneOf = (national: string): TaiwanPhone => {
     const parsed = parseTaiwanPhone(national);
     if (!parsed.ok) throw new Error(parsed.reason);

@@ -46,8 +46,8 @@ const StatsQuery = Filters.omit({ status: true, phone: true, template_code: true
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid filter') };
 const common = { tags: ['analytics'], security: [{ bearer: [] }] };
-/** Longest stats range: the rollups make any range cheap, this only bounds the answer's size. */
-const MAX_STATS_DAYS = 366;
+/** Longest stats range (three years, so the document's `start_date=2025-01-01` example still works): the rollups make any range cheap, this only bounds the answer's size. */
+const MAX_STATS_DAYS = 1096;
 
 /** Message log (cursor pages and CSV export) and statistics, for operators; reads lookup lists and rollups only. */
 export interface LogRouteDeps {

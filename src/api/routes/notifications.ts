@@ -1,6 +1,8 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { MessageRepository, SmsMessage } from '../../db/messages';
 import { parseTaiwanPhone } from '../../domain/phone';
+import { messageTypeForTemplate } from '../../domain/defaultTemplates';
+import { TAIPEI_OFFSET_MS } from '../../domain/taipeiTime';
 import type { SmsIntake } from '../../services/smsIntake';
 import type { AuthEnv } from '../auth';
 import { ApiError } from '../../errors';
@@ -49,15 +51,17 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     const phoneResult = parseTaiwanPhone(body.phone);
     if (!phoneResult.ok) throw new ApiError(422, 'validation_failed', `phone: ${phoneResult.reason}`); // schema already checked
     const { phone } = phoneResult;
-    const { message, replayed } = await deps.intake.accept({
+    const { message, replayed, warnings: policyWarnings } = await deps.intake.accept({
       phone,
       content: body.template_code ? { templateCode: body.template_code, templateData: body.template_data } : { text: body.message ?? '' },
-      messageType: body.message_type,
+      messageType: body.message_type ?? messageTypeForTemplate(body.template_code),
       metadata: body.metadata,
       principalId: c.get('principal').id,
       idempotencyKey: c.req.valid('header')['idempotency-key'],
     });
     const warnings = [
+      ...policyWarnings,
+      ...(isScheduled(message) ? [`marketing is not sent in quiet hours: scheduled for ${taipeiLocal(message.scheduled_at!)} Asia/Taipei`] : []),
       ...(message.segments > 1 ? [`message is ${message.segments} segments (${message.encoding}); keep Chinese texts within 70 characters to pay for one`] : []),
       ...(phone.kind === 'landline' ? ['landline numbers usually cannot receive SMS'] : []),
     ];
@@ -65,7 +69,8 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     return c.json(
       {
         message_id: message._id,
-        status: message.status,
+        status: displayStatus(message),
+        scheduled_at: iso(message.scheduled_at),
         phone: message.phone_masked,
         message_type: message.message_type,
         encoding: message.encoding,
@@ -91,11 +96,17 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
 }
 
 const iso = (d?: Date) => d?.toISOString() ?? null;
+const taipeiLocal = (d: Date) => new Date(d.getTime() + TAIPEI_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+
+/** Held for quiet hours and not started yet; stored as `queued`, so the counters and lists need no new state. */
+const isScheduled = (m: SmsMessage) => m.status === 'queued' && m.scheduled_at !== undefined && m.scheduled_at.getTime() > Date.now();
+const displayStatus = (m: SmsMessage) => (isScheduled(m) ? 'scheduled' : m.status);
 
 function statusView(m: SmsMessage) {
   return {
     message_id: m._id,
-    status: m.status,
+    status: displayStatus(m),
+    scheduled_at: iso(m.scheduled_at),
     phone: m.phone_masked,
     message_type: m.message_type,
     provider: m.provider ?? null,

@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Repositories } from '../../db';
 import type { ProviderChange, ProviderRow } from '../../db/providers';
+import { endpointBase } from '../../domain/providerEndpoints';
 import { providerUrlProblem, type ProviderUrlPolicy } from '../../domain/providerUrls';
 import { startOfTaipeiDay } from '../../domain/routing';
 import { PROVIDER_NAMES, type ProviderName } from '../../domain/sms';
@@ -10,7 +11,17 @@ import { validationError } from '../errors';
 import { openApiHook } from '../openapi';
 import { ErrorResponse } from '../schemas';
 
-const url = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+/** A base URL or a full endpoint URL of that provider, stored as the base its adapter builds calls on. */
+const endpoint = (provider: ProviderName) =>
+  z
+    .string()
+    .max(500)
+    .transform((value, ctx) => {
+      const result = endpointBase(provider, value);
+      if (result.ok) return result.base;
+      ctx.addIssue({ code: 'custom', message: result.reason });
+      return z.NEVER;
+    });
 /** Per-provider `config`: credentials and endpoint, validated by provider; fields may be given one at a time. */
 const CONFIG_SCHEMAS = {
   twilio: z.strictObject({
@@ -18,10 +29,10 @@ const CONFIG_SCHEMAS = {
     auth_token: z.string().min(16).max(128).optional(),
     from_number: z.string().regex(/^\+\d{6,15}$/, 'must be an E.164 number').optional(),
     messaging_service_sid: z.string().regex(/^MG[0-9a-zA-Z]{32}$/, 'must be MG followed by 32 characters').optional(),
-    base_url: url.optional(),
+    base_url: endpoint('twilio').optional(),
   }),
-  every8d: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: url.optional() }),
-  mitake: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: url.optional() }),
+  every8d: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: endpoint('every8d').optional() }),
+  mitake: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: endpoint('mitake').optional() }),
 } satisfies Record<ProviderName, z.ZodType>;
 const SECRET_FIELDS = new Set(['auth_token', 'password', 'account_sid', 'username']);
 /** What a provider needs before it can be created at all. */
@@ -31,8 +42,8 @@ const REQUIRED_ON_CREATE: Record<ProviderName, string[]> = {
   mitake: ['username', 'password', 'api_url'],
 };
 
-const UpdateProviderRequest = z
-  .strictObject({
+const providerFields = {
+    provider: z.enum(PROVIDER_NAMES).optional().openapi({ description: "the integration document's shape: names the provider (on PUT it must match the path)" }),
     config: z.record(z.string(), z.unknown()).optional(),
     is_active: z.boolean().optional(),
     priority: z.number().int().min(0).max(1000).optional(),
@@ -42,9 +53,16 @@ const UpdateProviderRequest = z
     daily_budget: z.number().min(0).optional().openapi({ description: 'TWD per Asia/Taipei day, 0 = unlimited' }),
     circuit_failure_threshold: z.number().int().min(1).max(1000).optional().openapi({ description: 'consecutive provider-level failures that open the circuit' }),
     circuit_cooldown_ms: z.number().int().min(1000).max(86_400_000).optional().openapi({ description: 'how long an open circuit keeps the provider out of routes' }),
-  })
-  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
+};
+const UpdateProviderRequest = z
+  .strictObject(providerFields)
+  .refine((b) => Object.keys(b).some((k) => k !== 'provider'), 'give at least one field to change')
   .openapi('UpdateProvider');
+/** The document's "Configure Provider Credentials" JSON: `{"provider": …, "config": {…}, "is_active", "priority"}`. */
+const ConfigureProviderRequest = z
+  .strictObject({ ...providerFields, provider: z.enum(PROVIDER_NAMES).openapi({ example: 'every8d' }) })
+  .openapi('ConfigureProvider');
+type ProviderBody = z.infer<typeof UpdateProviderRequest>;
 
 const ProviderView = z
   .object({
@@ -61,6 +79,7 @@ const ProviderView = z
     circuit: z.object({ state: z.enum(['closed', 'open']), consecutive_failures: z.number(), open_until: z.string().nullable() }),
   })
   .openapi('Provider');
+const ProviderChanged = ProviderView.extend({ warnings: z.array(z.string()).openapi({ description: 'e.g. the base URL derived from a full endpoint URL' }) });
 
 const NameParam = z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'every8d' }) });
 const errors = { 401: { description: 'Token', content: { 'application/json': { schema: ErrorResponse } } }, 403: { description: 'Admins only', content: { 'application/json': { schema: ErrorResponse } } } };
@@ -78,6 +97,7 @@ export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlP
     return c.json({ providers: await view(await repos.providers.list()) }, 200);
   });
 
+  const changed = { 200: { description: 'Updated', content: { 'application/json': { schema: ProviderChanged } } }, ...errors };
   app.openapi(
     createRoute({
       ...common,
@@ -85,28 +105,51 @@ export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlP
       path: '/{name}',
       summary: 'Change a provider (admin); applies without restart',
       request: { params: NameParam, body: { content: { 'application/json': { schema: UpdateProviderRequest } }, required: true } },
-      responses: { 200: { description: 'Updated', content: { 'application/json': { schema: ProviderView } } }, 404: { description: 'Unknown provider', content: { 'application/json': { schema: ErrorResponse } } }, ...errors },
+      responses: { ...changed, 404: { description: 'Unknown provider', content: { 'application/json': { schema: ErrorResponse } } } },
     }),
     async (c) => {
       const name = c.req.valid('param').name as ProviderName;
       if (!PROVIDER_NAMES.includes(name)) throw new ApiError(404, 'not_found', `Unknown provider "${c.req.valid('param').name}"; known: ${PROVIDER_NAMES.join(', ')}`);
       const body = c.req.valid('json');
-      const parsed = CONFIG_SCHEMAS[name].safeParse(body.config ?? {});
-      if (!parsed.success) throw validationError(parsed.error, 'body', 'config');
-      assertEndpointsAllowed(name, parsed.data, urlPolicy);
-      const before = await repos.providers.getRow(name);
-      const missing = before ? [] : REQUIRED_ON_CREATE[name].filter((k) => !(parsed.data as Record<string, unknown>)[k]);
-      if (missing.length) {
-        const details = missing.map((k) => ({ field: `config.${k}`, message: 'is required to configure a new provider' }));
-        throw new ApiError(422, 'validation_failed', `Invalid body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+      if (body.provider !== undefined && body.provider !== name) {
+        throw new ApiError(422, 'validation_failed', `provider: "${body.provider}" does not match the path's "${name}"`, [{ field: 'provider', message: `must be "${name}" (the provider in the path) or left out` }]);
       }
-      const { config: _config, ...fields } = body;
-      const after = await repos.providers.upsert(name, { ...fields, ...splitConfig(parsed.data) });
-      await repos.audit.record({ actor: c.get('principal').id, action: 'provider.updated', target: { type: 'provider', id: name }, before: before && redact(before), after: redact(after) });
-      const [updated] = await view([after]);
-      return c.json(updated, 200);
+      return c.json(await configure(name, body, c.get('principal').id), 200);
     },
   );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'post',
+      path: '/',
+      summary: "Configure a provider with the integration document's JSON (admin); same rules as PUT /{name}",
+      request: { body: { content: { 'application/json': { schema: ConfigureProviderRequest } }, required: true } },
+      responses: changed,
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      return c.json(await configure(body.provider, body, c.get('principal').id), 200);
+    },
+  );
+
+  async function configure(name: ProviderName, body: ProviderBody, actor: string) {
+    const parsed = CONFIG_SCHEMAS[name].safeParse(body.config ?? {});
+    if (!parsed.success) throw validationError(parsed.error, 'body', 'config');
+    const config = parsed.data as Record<string, string | undefined>;
+    assertEndpointsAllowed(name, config, urlPolicy);
+    const before = await repos.providers.getRow(name);
+    const missing = before ? [] : REQUIRED_ON_CREATE[name].filter((k) => !config[k]);
+    if (missing.length) {
+      const details = missing.map((k) => ({ field: `config.${k}`, message: 'is required to configure a new provider' }));
+      throw new ApiError(422, 'validation_failed', `Invalid body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+    }
+    const { config: _config, provider: _provider, ...fields } = body;
+    const after = await repos.providers.upsert(name, { ...fields, ...splitConfig(config) });
+    await repos.audit.record({ actor, action: 'provider.updated', target: { type: 'provider', id: name }, before: before && redact(before), after: redact(after) });
+    const [updated] = await view([after]);
+    return { ...updated, warnings: endpointWarnings(body.config, config) };
+  }
 
   return app;
 }
@@ -119,6 +162,13 @@ function assertEndpointsAllowed(provider: ProviderName, config: Record<string, s
     return problem ? [{ field: `config.${field}`, message: problem }] : [];
   });
   if (details.length) throw new ApiError(422, 'validation_failed', `Invalid body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+}
+
+/** Tells the operator when a full endpoint URL was cut back to the base the adapter builds on. */
+function endpointWarnings(given: Record<string, unknown> | undefined, parsed: Record<string, string | undefined>): string[] {
+  return (['api_url', 'base_url'] as const)
+    .filter((k) => typeof given?.[k] === 'string' && parsed[k] !== undefined && given[k].replace(/\/+$/, '') !== parsed[k])
+    .map((k) => `config.${k}: stored the base ${parsed[k]}; each call's path is added by the adapter (the given ${String(given?.[k])} is an endpoint of it)`);
 }
 
 /** Splits the API's flat `config` into stored settings and encrypted credentials. */

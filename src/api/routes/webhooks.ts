@@ -5,6 +5,7 @@ import type { ProviderRepository } from '../../db/providers';
 import { every8dReport } from '../../providers/every8d';
 import { mitakeReport } from '../../providers/mitake';
 import { twilioReport } from '../../providers/twilio';
+import type { InboundReplies } from '../../services/inboundReplies';
 import type { ReceiptIntake } from '../../services/receiptIntake';
 import { ApiError } from '../../errors';
 import { metrics } from '../../metrics';
@@ -25,13 +26,15 @@ export interface WebhookDeps {
   /** Counts a refused call for the "webhook errors" alert. */
   countRejection: () => Promise<void>;
   receipts: ReceiptIntake;
+  /** Customer replies (MO): opt-out keywords suppress marketing. */
+  inbound: InboundReplies;
   providers: ProviderRepository;
   /** What Twilio signed: our public base URL, as configured there (proxies change what we see locally). */
   publicBaseUrl: string;
   log: (message: string, fields: Record<string, unknown>) => void;
 }
 
-/** Delivery-receipt callbacks. Each provider's acknowledgement format is what it expects, or it resends. */
+/** Delivery-receipt and inbound-reply callbacks. Each provider's acknowledgement is what it expects, or it resends. */
 export function webhookRoutes(deps: WebhookDeps) {
   const app = new Hono();
 
@@ -41,6 +44,22 @@ export function webhookRoutes(deps: WebhookDeps) {
     const report = twilioReport(fields);
     await deps.receipts.accept({ provider: 'twilio', method: 'POST', fields, messageId: c.req.query('message_id'), providerMessageId: fields.MessageSid, report });
     return c.body(null, 204);
+  });
+
+  // Inbound messages: the number's "A message comes in" webhook. Signed like receipts; empty TwiML = no auto-reply.
+  app.post('/twilio/inbound', async (c) => {
+    const { form, fields } = await readFields(c);
+    await assertTwilioSignature(c, form, deps);
+    await deps.inbound.accept({ provider: 'twilio', from: fields.From ?? '', text: fields.Body ?? '' });
+    return c.body('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', 200, { 'content-type': 'text/xml' });
+  });
+
+  // Mitake pushes replies to a URL set up on the account [inferred field names, see docs/providers.md]; it carries our token.
+  app.on(['GET', 'POST'], '/mitake/inbound', async (c) => {
+    const { fields, token } = await readFields(c);
+    await assertUnsignedWebhookAllowed(c, token, deps);
+    await deps.inbound.accept({ provider: 'mitake', from: fields.srcaddr ?? fields.mobile ?? fields.dstaddr ?? '', text: fields.smbody ?? fields.msg ?? fields.text ?? '' });
+    return c.text('OK');
   });
 
   app.on(['GET', 'POST'], '/mitake', async (c) => {
@@ -58,12 +77,16 @@ export function webhookRoutes(deps: WebhookDeps) {
     await assertUnsignedWebhookAllowed(c, token, deps);
     const batchId = fields.BatchID ?? '';
     const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
-    await deps.receipts.accept({ provider: 'every8d', method: c.req.method, fields, providerMessageId: batchId || undefined, report });
+    // STATUS 999 is not a receipt but a customer's reply (MO), on the same account callback: text in SM, number in RM.
+    if (fields.STATUS === EVERY8D_INBOUND_REPLY) await deps.inbound.accept({ provider: 'every8d', from: fields.RM ?? '', text: fields.SM ?? '' });
+    else await deps.receipts.accept({ provider: 'every8d', method: c.req.method, fields, providerMessageId: batchId || undefined, report });
     return c.text('OK');
   });
 
   return app;
 }
+
+const EVERY8D_INBOUND_REPLY = '999';
 
 /** Query string and, for form posts, the body fields (kept apart too: Twilio signs only the body fields). */
 async function readFields(c: Context): Promise<{ form: Record<string, string>; fields: Record<string, string>; token?: string }> {
