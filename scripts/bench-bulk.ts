@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       recipients: { type: 'string', default: '10000' },
-      // BULK_WINDOW's default: a larger window only queues more work in FerretDB (see README).
+      // BULK_WINDOW's default: a larger window only queues more work in FerretDB (see docs/throughput.md).
       window: { type: 'string', default: '100' },
       baseline: { type: 'string' },
       probes: { type: 'string', default: '5' },

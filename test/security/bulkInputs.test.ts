@@ -11,7 +11,7 @@ async function template(content: string): Promise<string> {
 
 describe('bulk template_data gets the same validation as a single send', () => {
   it('rejects rows with $ or . keys or control characters one by one, and sends the good row', async () => {
-    const code = await template('Hi {name}');
+    const code = await template('【幸福氣】Hi {name}');
     const good = randomMobile();
     const { status, body } = await sendBulk({
       batch_name: 'hostile rows',
@@ -34,14 +34,14 @@ describe('bulk template_data gets the same validation as a single send', () => {
   });
 
   it('answers 422 naming the rows when every row is hostile, never 500', async () => {
-    const code = await template('Hi {name}');
+    const code = await template('【幸福氣】Hi {name}');
     const { status, body } = await sendBulk({ batch_name: 'all hostile', template_code: code, recipients: [{ phone: randomMobile(), template_data: { $where: '1' } }] });
     expect(status).toBe(422);
     expect(body.error.details[0].field).toBe('recipients.0');
   });
 
   it('treats {constructor} as missing data rather than rendering inherited code', async () => {
-    const code = await template('Hi {constructor}');
+    const code = await template('【幸福氣】Hi {constructor}');
     const single = await api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), template_code: code, template_data: {} }) });
     expect(single.status).toBe(422);
     expect(single.body.error.details[0].field).toBe('template_data.constructor');
