@@ -5,6 +5,7 @@ import type { SmsMessage } from '../db/messages';
 import { publicErrorText } from '../domain/errorText';
 import type { TaiwanPhone } from '../domain/phone';
 import type { ProviderName } from '../domain/sms';
+import { FAILURE } from '../domain/failureTypes';
 import { metrics } from '../metrics';
 import { blockedByOptOut } from '../domain/optOut';
 import { OptOutLedger } from '../services/optOuts';
@@ -30,7 +31,7 @@ export interface ProviderActivityDeps {
 
 /** Failure types the workflow branches on (see workflows/sendSms.ts). */
 const failureType = (e: ProviderError): string =>
-  e.scope === 'message' ? 'MessageRejected' : e.retryable ? 'ProviderTransient' : 'ProviderUnavailable';
+  e.scope === 'message' ? FAILURE.messageRejected : e.retryable ? FAILURE.providerTransient : FAILURE.providerUnavailable;
 
 /** Activities that talk to providers; they run on each provider's rate-limited task queue. */
 export function createProviderActivities({ repos, circuit, webhookToken, webhookBaseUrl, timeoutMs, recordSent, releaseSlot }: ProviderActivityDeps): ProviderActivities {
@@ -59,7 +60,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
   /** `startedAt`: the attempt's start; provider settings read since then serve all of its steps. */
   const adapterFor = async (provider: ProviderName, startedAt = Date.now()) => {
     const config = await repos.providerDirectory.config(provider, startedAt);
-    if (!config) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured`, 'ProviderUnavailable', { code: 'not_configured' });
+    if (!config) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured`, FAILURE.providerUnavailable, { code: 'not_configured' });
     return { config, adapter: createProvider(config, { timeoutMs }) };
   };
 
@@ -71,7 +72,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     const messageId = message._id;
     // Checked again at send time: a number may opt out after its batch, campaign run or quiet-hours wait was accepted.
     if (blockedByOptOut(message.message_type) && (await repos.optOuts.get(message.phone_e164))) {
-      throw ApplicationFailure.create({ type: 'MessageRejected', message: 'the number opted out of marketing', nonRetryable: true, details: [{ code: 'opted_out', ambiguous: false }] });
+      throw ApplicationFailure.create({ type: FAILURE.messageRejected, message: 'the number opted out of marketing', nonRetryable: true, details: [{ code: 'opted_out', ambiguous: false }] });
     }
     const { config, adapter } = await adapterFor(provider, startedAt);
     const { attempt } = Context.current().info;
@@ -113,7 +114,7 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
 
   const loadMessage = async (messageId: string) => {
     const message = await repos.messages.findById(messageId);
-    if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageRejected', { code: 'not_found' });
+    if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, FAILURE.messageRejected, { code: 'not_found' });
     return message;
   };
 

@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SendPlan } from '../activities/types';
+import { FAILURE } from '../domain/failureTypes';
 import { providerTaskQueue, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 import { SmsProviderKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { deliveryReportSignal, slotReleasedSignal, statusQuery } from './signals';
@@ -42,9 +43,9 @@ export interface SmsWorkflowState {
  */
 export const SEND_RECORDS_ITSELF = 'sms-send-records-itself';
 
-/** Error types raised by provider activities (see activities/provider.ts). */
-export const MESSAGE_REJECTED = 'MessageRejected';
-export const PROVIDER_UNAVAILABLE = 'ProviderUnavailable';
+/** Error types raised by provider activities (one list: domain/failureTypes.ts). */
+export const MESSAGE_REJECTED = FAILURE.messageRejected;
+export const PROVIDER_UNAVAILABLE = FAILURE.providerUnavailable;
 
 // Bookkeeping writes are short MongoDB calls: local activities (run by this worker, recorded as markers) cost
 // the server a fraction of a regular activity. They must land eventually, so they retry without limit.
