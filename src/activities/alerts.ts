@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import type { Repositories } from '../db';
 import type { Alert } from '../db/alerts';
 import { evaluateAlertRules, type AlertThresholds } from '../domain/alertRules';
-import { startOfTaipeiDay } from '../domain/routing';
+import { startOfTaipeiDay } from '../domain/taipeiTime';
 
 export interface AlertDeps {
   repos: Repositories;

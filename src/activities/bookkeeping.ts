@@ -1,6 +1,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
-import { planRoute, startOfTaipeiDay } from '../domain/routing';
+import { planRoute } from '../domain/routing';
+import { startOfTaipeiDay } from '../domain/taipeiTime';
 import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import { POLLING_PROVIDERS } from '../providers';

@@ -3,7 +3,7 @@
  * messages one destination number may get per hour and per Asia/Taipei day, with a higher allowance for the
  * notices a customer is waiting for. Pure: windows and reasons only; counting lives in `services/phoneBudget.ts`.
  */
-import { startOfTaipeiDay } from './routing';
+import { startOfTaipeiDay } from './taipeiTime';
 import { isTransactional, type MessageType } from './sms';
 
 export interface PhoneLimits {

@@ -1,3 +1,4 @@
+import { DAY_MS, TAIPEI_OFFSET_MS } from './taipeiTime';
 import { isTransactional } from './sms';
 
 /**
@@ -23,8 +24,6 @@ export function heldByQuietHours(messageType: string, respectQuietHours = false)
   return !isTransactional(messageType) && (respectQuietHours || messageType === 'marketing');
 }
 
-const TAIPEI_OFFSET_MS = 8 * 3600_000;
-const DAY_MS = 24 * 3600_000;
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 
 export const isTimeOfDay = (value: string): boolean => TIME.test(value);

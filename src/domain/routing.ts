@@ -44,11 +44,3 @@ function skipReason(p: RoutableProvider, now: Date): SkipReason | undefined {
   if (p.circuitOpenUntil && p.circuitOpenUntil > now) return 'circuit_open';
   return undefined;
 }
-
-/** Start of the current day in Asia/Taipei (UTC+8, no DST), the day that daily limits and reports use. */
-export function startOfTaipeiDay(now: Date): Date {
-  const offsetMs = 8 * 60 * 60 * 1000;
-  const local = new Date(now.getTime() + offsetMs);
-  local.setUTCHours(0, 0, 0, 0);
-  return new Date(local.getTime() - offsetMs);
-}

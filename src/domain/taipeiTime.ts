@@ -14,3 +14,13 @@ export function taipeiDatesBetween(start: string, end: string): string[] {
   for (let t = taipeiDayStart(start).getTime(); t <= taipeiDayStart(end).getTime(); t += DAY_MS) dates.push(taipeiDate(t));
   return dates;
 }
+
+/** Start of the Asia/Taipei day `now` falls in: the day that daily limits, usage and reports use. */
+export function startOfTaipeiDay(now: Date): Date {
+  const local = new Date(now.getTime() + TAIPEI_OFFSET_MS);
+  local.setUTCHours(0, 0, 0, 0);
+  return new Date(local.getTime() - TAIPEI_OFFSET_MS);
+}
+
+/** yyyyMMddHHmmss in Taiwan time, the timestamp format of Every8d and Mitake. */
+export const taipeiStamp = (date = new Date()): string => new Date(date.getTime() + TAIPEI_OFFSET_MS).toISOString().replace(/[-:T]/g, '').slice(0, 14);

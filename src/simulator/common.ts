@@ -31,8 +31,3 @@ export async function readForm(c: Context): Promise<Record<string, string>> {
   for (const [k, v] of Object.entries(body)) if (typeof v === 'string') fields[k] = v;
   return fields;
 }
-
-/** yyyyMMddHHmmss in Taiwan time, the timestamp format of Every8d and Mitake. */
-export function taipeiStamp(date = new Date()): string {
-  return new Date(date.getTime() + 8 * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}

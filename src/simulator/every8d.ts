@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { countSegments } from '../domain/segments';
 import { controlRoutes, type InboundDelivery } from './control';
-import { delayPerBehaviour, readForm, scheduleReceipt, taipeiStamp } from './common';
+import { taipeiStamp } from '../domain/taipeiTime';
+import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
 import { SimulatorState } from './state';
 
 export interface Every8dSimOptions {

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { Hono } from 'hono';
 import { controlRoutes, type InboundDelivery } from './control';
-import { delayPerBehaviour, readForm, scheduleReceipt, taipeiStamp } from './common';
+import { taipeiStamp } from '../domain/taipeiTime';
+import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
 import { SimulatorState } from './state';
 
 export interface MitakeSimOptions {

@@ -1,4 +1,5 @@
-import { planRoute, startOfTaipeiDay } from '../../src/domain/routing';
+import { planRoute } from '../../src/domain/routing';
+import { startOfTaipeiDay } from '../../src/domain/taipeiTime';
 
 describe('planRoute', () => {
   const provider = (name: 'twilio' | 'every8d' | 'mitake', priority: number, extra = {}) => ({ name, priority, isActive: true, sentToday: 0, ...extra });

@@ -3,7 +3,7 @@ import type { Repositories } from '../../db';
 import type { ProviderChange, ProviderRow } from '../../db/providers';
 import { endpointBase } from '../../domain/providerEndpoints';
 import { providerUrlProblem, type ProviderUrlPolicy } from '../../domain/providerUrls';
-import { startOfTaipeiDay } from '../../domain/routing';
+import { startOfTaipeiDay } from '../../domain/taipeiTime';
 import { PROVIDER_NAMES, type ProviderName } from '../../domain/sms';
 import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
