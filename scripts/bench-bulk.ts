@@ -6,7 +6,7 @@ import { dataConverterFor } from '../src/temporal/connect';
 import { launchStack } from '../src/stack/launcher/launch';
 import { stopStack } from '../src/stack/launcher/stop';
 import { workerPids } from '../src/stack/launcher/workerProcess';
-import { runBaseline } from './bench/baseline';
+import { type BaselineResult, runBaseline } from './bench/baseline';
 import { historyStats, listRuns } from './bench/histories';
 import { childProcesses, cpuMeter, rssMiB } from './bench/procs';
 import { mongoTally } from './bench/mongoTally';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const client = new Client({ connection, dataConverter: dataConverterFor(loadConfig({})) });
 
   try {
-    let baseline;
+    let baseline: BaselineResult | undefined;
     let baselineCpu: Record<string, number> = {};
     if (baselineN > 0) {
       console.log(`Baseline: ${baselineN} smallest same-shape workflows…`);
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     const sample = await Promise.all(children.slice(0, 20).map((c) => historyStats(client, c.workflowId, c.runId)));
     const parentStats = await Promise.all(parents.map((p) => historyStats(client, p.workflowId, p.runId)));
     if (values['show-history']) {
-      const counts = (types: string[]) => Object.entries(types.reduce<Record<string, number>>((m, t) => ({ ...m, [t]: (m[t] ?? 0) + 1 }), {})).map(([t, c]) => `${t} ${c}`).join(', ');
+      const counts = (types: string[]) => Object.entries(types.reduce<Record<string, number>>((m, t) => ((m[t] = (m[t] ?? 0) + 1), m), {})).map(([t, c]) => `${t} ${c}`).join(', ');
       console.log(`one SMS workflow: ${sample[0].types.join(' ')}`);
       console.log(`batch, all runs: ${counts(parentStats.flatMap((s) => s.types))}`);
     }

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, type NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
 import { recordSent } from './activities/bookkeeping';

@@ -154,7 +154,7 @@ async function deliver(
 
   for (const [index, provider] of plan.route.entries()) {
     setStatus('sending', provider);
-    let accepted;
+    let accepted: ProviderAccepted;
     try {
       accepted = patched(SEND_RECORDS_ITSELF) ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot) : await sendViaProvider(messageId, provider, plan);
     } catch (err) {
