@@ -1,11 +1,10 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+import type { FieldProblem } from './domain/errors';
 
-/** An error a client may see: status, stable code, human message, optional field details. */
+export type { FieldProblem } from './domain/errors';
+
+/** An error the HTTP layer answers itself (routes, auth); services throw DomainError instead. */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DomainError, type ProblemKind } from '../domain/errors';
 import { ApiError, type FieldProblem } from '../errors';
 import type { ZodError } from 'zod';
 import { isStoreUnreachable } from '../db/storeHealth';
@@ -23,11 +24,18 @@ export function errorBody(code: string, message: string, details?: FieldProblem[
 }
 
 /** The one error handler: known errors keep their status; anything else is a 500 without internals. */
+/** The one place a service's refusal becomes an HTTP status. */
+const STATUS_OF: Record<ProblemKind, ContentfulStatusCode> = { invalid: 422, conflict: 409, too_large: 413, rate_limited: 429, unavailable: 503 };
+
 export function onError(log: (message: string, fields: Record<string, unknown>) => void) {
   return (err: Error, c: Context) => {
     if (err instanceof ApiError) {
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
       return c.json(errorBody(err.code, err.message, err.details), err.status);
+    }
+    if (err instanceof DomainError) {
+      if (err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
+      return c.json(errorBody(err.code, err.message, err.details), STATUS_OF[err.kind]);
     }
     if (err instanceof HTTPException) {
       const status = err.status;

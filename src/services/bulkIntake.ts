@@ -10,7 +10,7 @@ import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startBatchWorkflow } from '../temporal/starts';
 import { templateDataSchema } from '../domain/templateData';
 import { missingPlaceholders, placeholdersOf } from '../domain/templates';
-import { ApiError } from '../errors';
+import { DomainError } from '../domain/errors';
 import type { PhoneBudget } from './phoneBudget';
 import { blockedByOptOut } from '../domain/optOut';
 import type { OptOutLedger } from './optOuts';
@@ -60,7 +60,7 @@ export class BulkIntake {
   ) {}
 
   async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
-    if (request.recipients.length > MAX_RECIPIENTS) throw new ApiError(413, 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
+    if (request.recipients.length > MAX_RECIPIENTS) throw new DomainError('too_large', 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const batchId = randomUUID();
     const policy = await this.policy.current();
@@ -72,7 +72,7 @@ export class BulkIntake {
     const admittedAt = new Date();
     const { accepted, rejected } = await admitWithinBudget(this.budget, screen({ ...request, message }, template, batchId, suppressed, checkText), request.messageType, admittedAt);
     if (accepted.length === 0) {
-      throw new ApiError(422, 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
+      throw new DomainError('invalid', 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
     }
     const batch: SmsBatch = {
       _id: batchId,
@@ -128,7 +128,7 @@ export function reportRejections(rejected: Rejection[]) {
 export const OPTED_OUT = 'opted_out';
 
 function acceptedOrReject(result: TextCheck, field: string): string {
-  if (!result.ok) throw new ApiError(422, 'content_policy', `${field}: ${result.problem}`, [{ field, message: result.problem }]);
+  if (!result.ok) throw new DomainError('invalid', 'content_policy', `${field}: ${result.problem}`, [{ field, message: result.problem }]);
   return result.body;
 }
 

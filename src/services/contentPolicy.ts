@@ -1,6 +1,6 @@
 import type { SettingsRepository } from '../db/settings';
 import { prependedWarning, unregisteredProblem, withSenderIdentity, type ContentPolicy } from '../domain/contentPolicy';
-import { ApiError } from '../errors';
+import { DomainError } from '../domain/errors';
 
 export type TextCheck = { ok: true; body: string; warnings: string[] } | { ok: false; problem: string };
 
@@ -27,7 +27,7 @@ export class ContentPolicyService {
   /** The same check answering 422 naming `field`. */
   async checkOrReject(body: string, marketing: boolean, field: string): Promise<{ body: string; warnings: string[] }> {
     const result = ContentPolicyService.check(body, marketing, await this.current());
-    if (!result.ok) throw new ApiError(422, 'content_policy', `${field}: ${result.problem}`, [{ field, message: result.problem }]);
+    if (!result.ok) throw new DomainError('invalid', 'content_policy', `${field}: ${result.problem}`, [{ field, message: result.problem }]);
     return result;
   }
 }

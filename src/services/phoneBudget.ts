@@ -2,7 +2,7 @@ import type { AlertRepository } from '../db/alerts';
 import type { PhoneCounterRepository } from '../db/phoneCounters';
 import { budgetScope, budgetWindows, overBudget, type OverBudget, type PhoneLimits } from '../domain/phoneBudget';
 import type { MessageType } from '../domain/sms';
-import { ApiError } from '../errors';
+import { DomainError } from '../domain/errors';
 import { metrics } from '../metrics';
 
 /**
@@ -40,7 +40,7 @@ export class PhoneBudget {
   /** One message to one number, or 429 with Retry-After. */
   async admitOne(e164: string, type: MessageType, now = new Date()): Promise<void> {
     const refused = (await this.admit([e164], type, now)).get(e164);
-    if (refused) throw new ApiError(429, 'rate_limited', refused.reason, undefined, { 'Retry-After': String(refused.retryAfterSeconds) });
+    if (refused) throw new DomainError('rate_limited', 'rate_limited', refused.reason, undefined, refused.retryAfterSeconds);
   }
 
   /** Returns what `admit` counted at `admittedAt`, for messages that will not be sent after all. */

@@ -1,6 +1,6 @@
 import type { AlertRepository } from '../db/alerts';
 import type { RateCounterRepository } from '../db/rateCounters';
-import { ApiError } from '../errors';
+import { DomainError } from '../domain/errors';
 import { metrics } from '../metrics';
 
 interface Window {
@@ -27,7 +27,7 @@ async function admit(counters: RateCounterRepository, events: AlertRepository, s
   await events.countEvent('rate_limited', now);
   const retryAfter = Math.max(...exceeded.map((w) => Math.ceil((w.end.getTime() - now.getTime()) / 1000)));
   const limits = exceeded.map((w) => `${w.limit} per ${w.name}`).join(' and ');
-  throw new ApiError(429, 'rate_limited', `${what}: at most ${limits}; retry after ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });
+  throw new DomainError('rate_limited', 'rate_limited', `${what}: at most ${limits}; retry after ${retryAfter} s`, undefined, retryAfter);
 }
 
 export class RateLimiter {

@@ -4,7 +4,7 @@ import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
 import type { MessageType, ProviderName } from '../domain/sms';
 import { TemporalOutbox } from '../db/temporalOutbox';
-import { ApiError } from '../errors';
+import { DomainError } from '../domain/errors';
 import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startSendWorkflow } from '../temporal/starts';
@@ -66,13 +66,13 @@ export class SmsIntake {
     if (earlier) return this.replay(earlier, fingerprint);
 
     if (blockedByOptOut(request.messageType) && (await this.optOuts.isSuppressed(request.phone.e164))) {
-      throw new ApiError(422, 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [{ field: 'phone', message: 'opted out of marketing' }]);
+      throw new DomainError('invalid', 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [{ field: 'phone', message: 'opted out of marketing' }]);
     }
     const drafted = await this.render(request.content, id);
     const checked = await this.policy.checkOrReject(drafted.body, request.messageType === 'marketing', 'text' in request.content ? 'message' : 'template_code');
     const rendered = { ...drafted, body: checked.body };
     const tooLong = lengthProblem(rendered.body);
-    if (tooLong) throw new ApiError(422, 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
+    if (tooLong) throw new DomainError('invalid', 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
     await this.budget.admitOne(request.phone.e164, request.messageType);
     const scheduledAt = await this.sendTimeFor(request.messageType);
@@ -90,7 +90,7 @@ export class SmsIntake {
 
   private async replay(message: SmsMessage, fingerprint: string): Promise<Intake> {
     if (message.idempotency_fingerprint !== fingerprint) {
-      throw new ApiError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+      throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
     }
     // The first request may have died between storing the message and starting its workflow.
     if (!message.finished_at) await this.startWorkflow(message);

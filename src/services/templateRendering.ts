@@ -4,7 +4,7 @@ import type { TaiwanPhone } from '../domain/phone';
 import { countSegments } from '../domain/segments';
 import { MAX_MESSAGE_CHARS, type MessageType, type ProviderName } from '../domain/sms';
 import { chooseVariant, renderTemplate } from '../domain/templates';
-import { ApiError } from '../errors';
+import { DomainError } from '../domain/errors';
 
 export interface RenderedMessage {
   body: string;
@@ -29,7 +29,7 @@ export async function renderForMessage(templates: TemplateRepository, code: stri
   const outcome = renderWithTemplate(template, data, messageId);
   if (!outcome.ok) {
     const details = outcome.missing.map((name) => ({ field: `template_data.${name}`, message: 'is required by the template' }));
-    throw new ApiError(422, 'validation_failed', `template_data: missing ${outcome.missing.join(', ')}`, details);
+    throw new DomainError('invalid', 'validation_failed', `template_data: missing ${outcome.missing.join(', ')}`, details);
   }
   return outcome.rendered;
 }
@@ -37,7 +37,7 @@ export async function renderForMessage(templates: TemplateRepository, code: stri
 export async function activeTemplate(templates: TemplateRepository, code: string): Promise<SmsTemplate> {
   const template = await templates.getByCode(code);
   if (!template?.is_active) {
-    throw new ApiError(422, 'validation_failed', `template_code: no active template "${code}"`, [{ field: 'template_code', message: 'no active template with this code' }]);
+    throw new DomainError('invalid', 'validation_failed', `template_code: no active template "${code}"`, [{ field: 'template_code', message: 'no active template with this code' }]);
   }
   return template;
 }
