@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { UUID_PATTERN } from '../domain/idPatterns';
 import { CONTROL_CHARS, MAX_MESSAGE_CHARS } from '../domain/sms';
 import { templateProblems } from '../domain/templates';
 import { TemplateCode } from './schemas';
@@ -60,7 +61,7 @@ export const UpdateTemplateRequest = z
   .openapi('UpdateTemplate');
 
 export const TemplateIdParam = z.object({
-  template_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a template id (UUID)').openapi({ param: { name: 'template_id', in: 'path' } }),
+  template_id: z.string().regex(UUID_PATTERN, 'must be a template id (UUID)').openapi({ param: { name: 'template_id', in: 'path' } }),
 });
 
 export const TemplateListQuery = z.object({

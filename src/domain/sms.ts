@@ -41,8 +41,7 @@ export interface DeliveryReport {
   receivedAt: string;
 }
 
-/** Message ids: a UUID, or `<batch uuid>-<index>` for batch messages. */
-export const MESSAGE_ID_PATTERN = /^[0-9a-f-]{36}(-\d{1,6})?$/;
+export { MESSAGE_ID_PATTERN } from './idPatterns';
 
 export const workflowIdFor = (messageId: string): string => `sms-${messageId}`;
 export const providerTaskQueue = (provider: ProviderName): string => `sms-provider-${provider}`;

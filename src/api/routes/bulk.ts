@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { UUID_PATTERN } from '../../domain/idPatterns';
 import type { Client } from '@temporalio/client';
 import type { Repositories } from '../../db';
 import type { SmsBatch } from '../../db/batches';
@@ -28,7 +29,7 @@ const SendBulkRequest = z
   .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
   .openapi('SendBulkSms');
 
-const BatchParam = z.object({ batch_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a batch id').openapi({ param: { name: 'batch_id', in: 'path' } }) });
+const BatchParam = z.object({ batch_id: z.string().regex(UUID_PATTERN, 'must be a batch id').openapi({ param: { name: 'batch_id', in: 'path' } }) });
 const QuietHours = z
   .strictObject({
     windows: z.array(z.strictObject({ start: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS'), end: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS') })).max(10),

@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { UUID_PATTERN } from '../../domain/idPatterns';
 import type { Campaign, CampaignRepository } from '../../db/campaigns';
 import { MESSAGE_TYPES } from '../../domain/sms';
 import { ApiError } from '../../errors';
@@ -24,7 +25,7 @@ const CreateCampaign = z
   .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
   .openapi('CreateCampaign');
 
-const IdParam = z.object({ campaign_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a campaign id').openapi({ param: { name: 'campaign_id', in: 'path' } }) });
+const IdParam = z.object({ campaign_id: z.string().regex(UUID_PATTERN, 'must be a campaign id').openapi({ param: { name: 'campaign_id', in: 'path' } }) });
 
 export function campaignRoutes(deps: { service: CampaignService; campaigns: CampaignRepository }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });

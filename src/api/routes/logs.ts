@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { UUID_PATTERN } from '../../domain/idPatterns';
 import type { MessageFilter, MessageLog } from '../../db/messageLog';
 import type { SmsMessage } from '../../db/messages';
 import type { RollupRepository } from '../../db/rollups';
@@ -25,7 +26,7 @@ const Filters = z.object({
   provider: z.enum(PROVIDER_NAMES).optional(),
   message_type: z.enum(MESSAGE_TYPES).optional(),
   phone: z.string().max(32).optional().openapi({ description: 'any accepted format of the number' }),
-  batch_id: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a batch id').optional(),
+  batch_id: z.string().regex(UUID_PATTERN, 'must be a batch id').optional(),
   template_code: z.string().regex(/^[a-z0-9_]{1,64}$/, 'must be a template code').optional(),
   order_id: z.string().min(1).max(100).optional().openapi({ description: "the caller's order reference (metadata.order_id)" }),
 });
