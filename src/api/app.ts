@@ -133,12 +133,12 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/settings/content-policy', contentPolicyRoutes({ policy: deps.contentPolicy, settings: deps.repos.settings, audit: deps.repos.audit }));
   app.route('/api/v1/notifications/opt-outs', optOutRoutes({ ledger: deps.optOuts, optOuts: deps.repos.optOuts }));
   app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups, rateLimiter: deps.rateLimiter, audit: deps.repos.audit, phoneLookupsPerHour: deps.phoneLookupsPerHour }));
-  app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
-  app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
+  app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal, audit: deps.repos.audit }));
+  app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns, audit: deps.repos.audit }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/retention', retentionRoutes({ repos: deps.repos, temporal: deps.temporal, retentionDays: deps.retentionDays }));
-  if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
+  if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake, audit: deps.repos.audit }));
   app.route('/codec', codecRoutes(deps.codec.codec));
   if (deps.codec.uiSecret) app.route(`/codec-ui/${deps.codec.uiSecret}`, codecRoutes(deps.codec.codec));
   app.route(
