@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { verify } from 'hono/jwt';
 import type { ApiKeyRepository } from '../db/apiKeys';
@@ -52,7 +52,7 @@ const unauthorized = (message: string, error = 'invalid_token') =>
  */
 export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const address = deps.throttle ? clientAddress(getConnInfo(c).remote.address ?? '', c.req.header('x-forwarded-for'), deps.throttle.trustedProxies) : '';
+    const address = deps.throttle ? clientAddress(connectionAddress(c), c.req.header('x-forwarded-for'), deps.throttle.trustedProxies) : '';
     await deps.throttle?.admit(address);
     let principal: Principal;
     try {
@@ -69,6 +69,15 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
     c.set('principal', principal);
     await next();
   };
+}
+
+/** The peer's address; '' for a request handed to the app in-process (`app.request`), which has no connection. */
+function connectionAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? '';
+  } catch {
+    return '';
+  }
 }
 
 async function principalFor(token: string, deps: AuthDeps): Promise<Principal> {
