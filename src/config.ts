@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { PhoneLimits } from './domain/phoneBudget';
 import type { ProviderUrlPolicy } from './domain/providerUrls';
 import { SIMULATOR_CREDENTIALS } from './simulator/credentials';
+import { keyStrengthProblem } from './domain/keyStrength';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
 const millis = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -31,6 +32,14 @@ const envSchema = z.object({
   CREDENTIALS_PREVIOUS_KEYS: z.string().default(''),
   /** Verifies HS256 JWTs from the LuckyGas backend (claims: sub, role, exp). Unset: JWTs are not accepted. */
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** When set, a JWT's `iss` must equal it. */
+  JWT_ISSUER: z.string().optional(),
+  /** When set, a JWT's `aud` must contain it. */
+  JWT_AUDIENCE: z.string().optional(),
+  /** Longest JWT lifetime accepted (exp - iat, and exp from now), in seconds. */
+  JWT_MAX_LIFETIME_S: z.coerce.number().int().min(60).default(24 * 3600),
+  /** Failed authentications (401) per client address per minute; past it the address is answered 429 until the minute ends. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   /** Encrypts Temporal payloads (inputs, results, signals, queries); the codec endpoint decrypts them for operators. */
   PAYLOAD_ENCRYPTION_KEY: z.string().default(DEV_PAYLOAD_KEY),
   /** Earlier PAYLOAD_ENCRYPTION_KEYs, comma-separated, so histories written before a rotation stay readable. */
@@ -193,7 +202,12 @@ export function productionProblems(config: Config): string[] {
     ['PAYLOAD_ENCRYPTION_KEY', DEV_PAYLOAD_KEY],
     ['WEBHOOK_TOKEN', DEV_WEBHOOK_TOKEN],
   ];
+  const defaultFor = (name: keyof Config) => defaults.find(([n]) => n === name)?.[1];
   for (const [name, value] of defaults) if (config[name] === value) problems.push(`${name} is the development default: set your own`);
+  for (const name of ['CREDENTIALS_KEY', 'PAYLOAD_ENCRYPTION_KEY'] as const) {
+    const problem = config[name] === defaultFor(name) ? undefined : keyStrengthProblem(name, config[name]);
+    if (problem) problems.push(problem);
+  }
   for (const name of ['WEBHOOK_TOKEN', 'WEBHOOK_TOKEN_PREVIOUS'] as const) {
     const token = config[name];
     if (token !== undefined && token.length < MIN_PRODUCTION_WEBHOOK_TOKEN) problems.push(`${name} has ${token.length} characters: use at least ${MIN_PRODUCTION_WEBHOOK_TOKEN} (e.g. openssl rand -hex 24)`);

@@ -63,7 +63,8 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
     rateLimiter,
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
     phoneLookupsPerHour: config.PHONE_LOOKUPS_PER_HOUR,
-    jwtSecret: config.JWT_SECRET,
+    jwt: config.JWT_SECRET ? { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.JWT_MAX_LIFETIME_S } : undefined,
+    authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     webhookGuard: {
       tokens: [config.WEBHOOK_TOKEN, ...(config.WEBHOOK_TOKEN_PREVIOUS ? [config.WEBHOOK_TOKEN_PREVIOUS] : [])],
       ipAllowlist: csv(config.WEBHOOK_IP_ALLOWLIST),

@@ -21,7 +21,7 @@ import { InboundReplies } from '../services/inboundReplies';
 import type { ContentPolicyService } from '../services/contentPolicy';
 import { optOutRoutes } from './routes/optOuts';
 import { contentPolicyRoutes } from './routes/contentPolicy';
-import { authenticate, type AuthEnv } from './auth';
+import { authenticate, type AuthEnv, type JwtPolicy } from './auth';
 import { closeAfterErrorWithBody } from './connections';
 import { STORE_RETRY_AFTER_S, onError } from './errors';
 import type { StoreHealth } from '../db/storeHealth';
@@ -58,7 +58,10 @@ export interface AppDeps {
   defaultRateLimit: number;
   /** Log searches by phone number per non-admin key per hour. */
   phoneLookupsPerHour: number;
-  jwtSecret?: string;
+  /** Unset: JWTs are not accepted. */
+  jwt?: JwtPolicy;
+  /** Failed authentications per client address per minute before that address is refused (429). */
+  authFailuresPerMinute: number;
   webhookGuard: WebhookGuard;
   /** `uiSecret`: development only, the embedded Temporal UI's codec path `/codec-ui/<uiSecret>` (no bearer token). */
   codec: { codec: PayloadCodec; corsOrigins: string[]; uiSecret?: string };
@@ -108,7 +111,12 @@ export function createApp(deps: AppDeps) {
   });
   // The codec decrypts whatever it is given: the same bound as any API body, checked before any work.
   app.use('/codec/*', smallBodies);
-  const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwtSecret: deps.jwtSecret }), rateLimitPerPrincipal(deps)];
+  const throttle = {
+    admit: (address: string) => deps.rateLimiter.admitAuthentication(address, deps.authFailuresPerMinute),
+    countFailure: (address: string) => deps.rateLimiter.countAuthenticationFailure(address),
+    trustedProxies: deps.webhookGuard.trustedProxies,
+  };
+  const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwt: deps.jwt, throttle }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
   const codecCors = cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true });
   app.use('/codec/*', codecCors);
@@ -125,12 +133,12 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/settings/content-policy', contentPolicyRoutes({ policy: deps.contentPolicy, settings: deps.repos.settings, audit: deps.repos.audit }));
   app.route('/api/v1/notifications/opt-outs', optOutRoutes({ ledger: deps.optOuts, optOuts: deps.repos.optOuts }));
   app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups, rateLimiter: deps.rateLimiter, audit: deps.repos.audit, phoneLookupsPerHour: deps.phoneLookupsPerHour }));
-  app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal }));
-  app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns }));
+  app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal, audit: deps.repos.audit }));
+  app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns, audit: deps.repos.audit }));
   app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/retention', retentionRoutes({ repos: deps.repos, temporal: deps.temporal, retentionDays: deps.retentionDays }));
-  if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake }));
+  if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake, audit: deps.repos.audit }));
   app.route('/codec', codecRoutes(deps.codec.codec));
   if (deps.codec.uiSecret) app.route(`/codec-ui/${deps.codec.uiSecret}`, codecRoutes(deps.codec.codec));
   app.route(

@@ -1,9 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { verify } from 'hono/jwt';
 import type { ApiKeyRepository } from '../db/apiKeys';
 import { ROLES, isAllowed, type Role } from '../domain/roles';
 import { ApiError } from '../errors';
+import { clientAddress } from './ipAllowlist';
 
 export type { Role };
 
@@ -17,20 +19,50 @@ export interface Principal {
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
+/** What a JWT must satisfy besides its HS256 signature. */
+export interface JwtPolicy {
+  secret: string;
+  /** When set, the `iss` claim must equal it. */
+  issuer?: string;
+  /** When set, the `aud` claim (a string or a list) must contain it. */
+  audience?: string;
+  /** Longest accepted lifetime in seconds: `exp - iat`, and `exp` from now. */
+  maxLifetimeS: number;
+}
+
+/** Failed authentications per client address, counted across API replicas (see RateLimiter). */
+export interface AuthThrottle {
+  admit(address: string): Promise<void>;
+  countFailure(address: string): Promise<void>;
+  trustedProxies: string[];
+}
+
 export interface AuthDeps {
   apiKeys: ApiKeyRepository;
-  jwtSecret?: string;
+  jwt?: JwtPolicy;
+  throttle?: AuthThrottle;
 }
 
 const unauthorized = (message: string, error = 'invalid_token') =>
   new ApiError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': `Bearer error="${error}"` });
 
-/** Bearer authentication (API key or HS256 JWT), then the role check for this method and path. */
+/**
+ * Bearer authentication (API key or HS256 JWT), then the role check for this method and path. An address with too
+ * many failed authentications this minute is refused first (429), whatever token it sends.
+ */
 export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    if (!match) throw new ApiError(401, 'unauthorized', 'Missing bearer token: send "Authorization: Bearer <token>"', undefined, { 'WWW-Authenticate': 'Bearer' });
-    const principal = await principalFor(match[1], deps);
+    const address = deps.throttle ? clientAddress(connectionAddress(c), c.req.header('x-forwarded-for'), deps.throttle.trustedProxies) : '';
+    await deps.throttle?.admit(address);
+    let principal: Principal;
+    try {
+      const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+      if (!match) throw new ApiError(401, 'unauthorized', 'Missing bearer token: send "Authorization: Bearer <token>"', undefined, { 'WWW-Authenticate': 'Bearer' });
+      principal = await principalFor(match[1], deps);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) await deps.throttle?.countFailure(address);
+      throw err;
+    }
     if (!isAllowed(principal.role, c.req.method, c.req.path)) {
       throw new ApiError(403, 'forbidden', `The ${principal.role} role may not ${c.req.method} ${c.req.path}`);
     }
@@ -39,26 +71,58 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
   };
 }
 
+/** The peer's address; '' for a request handed to the app in-process (`app.request`), which has no connection. */
+function connectionAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? '';
+  } catch {
+    return '';
+  }
+}
+
 async function principalFor(token: string, deps: AuthDeps): Promise<Principal> {
-  if (token.split('.').length === 3) return principalFromJwt(token, deps.jwtSecret);
+  if (token.split('.').length === 3) return principalFromJwt(token, deps.jwt);
   const key = await deps.apiKeys.findActiveByToken(token);
   if (!key) throw unauthorized('Invalid or revoked API key');
   return { id: key._id, role: key.role, rateLimitPerMinute: key.rate_limit_per_minute };
 }
 
-async function principalFromJwt(token: string, secret: string | undefined): Promise<Principal> {
-  if (!secret) throw unauthorized('JWTs are not accepted by this deployment');
+/** Why hono's verify refused a token, in words a client can act on (never the expected values). */
+const JWT_REFUSALS: Record<string, string> = {
+  JwtTokenExpired: 'The JWT has expired',
+  JwtTokenIssuer: 'The JWT iss claim is not the issuer this deployment accepts',
+  JwtPayloadRequiresAud: 'The JWT must carry an aud claim',
+  JwtTokenAudience: 'The JWT aud claim does not name this service',
+  JwtTokenIssuedAt: 'The JWT iat claim is in the future',
+  JwtTokenNotBefore: 'The JWT is not valid yet (nbf)',
+};
+
+async function principalFromJwt(token: string, policy: JwtPolicy | undefined): Promise<Principal> {
+  if (!policy) throw unauthorized('JWTs are not accepted by this deployment');
   let claims: Record<string, unknown>;
   try {
-    claims = await verify(token, secret, 'HS256');
+    claims = await verify(token, policy.secret, { alg: 'HS256', ...(policy.issuer ? { iss: policy.issuer } : {}), ...(policy.audience ? { aud: policy.audience } : {}) });
   } catch (err) {
-    const expired = (err as Error).name === 'JwtTokenExpired';
-    throw unauthorized(expired ? 'The JWT has expired' : 'The JWT signature or claims are invalid');
+    throw unauthorized(JWT_REFUSALS[(err as Error).name] ?? 'The JWT signature or claims are invalid');
   }
   if (typeof claims.exp !== 'number') throw unauthorized('The JWT must carry an exp claim');
+  const lifetimeProblem = jwtLifetimeProblem(claims.exp, claims.iat, policy.maxLifetimeS);
+  if (lifetimeProblem) throw unauthorized(lifetimeProblem);
   if (typeof claims.sub !== 'string' || !claims.sub) throw unauthorized('The JWT must carry a sub claim');
   if (!ROLES.includes(claims.role as Role)) throw unauthorized(`The JWT role claim must be one of ${ROLES.join(', ')}`);
   return { id: `jwt:${claims.sub}`, role: claims.role as Role };
+}
+
+/**
+ * A stolen long-lived token is a standing credential, so lifetimes are bounded: `exp - iat` when the token says
+ * when it was issued, and in any case `exp` no further ahead than the maximum (a token without `iat` cannot claim
+ * a short life it does not have).
+ */
+export function jwtLifetimeProblem(exp: number, iat: unknown, maxLifetimeS: number, nowS = Math.floor(Date.now() / 1000)): string | undefined {
+  if (iat !== undefined && typeof iat !== 'number') return 'The JWT iat claim must be a number of seconds';
+  if (typeof iat === 'number' && exp - iat > maxLifetimeS) return `The JWT lifetime (exp - iat = ${exp - iat} s) exceeds the ${maxLifetimeS} s this deployment accepts`;
+  if (exp - nowS > maxLifetimeS) return `The JWT expires ${exp - nowS} s from now, more than the ${maxLifetimeS} s this deployment accepts`;
+  return undefined;
 }
 
 /** Constant-time comparison for shared secrets (webhook tokens). */

@@ -1,5 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
+export const GCM_IV_BYTES = 12;
+export const GCM_TAG_BYTES = 16;
+
 /** Ciphertext as stored; `kid` names the key so keys can be rotated without a flag day. */
 export interface EncryptedSecret {
   kid: string;
@@ -23,9 +26,14 @@ export class Keyring {
     this.keys = new Map([this.key, ...previousSecrets.map(deriveKey)].map((k) => [keyId(k), k]));
   }
 
+  /** True when the ciphertext was sealed with an older key and should be re-encrypted (rotation). */
+  isCurrent(kid: string): boolean {
+    return kid === this.kid;
+  }
+
   encryptBytes(plain: Uint8Array): { kid: string; iv: Buffer; tag: Buffer; data: Buffer } {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const iv = randomBytes(GCM_IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: GCM_TAG_BYTES });
     const data = Buffer.concat([cipher.update(plain), cipher.final()]);
     return { kid: this.kid, iv, tag: cipher.getAuthTag(), data };
   }
@@ -33,7 +41,11 @@ export class Keyring {
   decryptBytes(sealed: { kid: string; iv: Buffer; tag: Buffer; data: Buffer }): Buffer {
     const key = this.keys.get(sealed.kid);
     if (!key) throw new Error(`data was encrypted with key ${sealed.kid}, which is neither the current key nor a listed previous one`);
-    const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
+    // GCM accepts tags as short as 4 bytes unless told otherwise, and a short tag is far easier to forge: only the
+    // full 16-byte tag we write is accepted.
+    if (sealed.tag.length !== GCM_TAG_BYTES) throw new Error(`the authentication tag has ${sealed.tag.length} bytes; only ${GCM_TAG_BYTES} are accepted`);
+    if (sealed.iv.length !== GCM_IV_BYTES) throw new Error(`the IV has ${sealed.iv.length} bytes; only ${GCM_IV_BYTES} are accepted`);
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: GCM_TAG_BYTES });
     decipher.setAuthTag(sealed.tag);
     return Buffer.concat([decipher.update(sealed.data), decipher.final()]);
   }
@@ -49,6 +61,10 @@ export class CredentialCipher {
 
   get kid(): string {
     return this.keyring.kid;
+  }
+
+  isCurrent(kid: string): boolean {
+    return this.keyring.isCurrent(kid);
   }
 
   encrypt(plain: Record<string, string>): EncryptedSecret {

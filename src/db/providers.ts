@@ -114,6 +114,36 @@ export class ProviderRepository {
   }
 
   /**
+   * Key rotation: re-encrypts every provider's credentials that an older key sealed with the current key, so that
+   * key can then be dropped from CREDENTIALS_PREVIOUS_KEYS without locking anyone out. Each row is replaced only
+   * if its ciphertext is still the one read (an admin edit in between already re-encrypted it). A row no
+   * configured key opens is left as it is and reported.
+   */
+  async reencryptCredentials(now = new Date()): Promise<{ reencrypted: ProviderName[]; current: ProviderName[]; unreadable: { provider: ProviderName; reason: string }[] }> {
+    const result = { reencrypted: [] as ProviderName[], current: [] as ProviderName[], unreadable: [] as { provider: ProviderName; reason: string }[] };
+    for (const row of await this.col.find({}).toArray()) {
+      if (this.cipher.isCurrent(row.credentials.kid)) {
+        result.current.push(row._id);
+        continue;
+      }
+      let plain: Record<string, string>;
+      try {
+        plain = this.cipher.decrypt(row.credentials);
+      } catch (err) {
+        result.unreadable.push({ provider: row._id, reason: (err as Error).message });
+        continue;
+      }
+      const { matchedCount } = await this.col.updateOne(
+        { _id: row._id, 'credentials.kid': row.credentials.kid, 'credentials.iv': row.credentials.iv },
+        { $set: { credentials: this.cipher.encrypt(plain), updated_at: now } },
+      );
+      (matchedCount === 1 ? result.reencrypted : result.current).push(row._id);
+    }
+    if (result.reencrypted.length) await this.generation.bump(now);
+    return result;
+  }
+
+  /**
    * Creates or changes a provider (admin API). Credentials are merged with the stored ones and re-encrypted with
    * the current key; an operator-set endpoint stops the row from following the bundled simulator.
    */

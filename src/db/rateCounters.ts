@@ -44,6 +44,11 @@ export class RateCounterRepository {
     await this.counts.add(`${scope}@${windowStart.getTime()}`, { count: -1 });
   }
 
+  /** The count in the window starting at `windowStart` (0 when nothing was counted), without counting. */
+  async current(scope: string, windowStart: Date): Promise<number> {
+    return (await this.col.findOne({ _id: `${scope}@${windowStart.getTime()}` }))?.count ?? 0;
+  }
+
   /** Retention: windows of scopes that never opened a new one. A scan on FerretDB, run daily in the background. */
   async deleteExpired(now: Date): Promise<number> {
     return (await this.col.deleteMany({ expires_at: { $lt: now } })).deletedCount;

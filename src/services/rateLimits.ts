@@ -45,6 +45,23 @@ export class RateLimiter {
     return admit(this.counters, this.events, `lookup:${principalId}`, [fixedWindow('hour', perHour, now, 60 * MINUTE)], now, 'Too many phone-number searches for this token');
   }
 
+  /**
+   * Failed authentications per client address per minute. Past the limit every attempt from that address is refused
+   * (429) before its token is checked, so guessing keys or JWT secrets gains no answers until the minute is over.
+   */
+  async admitAuthentication(address: string, failuresPerMinute: number, now = new Date()): Promise<void> {
+    const window = fixedWindow('minute', failuresPerMinute, now, MINUTE);
+    if ((await this.counters.current(`authfail:${address}`, window.start)) < failuresPerMinute) return;
+    metrics().rateLimitRejections.inc({ scope: 'authfail' });
+    const retryAfter = Math.ceil((window.end.getTime() - now.getTime()) / 1000);
+    throw new DomainError('rate_limited', 'rate_limited', `Too many failed authentications from this address: at most ${failuresPerMinute} per minute; retry after ${retryAfter} s`, undefined, retryAfter);
+  }
+
+  async countAuthenticationFailure(address: string, now = new Date()): Promise<void> {
+    const window = fixedWindow('minute', 0, now, MINUTE);
+    await this.counters.increment(`authfail:${address}`, window.start, window.end);
+  }
+
   /** Per API key / JWT subject, per minute. */
   admitRequest(principalId: string, perMinute: number, now = new Date()): Promise<void> {
     return admit(this.counters, this.events, `principal:${principalId}`, [fixedWindow('minute', perMinute, now, MINUTE)], now, 'Too many requests for this token');

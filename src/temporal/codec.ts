@@ -1,6 +1,6 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { Keyring } from '../db/credentialCipher';
+import { GCM_IV_BYTES, GCM_TAG_BYTES, Keyring } from '../db/credentialCipher';
 
 const ENCODING = 'binary/encrypted';
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -31,7 +31,10 @@ export class EncryptionCodec implements PayloadCodec {
     return payloads.map((payload) => {
       if (text(payload.metadata?.encoding) !== ENCODING || !payload.data) return payload;
       const data = Buffer.from(payload.data);
-      const plain = this.keyring.decryptBytes({ kid: text(payload.metadata?.['encryption-key-id']), iv: data.subarray(0, 12), tag: data.subarray(12, 28), data: data.subarray(28) });
+      // iv | tag | ciphertext: anything shorter than iv and a full tag cannot be ours (decryptBytes checks the tag's length).
+      if (data.length < GCM_IV_BYTES + GCM_TAG_BYTES) throw new Error(`an encrypted payload has ${data.length} bytes, fewer than an IV and a ${GCM_TAG_BYTES}-byte tag`);
+      const tagEnd = GCM_IV_BYTES + GCM_TAG_BYTES;
+      const plain = this.keyring.decryptBytes({ kid: text(payload.metadata?.['encryption-key-id']), iv: data.subarray(0, GCM_IV_BYTES), tag: data.subarray(GCM_IV_BYTES, tagEnd), data: data.subarray(tagEnd) });
       return temporal.api.common.v1.Payload.decode(plain);
     });
   }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/config';
 import { adminToken, apiUrl, randomMobile, sendSms, setBehaviour, waitForFinal } from '../helpers';
 
@@ -27,6 +27,7 @@ describe('operator dashboard in headless Chromium', () => {
 
   it('loads with a token, draws non-empty charts and tables, switches language, and leaves a screenshot', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const violations = cspViolations(page);
     await page.goto(`${apiUrl()}/dashboard`);
     await page.fill('#token', adminToken());
     await page.click('#load');
@@ -42,6 +43,9 @@ describe('operator dashboard in headless Chromium', () => {
     expect(drawn.failures).toBeGreaterThan(1);
     expect(drawn.providers).toBe(4); // header + three providers
     expect(await page.textContent('h1')).toBe('幸福氣簡訊儀表板');
+    // the page runs under its Content-Security-Policy and keeps the token in memory only
+    expect(violations).toEqual([]);
+    expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);
 
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -50,4 +54,23 @@ describe('operator dashboard in headless Chromium', () => {
     expect(await page.textContent('h1')).toBe('LuckyGas SMS dashboard');
     expect(await page.textContent('#failures th')).toBe('Time');
   }, 60_000);
+
+  it('shows the API docs under their Content-Security-Policy', async () => {
+    const page = await browser.newPage();
+    const violations = cspViolations(page);
+    await page.goto(`${apiUrl()}/docs`);
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: 30_000 });
+    expect(await page.textContent('.swagger-ui .info .title')).toContain('LuckyGas SMS gateway');
+    expect(violations).toEqual([]);
+    expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);
+  }, 60_000);
 });
+
+/** Chromium reports each blocked script, style or request as a console error naming the policy. */
+function cspViolations(page: Page): string[] {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return violations;
+}

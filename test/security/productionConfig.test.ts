@@ -20,9 +20,9 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 
 const strong = {
   ADMIN_TOKEN: 'prod-admin-token-0123456789abcdef',
-  CREDENTIALS_KEY: 'a'.repeat(64),
-  PAYLOAD_ENCRYPTION_KEY: 'b'.repeat(64),
-  WEBHOOK_TOKEN: 'w'.repeat(40),
+  CREDENTIALS_KEY: '3dec184d0db5731bd9b21be8b46f55384848c3aa4d031157dec856c3877c050d',
+  PAYLOAD_ENCRYPTION_KEY: 'BvYAElSfWUynlAupbYsL2ABABeLEO+rad/2MT62OPG0=',
+  WEBHOOK_TOKEN: '7f3a9c1e5b2d8f4a6c0e9b3d7a1f5c8e2b4d6f0a',
   PUBLIC_BASE_URL: 'https://sms.example',
   // Unreachable on purpose: a configuration that passes gets as far as connecting, and fails there instead.
   TEMPORAL_ADDRESS: '127.0.0.1:1',
@@ -43,6 +43,13 @@ describe('production entries refuse unsafe defaults', () => {
       'PUBLIC_BASE_URL must be set',
     ]) expect(output).toContain(problem);
     expect(output).not.toMatch(/\n\s+at /); // a message, not a stack
+  });
+
+  it('names encryption keys too short or too predictable to protect data at rest', async () => {
+    const { code, output } = await run('npm', ['run', '--silent', 'start:api'], { ...strong, CREDENTIALS_KEY: 'a'.repeat(64), PAYLOAD_ENCRYPTION_KEY: 'changeme' });
+    expect(code).not.toBe(0);
+    expect(output).toContain('CREDENTIALS_KEY repeats one pattern');
+    expect(output).toContain('PAYLOAD_ENCRYPTION_KEY has 8 characters');
   });
 
   it('passes the checks with production settings (and then needs its servers)', async () => {

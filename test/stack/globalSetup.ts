@@ -6,6 +6,8 @@ export const TEST_WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
 /** Accepted during a token rotation. */
 export const TEST_WEBHOOK_TOKEN_PREVIOUS = 'test-webhook-token-previous-0123456789';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789-0123456789';
+export const TEST_JWT_ISSUER = 'luckygas-backend';
+export const TEST_JWT_AUDIENCE = 'luckygas-sms';
 
 /**
  * Starts the real embedded stack once per test run (Temporal dev server, FerretDB, simulators, API, and the
@@ -28,6 +30,11 @@ export default async function globalSetup(): Promise<void> {
     WEBHOOK_TOKEN: TEST_WEBHOOK_TOKEN,
     WEBHOOK_TOKEN_PREVIOUS: TEST_WEBHOOK_TOKEN_PREVIOUS,
     JWT_SECRET: TEST_JWT_SECRET,
+    JWT_ISSUER: TEST_JWT_ISSUER,
+    JWT_AUDIENCE: TEST_JWT_AUDIENCE,
+    // Loopback is the only proxy: a test may then act as other client addresses with X-Forwarded-For (the
+    // failed-authentication throttle is per address); requests without the header are the loopback client as before.
+    TRUSTED_PROXIES: '127.0.0.1',
     RATE_LIMIT_PER_MINUTE: '100000',
     PROVIDER_REFRESH_MS: '500',
     // Tests that open a circuit lower the threshold on one provider through the admin API.
@@ -46,6 +53,8 @@ export default async function globalSetup(): Promise<void> {
     TEST_WEBHOOK_TOKEN,
     TEST_WEBHOOK_TOKEN_PREVIOUS,
     TEST_JWT_SECRET,
+    TEST_JWT_ISSUER,
+    TEST_JWT_AUDIENCE,
     TEST_MONGO_URI: stack.mongoUri,
     TEST_MONGO_DB: 'luckygas_sms',
     TEST_TEMPORAL_ADDRESS: stack.temporalAddress,

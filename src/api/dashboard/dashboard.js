@@ -19,10 +19,12 @@
   let lang = 'zh';
   const charts = {};
   let data = null;
+  // The API token lives in this closure only: never in localStorage or sessionStorage, where any script on this
+  // origin could read it later. Reloading the page means entering it again.
+  let token = '';
   const t = (key) => TEXT[lang][key];
 
   async function get(path) {
-    const token = document.getElementById('token').value || sessionStorage.getItem('token') || '';
     const response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
     if (response.status === 403) return { forbidden: true };
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
@@ -76,8 +78,9 @@
   }
 
   async function load() {
-    const token = document.getElementById('token').value;
-    if (token) sessionStorage.setItem('token', token);
+    const field = document.getElementById('token');
+    if (field.value) token = field.value;
+    field.value = '';
     document.getElementById('error').textContent = '';
     try {
       const [stats, providers, failures, batches, alerts] = await Promise.all([
@@ -100,6 +103,5 @@
     lang = lang === 'zh' ? 'en' : 'zh';
     render();
   });
-  if (sessionStorage.getItem('token')) load();
   render();
 })();

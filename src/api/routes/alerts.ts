@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import type { Alert, AlertRepository } from '../../db/alerts';
+import type { AuditRepository } from '../../db/audit';
 import { ALERT_SCHEDULE_ID } from '../../workflows/alerts';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
@@ -10,7 +11,7 @@ const common = { tags: ['alerts'], security: [{ bearer: [] }] };
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role') };
 
 /** Alerts found by the scheduled rule evaluation; admins can ask for an evaluation now. */
-export function alertRoutes({ alerts, temporal }: { alerts: AlertRepository; temporal: Client }) {
+export function alertRoutes({ alerts, temporal, audit }: { alerts: AlertRepository; temporal: Client; audit: AuditRepository }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
@@ -20,6 +21,7 @@ export function alertRoutes({ alerts, temporal }: { alerts: AlertRepository; tem
 
   app.openapi(createRoute({ ...common, method: 'post', path: '/evaluate', summary: 'Evaluate the alert rules now (admin)', responses: { 202: json(z.object({ triggered: z.boolean() }), 'Triggered'), ...errors } }), async (c) => {
     await temporal.schedule.getHandle(ALERT_SCHEDULE_ID).trigger();
+    await audit.record({ actor: c.get('principal').id, action: 'alerts.evaluated', target: { type: 'schedule', id: ALERT_SCHEDULE_ID } });
     return c.json({ triggered: true }, 202);
   });
 

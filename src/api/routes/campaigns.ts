@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AuditRepository } from '../../db/audit';
 import { UUID_PATTERN } from '../../domain/idPatterns';
 import type { Campaign, CampaignRepository } from '../../db/campaigns';
 import { MESSAGE_TYPES } from '../../domain/sms';
@@ -27,7 +28,10 @@ const CreateCampaign = z
 
 const IdParam = z.object({ campaign_id: z.string().regex(UUID_PATTERN, 'must be a campaign id').openapi({ param: { name: 'campaign_id', in: 'path' } }) });
 
-export function campaignRoutes(deps: { service: CampaignService; campaigns: CampaignRepository }) {
+const AUDIT_ACTIONS = { pause: 'campaign.paused', unpause: 'campaign.unpaused', trigger: 'campaign.triggered' } as const;
+
+/** Every change is an admin action and written to audit_log (README: "every admin action is audited"). */
+export function campaignRoutes(deps: { service: CampaignService; campaigns: CampaignRepository; audit: AuditRepository }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
   const load = async (id: string) => {
     const campaign = await deps.campaigns.get(id);
@@ -47,6 +51,7 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
       recipients: body.recipients,
       principalId: c.get('principal').id,
     });
+    await deps.audit.record({ actor: c.get('principal').id, action: 'campaign.created', target: { type: 'campaign', id: campaign._id }, after: campaignView(campaign) });
     return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), ...reportRejections(rejected) }, 201);
   });
 
@@ -59,6 +64,7 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
     app.openapi(createRoute({ ...common, method: 'post', path: `/{campaign_id}/${action}`, summary: `${action} a campaign's schedule`, request: { params: IdParam }, responses: { 200: json(z.record(z.string(), z.unknown()), 'Done'), 404: json(ErrorResponse, 'No such campaign'), ...errors } }), async (c) => {
       const campaign = await load(c.req.valid('param').campaign_id);
       await deps.service.act(campaign._id, action);
+      await deps.audit.record({ actor: c.get('principal').id, action: AUDIT_ACTIONS[action], target: { type: 'campaign', id: campaign._id } });
       return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)) }, 200);
     });
   }
@@ -66,6 +72,7 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
   app.openapi(createRoute({ ...common, method: 'delete', path: '/{campaign_id}', summary: 'Delete a campaign and its schedule (earlier batches stay)', request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, 404: json(ErrorResponse, 'No such campaign'), ...errors } }), async (c) => {
     const campaign = await load(c.req.valid('param').campaign_id);
     await deps.service.act(campaign._id, 'delete');
+    await deps.audit.record({ actor: c.get('principal').id, action: 'campaign.deleted', target: { type: 'campaign', id: campaign._id }, before: campaignView(campaign) });
     return c.body(null, 204);
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
+import { CSS, JS, contentSecurityPolicy, servePage } from '../browserPages';
 
 /**
  * The operator dashboard: a static page whose script calls the API with the operator's own token (so the same
@@ -8,18 +9,13 @@ import { Hono } from 'hono';
  */
 export function dashboardRoutes() {
   const dir = join(__dirname, '..', 'dashboard');
-  const page = readFileSync(join(dir, 'index.html'));
-  const assets: Record<string, Buffer> = {
-    'dashboard.js': readFileSync(join(dir, 'dashboard.js')),
+  const assets = new Map([
+    ['dashboard.js', { type: JS, body: readFileSync(join(dir, 'dashboard.js')) }],
+    ['dashboard.css', { type: CSS, body: readFileSync(join(dir, 'dashboard.css')) }],
     // The UMD build is not in the package's exports map; it sits beside the resolvable entry point.
-    'chart.umd.js': readFileSync(join(dirname(require.resolve('chart.js/auto')), '..', 'dist', 'chart.umd.js')),
-  };
+    ['chart.umd.js', { type: JS, body: readFileSync(join(dirname(require.resolve('chart.js/auto')), '..', 'dist', 'chart.umd.js')) }],
+  ]);
   const app = new Hono();
-  app.get('/', (c) => c.html(page.toString('utf8')));
-  app.get('/assets/:name', (c) => {
-    const asset = assets[c.req.param('name')];
-    if (!asset) return c.json({ error: { code: 'not_found', message: 'No such asset' } }, 404);
-    return c.body(new Uint8Array(asset), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });
-  });
+  servePage(app, { page: readFileSync(join(dir, 'index.html'), 'utf8'), assets, csp: contentSecurityPolicy(), maxAgeS: 3600 });
   return app;
 }

@@ -1,30 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hono } from 'hono';
+import { CSS, JS, contentSecurityPolicy, servePage } from '../browserPages';
 
 /**
  * Swagger UI from the swagger-ui-dist package, served by us: the docs page works on a machine without internet.
- * The two assets are read once at start-up.
+ * The assets are read once at start-up. The page has no inline script (see browserPages): `docs.js` starts the UI
+ * with the spec URL from a data attribute, and does not persist an entered token (it lives in the page's memory).
  */
 export function docsRoutes(openApiPath: string) {
   const dist = require('swagger-ui-dist').getAbsoluteFSPath() as string;
-  const assets: Record<string, { type: string; body: Buffer }> = {
-    'swagger-ui.css': { type: 'text/css; charset=utf-8', body: readFileSync(join(dist, 'swagger-ui.css')) },
-    'swagger-ui-bundle.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(join(dist, 'swagger-ui-bundle.js')) },
-  };
+  const assets = new Map([
+    ['swagger-ui.css', { type: CSS, body: readFileSync(join(dist, 'swagger-ui.css')) }],
+    ['swagger-ui-bundle.js', { type: JS, body: readFileSync(join(dist, 'swagger-ui-bundle.js')) }],
+    ['docs.js', { type: JS, body: readFileSync(join(__dirname, '..', 'docs', 'docs.js')) }],
+  ]);
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>LuckyGas SMS gateway API</title>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
-<body><div id="ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: '${openApiPath}', dom_id: '#ui', persistAuthorization: true });</script>
+<body><div id="ui" data-spec-url="${openApiPath}"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/docs.js"></script>
 </body></html>`;
 
   const app = new Hono();
-  app.get('/', (c) => c.html(page));
-  app.get('/assets/:name', (c) => {
-    const asset = assets[c.req.param('name')];
-    if (!asset) return c.json({ error: { code: 'not_found', message: 'No such asset' } }, 404);
-    return c.body(new Uint8Array(asset.body), 200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' });
-  });
+  servePage(app, { page, assets, csp: contentSecurityPolicy({ inlineStyles: true }), maxAgeS: 86400 });
   return app;
 }

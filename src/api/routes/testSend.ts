@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AuditRepository } from '../../db/audit';
 import { parseTaiwanPhone } from '../../domain/phone';
 import { PROVIDER_NAMES } from '../../domain/sms';
 import type { SmsIntake } from '../../services/smsIntake';
@@ -24,7 +25,7 @@ const route = createRoute({
   },
 });
 
-export function testSendRoutes({ intake }: { intake: SmsIntake }) {
+export function testSendRoutes({ intake, audit }: { intake: SmsIntake; audit: AuditRepository }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
   app.openapi(route, async (c) => {
     const { phone, provider } = c.req.valid('json');
@@ -38,6 +39,7 @@ export function testSendRoutes({ intake }: { intake: SmsIntake }) {
       principalId: c.get('principal').id,
       forcedProvider: provider,
     });
+    await audit.record({ actor: c.get('principal').id, action: 'test_sms.sent', target: { type: 'message', id: message._id }, after: { provider, phone: parsed.phone.masked } });
     return c.json({ message_id: message._id, provider, status: message.status }, 202);
   });
   return app;

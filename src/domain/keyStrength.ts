@@ -1,0 +1,30 @@
+/**
+ * Whether a secret is strong enough to encrypt data at rest (CREDENTIALS_KEY, PAYLOAD_ENCRYPTION_KEY). Keys are
+ * 32 random bytes as 64 hex characters or base64, or a passphrase that is hashed into a key; either way the string
+ * itself must carry enough randomness. "Enough" is estimated from the characters used (Shannon entropy of the
+ * string times its length), which a random 64-hex key (~250 bits) or base64 key (~220 bits) passes easily and a
+ * repeated character or pattern, a short word or a keyboard run fails.
+ */
+export const MIN_KEY_CHARACTERS = 32;
+export const MIN_KEY_ENTROPY_BITS = 128;
+
+export function keyStrengthProblem(name: string, key: string): string | undefined {
+  if (key.length < MIN_KEY_CHARACTERS) return `${name} has ${key.length} characters: use a random 32-byte key (openssl rand -hex 32)`;
+  if (/^(.+?)\1+$/s.test(key)) return `${name} repeats one pattern: use a random 32-byte key (openssl rand -hex 32)`;
+  const bits = estimatedEntropyBits(key);
+  if (bits < MIN_KEY_ENTROPY_BITS) return `${name} is too predictable (about ${Math.floor(bits)} bits): use a random 32-byte key (openssl rand -hex 32)`;
+  return undefined;
+}
+
+/** Length × Shannon entropy per character of the string's own character frequencies. */
+export function estimatedEntropyBits(value: string): number {
+  const chars = [...value];
+  const counts = new Map<string, number>();
+  for (const ch of chars) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let perChar = 0;
+  for (const n of counts.values()) {
+    const p = n / chars.length;
+    perChar -= p * Math.log2(p);
+  }
+  return perChar * chars.length;
+}

@@ -1,0 +1,38 @@
+import { loadConfig } from '../../src/config';
+import { keyStrengthProblem } from '../../src/domain/keyStrength';
+
+const production = {
+  APP_ENV: 'production',
+  ADMIN_TOKEN: 'prod-admin-token-0123456789abcdef',
+  WEBHOOK_TOKEN: '7f3a9c1e5b2d8f4a6c0e9b3d7a1f5c8e2b4d6f0a',
+  PUBLIC_BASE_URL: 'https://sms.example',
+  SIMULATORS: 'false',
+};
+
+describe('encryption key strength', () => {
+  it.each([
+    ['a random 64-hex key', '3dec184d0db5731bd9b21be8b46f55384848c3aa4d031157dec856c3877c050d'],
+    ['a random base64 key', 'BvYAElSfWUynlAupbYsL2ABABeLEO+rad/2MT62OPG0='],
+    ['a long passphrase', 'production-credentials-key-0123456789'],
+  ])('accepts %s', (_label, key) => {
+    expect(keyStrengthProblem('CREDENTIALS_KEY', key)).toBeUndefined();
+  });
+
+  it.each([
+    ['a short key', 'short-key-123', /has 13 characters/],
+    ['one repeated character', 'a'.repeat(64), /repeats one pattern/],
+    ['a repeated pattern', '0123456789abcdef'.repeat(4), /repeats one pattern/],
+    ['a low-entropy passphrase', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab', /too predictable/],
+  ])('refuses %s, naming the variable', (_label, key, reason) => {
+    const problem = keyStrengthProblem('PAYLOAD_ENCRYPTION_KEY', key);
+    expect(problem).toMatch(/^PAYLOAD_ENCRYPTION_KEY /);
+    expect(problem).toMatch(reason);
+  });
+
+  it('refuses weak keys at production config load, and leaves development alone', () => {
+    const weak = { CREDENTIALS_KEY: 'a'.repeat(64), PAYLOAD_ENCRYPTION_KEY: 'password-password-password-password' };
+    expect(() => loadConfig({ ...production, ...weak })).toThrow(/CREDENTIALS_KEY repeats one pattern[\s\S]*PAYLOAD_ENCRYPTION_KEY is too predictable/);
+    expect(() => loadConfig({ ...production, CREDENTIALS_KEY: '3dec184d0db5731bd9b21be8b46f55384848c3aa4d031157dec856c3877c050d', PAYLOAD_ENCRYPTION_KEY: 'BvYAElSfWUynlAupbYsL2ABABeLEO+rad/2MT62OPG0=' })).not.toThrow();
+    expect(() => loadConfig(weak)).not.toThrow();
+  });
+});
