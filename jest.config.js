@@ -10,7 +10,12 @@ const base = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
 };
 
-const unitTests = ['<rootDir>/test/domain/**/*.test.ts', '<rootDir>/test/providers/replies.test.ts', '<rootDir>/test/replay/**/*.test.ts', '<rootDir>/test/stack/**/*.test.ts'];
+const unitTests = [
+  '<rootDir>/test/domain/**/*.test.ts',
+  '<rootDir>/test/providers/replies.test.ts',
+  '<rootDir>/test/replay/**/*.test.ts',
+  '<rootDir>/test/stack/**/*.test.ts',
+];
 const workflowTests = ['<rootDir>/test/workflows/**/*.test.ts'];
 
 module.exports = {
@@ -26,7 +31,14 @@ module.exports = {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/domain/', '<rootDir>/test/providers/replies\\.test\\.ts$', '<rootDir>/test/replay/', '<rootDir>/test/workflows/', '<rootDir>/test/stack/'],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/test/domain/',
+        '<rootDir>/test/providers/replies\\.test\\.ts$',
+        '<rootDir>/test/replay/',
+        '<rootDir>/test/workflows/',
+        '<rootDir>/test/stack/',
+      ],
       globalSetup: '<rootDir>/test/stack/globalSetup.ts',
       globalTeardown: '<rootDir>/test/stack/globalTeardown.ts',
     },

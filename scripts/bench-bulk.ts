@@ -46,9 +46,20 @@ async function main(): Promise<void> {
   console.log(`Starting the embedded stack for ${n} recipients…`);
   const tally = mongoTally();
   const profile: Record<string, string> = values['cpu-profile'] ? { BENCH_WORKER_CPU_PROFILE: values['cpu-profile'] } : {};
-  const stack = await launchStack({ ...tally.env, ...profile, ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', BULK_PAGE_SIZE: '250', BULK_WINDOW: values.window!, SMS_RECEIPT_POLL_MS: '30000', ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}) });
+  const stack = await launchStack({
+    ...tally.env,
+    ...profile,
+    ADMIN_TOKEN: TOKEN,
+    QUIET_HOURS: '',
+    BULK_PAGE_SIZE: '250',
+    BULK_WINDOW: values.window!,
+    SMS_RECEIPT_POLL_MS: '30000',
+    ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}),
+  });
   const workerPid = workerPids(stack.workerPidFile)[0];
-  const servers = Object.fromEntries(childProcesses(stack.stack.pid!).map((p) => [p.name.startsWith('temporal') ? 'temporal' : p.name.startsWith('ferretdb') ? 'ferretdb' : p.name, p.pid]));
+  const servers = Object.fromEntries(
+    childProcesses(stack.stack.pid!).map((p) => [p.name.startsWith('temporal') ? 'temporal' : p.name.startsWith('ferretdb') ? 'ferretdb' : p.name, p.pid]),
+  );
   const meter = cpuMeter({ worker: workerPid, temporal: pg?.pid ?? servers.temporal, ferretdb: servers.ferretdb, 'api+simulators': stack.stack.pid! });
   const peaks = { worker: 0, api: 0 };
   const sampler = setInterval(() => {
@@ -79,7 +90,12 @@ async function main(): Promise<void> {
     const started = Date.now();
     const accepted = await api('/api/v1/notifications/send-bulk-sms', {
       method: 'POST',
-      body: JSON.stringify({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】冬季安全用氣提醒：請定期檢查瓦斯管線。', message_type: 'general', batch_name: 'benchmark' }),
+      body: JSON.stringify({
+        recipients: phones.map((phone) => ({ phone })),
+        message: '【幸福氣】冬季安全用氣提醒：請定期檢查瓦斯管線。',
+        message_type: 'general',
+        batch_name: 'benchmark',
+      }),
     });
     const intakeMs = Date.now() - started;
     const batchId: string = accepted.batch_id;
@@ -104,7 +120,10 @@ async function main(): Promise<void> {
     const sample = await Promise.all(children.slice(0, 20).map((c) => historyStats(client, c.workflowId, c.runId)));
     const parentStats = await Promise.all(parents.map((p) => historyStats(client, p.workflowId, p.runId)));
     if (values['show-history']) {
-      const counts = (types: string[]) => Object.entries(types.reduce<Record<string, number>>((m, t) => ((m[t] = (m[t] ?? 0) + 1), m), {})).map(([t, c]) => `${t} ${c}`).join(', ');
+      const counts = (types: string[]) =>
+        Object.entries(types.reduce<Record<string, number>>((m, t) => ((m[t] = (m[t] ?? 0) + 1), m), {}))
+          .map(([t, c]) => `${t} ${c}`)
+          .join(', ');
       console.log(`one SMS workflow: ${sample[0].types.join(' ')}`);
       console.log(`batch, all runs: ${counts(parentStats.flatMap((s) => s.types))}`);
     }
@@ -113,7 +132,9 @@ async function main(): Promise<void> {
     const parentTasks = sum(parentStats.map((s) => s.workflowTasks)) / n;
     const throughput = n / (totalMs / 1000);
 
-    const sims = await Promise.all(Object.values(stack.simUrls).map(async (url) => ((await (await fetch(`${url}/_sim/sends`)).json()) as { sends: { phone: string }[] }).sends));
+    const sims = await Promise.all(
+      Object.values(stack.simUrls).map(async (url) => ((await (await fetch(`${url}/_sim/sends`)).json()) as { sends: { phone: string }[] }).sends),
+    );
     const perPhone = new Map<string, number>();
     for (const send of sims.flat()) perPhone.set(send.phone, (perPhone.get(send.phone) ?? 0) + 1);
     const duplicates = [...perPhone.values()].reduce((d, c) => d + (c - 1), 0);
@@ -123,11 +144,17 @@ async function main(): Promise<void> {
       [
         `recipients               ${n}`,
         `total time               ${(totalMs / 1000).toFixed(1)} s (intake ${intakeMs} ms)`,
-        ...(baseline ? [`baseline                 ${baseline.messagesPerSecond.toFixed(1)} messages/s (${baseline.messages} workflows, worker CPU ${baseline.workerCpuMsPerMessage.toFixed(1)} ms/message, history ${baseline.largestHistory} events)`] : []),
+        ...(baseline
+          ? [
+              `baseline                 ${baseline.messagesPerSecond.toFixed(1)} messages/s (${baseline.messages} workflows, worker CPU ${baseline.workerCpuMsPerMessage.toFixed(1)} ms/message, history ${baseline.largestHistory} events)`,
+            ]
+          : []),
         ...(baseline ? [`baseline server CPU      temporal ${((baselineCpu.temporal ?? 0) / baseline.messages).toFixed(1)} ms/message`] : []),
         `throughput               ${throughput.toFixed(1)} messages/s`,
         ...(baseline ? [`ratio                    ${(throughput / baseline.messagesPerSecond).toFixed(2)}`] : []),
-        `CPU per message          ${Object.entries(cpu).map(([name, ms]) => `${name} ${(ms / n).toFixed(1)} ms`).join(', ')}`,
+        `CPU per message          ${Object.entries(cpu)
+          .map(([name, ms]) => `${name} ${(ms / n).toFixed(1)} ms`)
+          .join(', ')}`,
         `MongoDB round trips      ${roundTrips.total.toFixed(1)} per message: ${roundTrips.rows.map(([key, per]) => `${key} ${per.toFixed(2)}`).join(', ')}`,
         `events per SMS workflow  ${(sum(children.map((c) => c.historyLength)) / children.length).toFixed(1)} (max ${Math.max(...children.map((c) => c.historyLength))})`,
         `workflow tasks / message ${(childTasks + parentTasks).toFixed(2)} (SMS workflow ${childTasks.toFixed(2)}, batch ${parentTasks.toFixed(2)})`,

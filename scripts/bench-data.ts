@@ -21,7 +21,12 @@ const DAY_MS = 24 * 3600_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { messages: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false }, runs: { type: 'string', default: '15' }, 'reads-only': { type: 'boolean', default: false } },
+    options: {
+      messages: { type: 'string', default: '100000' },
+      keep: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '15' },
+      'reads-only': { type: 'boolean', default: false },
+    },
   });
   // --reads-only: measure the reads again on a store a --keep run left in DATA_DIR (e.g. on a quieter machine).
   const readsOnly = values['reads-only'];
@@ -29,7 +34,16 @@ async function main(): Promise<void> {
   const total = Number(values.messages);
   const runs = Number(values.runs);
   console.log(`Starting the embedded stack…`);
-  const stack = await launchStack({ ...(readsOnly ? { DATA_DIR: process.env.DATA_DIR! } : {}), ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', RATE_LIMIT_PER_MINUTE: '1000000', PHONE_LIMIT_PER_HOUR: '100000', PHONE_LIMIT_PER_DAY: '100000', PHONE_TRANSACTIONAL_LIMIT_PER_HOUR: '100000', PHONE_TRANSACTIONAL_LIMIT_PER_DAY: '100000' });
+  const stack = await launchStack({
+    ...(readsOnly ? { DATA_DIR: process.env.DATA_DIR! } : {}),
+    ADMIN_TOKEN: TOKEN,
+    QUIET_HOURS: '',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    PHONE_LIMIT_PER_HOUR: '100000',
+    PHONE_LIMIT_PER_DAY: '100000',
+    PHONE_TRANSACTIONAL_LIMIT_PER_HOUR: '100000',
+    PHONE_TRANSACTIONAL_LIMIT_PER_DAY: '100000',
+  });
   const api = async (path: string, init: RequestInit = {}) => {
     const started = performance.now();
     const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
@@ -38,7 +52,15 @@ async function main(): Promise<void> {
     return { body, ms: performance.now() - started };
   };
   const sendOne = (i: number) =>
-    api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify({ phone: `0955${String(100_000 + i).slice(-6)}`, message: '【幸福氣】您的瓦斯訂單已確認。', message_type: 'order_confirmation', metadata: { order_id: `BENCH-${i}` } }) });
+    api('/api/v1/notifications/send-sms', {
+      method: 'POST',
+      body: JSON.stringify({
+        phone: `0955${String(100_000 + i).slice(-6)}`,
+        message: '【幸福氣】您的瓦斯訂單已確認。',
+        message_type: 'order_confirmation',
+        metadata: { order_id: `BENCH-${i}` },
+      }),
+    });
   const sendLatency = async (from: number) => {
     const times: number[] = [];
     for (let i = 0; i < 60; i++) times.push((await sendOne(from + i)).ms);
@@ -64,7 +86,12 @@ async function main(): Promise<void> {
       const seedSeconds = (Date.now() - seedStart) / 1000;
       console.log(`\nSeeded ${total} messages in ${seedSeconds.toFixed(0)} s (${Math.round(total / seedSeconds)}/s)`);
     }
-    const samples = { ...dataset.samples, batchId: readsOnly ? (await api('/api/v1/notifications/sms-logs?template_code=bench_winter_promo&limit=1')).body.items[0].batch_id : dataset.samples.batchId };
+    const samples = {
+      ...dataset.samples,
+      batchId: readsOnly
+        ? (await api('/api/v1/notifications/sms-logs?template_code=bench_winter_promo&limit=1')).body.items[0].batch_id
+        : dataset.samples.batchId,
+    };
     const aDayAgo = new Date(Date.now() - 10 * DAY_MS);
     const from = new Date(aDayAgo.getTime() - DAY_MS).toISOString();
     const reads: [string, string][] = [
@@ -83,30 +110,56 @@ async function main(): Promise<void> {
       ['template stats', `/api/v1/notifications/sms-templates`],
     ];
     console.log(`\n${'read'.padEnd(44)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}  rows`);
-    for (const [name, path] of reads) await measure(name, runs, () => api(path), (b) => b.items?.length ?? b.totals?.messages ?? '');
+    for (const [name, path] of reads)
+      await measure(
+        name,
+        runs,
+        () => api(path),
+        (b) => b.items?.length ?? b.totals?.messages ?? '',
+      );
     // Later pages: the fifth page of the unfiltered log and of a status filter, following each cursor.
-    for (const [name, path] of [['sms-logs 5th page (cursor)', '/api/v1/notifications/sms-logs?limit=50'], ['sms-logs status=delivered 5th page', '/api/v1/notifications/sms-logs?status=delivered&limit=50']]) {
+    for (const [name, path] of [
+      ['sms-logs 5th page (cursor)', '/api/v1/notifications/sms-logs?limit=50'],
+      ['sms-logs status=delivered 5th page', '/api/v1/notifications/sms-logs?status=delivered&limit=50'],
+    ]) {
       let cursor = '';
       for (let p = 0; p < 4; p++) cursor = (await api(`${path}${cursor ? `&cursor=${cursor}` : ''}`)).body.next_cursor;
-      await measure(name, runs, () => api(`${path}&cursor=${cursor}`), (b) => b.items.length);
+      await measure(
+        name,
+        runs,
+        () => api(`${path}&cursor=${cursor}`),
+        (b) => b.items.length,
+      );
     }
     const anId = (await api('/api/v1/notifications/sms-logs?limit=1')).body.items[0].message_id;
-    await measure('sms-status/{id}', runs, () => api(`/api/v1/notifications/sms-status/${anId}`), () => 1);
-    await measure('CSV export, time to first byte', runs, async () => {
-      const started = performance.now();
-      const response = await fetch(`${stack.apiUrl}/api/v1/notifications/sms-logs/export.csv`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      const reader = response.body!.getReader();
-      await reader.read();
-      const ms = performance.now() - started;
-      await reader.cancel();
-      return { body: {}, ms };
-    }, () => '');
+    await measure(
+      'sms-status/{id}',
+      runs,
+      () => api(`/api/v1/notifications/sms-status/${anId}`),
+      () => 1,
+    );
+    await measure(
+      'CSV export, time to first byte',
+      runs,
+      async () => {
+        const started = performance.now();
+        const response = await fetch(`${stack.apiUrl}/api/v1/notifications/sms-logs/export.csv`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        const reader = response.body!.getReader();
+        await reader.read();
+        const ms = performance.now() - started;
+        await reader.cancel();
+        return { body: {}, ms };
+      },
+      () => '',
+    );
 
     const fullSends = await sendLatency(1_000);
-    console.log(`\nsend-sms ${readsOnly ? "before the reads" : "on the empty store"}:  p50 ${pct(emptySends, 50)} ms, p99 ${pct(emptySends, 99)} ms`);
+    console.log(`\nsend-sms ${readsOnly ? 'before the reads' : 'on the empty store'}:  p50 ${pct(emptySends, 50)} ms, p99 ${pct(emptySends, 99)} ms`);
     console.log(`send-sms at ${total} messages: p50 ${pct(fullSends, 50)} ms, p99 ${pct(fullSends, 99)} ms`);
     const stats = (await api(`/api/v1/notifications/stats?start_date=${taipeiDate(Date.now() - 31 * DAY_MS)}`)).body;
-    console.log(`stats over 31 days count ${stats.totals.messages} messages (seeded ${total} + ${emptySends.length + fullSends.length} sent during the run, less any not yet taken up by their workflow)`);
+    console.log(
+      `stats over 31 days count ${stats.totals.messages} messages (seeded ${total} + ${emptySends.length + fullSends.length} sent during the run, less any not yet taken up by their workflow)`,
+    );
     const dataDir = readsOnly ? process.env.DATA_DIR! : stack.dataDir;
     console.log(`disk: ${execSync(`du -sh ${dataDir}/ferretdb`).toString().split('\t')[0]} (FerretDB data for ${total} messages)`);
     if (values.keep || readsOnly) console.log(`\nData kept: DATA_DIR=${dataDir} npm start`);

@@ -30,7 +30,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { messages: { type: 'string', default: '500' }, only: { type: 'string' } } });
   const count = Number(values.messages);
   const faults = FAULTS.filter((f) => !values.only || f.name.toLowerCase().includes(values.only!.toLowerCase()));
-  const stack = await launchStack({ ADMIN_TOKEN: TOKEN, QUIET_HOURS: '', SMS_RECEIPT_TIMEOUT_MS: '120000', SMS_RECEIPT_POLL_MS: '2000', RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' });
+  const stack = await launchStack({
+    ADMIN_TOKEN: TOKEN,
+    QUIET_HOURS: '',
+    SMS_RECEIPT_TIMEOUT_MS: '120000',
+    SMS_RECEIPT_POLL_MS: '2000',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    LOG_LEVEL: 'warn',
+  });
   const rows: Row[] = [];
   try {
     for (const fault of faults) rows.push(await scenario(stack, fault, count));
@@ -40,15 +47,22 @@ async function main(): Promise<void> {
   console.log('\n| Fault (mid-burst) | Accepted | Final states | Lost | Texted twice (not flagged) | possible_duplicate | /readyz again | All final |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const states = Object.entries(r.states).map(([s, n]) => `${s} ${n}`).join(', ');
-    console.log(`| ${r.fault} | ${r.accepted} | ${states} | ${r.lost} | ${r.textedTwice} (${r.unflagged}) | ${r.possibleDuplicates} | ${r.readyAgainS.toFixed(1)} s | ${r.allFinalS.toFixed(0)} s |`);
+    const states = Object.entries(r.states)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ');
+    console.log(
+      `| ${r.fault} | ${r.accepted} | ${states} | ${r.lost} | ${r.textedTwice} (${r.unflagged}) | ${r.possibleDuplicates} | ${r.readyAgainS.toFixed(1)} s | ${r.allFinalS.toFixed(0)} s |`,
+    );
   }
 }
 
 async function scenario(stack: LaunchedStack, fault: Fault, count: number): Promise<Row> {
   console.log(`\n== ${fault.name}: ${count} messages`);
   const call = async (path: string, init: RequestInit = {}) => {
-    const r = await fetch(`${stack.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+    const r = await fetch(`${stack.apiUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+    });
     return { status: r.status, body: (await r.json().catch(() => ({}))) as any };
   };
   // Fresh numbers per scenario, so the simulators' send counts per number belong to this burst alone.
@@ -72,7 +86,11 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     const key = `chaos-${randomUUID()}`;
     for (let attempt = 0; attempt < 60; attempt++) {
       try {
-        const r = await call('/api/v1/notifications/send-sms', { method: 'POST', headers: { 'idempotency-key': key }, body: JSON.stringify({ phone: phones[i], message: `【幸福氣】chaos ${i}`, message_type: 'general' }) });
+        const r = await call('/api/v1/notifications/send-sms', {
+          method: 'POST',
+          headers: { 'idempotency-key': key },
+          body: JSON.stringify({ phone: phones[i], message: `【幸福氣】chaos ${i}`, message_type: 'general' }),
+        });
         if (r.status === 202) {
           idOf[i] = r.body.message_id;
           return void ids.push(r.body.message_id);
@@ -108,7 +126,9 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     const open = ids.filter((id) => !FINAL.has(status.get(id)?.status));
     if (open.length === 0) break;
     for (let k = 0; k < open.length; k += 16) {
-      await Promise.all(open.slice(k, k + 16).map(async (id) => status.set(id, (await call(`/api/v1/notifications/sms-status/${id}`).catch(() => ({ body: undefined }))).body)));
+      await Promise.all(
+        open.slice(k, k + 16).map(async (id) => status.set(id, (await call(`/api/v1/notifications/sms-status/${id}`).catch(() => ({ body: undefined }))).body)),
+      );
     }
     await new Promise((res) => setTimeout(res, 3_000));
   }
@@ -122,7 +142,9 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     const batch = phones.slice(k, k + 16);
     const counts = await Promise.all(
       batch.map(async (phone) => {
-        const per = await Promise.all(Object.values(stack.simUrls).map(async (url) => ((await (await fetch(`${url}/_sim/sends?phone=${phone}`)).json()) as { count: number }).count));
+        const per = await Promise.all(
+          Object.values(stack.simUrls).map(async (url) => ((await (await fetch(`${url}/_sim/sends?phone=${phone}`)).json()) as { count: number }).count),
+        );
         return per.reduce((a, b) => a + b, 0);
       }),
     );
@@ -130,7 +152,17 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     // A second text is expected only where the message says so (possible_duplicate).
     unflagged += batch.filter((_, j) => counts[j] > 1 && !isFlagged(idOf[k + j])).length;
   }
-  const row = { fault: fault.name, accepted: ids.length, states, lost: count - ids.length + ids.filter((id) => !FINAL.has(status.get(id)?.status)).length, textedTwice, unflagged, possibleDuplicates: ids.filter(isFlagged).length, readyAgainS, allFinalS };
+  const row = {
+    fault: fault.name,
+    accepted: ids.length,
+    states,
+    lost: count - ids.length + ids.filter((id) => !FINAL.has(status.get(id)?.status)).length,
+    textedTwice,
+    unflagged,
+    possibleDuplicates: ids.filter(isFlagged).length,
+    readyAgainS,
+    allFinalS,
+  };
   console.log('  ', JSON.stringify(row));
   return row;
 }

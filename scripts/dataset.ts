@@ -31,10 +31,32 @@ function pick<T>(rand: () => number, weighted: [T, number][]): T {
   return weighted[weighted.length - 1][0];
 }
 
-const STATUS_MIX: [SmsStatus, number][] = [['delivered', 90], ['undelivered', 3], ['failed', 2], ['expired', 1], ['sent', 3], ['queued', 0.5], ['sending', 0.5]];
-const PROVIDER_MIX: [ProviderName, number][] = [['every8d', 60], ['mitake', 30], ['twilio', 10]];
-const TYPE_MIX: [MessageType, number][] = [['order_confirmation', 35], ['delivery_notification', 35], ['payment_reminder', 10], ['marketing', 15], ['general', 5]];
-const TEMPLATE_OF: Partial<Record<MessageType, string>> = { order_confirmation: 'order_confirmation', delivery_notification: 'delivery_notification', payment_reminder: 'payment_reminder' };
+const STATUS_MIX: [SmsStatus, number][] = [
+  ['delivered', 90],
+  ['undelivered', 3],
+  ['failed', 2],
+  ['expired', 1],
+  ['sent', 3],
+  ['queued', 0.5],
+  ['sending', 0.5],
+];
+const PROVIDER_MIX: [ProviderName, number][] = [
+  ['every8d', 60],
+  ['mitake', 30],
+  ['twilio', 10],
+];
+const TYPE_MIX: [MessageType, number][] = [
+  ['order_confirmation', 35],
+  ['delivery_notification', 35],
+  ['payment_reminder', 10],
+  ['marketing', 15],
+  ['general', 5],
+];
+const TEMPLATE_OF: Partial<Record<MessageType, string>> = {
+  order_confirmation: 'order_confirmation',
+  delivery_notification: 'delivery_notification',
+  payment_reminder: 'payment_reminder',
+};
 const PRICE: Record<ProviderName, number> = { every8d: 0.7, mitake: 0.75, twilio: 2.1 };
 
 export function buildDataset(total: number, now = Date.now(), seed = 42): Dataset {
@@ -60,7 +82,8 @@ export function buildDataset(total: number, now = Date.now(), seed = 42): Datase
     const templateCode = batch ? samples.templateCode : TEMPLATE_OF[type];
     const customer = i === 0 ? 7 : Math.floor(rand() * CUSTOMERS);
     const phone = phoneOf(customer);
-    const orderId = i === 0 ? samples.orderId : type === 'order_confirmation' || type === 'delivery_notification' ? `ORD-${String(i).padStart(9, '0')}` : undefined;
+    const orderId =
+      i === 0 ? samples.orderId : type === 'order_confirmation' || type === 'delivery_notification' ? `ORD-${String(i).padStart(9, '0')}` : undefined;
     return {
       _id: batch ? `${batch.id}-${batch.index}` : randomUUID(),
       phone_e164: phone,

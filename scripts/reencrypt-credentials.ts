@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     const cipher = new CredentialCipher(config.CREDENTIALS_KEY, csv(config.CREDENTIALS_PREVIOUS_KEYS));
     const providers = new ProviderRepository(mongo.db, cipher, new ProviderGeneration(mongo.db));
     const { reencrypted, current, unreadable } = await providers.reencryptCredentials();
-    console.log(`Current key ${cipher.kid}: re-encrypted ${reencrypted.length} provider(s)${reencrypted.length ? ` (${reencrypted.join(', ')})` : ''}; ${current.length} already current.`);
+    console.log(
+      `Current key ${cipher.kid}: re-encrypted ${reencrypted.length} provider(s)${reencrypted.length ? ` (${reencrypted.join(', ')})` : ''}; ${current.length} already current.`,
+    );
     for (const { provider, reason } of unreadable) console.error(`Could not re-encrypt ${provider}: ${reason}`);
     if (unreadable.length) process.exitCode = 1;
     else console.log('No credentials remain under a previous key: CREDENTIALS_PREVIOUS_KEYS may now be emptied.');

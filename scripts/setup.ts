@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const temporal = await ensureTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, cacheDir: config.CACHE_DIR }, progress);
   const mongo = await ensureMongoServer({ explicitPath: config.FERRETDB_PATH, cacheDir: config.CACHE_DIR, repoRoot: resolve(__dirname, '..') }, progress);
   const chromium = ensureChromium(config.CHROMIUM_PATH, progress);
-  console.log(`Temporal CLI: ${temporal}\n${mongo.kind === 'ferretdb' ? 'FerretDB' : 'mongod'}: ${mongo.path}\nChromium: ${chromium ?? 'missing (the dashboard browser test will fail)'}\n(ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `Temporal CLI: ${temporal}\n${mongo.kind === 'ferretdb' ? 'FerretDB' : 'mongod'}: ${mongo.path}\nChromium: ${chromium ?? 'missing (the dashboard browser test will fail)'}\n(ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 
 main().catch((err) => {
@@ -34,7 +36,8 @@ function ensureChromium(path: string, progress: (line: string) => void): string 
     return undefined;
   }
   progress('Installing Chromium and a CJK font from Debian packages for the dashboard test (first time only)…');
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
   const install = ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-wqy-zenhei'];
   if (!apt(install)) apt(['update']) && apt(install);
   return existsSync(path) ? path : undefined;

@@ -37,7 +37,11 @@ const envSchema = z.object({
   /** When set, a JWT's `aud` must contain it. */
   JWT_AUDIENCE: z.string().optional(),
   /** Longest JWT lifetime accepted (exp - iat, and exp from now), in seconds. */
-  JWT_MAX_LIFETIME_S: z.coerce.number().int().min(60).default(24 * 3600),
+  JWT_MAX_LIFETIME_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(24 * 3600),
   /** Failed authentications (401) per client address per minute; past it the address is answered 429 until the minute ends. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   /** Encrypts Temporal payloads (inputs, results, signals, queries); the codec endpoint decrypts them for operators. */
@@ -136,7 +140,10 @@ const envSchema = z.object({
   SIMULATOR_PORT: port(8090),
 
   /** Real provider accounts, seeded into sms_providers at start when absent (ignored while SIMULATORS=true). */
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC\w{32}$/, 'must look like AC followed by 32 characters').optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC\w{32}$/, 'must look like AC followed by 32 characters')
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().optional(),
   TWILIO_FROM_NUMBER: z.string().optional(),
   TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
@@ -210,7 +217,8 @@ export function productionProblems(config: Config): string[] {
   }
   for (const name of ['WEBHOOK_TOKEN', 'WEBHOOK_TOKEN_PREVIOUS'] as const) {
     const token = config[name];
-    if (token !== undefined && token.length < MIN_PRODUCTION_WEBHOOK_TOKEN) problems.push(`${name} has ${token.length} characters: use at least ${MIN_PRODUCTION_WEBHOOK_TOKEN} (e.g. openssl rand -hex 24)`);
+    if (token !== undefined && token.length < MIN_PRODUCTION_WEBHOOK_TOKEN)
+      problems.push(`${name} has ${token.length} characters: use at least ${MIN_PRODUCTION_WEBHOOK_TOKEN} (e.g. openssl rand -hex 24)`);
   }
   if (config.SIMULATORS) problems.push('SIMULATORS is true: the provider simulators never run in production; set SIMULATORS=false');
   const simulatorAccounts: [keyof Config, string][] = [
@@ -241,7 +249,10 @@ export function providerUrlPolicy(config: Config): ProviderUrlPolicy {
 }
 
 export function csv(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function quietWindows(config: Pick<Config, 'QUIET_HOURS'>): { start: string; end: string }[] {
@@ -251,8 +262,15 @@ export function quietWindows(config: Pick<Config, 'QUIET_HOURS'>): { start: stri
   });
 }
 
-export function defaultContentPolicy(config: Pick<Config, 'SENDER_IDENTITY' | 'SENDER_IDENTITY_MODE' | 'REGISTERED_LINK_DOMAINS' | 'REGISTERED_CALLBACK_NUMBERS'>): ContentPolicy {
-  return { sender_identity: config.SENDER_IDENTITY, missing_identity: config.SENDER_IDENTITY_MODE, link_domains: csv(config.REGISTERED_LINK_DOMAINS), callback_numbers: csv(config.REGISTERED_CALLBACK_NUMBERS) };
+export function defaultContentPolicy(
+  config: Pick<Config, 'SENDER_IDENTITY' | 'SENDER_IDENTITY_MODE' | 'REGISTERED_LINK_DOMAINS' | 'REGISTERED_CALLBACK_NUMBERS'>,
+): ContentPolicy {
+  return {
+    sender_identity: config.SENDER_IDENTITY,
+    missing_identity: config.SENDER_IDENTITY_MODE,
+    link_domains: csv(config.REGISTERED_LINK_DOMAINS),
+    callback_numbers: csv(config.REGISTERED_CALLBACK_NUMBERS),
+  };
 }
 
 export function publicBaseUrl(config: Config): string {

@@ -28,16 +28,62 @@ export function metrics(): Metrics {
   const registers = [registry];
   shared = {
     registry,
-    httpRequests: new Counter({ name: 'luckygas_http_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'], registers }),
+    httpRequests: new Counter({
+      name: 'luckygas_http_requests_total',
+      help: 'API requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
     messagesAccepted: new Counter({ name: 'luckygas_sms_accepted_total', help: 'Messages accepted by the API', labelNames: ['message_type'], registers }),
-    startsDeferred: new Counter({ name: 'luckygas_temporal_calls_deferred_total', help: 'Workflow starts and receipt signals left to the outbox relay because Temporal did not answer in time', labelNames: ['kind'], registers }),
-    messagesByStatus: new Counter({ name: 'luckygas_sms_status_total', help: 'Messages reaching a status (sent, delivered, undelivered, failed, expired)', labelNames: ['provider', 'status'], registers }),
-    providerCalls: new Counter({ name: 'luckygas_provider_calls_total', help: 'Provider send calls by outcome', labelNames: ['provider', 'outcome'], registers }),
-    providerLatency: new Histogram({ name: 'luckygas_provider_call_seconds', help: 'Duration of provider send calls', labelNames: ['provider'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
-    receipts: new Counter({ name: 'luckygas_receipts_total', help: 'Delivery receipts received, by what became of them', labelNames: ['provider', 'disposition'], registers }),
-    webhookRejections: new Counter({ name: 'luckygas_webhook_rejections_total', help: 'Webhook calls refused (bad signature, token or address)', labelNames: ['provider', 'reason'], registers }),
-    rateLimitRejections: new Counter({ name: 'luckygas_rate_limit_rejections_total', help: 'Requests refused by a rate limit', labelNames: ['scope'], registers }),
-    providerRateLimit: new Gauge({ name: 'luckygas_provider_rate_limit', help: 'Messages per second the running provider worker asks Temporal to allow', labelNames: ['provider'], registers }),
+    startsDeferred: new Counter({
+      name: 'luckygas_temporal_calls_deferred_total',
+      help: 'Workflow starts and receipt signals left to the outbox relay because Temporal did not answer in time',
+      labelNames: ['kind'],
+      registers,
+    }),
+    messagesByStatus: new Counter({
+      name: 'luckygas_sms_status_total',
+      help: 'Messages reaching a status (sent, delivered, undelivered, failed, expired)',
+      labelNames: ['provider', 'status'],
+      registers,
+    }),
+    providerCalls: new Counter({
+      name: 'luckygas_provider_calls_total',
+      help: 'Provider send calls by outcome',
+      labelNames: ['provider', 'outcome'],
+      registers,
+    }),
+    providerLatency: new Histogram({
+      name: 'luckygas_provider_call_seconds',
+      help: 'Duration of provider send calls',
+      labelNames: ['provider'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    receipts: new Counter({
+      name: 'luckygas_receipts_total',
+      help: 'Delivery receipts received, by what became of them',
+      labelNames: ['provider', 'disposition'],
+      registers,
+    }),
+    webhookRejections: new Counter({
+      name: 'luckygas_webhook_rejections_total',
+      help: 'Webhook calls refused (bad signature, token or address)',
+      labelNames: ['provider', 'reason'],
+      registers,
+    }),
+    rateLimitRejections: new Counter({
+      name: 'luckygas_rate_limit_rejections_total',
+      help: 'Requests refused by a rate limit',
+      labelNames: ['scope'],
+      registers,
+    }),
+    providerRateLimit: new Gauge({
+      name: 'luckygas_provider_rate_limit',
+      help: 'Messages per second the running provider worker asks Temporal to allow',
+      labelNames: ['provider'],
+      registers,
+    }),
   };
   return shared;
 }

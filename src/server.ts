@@ -52,7 +52,16 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
   return createApp({
     repos,
     messageLog: new MessageLog(db, repos.messages, (config.MESSAGE_RETENTION_DAYS + 1) * 24 * 3600_000),
-    intake: new SmsIntake(repos.messages, repos.templates, bounded, repos.temporalOutbox, phoneBudget, () => repos.settings.quietHours(quietWindows(config)), optOuts, contentPolicy),
+    intake: new SmsIntake(
+      repos.messages,
+      repos.templates,
+      bounded,
+      repos.temporalOutbox,
+      phoneBudget,
+      () => repos.settings.quietHours(quietWindows(config)),
+      optOuts,
+      contentPolicy,
+    ),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, bounded, repos.earlyReceipts, repos.temporalOutbox),
     bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox, phoneBudget, optOuts, contentPolicy),
     optOuts,
@@ -63,7 +72,9 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
     rateLimiter,
     defaultRateLimit: config.RATE_LIMIT_PER_MINUTE,
     phoneLookupsPerHour: config.PHONE_LOOKUPS_PER_HOUR,
-    jwt: config.JWT_SECRET ? { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.JWT_MAX_LIFETIME_S } : undefined,
+    jwt: config.JWT_SECRET
+      ? { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.JWT_MAX_LIFETIME_S }
+      : undefined,
     authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     webhookGuard: {
       tokens: [config.WEBHOOK_TOKEN, ...(config.WEBHOOK_TOKEN_PREVIOUS ? [config.WEBHOOK_TOKEN_PREVIOUS] : [])],

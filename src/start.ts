@@ -62,7 +62,14 @@ async function main(): Promise<void> {
   }
 
   try {
-    const embedded = { dataDir: resolve(config.DATA_DIR), cacheDir: config.CACHE_DIR, repoRoot: resolve(__dirname, '..'), temporalCliPath: config.TEMPORAL_CLI_PATH, ferretDbPath: config.FERRETDB_PATH, progress };
+    const embedded = {
+      dataDir: resolve(config.DATA_DIR),
+      cacheDir: config.CACHE_DIR,
+      repoRoot: resolve(__dirname, '..'),
+      temporalCliPath: config.TEMPORAL_CLI_PATH,
+      ferretDbPath: config.FERRETDB_PATH,
+      progress,
+    };
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUi = config.TEMPORAL_UI_URL;
     let uiCodec: ReturnType<typeof devUiCodec> | undefined;
@@ -111,7 +118,13 @@ async function main(): Promise<void> {
       const workerLog = createLogger('worker', config.LOG_LEVEL);
       await supervise('workers', 'workers', async () => {
         const workers = await startWorkers({ config, repos, connection, webhookBaseUrl, log: workerLog });
-        return { stop: workers.shutdown, exited: workers.done.then(() => 'stopped', (err) => `failed: ${String(err)}`) };
+        return {
+          stop: workers.shutdown,
+          exited: workers.done.then(
+            () => 'stopped',
+            (err) => `failed: ${String(err)}`,
+          ),
+        };
       });
     }
 

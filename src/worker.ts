@@ -120,7 +120,9 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
   }, config.PROVIDER_REFRESH_MS);
 
   // Starts and receipts that intake could not hand to Temporal (an outage, an API crash) are relayed from here.
-  const relay = new OutboxRelay({ outbox: repos.temporalOutbox, messages: repos.messages, batches: repos.batches, client, log }).start(config.OUTBOX_RELAY_INTERVAL_MS);
+  const relay = new OutboxRelay({ outbox: repos.temporalOutbox, messages: repos.messages, batches: repos.batches, client, log }).start(
+    config.OUTBOX_RELAY_INTERVAL_MS,
+  );
   log.info('workers started', { task_queues: [SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)] });
   const done = Promise.all([main.run(), transactional.run()]).then(() => undefined);
   return {
@@ -146,7 +148,9 @@ async function main(): Promise<void> {
   Runtime.instance();
   const workers = await startWorkers({ config, repos, connection, webhookBaseUrl: publicBaseUrl(config), log });
   const metricsServer = config.WORKER_METRICS_PORT ? serveMetrics(config.HOST, config.WORKER_METRICS_PORT) : undefined;
-  console.log(`LuckyGas SMS worker is running against ${config.TEMPORAL_ADDRESS} (task queues ${[SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)].join(', ')})`);
+  console.log(
+    `LuckyGas SMS worker is running against ${config.TEMPORAL_ADDRESS} (task queues ${[SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)].join(', ')})`,
+  );
   await workers.done;
   metricsServer?.close();
   await connection.close();

@@ -25,7 +25,10 @@ export async function runBaseline(temporalAddress: string, n: number, receiptDel
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   const webhook = await listen((body) => {
-    void client.workflow.getHandle(`${taskQueue}-${body.id}`).signal('receipt', 'delivered').catch(() => undefined);
+    void client.workflow
+      .getHandle(`${taskQueue}-${body.id}`)
+      .signal('receipt', 'delivered')
+      .catch(() => undefined);
   });
   const provider = await listen((body) => {
     setTimeout(() => void fetch(url(webhook), { method: 'POST', body: JSON.stringify(body) }).catch(() => undefined), receiptDelayMs);
@@ -57,7 +60,13 @@ export async function runBaseline(temporalAddress: string, n: number, receiptDel
     const cpu = cpuMs(worker.pid!) - cpuBefore;
     const runs = await listRuns(client, `TaskQueue = "${taskQueue}"`);
     const seconds = (Math.max(...runs.map((r) => r.closeTimeMs ?? 0)) - started) / 1000;
-    return { messages: n, seconds, messagesPerSecond: n / seconds, workerCpuMsPerMessage: cpu / n, largestHistory: Math.max(...runs.map((r) => r.historyLength)) };
+    return {
+      messages: n,
+      seconds,
+      messagesPerSecond: n / seconds,
+      workerCpuMsPerMessage: cpu / n,
+      largestHistory: Math.max(...runs.map((r) => r.historyLength)),
+    };
   } finally {
     worker.kill('SIGTERM');
     await once(worker, 'exit').catch(() => undefined);

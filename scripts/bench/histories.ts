@@ -10,10 +10,19 @@ export async function historyStats(client: Client, workflowId: string, runId?: s
 }
 
 /** Close times and history lengths of the runs a visibility query finds. */
-export async function listRuns(client: Client, query: string): Promise<{ workflowId: string; runId: string; historyLength: number; closeTimeMs?: number; startTimeMs: number }[]> {
+export async function listRuns(
+  client: Client,
+  query: string,
+): Promise<{ workflowId: string; runId: string; historyLength: number; closeTimeMs?: number; startTimeMs: number }[]> {
   const runs = [];
   for await (const wf of client.workflow.list({ query, pageSize: 1000 })) {
-    runs.push({ workflowId: wf.workflowId, runId: wf.runId, historyLength: wf.historyLength, closeTimeMs: wf.closeTime?.getTime(), startTimeMs: wf.startTime.getTime() });
+    runs.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      historyLength: wf.historyLength,
+      closeTimeMs: wf.closeTime?.getTime(),
+      startTimeMs: wf.startTime.getTime(),
+    });
   }
   return runs;
 }

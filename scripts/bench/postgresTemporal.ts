@@ -17,11 +17,21 @@ export async function startPostgresTemporal(shards: number): Promise<{ address: 
   const cache = join(process.env.CACHE_DIR ?? join(homedir(), '.cache', 'luckygas-sms'), 'bin');
   const server = ensureBuilt(cache, `temporal-server-${TEMPORAL_SERVER_VERSION}`, 'go.temporal.io/server/cmd/server', 'server');
   const sqlTool = ensureBuilt(cache, `temporal-sql-tool-${TEMPORAL_SERVER_VERSION}`, 'go.temporal.io/server/cmd/tools/sql', 'sql');
-  const schema = join(execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim(), `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`, 'schema', 'postgresql', 'v12');
+  const schema = join(
+    execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim(),
+    `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`,
+    'schema',
+    'postgresql',
+    'v12',
+  );
 
   const db = `luckygas_bench_${process.pid}`;
-  for (const [name, dir] of [[db, 'temporal'], [`${db}_vis`, 'visibility']]) {
-    const tool = (...args: string[]) => execFileSync(sqlTool, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', '5432', '-u', 'postgres', '--db', name, ...args], { stdio: 'pipe' });
+  for (const [name, dir] of [
+    [db, 'temporal'],
+    [`${db}_vis`, 'visibility'],
+  ]) {
+    const tool = (...args: string[]) =>
+      execFileSync(sqlTool, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', '5432', '-u', 'postgres', '--db', name, ...args], { stdio: 'pipe' });
     tool('create-database');
     tool('setup-schema', '-v', '0.0');
     tool('update-schema', '-d', join(schema, dir, 'versioned'));
@@ -30,25 +40,61 @@ export async function startPostgresTemporal(shards: number): Promise<{ address: 
   const root = mkdtempSync(join(tmpdir(), 'temporal-pg-'));
   mkdirSync(join(root, 'config'));
   const base = await freePorts(10);
-  const store = (name: string, conns: number) => ({ sql: { pluginName: 'postgres12', databaseName: name, connectAddr: '127.0.0.1:5432', connectProtocol: 'tcp', user: 'postgres', password: '', maxConns: conns, maxIdleConns: conns, maxConnLifetime: '1h' } });
+  const store = (name: string, conns: number) => ({
+    sql: {
+      pluginName: 'postgres12',
+      databaseName: name,
+      connectAddr: '127.0.0.1:5432',
+      connectProtocol: 'tcp',
+      user: 'postgres',
+      password: '',
+      maxConns: conns,
+      maxIdleConns: conns,
+      maxConnLifetime: '1h',
+    },
+  });
   const service = (i: number) => ({ rpc: { grpcPort: base + i, membershipPort: base + 5 + i, bindOnLocalHost: true } });
   // JSON is YAML: the server reads this file as its config.
-  writeFileSync(join(root, 'config', 'bench.yaml'), JSON.stringify({
-    log: { stdout: true, level: 'warn' },
-    persistence: { defaultStore: 'pg', visibilityStore: 'pg-vis', numHistoryShards: shards, datastores: { pg: store(db, 40), 'pg-vis': store(`${db}_vis`, 10) } },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
-    services: { frontend: { rpc: { ...service(0).rpc, httpPort: base + 4 } }, history: service(1), matching: service(2), worker: service(3) },
-    clusterMetadata: { enableGlobalNamespace: false, failoverVersionIncrement: 10, masterClusterName: 'active', currentClusterName: 'active', clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${base}` } } },
-    dcRedirectionPolicy: { policy: 'noop' },
-    dynamicConfigClient: { filepath: join(root, 'config', 'dynamic.yaml'), pollInterval: '10s' },
-  }));
-  writeFileSync(join(root, 'config', 'dynamic.yaml'), JSON.stringify({
-    'matching.useNewMatcher': [{ value: true }],
-    'frontend.enableServerVersionCheck': [{ value: false }],
-    'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
-  }));
+  writeFileSync(
+    join(root, 'config', 'bench.yaml'),
+    JSON.stringify({
+      log: { stdout: true, level: 'warn' },
+      persistence: {
+        defaultStore: 'pg',
+        visibilityStore: 'pg-vis',
+        numHistoryShards: shards,
+        datastores: { pg: store(db, 40), 'pg-vis': store(`${db}_vis`, 10) },
+      },
+      global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+      services: { frontend: { rpc: { ...service(0).rpc, httpPort: base + 4 } }, history: service(1), matching: service(2), worker: service(3) },
+      clusterMetadata: {
+        enableGlobalNamespace: false,
+        failoverVersionIncrement: 10,
+        masterClusterName: 'active',
+        currentClusterName: 'active',
+        clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${base}` } },
+      },
+      dcRedirectionPolicy: { policy: 'noop' },
+      dynamicConfigClient: { filepath: join(root, 'config', 'dynamic.yaml'), pollInterval: '10s' },
+    }),
+  );
+  writeFileSync(
+    join(root, 'config', 'dynamic.yaml'),
+    JSON.stringify({
+      'matching.useNewMatcher': [{ value: true }],
+      'frontend.enableServerVersionCheck': [{ value: false }],
+      'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
+    }),
+  );
 
-  const proc = await startServerProcess({ name: 'temporal-server', command: server, args: ['--root', root, '--config', 'config', '--env', 'bench', '--allow-no-auth', 'start'], logFile: join(root, 'server.log'), port: base, readyTimeoutMs: 120_000 });
+  const proc = await startServerProcess({
+    name: 'temporal-server',
+    command: server,
+    args: ['--root', root, '--config', 'config', '--env', 'bench', '--allow-no-auth', 'start'],
+    logFile: join(root, 'server.log'),
+    port: base,
+    readyTimeoutMs: 120_000,
+  });
   const address = `127.0.0.1:${base}`;
   const cli = join(cache, 'temporal-v1.5.1');
   for (let i = 0; ; i++) {

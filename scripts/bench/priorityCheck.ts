@@ -20,8 +20,22 @@ async function main(): Promise<void> {
   const server = await startServerProcess({
     name: 'temporal',
     command: cli,
-    args: ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--headless', '--db-filename', join(dir, 't.sqlite'), '--log-level', 'warn',
-      ...(newMatcher ? ['--dynamic-config-value', 'matching.useNewMatcher=true'] : [])],
+    args: [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--headless',
+      '--db-filename',
+      join(dir, 't.sqlite'),
+      '--log-level',
+      'warn',
+      ...(newMatcher ? ['--dynamic-config-value', 'matching.useNewMatcher=true'] : []),
+    ],
     logFile: join(dir, 'temporal.log'),
     port,
   });
@@ -38,18 +52,34 @@ async function main(): Promise<void> {
     connection,
     taskQueue: 'prio-act',
     maxTaskQueueActivitiesPerSecond: 5,
-    activities: { async note({ id }: { id: string }) { ranAt.set(id, Date.now()); } },
+    activities: {
+      async note({ id }: { id: string }) {
+        ranAt.set(id, Date.now());
+      },
+    },
   });
   const running = Promise.all([worker.run(), activityWorker.run()]);
   try {
     const handles = [];
-    for (let i = 0; i < 40; i++) handles.push(await client.workflow.start('priorityWorkflow', { taskQueue: 'prio-wf', workflowId: `low-${i}`, args: [{ id: `low-${i}` }], priority: { priorityKey: 5 } }));
+    for (let i = 0; i < 40; i++)
+      handles.push(
+        await client.workflow.start('priorityWorkflow', {
+          taskQueue: 'prio-wf',
+          workflowId: `low-${i}`,
+          args: [{ id: `low-${i}` }],
+          priority: { priorityKey: 5 },
+        }),
+      );
     await new Promise((r) => setTimeout(r, 1_000));
     const t0 = Date.now();
-    handles.push(await client.workflow.start('priorityWorkflow', { taskQueue: 'prio-wf', workflowId: 'high', args: [{ id: 'high' }], priority: { priorityKey: 1 } }));
+    handles.push(
+      await client.workflow.start('priorityWorkflow', { taskQueue: 'prio-wf', workflowId: 'high', args: [{ id: 'high' }], priority: { priorityKey: 1 } }),
+    );
     await Promise.all(handles.map((h) => h.result()));
     const lowAfter = [...ranAt.entries()].filter(([id, at]) => id !== 'high' && at > ranAt.get('high')!).length;
-    console.log(`${newMatcher ? 'matching.useNewMatcher=true' : 'default matcher'}: priority-1 task ran after ${Date.now() - t0 > 0 ? ((ranAt.get('high')! - t0) / 1000).toFixed(2) : '?'} s; ${lowAfter} of 40 priority-5 tasks ran after it`);
+    console.log(
+      `${newMatcher ? 'matching.useNewMatcher=true' : 'default matcher'}: priority-1 task ran after ${Date.now() - t0 > 0 ? ((ranAt.get('high')! - t0) / 1000).toFixed(2) : '?'} s; ${lowAfter} of 40 priority-5 tasks ran after it`,
+    );
   } finally {
     worker.shutdown();
     activityWorker.shutdown();

@@ -45,7 +45,11 @@ export function startProbes(api: Api, count: number, everyMs: number) {
           if (finishedAt) break;
           await new Promise((r) => setTimeout(r, 500));
         }
-        const sends = (await Promise.all(simUrls.map(async (url) => ((await (await fetch(`${url}/_sim/sends?phone=${probe.phone}`)).json()) as { sends: { at: string }[] }).sends))).flat();
+        const sends = (
+          await Promise.all(
+            simUrls.map(async (url) => ((await (await fetch(`${url}/_sim/sends?phone=${probe.phone}`)).json()) as { sends: { at: string }[] }).sends),
+          )
+        ).flat();
         out.push({
           status,
           ...(probe.messageId ? { timeline: await timeline(client, probe.messageId, probe.at) } : {}),
@@ -68,7 +72,10 @@ async function timeline(client: Client, messageId: string, requestedAt: number):
     [EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, 'activity scheduled'],
     [EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, 'activity started'],
   ]);
-  const history = await client.workflow.getHandle(`sms-${messageId}`).fetchHistory().catch(() => undefined);
+  const history = await client.workflow
+    .getHandle(`sms-${messageId}`)
+    .fetchHistory()
+    .catch(() => undefined);
   const steps: string[] = [];
   for (const e of history?.events ?? []) {
     const name = wanted.get(Number(e.eventType));

@@ -17,7 +17,11 @@ const killChild = (prefix: string) => async (stack: LaunchedStack) => {
 };
 
 const setDefaults = async (stack: LaunchedStack, provider: keyof LaunchedStack['simUrls'], change: Record<string, unknown>) => {
-  const response = await fetch(`${stack.simUrls[provider]}/_sim/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(change) });
+  const response = await fetch(`${stack.simUrls[provider]}/_sim/behaviour`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(change),
+  });
   if (!response.ok) throw new Error(`simulator refused ${JSON.stringify(change)}`);
 };
 

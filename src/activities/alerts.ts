@@ -61,7 +61,19 @@ export function createAlertActivities({ repos, thresholds, windowMs, webhookUrl 
 /** POSTs an opened or resolved alert; a failed notification is logged, the alert itself stays recorded. */
 async function notify(url: string | undefined, alert: Alert): Promise<void> {
   if (!url) return;
-  const body = JSON.stringify({ event: `alert.${alert.state === 'open' ? 'opened' : 'resolved'}`, alert: { id: alert._id, rule: alert.rule, subject: alert.subject, state: alert.state, message: alert.message, details: alert.details, opened_at: alert.opened_at, resolved_at: alert.resolved_at ?? null } });
+  const body = JSON.stringify({
+    event: `alert.${alert.state === 'open' ? 'opened' : 'resolved'}`,
+    alert: {
+      id: alert._id,
+      rule: alert.rule,
+      subject: alert.subject,
+      state: alert.state,
+      message: alert.message,
+      details: alert.details,
+      opened_at: alert.opened_at,
+      resolved_at: alert.resolved_at ?? null,
+    },
+  });
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5_000) });

@@ -93,7 +93,8 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     },
 
     async recordReceipt({ messageId, report, final }) {
-      if (await repos.messages.applyDeliveryReport(messageId, report, final)) metrics().messagesByStatus.inc({ provider: report.provider, status: report.outcome });
+      if (await repos.messages.applyDeliveryReport(messageId, report, final))
+        metrics().messagesByStatus.inc({ provider: report.provider, status: report.outcome });
     },
 
     async markFinal({ messageId, status, code, message }) {

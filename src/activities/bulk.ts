@@ -48,14 +48,26 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       const template = batch.template_code ? await repos.templates.getByCode(batch.template_code) : null;
       const messages: NewMessage[] = recipients.map((r) => {
         const id = batchMessageId(batchId, r.index);
-        return composeMessage({ id, phone: r.phone, rendered: renderRecipient(batch.message, r, template, id), messageType: batch.message_type as MessageType, metadata: { batch_name: batch.name }, batchId });
+        return composeMessage({
+          id,
+          phone: r.phone,
+          rendered: renderRecipient(batch.message, r, template, id),
+          messageType: batch.message_type as MessageType,
+          metadata: { batch_name: batch.name },
+          batchId,
+        });
       });
       await repos.messages.insertManyIfAbsent(messages);
       return messages.map((m) => m._id);
     },
 
     async setBatchStatus({ batchId, status }) {
-      const from = { running: ['scheduled', 'paused'], paused: ['running'], cancelled: ['scheduled', 'running', 'paused'], completed: ['running', 'paused'] } as const;
+      const from = {
+        running: ['scheduled', 'paused'],
+        paused: ['running'],
+        cancelled: ['scheduled', 'running', 'paused'],
+        completed: ['running', 'paused'],
+      } as const;
       await repos.batches.transition(batchId, [...from[status]], status);
     },
 
@@ -88,7 +100,11 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
           accepted,
         );
         await created.catch(async (err) => {
-          await budget.giveBack(accepted.map((r) => r.phone.e164), campaign.message_type, admittedAt);
+          await budget.giveBack(
+            accepted.map((r) => r.phone.e164),
+            campaign.message_type,
+            admittedAt,
+          );
           throw err;
         });
       }
@@ -108,7 +124,12 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
  * The text for one recipient: their own message, else the batch's, else the batch template with their data. The
  * batch was validated on intake; a template edited since then that now misses data fails that message loudly.
  */
-function renderRecipient(batchMessage: string | undefined, r: { message?: string; template_data?: Record<string, string | number> }, template: SmsTemplate | null, id: string) {
+function renderRecipient(
+  batchMessage: string | undefined,
+  r: { message?: string; template_data?: Record<string, string | number> },
+  template: SmsTemplate | null,
+  id: string,
+) {
   if (r.message ?? batchMessage) return { body: (r.message ?? batchMessage)! };
   if (!template) throw ApplicationFailure.nonRetryable('the batch template no longer exists', 'TemplateMissing');
   const outcome = renderWithTemplate(template, r.template_data ?? {}, id);

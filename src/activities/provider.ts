@@ -34,7 +34,15 @@ const failureType = (e: ProviderError): string =>
   e.scope === 'message' ? FAILURE.messageRejected : e.retryable ? FAILURE.providerTransient : FAILURE.providerUnavailable;
 
 /** Activities that talk to providers; they run on each provider's rate-limited task queue. */
-export function createProviderActivities({ repos, circuit, webhookToken, webhookBaseUrl, timeoutMs, recordSent, releaseSlot }: ProviderActivityDeps): ProviderActivities {
+export function createProviderActivities({
+  repos,
+  circuit,
+  webhookToken,
+  webhookBaseUrl,
+  timeoutMs,
+  recordSent,
+  releaseSlot,
+}: ProviderActivityDeps): ProviderActivities {
   /** Provider-level failures feed the circuit breaker; message-level ones say nothing about the provider. */
   const trackHealth = async (config: ProviderConfig, startedAt: number, error?: ProviderError) => {
     const provider = config._id;
@@ -72,7 +80,12 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     const messageId = message._id;
     // Checked again at send time: a number may opt out after its batch, campaign run or quiet-hours wait was accepted.
     if (blockedByOptOut(message.message_type) && (await repos.optOuts.get(message.phone_e164))) {
-      throw ApplicationFailure.create({ type: FAILURE.messageRejected, message: 'the number opted out of marketing', nonRetryable: true, details: [{ code: 'opted_out', ambiguous: false }] });
+      throw ApplicationFailure.create({
+        type: FAILURE.messageRejected,
+        message: 'the number opted out of marketing',
+        nonRetryable: true,
+        details: [{ code: 'opted_out', ambiguous: false }],
+      });
     }
     const { config, adapter } = await adapterFor(provider, startedAt);
     const { attempt } = Context.current().info;
@@ -101,7 +114,13 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
       metrics().providerCalls.inc({ provider, outcome: failureType(error) });
       log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
       await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: text, ambiguous: error.ambiguous });
-      if (isUnsubscribedRecipient(error)) await optOuts.add(phoneOf(message), { source: 'provider', actor: `provider:${provider}`, provider, reason: `${provider} error ${error.code}: recipient unsubscribed` });
+      if (isUnsubscribedRecipient(error))
+        await optOuts.add(phoneOf(message), {
+          source: 'provider',
+          actor: `provider:${provider}`,
+          provider,
+          reason: `${provider} error ${error.code}: recipient unsubscribed`,
+        });
       await trackHealth(config, startedAt, error);
       throw ApplicationFailure.create({
         type: failureType(error),
@@ -154,7 +173,12 @@ export function createProviderActivities({ repos, circuit, webhookToken, webhook
     const alreadySent = message.provider === provider && message.provider_message_id && message.sent_at;
     // `latest`: the message as this activity last read or wrote it, so recording the send need not read it again.
     const { message: latest, ...accepted }: ProviderAccepted & { message: SmsMessage | null } = alreadySent
-      ? { providerMessageId: message.provider_message_id!, pricePerSegment: message.price_per_segment ?? 0, ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }), message }
+      ? {
+          providerMessageId: message.provider_message_id!,
+          pricePerSegment: message.price_per_segment ?? 0,
+          ...(message.reported_cost === undefined ? {} : { reportedCost: message.reported_cost }),
+          message,
+        }
       : await send(message, provider, startedAt);
     let recorded = true;
     try {

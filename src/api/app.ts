@@ -106,7 +106,14 @@ export function createApp(deps: AppDeps) {
   const bulkBodies = limitBody(MAX_BULK_BODY_BYTES);
   app.use('/api/*', (c, next) => (c.req.path === BULK_PATH ? bulkBodies(c, next) : smallBodies(c, next)));
   app.use('/api/*', async (_c, next) => {
-    if (deps.store.down) throw new ApiError(503, 'store_unavailable', 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).', undefined, { 'Retry-After': STORE_RETRY_AFTER_S });
+    if (deps.store.down)
+      throw new ApiError(
+        503,
+        'store_unavailable',
+        'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).',
+        undefined,
+        { 'Retry-After': STORE_RETRY_AFTER_S },
+      );
     await next();
   });
   // The codec decrypts whatever it is given: the same bound as any API body, checked before any work.
@@ -118,24 +125,45 @@ export function createApp(deps: AppDeps) {
   };
   const guarded = [authenticate({ apiKeys: deps.repos.apiKeys, jwt: deps.jwt, throttle }), rateLimitPerPrincipal(deps)];
   // The Temporal UI calls the codec from the browser: CORS for its origin, preflights answered before auth.
-  const codecCors = cors({ origin: deps.codec.corsOrigins, allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'], allowMethods: ['POST'], credentials: true });
+  const codecCors = cors({
+    origin: deps.codec.corsOrigins,
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'],
+    allowMethods: ['POST'],
+    credentials: true,
+  });
   app.use('/codec/*', codecCors);
   // The dev server's UI has no login to pass a token with, so in development it gets a path of its own whose
   // random segment (made at each start, known only to this process and the UI it started) is the credential.
   if (deps.codec.uiSecret) app.use('/codec-ui/*', codecCors, smallBodies);
-  for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log', '/codec/*', '/metrics']) app.use(path, ...guarded);
+  for (const path of ['/api/v1/notifications/*', '/api/v1/test/*', '/api/v1/api-keys', '/api/v1/api-keys/*', '/api/v1/audit-log', '/codec/*', '/metrics'])
+    app.use(path, ...guarded);
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
-  app.route('/api/v1/notifications/settings/content-policy', contentPolicyRoutes({ policy: deps.contentPolicy, settings: deps.repos.settings, audit: deps.repos.audit }));
+  app.route(
+    '/api/v1/notifications/settings/content-policy',
+    contentPolicyRoutes({ policy: deps.contentPolicy, settings: deps.repos.settings, audit: deps.repos.audit }),
+  );
   app.route('/api/v1/notifications/opt-outs', optOutRoutes({ ledger: deps.optOuts, optOuts: deps.repos.optOuts }));
-  app.route('/api/v1/notifications', logRoutes({ log: deps.messageLog, rollups: deps.repos.rollups, rateLimiter: deps.rateLimiter, audit: deps.repos.audit, phoneLookupsPerHour: deps.phoneLookupsPerHour }));
+  app.route(
+    '/api/v1/notifications',
+    logRoutes({
+      log: deps.messageLog,
+      rollups: deps.repos.rollups,
+      rateLimiter: deps.rateLimiter,
+      audit: deps.repos.audit,
+      phoneLookupsPerHour: deps.phoneLookupsPerHour,
+    }),
+  );
   app.route('/api/v1/notifications/alerts', alertRoutes({ alerts: deps.repos.alerts, temporal: deps.temporal, audit: deps.repos.audit }));
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns, audit: deps.repos.audit }));
-  app.route('/api/v1/notifications', bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }));
+  app.route(
+    '/api/v1/notifications',
+    bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }),
+  );
   app.route('/api/v1', adminRoutes({ repos: deps.repos }));
   app.route('/api/v1/notifications/retention', retentionRoutes({ repos: deps.repos, temporal: deps.temporal, retentionDays: deps.retentionDays }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake, audit: deps.repos.audit }));

@@ -57,7 +57,8 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
     let principal: Principal;
     try {
       const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-      if (!match) throw new ApiError(401, 'unauthorized', 'Missing bearer token: send "Authorization: Bearer <token>"', undefined, { 'WWW-Authenticate': 'Bearer' });
+      if (!match)
+        throw new ApiError(401, 'unauthorized', 'Missing bearer token: send "Authorization: Bearer <token>"', undefined, { 'WWW-Authenticate': 'Bearer' });
       principal = await principalFor(match[1], deps);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) await deps.throttle?.countFailure(address);
@@ -101,7 +102,11 @@ async function principalFromJwt(token: string, policy: JwtPolicy | undefined): P
   if (!policy) throw unauthorized('JWTs are not accepted by this deployment');
   let claims: Record<string, unknown>;
   try {
-    claims = await verify(token, policy.secret, { alg: 'HS256', ...(policy.issuer ? { iss: policy.issuer } : {}), ...(policy.audience ? { aud: policy.audience } : {}) });
+    claims = await verify(token, policy.secret, {
+      alg: 'HS256',
+      ...(policy.issuer ? { iss: policy.issuer } : {}),
+      ...(policy.audience ? { aud: policy.audience } : {}),
+    });
   } catch (err) {
     throw unauthorized(JWT_REFUSALS[(err as Error).name] ?? 'The JWT signature or claims are invalid');
   }
@@ -120,7 +125,8 @@ async function principalFromJwt(token: string, policy: JwtPolicy | undefined): P
  */
 export function jwtLifetimeProblem(exp: number, iat: unknown, maxLifetimeS: number, nowS = Math.floor(Date.now() / 1000)): string | undefined {
   if (iat !== undefined && typeof iat !== 'number') return 'The JWT iat claim must be a number of seconds';
-  if (typeof iat === 'number' && exp - iat > maxLifetimeS) return `The JWT lifetime (exp - iat = ${exp - iat} s) exceeds the ${maxLifetimeS} s this deployment accepts`;
+  if (typeof iat === 'number' && exp - iat > maxLifetimeS)
+    return `The JWT lifetime (exp - iat = ${exp - iat} s) exceeds the ${maxLifetimeS} s this deployment accepts`;
   if (exp - nowS > maxLifetimeS) return `The JWT expires ${exp - nowS} s from now, more than the ${maxLifetimeS} s this deployment accepts`;
   return undefined;
 }

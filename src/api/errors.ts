@@ -45,7 +45,10 @@ export function onError(log: (message: string, fields: Record<string, unknown>) 
     }
     if (isStoreUnreachable(err)) {
       c.header('Retry-After', STORE_RETRY_AFTER_S);
-      return c.json(errorBody('store_unavailable', 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).'), 503);
+      return c.json(
+        errorBody('store_unavailable', 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).'),
+        503,
+      );
     }
     log('unhandled error', { path: c.req.path, method: c.req.method, error: err.message });
     return c.json(errorBody('internal_error', 'Something went wrong on our side; the request can be retried.'), 500);

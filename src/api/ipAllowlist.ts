@@ -8,7 +8,10 @@ import { BlockList, isIP } from 'node:net';
 export function clientAddress(remote: string, forwardedFor: string | undefined, trustedProxies: string[]): string {
   const trusted = (address: string) => trustedProxies.some((entry) => ipMatches(address, entry));
   if (!forwardedFor || !trusted(remote)) return remote;
-  const hops = forwardedFor.split(',').map((s) => s.trim()).filter(Boolean);
+  const hops = forwardedFor
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) if (!trusted(hops[i])) return hops[i];
   return hops[0] ?? remote;
 }

@@ -3,7 +3,6 @@ import { parseTaiwanPhone } from '../domain/phone';
 import { templateDataSchema } from '../domain/templateData';
 import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_ID_PATTERN, MESSAGE_TYPES, PROVIDER_NAMES } from '../domain/sms';
 
-
 export const PhoneInput = z
   .string()
   .max(32)
@@ -44,12 +43,17 @@ export const SendSmsRequest = z
     message: MessageText.optional(),
     template_code: TemplateCode.optional(),
     template_data: TemplateData.default({}),
-    message_type: z.enum(MESSAGE_TYPES).optional().openapi({ description: "default: a default template's own type (e.g. delivery_on_way → delivery_notification), else general" }),
+    message_type: z
+      .enum(MESSAGE_TYPES)
+      .optional()
+      .openapi({ description: "default: a default template's own type (e.g. delivery_on_way → delivery_notification), else general" }),
     metadata: Metadata.default({}),
   })
   .superRefine((body, ctx) => {
-    if (body.message === undefined && body.template_code === undefined) ctx.addIssue({ code: 'custom', path: ['message'], message: 'is required unless template_code is given' });
-    if (body.message !== undefined && body.template_code !== undefined) ctx.addIssue({ code: 'custom', path: ['template_code'], message: 'give either message or template_code, not both' });
+    if (body.message === undefined && body.template_code === undefined)
+      ctx.addIssue({ code: 'custom', path: ['message'], message: 'is required unless template_code is given' });
+    if (body.message !== undefined && body.template_code !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['template_code'], message: 'give either message or template_code, not both' });
   })
   .openapi('SendSmsRequest');
 
@@ -80,7 +84,10 @@ export const SendSmsAccepted = z
   .openapi('SendSmsAccepted');
 
 export const MessageIdParam = z.object({
-  message_id: z.string().regex(MESSAGE_ID_PATTERN, 'must be a message id').openapi({ param: { name: 'message_id', in: 'path' } }),
+  message_id: z
+    .string()
+    .regex(MESSAGE_ID_PATTERN, 'must be a message id')
+    .openapi({ param: { name: 'message_id', in: 'path' } }),
 });
 
 const Attempt = z.object({

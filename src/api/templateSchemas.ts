@@ -61,11 +61,17 @@ export const UpdateTemplateRequest = z
   .openapi('UpdateTemplate');
 
 export const TemplateIdParam = z.object({
-  template_id: z.string().regex(UUID_PATTERN, 'must be a template id (UUID)').openapi({ param: { name: 'template_id', in: 'path' } }),
+  template_id: z
+    .string()
+    .regex(UUID_PATTERN, 'must be a template id (UUID)')
+    .openapi({ param: { name: 'template_id', in: 'path' } }),
 });
 
 export const TemplateListQuery = z.object({
-  is_active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  is_active: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export const TemplateView = z

@@ -64,7 +64,13 @@ export class SmsGatewayClient {
     const { messageType, data } = EVENTS[event];
     const templateData = Object.fromEntries(Object.entries(data(order)).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
     return this.sendSms(
-      { phone: order.phone, template_code: event, template_data: templateData, message_type: messageType, metadata: { order_number: order.order_number, event } },
+      {
+        phone: order.phone,
+        template_code: event,
+        template_data: templateData,
+        message_type: messageType,
+        metadata: { order_number: order.order_number, event },
+      },
       `order:${order.order_number}:${event}`,
     );
   }
@@ -90,7 +96,9 @@ export class SmsGatewayClient {
       headers: { authorization: `Bearer ${this.token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
     });
     if (response.ok) return response;
-    const error = ((await response.json().catch(() => null)) as { error?: { code: string; message: string; details?: { field: string; message: string }[] } } | null)?.error;
+    const error = (
+      (await response.json().catch(() => null)) as { error?: { code: string; message: string; details?: { field: string; message: string }[] } } | null
+    )?.error;
     throw new SmsGatewayError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`, error?.details);
   }
 }

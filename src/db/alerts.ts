@@ -84,6 +84,10 @@ export class AlertRepository {
   }
 
   list(state?: 'open' | 'resolved', limit = 100): Promise<Alert[]> {
-    return this.alerts.find(state ? { state } : {}).sort({ opened_at: -1 }).limit(limit).toArray();
+    return this.alerts
+      .find(state ? { state } : {})
+      .sort({ opened_at: -1 })
+      .limit(limit)
+      .toArray();
   }
 }

@@ -52,7 +52,14 @@ export class ApiKeyRepository {
     const existing = await this.col.findOne({ _id: BOOTSTRAP_KEY_ID });
     if (existing?.hash === hash) return;
     if (existing) await this.col.deleteOne({ _id: BOOTSTRAP_KEY_ID });
-    await this.col.insertOne({ _id: BOOTSTRAP_KEY_ID, name: 'bootstrap admin (ADMIN_TOKEN)', role: 'admin', hash, created_by: 'system', created_at: new Date() });
+    await this.col.insertOne({
+      _id: BOOTSTRAP_KEY_ID,
+      name: 'bootstrap admin (ADMIN_TOKEN)',
+      role: 'admin',
+      hash,
+      created_by: 'system',
+      created_at: new Date(),
+    });
   }
 
   /** The active key for a presented token, or null (unknown or revoked). */
@@ -61,13 +68,20 @@ export class ApiKeyRepository {
   }
 
   list(): Promise<ApiKeyView[]> {
-    return this.col.find({}, { projection: { hash: 0 } }).sort({ created_at: 1 }).toArray();
+    return this.col
+      .find({}, { projection: { hash: 0 } })
+      .sort({ created_at: 1 })
+      .toArray();
   }
 
   /** Returns the key as it was before revocation, or null if unknown or already revoked. */
   async revoke(id: string): Promise<ApiKeyView | null> {
     // No projection here: FerretDB v1 does not support one on findAndModify.
-    const before = await this.col.findOneAndUpdate({ _id: id, revoked_at: { $exists: false } }, { $set: { revoked_at: new Date() } }, { returnDocument: 'before' });
+    const before = await this.col.findOneAndUpdate(
+      { _id: id, revoked_at: { $exists: false } },
+      { $set: { revoked_at: new Date() } },
+      { returnDocument: 'before' },
+    );
     if (!before) return null;
     const { hash: _hash, ...view } = before;
     return view;

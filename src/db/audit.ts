@@ -38,6 +38,10 @@ export class AuditRepository {
     if (filter.targetType) query['target.type'] = filter.targetType;
     if (filter.targetId) query['target.id'] = filter.targetId;
     if (filter.before) query.at = { $lt: filter.before };
-    return this.col.find(query, { projection: { _id: 0 } }).sort({ at: -1 }).limit(filter.limit).toArray();
+    return this.col
+      .find(query, { projection: { _id: 0 } })
+      .sort({ at: -1 })
+      .limit(filter.limit)
+      .toArray();
   }
 }

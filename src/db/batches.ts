@@ -105,7 +105,11 @@ export class BatchRepository {
 
   /** Newest first; with `createdBy`, only the batches that principal created. */
   list(limit: number, createdBy?: string): Promise<SmsBatch[]> {
-    return this.batches.find(createdBy ? { created_by: createdBy } : {}).sort({ created_at: -1 }).limit(limit).toArray();
+    return this.batches
+      .find(createdBy ? { created_by: createdBy } : {})
+      .sort({ created_at: -1 })
+      .limit(limit)
+      .toArray();
   }
 
   /** Recipients with indexes fromIndex … fromIndex+limit-1 (fewer at the end of the batch). */

@@ -39,7 +39,10 @@ export class CampaignRepository {
   }
 
   list(): Promise<Campaign[]> {
-    return this.col.find({ deleted_at: { $exists: false } }, { projection: { recipients: 0 } }).sort({ created_at: -1 }).toArray();
+    return this.col
+      .find({ deleted_at: { $exists: false } }, { projection: { recipients: 0 } })
+      .sort({ created_at: -1 })
+      .toArray();
   }
 
   /** Kept (marked deleted) so the batches of earlier runs still name the campaign they came from. */

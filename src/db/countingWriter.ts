@@ -42,7 +42,11 @@ export class CountingWriter<T extends Document & { _id: string }> {
         for (const w of entry.waiters) for (const [k, v] of Object.entries(w.inc)) total[k] = (total[k] ?? 0) + v;
         try {
           const after = (await upsertRacing(() =>
-            this.col.findOneAndUpdate({ _id: id } as never, { $inc: total, ...(Object.keys(entry!.setOnInsert).length ? { $setOnInsert: entry!.setOnInsert } : {}) } as never, { upsert: true, returnDocument: 'after' }),
+            this.col.findOneAndUpdate(
+              { _id: id } as never,
+              { $inc: total, ...(Object.keys(entry!.setOnInsert).length ? { $setOnInsert: entry!.setOnInsert } : {}) } as never,
+              { upsert: true, returnDocument: 'after' },
+            ),
           )) as Document | null;
           // Hand out values newest share last: the last waiter sees `after`, each earlier one less what came after it.
           const running: Document = { ...(after ?? { _id: id }) };

@@ -73,7 +73,12 @@ export class CredentialCipher {
   }
 
   decrypt(secret: EncryptedSecret): Record<string, string> {
-    const plain = this.keyring.decryptBytes({ kid: secret.kid, iv: Buffer.from(secret.iv, 'base64'), tag: Buffer.from(secret.tag, 'base64'), data: Buffer.from(secret.data, 'base64') });
+    const plain = this.keyring.decryptBytes({
+      kid: secret.kid,
+      iv: Buffer.from(secret.iv, 'base64'),
+      tag: Buffer.from(secret.tag, 'base64'),
+      data: Buffer.from(secret.data, 'base64'),
+    });
     return JSON.parse(plain.toString('utf8')) as Record<string, string>;
   }
 }

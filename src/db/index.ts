@@ -55,7 +55,11 @@ export interface Repositories {
 export type ProcessRole = 'api' | 'worker';
 
 /** Builds every repository and awaits its indexes, so nothing serves traffic on an unindexed collection. */
-export async function createRepositories(db: Db, keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'> & Partial<Pick<Config, 'WRITE_LINGER_MS'>>, role: ProcessRole = 'api'): Promise<Repositories> {
+export async function createRepositories(
+  db: Db,
+  keys: Pick<Config, 'CREDENTIALS_KEY' | 'CREDENTIALS_PREVIOUS_KEYS'> & Partial<Pick<Config, 'WRITE_LINGER_MS'>>,
+  role: ProcessRole = 'api',
+): Promise<Repositories> {
   const generation = new ProviderGeneration(db);
   const providers = new ProviderRepository(db, new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS)), generation);
   const providerHealth = new ProviderHealthRepository(db, generation);

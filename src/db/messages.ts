@@ -117,7 +117,10 @@ export class MessageRepository {
   async insertCounted(messages: SmsMessage[]): Promise<void> {
     if (!this.aggregates) throw new Error('insertCounted needs the process that owns the rollups');
     await Promise.all(messages.flatMap((m) => [this.lists?.addNew(m), this.aggregates!.count(m)]));
-    await this.col.insertMany(messages.map((m) => ({ ...m, counted: countedState(m) })), { ordered: false });
+    await this.col.insertMany(
+      messages.map((m) => ({ ...m, counted: countedState(m) })),
+      { ordered: false },
+    );
   }
 
   /** Messages by id without their bodies and events (log pages), in parallel point reads; missing ones are absent. */
@@ -139,7 +142,13 @@ export class MessageRepository {
         return this.col.updateOne(
           { _id: m._id },
           {
-            $set: { body: '', phone_e164: m.phone_masked, phone_national: m.phone_masked, metadata: orderId === undefined ? {} : { order_id: orderId }, purged_at: now },
+            $set: {
+              body: '',
+              phone_e164: m.phone_masked,
+              phone_national: m.phone_masked,
+              metadata: orderId === undefined ? {} : { order_id: orderId },
+              purged_at: now,
+            },
             // The fingerprint hashes the request (number and text included); a replay this late is refused anyway.
             $unset: { template_data: '', idempotency_fingerprint: '' },
           },
@@ -154,23 +163,41 @@ export class MessageRepository {
    * any: a worker died mid-call, so the provider may already have the message. That attempt is closed as
    * `interrupted` and flagged ambiguous.
    */
-  async recordAttemptStarted(id: string, provider: ProviderName, attempt: number, known?: SmsMessage): Promise<{ interrupted?: AttemptRecord; message: SmsMessage | null }> {
+  async recordAttemptStarted(
+    id: string,
+    provider: ProviderName,
+    attempt: number,
+    known?: SmsMessage,
+  ): Promise<{ interrupted?: AttemptRecord; message: SmsMessage | null }> {
     let interrupted: AttemptRecord | undefined;
-    const { message } = await this.change(id, (m, now) => {
-      if (m.finished_at) return null;
-      interrupted = m.open_attempt;
-      const closed: AttemptRecord[] = interrupted
-        ? [{ ...interrupted, finished_at: now, outcome: 'error', error_code: 'interrupted', error_message: 'worker stopped during the provider call', ambiguous: true }]
-        : [];
-      const events: MessageEvent[] = [
-        ...(interrupted ? [{ at: now, type: 'possible_duplicate', provider: interrupted.provider, detail: { attempt: interrupted.attempt } }] : []),
-        { at: now, type: 'attempt_started', status: 'sending', provider, detail: { attempt } },
-      ];
-      return {
-        $set: { status: 'sending', provider, open_attempt: { provider, attempt, started_at: now }, updated_at: now },
-        $push: { attempts: { $each: closed }, events: { $each: events } },
-      };
-    }, known);
+    const { message } = await this.change(
+      id,
+      (m, now) => {
+        if (m.finished_at) return null;
+        interrupted = m.open_attempt;
+        const closed: AttemptRecord[] = interrupted
+          ? [
+              {
+                ...interrupted,
+                finished_at: now,
+                outcome: 'error',
+                error_code: 'interrupted',
+                error_message: 'worker stopped during the provider call',
+                ambiguous: true,
+              },
+            ]
+          : [];
+        const events: MessageEvent[] = [
+          ...(interrupted ? [{ at: now, type: 'possible_duplicate', provider: interrupted.provider, detail: { attempt: interrupted.attempt } }] : []),
+          { at: now, type: 'attempt_started', status: 'sending', provider, detail: { attempt } },
+        ];
+        return {
+          $set: { status: 'sending', provider, open_attempt: { provider, attempt, started_at: now }, updated_at: now },
+          $push: { attempts: { $each: closed }, events: { $each: events } },
+        };
+      },
+      known,
+    );
     return { ...(interrupted ? { interrupted } : {}), message };
   }
 
@@ -201,35 +228,39 @@ export class MessageRepository {
   ): Promise<number | undefined> {
     await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
     let cost: number | undefined;
-    await this.change(id, (m, now) => {
-      if (m.finished_at || m.provider_message_id === sent.providerMessageId) return null;
-      // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
-      cost = round((sent.reportedCost ?? m.segments) * sent.pricePerSegment);
-      const closed = this.closeOpenAttempt(m, { outcome: 'accepted' }, now);
-      return {
-        $set: {
-          status: 'sent',
-          provider: sent.provider,
-          provider_message_id: sent.providerMessageId,
-          price_per_segment: sent.pricePerSegment,
-          cost,
-          ...(sent.reportedCost === undefined ? {} : { reported_cost: sent.reportedCost }),
-          sent_at: now,
-          updated_at: now,
-        },
-        ...(closed.$unset ? { $unset: closed.$unset } : {}),
-        $push: {
-          ...closed.$push,
-          events: {
-            at: now,
-            type: 'sent',
+    await this.change(
+      id,
+      (m, now) => {
+        if (m.finished_at || m.provider_message_id === sent.providerMessageId) return null;
+        // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
+        cost = round((sent.reportedCost ?? m.segments) * sent.pricePerSegment);
+        const closed = this.closeOpenAttempt(m, { outcome: 'accepted' }, now);
+        return {
+          $set: {
             status: 'sent',
             provider: sent.provider,
-            detail: { provider_message_id: sent.providerMessageId, ...(sent.duplicate ? { provider_saw_duplicate: true } : {}) },
+            provider_message_id: sent.providerMessageId,
+            price_per_segment: sent.pricePerSegment,
+            cost,
+            ...(sent.reportedCost === undefined ? {} : { reported_cost: sent.reportedCost }),
+            sent_at: now,
+            updated_at: now,
           },
-        },
-      };
-    }, known);
+          ...(closed.$unset ? { $unset: closed.$unset } : {}),
+          $push: {
+            ...closed.$push,
+            events: {
+              at: now,
+              type: 'sent',
+              status: 'sent',
+              provider: sent.provider,
+              detail: { provider_message_id: sent.providerMessageId, ...(sent.duplicate ? { provider_saw_duplicate: true } : {}) },
+            },
+          },
+        };
+      },
+      known,
+    );
     return cost;
   }
 
@@ -248,7 +279,15 @@ export class MessageRepository {
           ...(final ? { finished_at: now } : {}),
           updated_at: now,
         },
-        $push: { events: { at: now, type: 'receipt', status, provider: report.provider, detail: { provider_status: report.providerStatus, error_code: report.errorCode } } },
+        $push: {
+          events: {
+            at: now,
+            type: 'receipt',
+            status,
+            provider: report.provider,
+            detail: { provider_status: report.providerStatus, error_code: report.errorCode },
+          },
+        },
       };
     });
     return changed;
@@ -259,7 +298,10 @@ export class MessageRepository {
     await this.change(id, (m, now) =>
       m.finished_at
         ? null
-        : { $set: { status, error_code: reason.code, finished_at: now, updated_at: now }, $push: { events: { at: now, type: status, status, detail: reason } } },
+        : {
+            $set: { status, error_code: reason.code, finished_at: now, updated_at: now },
+            $push: { events: { at: now, type: status, status, detail: reason } },
+          },
     );
   }
 
@@ -269,7 +311,11 @@ export class MessageRepository {
    * message as a previous change of the same activity returned it. Safe because the message has one writer, the
    * activity holding it, so nothing changed it since.
    */
-  private async change(id: string, decide: (message: SmsMessage, now: Date) => Change | null, known?: SmsMessage): Promise<{ changed: boolean; message: SmsMessage | null }> {
+  private async change(
+    id: string,
+    decide: (message: SmsMessage, now: Date) => Change | null,
+    known?: SmsMessage,
+  ): Promise<{ changed: boolean; message: SmsMessage | null }> {
     const message = known ? { ...known } : await this.col.findOne({ _id: id });
     if (!message) return { changed: false, message: null };
     const now = new Date();

@@ -49,7 +49,11 @@ export class OptOutRepository {
 
   /** A page in number order, after `after` (an E.164 number). The ledger is small next to the message log. */
   list(limit: number, after?: string): Promise<OptOut[]> {
-    return this.col.find(after ? { _id: { $gt: after } } : {}).sort({ _id: 1 }).limit(limit).toArray();
+    return this.col
+      .find(after ? { _id: { $gt: after } } : {})
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
   }
 
   /**

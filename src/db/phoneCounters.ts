@@ -56,7 +56,11 @@ export class PhoneCounterRepository {
       const inc = Object.fromEntries(members.map((n) => [`counts.${field(n)}`, by]));
       const doc = await this.serially(id, () =>
         upsertRacing(() =>
-          this.col.findOneAndUpdate({ _id: id }, { $inc: inc, $setOnInsert: { scope: `${scope}:${window.name}`, expires_at: window.end } }, { upsert: true, returnDocument: 'after' }),
+          this.col.findOneAndUpdate(
+            { _id: id },
+            { $inc: inc, $setOnInsert: { scope: `${scope}:${window.name}`, expires_at: window.end } },
+            { upsert: true, returnDocument: 'after' },
+          ),
         ),
       );
       for (const n of members) counts.set(n, doc?.counts?.[field(n)] ?? 0);

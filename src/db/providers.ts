@@ -80,11 +80,7 @@ export class ProviderRepository {
   async seed(seeds: ProviderSeed[], now = new Date()): Promise<void> {
     for (const { credentials, ...seed } of seeds) {
       const encrypted = this.cipher.encrypt(credentials);
-      await this.col.updateOne(
-        { _id: seed._id },
-        { $setOnInsert: { ...seed, credentials: encrypted, created_at: now, updated_at: now } },
-        { upsert: true },
-      );
+      await this.col.updateOne({ _id: seed._id }, { $setOnInsert: { ...seed, credentials: encrypted, created_at: now, updated_at: now } }, { upsert: true });
       if (seed.settings.simulated) {
         await this.col.updateOne(
           { _id: seed._id, 'settings.simulated': true },
@@ -119,7 +115,9 @@ export class ProviderRepository {
    * if its ciphertext is still the one read (an admin edit in between already re-encrypted it). A row no
    * configured key opens is left as it is and reported.
    */
-  async reencryptCredentials(now = new Date()): Promise<{ reencrypted: ProviderName[]; current: ProviderName[]; unreadable: { provider: ProviderName; reason: string }[] }> {
+  async reencryptCredentials(
+    now = new Date(),
+  ): Promise<{ reencrypted: ProviderName[]; current: ProviderName[]; unreadable: { provider: ProviderName; reason: string }[] }> {
     const result = { reencrypted: [] as ProviderName[], current: [] as ProviderName[], unreadable: [] as { provider: ProviderName; reason: string }[] };
     for (const row of await this.col.find({}).toArray()) {
       if (this.cipher.isCurrent(row.credentials.kid)) {

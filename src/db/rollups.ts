@@ -68,7 +68,9 @@ export class RollupRepository {
     let dropped = 0;
     for (let m = fromMinute; m < toMinute; m += 60) {
       const minutes = Array.from({ length: Math.min(60, toMinute - m) }, (_, i) => m + i);
-      const present = (await Promise.all(minutes.map((x) => this.col.findOne({ _id: outcomeId.minute(x) }, { projection: { _id: 1 } })))).filter((d) => d !== null);
+      const present = (await Promise.all(minutes.map((x) => this.col.findOne({ _id: outcomeId.minute(x) }, { projection: { _id: 1 } })))).filter(
+        (d) => d !== null,
+      );
       for (const doc of present) {
         const minute = Number(doc._id.slice(doc._id.lastIndexOf('|') + 1));
         const ids = [...Array.from({ length: 60 }, (_, s) => outcomeId.second(minute * 60 + s)), doc._id];

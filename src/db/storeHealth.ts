@@ -21,5 +21,10 @@ export class StoreHealth {
 
 /** Errors that mean "the store is unreachable", as opposed to a bad query or a duplicate key. */
 export function isStoreUnreachable(err: unknown): boolean {
-  return err instanceof MongoNetworkError || err instanceof MongoServerSelectionError || err instanceof MongoNotConnectedError || err instanceof MongoTopologyClosedError;
+  return (
+    err instanceof MongoNetworkError ||
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoNotConnectedError ||
+    err instanceof MongoTopologyClosedError
+  );
 }

@@ -4,7 +4,6 @@ import type { WinnerRule } from '../domain/abTesting';
 import type { TemplateVariant } from '../domain/templates';
 import { ensureIndexes } from './indexes';
 
-
 export interface SmsTemplate {
   _id: string;
   code: string;
@@ -61,7 +60,10 @@ export class TemplateRepository {
   }
 
   list(filter: { isActive?: boolean }): Promise<SmsTemplate[]> {
-    return this.col.find(filter.isActive === undefined ? {} : { is_active: filter.isActive }).sort({ code: 1 }).toArray();
+    return this.col
+      .find(filter.isActive === undefined ? {} : { is_active: filter.isActive })
+      .sort({ code: 1 })
+      .toArray();
   }
 
   get(id: string): Promise<SmsTemplate | null> {

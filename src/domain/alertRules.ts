@@ -39,7 +39,13 @@ export function evaluateAlertRules(o: AlertObservations, t: AlertThresholds): Fi
     });
   }
   for (const c of o.circuits) {
-    findings.push({ rule: 'provider_failing', subject: c.provider, firing: c.open, message: `${c.provider} failed ${c.consecutiveFailures} times in a row; its circuit is open`, details: { consecutive_failures: c.consecutiveFailures } });
+    findings.push({
+      rule: 'provider_failing',
+      subject: c.provider,
+      firing: c.open,
+      message: `${c.provider} failed ${c.consecutiveFailures} times in a row; its circuit is open`,
+      details: { consecutive_failures: c.consecutiveFailures },
+    });
   }
   for (const s of o.spend) {
     findings.push({
@@ -50,7 +56,19 @@ export function evaluateAlertRules(o: AlertObservations, t: AlertThresholds): Fi
       details: { spent_today: s.spentToday, daily_budget: s.dailyBudget },
     });
   }
-  findings.push({ rule: 'rate_limited_often', subject: 'all', firing: o.rateLimited >= t.rateLimitedPerWindow, message: `${o.rateLimited} requests refused by rate limits in the window`, details: { refused: o.rateLimited } });
-  findings.push({ rule: 'webhook_errors', subject: 'all', firing: o.webhookRejected >= t.webhookRejectedPerWindow, message: `${o.webhookRejected} webhook calls refused in the window`, details: { refused: o.webhookRejected } });
+  findings.push({
+    rule: 'rate_limited_often',
+    subject: 'all',
+    firing: o.rateLimited >= t.rateLimitedPerWindow,
+    message: `${o.rateLimited} requests refused by rate limits in the window`,
+    details: { refused: o.rateLimited },
+  });
+  findings.push({
+    rule: 'webhook_errors',
+    subject: 'all',
+    firing: o.webhookRejected >= t.webhookRejectedPerWindow,
+    message: `${o.webhookRejected} webhook calls refused in the window`,
+    details: { refused: o.webhookRejected },
+  });
   return findings;
 }

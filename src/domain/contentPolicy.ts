@@ -50,6 +50,9 @@ export function unregisteredContent(body: string, policy: Pick<ContentPolicy, 'l
 /** One sentence naming what is unregistered, or undefined when everything in the text is registered. */
 export function unregisteredProblem(body: string, policy: Pick<ContentPolicy, 'link_domains' | 'callback_numbers'>): string | undefined {
   const { links, numbers } = unregisteredContent(body, policy);
-  const parts = [...(links.length ? [`unregistered link ${links.join(', ')}`] : []), ...(numbers.length ? [`unregistered call-back number ${numbers.join(', ')}`] : [])];
+  const parts = [
+    ...(links.length ? [`unregistered link ${links.join(', ')}`] : []),
+    ...(numbers.length ? [`unregistered call-back number ${numbers.join(', ')}`] : []),
+  ];
   return parts.length ? `contains ${parts.join(' and ')} (register it in settings/content-policy)` : undefined;
 }

@@ -9,7 +9,8 @@ export const MAX_ERROR_TEXT = 200;
 export function publicErrorText(text: string, secrets: string[]): string {
   let safe = text;
   for (const secret of secrets.filter((s) => s && s.length >= 4)) {
-    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)])) safe = safe.split(form).join('[redacted]');
+    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]))
+      safe = safe.split(form).join('[redacted]');
   }
   safe = safe.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim();
   const chars = Array.from(safe);

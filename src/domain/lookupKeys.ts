@@ -15,7 +15,7 @@ export const SLOT_MS = 60 * 60_000;
 export const KEY_BUCKETS = 4_096;
 export const CHUNK_ENTRIES = 1_000;
 
-export type Family = { name: string; timed: boolean; /** keyed families: the key's tag, stored with each entry */ tag?: string };
+export type Family = { name: string; timed: boolean /** keyed families: the key's tag, stored with each entry */; tag?: string };
 
 /** FNV-1a: a stable, fast hash for bucketing (not for security). */
 function fnv1a(text: string): number {

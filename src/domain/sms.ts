@@ -3,14 +3,7 @@ export const PROVIDER_NAMES = ['twilio', 'every8d', 'mitake'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** Order and delivery notices are transactional; `marketing` is the only type held by quiet hours. */
-export const MESSAGE_TYPES = [
-  'order_confirmation',
-  'delivery_notification',
-  'payment_reminder',
-  'marketing',
-  'general',
-  'test',
-] as const;
+export const MESSAGE_TYPES = ['order_confirmation', 'delivery_notification', 'payment_reminder', 'marketing', 'general', 'test'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** Notices a customer is waiting for: never held by quiet hours, and a higher per-number allowance. */

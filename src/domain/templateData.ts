@@ -9,7 +9,13 @@ import { CONTROL_CHARS } from './sms';
 export const templateDataSchema = z
   .record(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'keys must be placeholder names (letters, digits, _; no $ or .)'),
-    z.union([z.string().max(200).refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters'), z.number()]),
+    z.union([
+      z
+        .string()
+        .max(200)
+        .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters'),
+      z.number(),
+    ]),
   )
   .refine((d) => Object.keys(d).length <= 30, 'must have at most 30 keys');
 

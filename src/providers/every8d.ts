@@ -57,7 +57,14 @@ export function parseSendReply(reply: string): SendAccepted {
   }
   if (fields.length !== 5 || !fields[4]) {
     // We cannot tell whether it sent: resending could text twice, so fail over and record the ambiguity.
-    throw new ProviderError({ provider: 'every8d', code: 'malformed_reply', message: 'every8d reply was not understood', retryable: false, scope: 'provider', ambiguous: true });
+    throw new ProviderError({
+      provider: 'every8d',
+      code: 'malformed_reply',
+      message: 'every8d reply was not understood',
+      retryable: false,
+      scope: 'provider',
+      ambiguous: true,
+    });
   }
   const [, sended, cost, unsend, batchId] = fields;
   // No credit is not an error code: the recipient simply lands in UNSEND.
@@ -67,7 +74,10 @@ export function parseSendReply(reply: string): SendAccepted {
 
 /** TAB reply: a count line, then `NAME\tMOBILE\tSEND_TIME\tCOST\tSTATUS` per recipient. */
 function findRecipientStatus(reply: string, phone: TaiwanPhone): string | undefined {
-  const rows = reply.split(/\r?\n/).slice(1).map((line) => line.split('\t'));
+  const rows = reply
+    .split(/\r?\n/)
+    .slice(1)
+    .map((line) => line.split('\t'));
   const row = rows.find((cols) => cols.length >= 5 && (cols[1] === phone.e164 || cols[1] === phone.national));
   return row?.[4]?.trim();
 }

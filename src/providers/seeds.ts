@@ -13,10 +13,22 @@ const COMMON = { is_active: true, rate_limit: 50, daily_limit: 0, daily_budget: 
 export function providerSeedsFromConfig(config: Config): ProviderSeed[] {
   const seeds: ProviderSeed[] = [];
   if (config.EVERY8D_USERNAME && config.EVERY8D_PASSWORD) {
-    seeds.push({ _id: 'every8d', ...COMMON, ...DEFAULTS.every8d, settings: { api_url: config.EVERY8D_API_URL }, credentials: { username: config.EVERY8D_USERNAME, password: config.EVERY8D_PASSWORD } });
+    seeds.push({
+      _id: 'every8d',
+      ...COMMON,
+      ...DEFAULTS.every8d,
+      settings: { api_url: config.EVERY8D_API_URL },
+      credentials: { username: config.EVERY8D_USERNAME, password: config.EVERY8D_PASSWORD },
+    });
   }
   if (config.MITAKE_USERNAME && config.MITAKE_PASSWORD) {
-    seeds.push({ _id: 'mitake', ...COMMON, ...DEFAULTS.mitake, settings: { api_url: config.MITAKE_API_URL }, credentials: { username: config.MITAKE_USERNAME, password: config.MITAKE_PASSWORD } });
+    seeds.push({
+      _id: 'mitake',
+      ...COMMON,
+      ...DEFAULTS.mitake,
+      settings: { api_url: config.MITAKE_API_URL },
+      credentials: { username: config.MITAKE_USERNAME, password: config.MITAKE_PASSWORD },
+    });
   }
   if (config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN) {
     seeds.push({
@@ -31,7 +43,10 @@ export function providerSeedsFromConfig(config: Config): ProviderSeed[] {
 }
 
 /** The same rows pointing at the bundled simulators (embedded default), marked so restarts can re-point them. */
-export function simulatorSeeds(urls: Record<keyof typeof DEFAULTS, string>, credentials: Record<keyof typeof DEFAULTS, Record<string, string>>): ProviderSeed[] {
+export function simulatorSeeds(
+  urls: Record<keyof typeof DEFAULTS, string>,
+  credentials: Record<keyof typeof DEFAULTS, Record<string, string>>,
+): ProviderSeed[] {
   return (['every8d', 'mitake', 'twilio'] as const).map((name) => ({
     _id: name,
     ...COMMON,

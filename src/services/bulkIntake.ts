@@ -26,7 +26,12 @@ export const MAX_REPORTED_REJECTIONS = 1_000;
 /** One row as sent; checked row by row so one bad row is reported, not fatal to the batch. */
 const Recipient = z.strictObject({
   phone: z.string().max(32),
-  message: z.string().trim().min(1).refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters').optional(),
+  message: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters')
+    .optional(),
   template_data: templateDataSchema.optional(),
 });
 
@@ -60,19 +65,32 @@ export class BulkIntake {
   ) {}
 
   async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
-    if (request.recipients.length > MAX_RECIPIENTS) throw new DomainError('too_large', 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
+    if (request.recipients.length > MAX_RECIPIENTS)
+      throw new DomainError('too_large', 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const batchId = randomUUID();
     const policy = await this.policy.current();
     const checkText = (text: string) => ContentPolicyService.check(text, request.messageType === 'marketing', policy);
     const message = request.message === undefined ? undefined : acceptedOrReject(checkText(request.message), 'message');
     // Templates carry the identity themselves (checked at create/update); one from before that rule is refused here.
-    if (template) for (const content of [template.content, ...template.variants.map((v) => v.content)]) acceptedOrReject(ContentPolicyService.check(content, request.messageType === 'marketing', { ...policy, missing_identity: 'reject' }), 'template_code');
+    if (template)
+      for (const content of [template.content, ...template.variants.map((v) => v.content)])
+        acceptedOrReject(ContentPolicyService.check(content, request.messageType === 'marketing', { ...policy, missing_identity: 'reject' }), 'template_code');
     const suppressed = blockedByOptOut(request.messageType) ? await this.optOuts.suppressedAmong(phonesOf(request.recipients)) : undefined;
     const admittedAt = new Date();
-    const { accepted, rejected } = await admitWithinBudget(this.budget, screen({ ...request, message }, template, batchId, suppressed, checkText), request.messageType, admittedAt);
+    const { accepted, rejected } = await admitWithinBudget(
+      this.budget,
+      screen({ ...request, message }, template, batchId, suppressed, checkText),
+      request.messageType,
+      admittedAt,
+    );
     if (accepted.length === 0) {
-      throw new DomainError('invalid', 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
+      throw new DomainError(
+        'invalid',
+        'validation_failed',
+        'recipients: no recipient can be sent to',
+        rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })),
+      );
     }
     const batch: SmsBatch = {
       _id: batchId,
@@ -92,7 +110,11 @@ export class BulkIntake {
       await this.createAndStart(batch, accepted);
     } catch (err) {
       // Nothing was stored, so nothing will be sent: the numbers get their budget back.
-      await this.budget.giveBack(accepted.map((r) => r.phone.e164), request.messageType, admittedAt);
+      await this.budget.giveBack(
+        accepted.map((r) => r.phone.e164),
+        request.messageType,
+        admittedAt,
+      );
       throw err;
     }
     return { batch, rejected };
@@ -154,7 +176,11 @@ export interface Screened {
  * becomes a rejected row with the reason, and the rest are numbered 0…n-1 again. Nothing is failed whole.
  */
 export async function admitWithinBudget(budget: PhoneBudget, screened: Screened, messageType: MessageType, now: Date): Promise<Screened> {
-  const refused = await budget.admit(screened.accepted.map((r) => r.phone.e164), messageType, now);
+  const refused = await budget.admit(
+    screened.accepted.map((r) => r.phone.e164),
+    messageType,
+    now,
+  );
   if (refused.size === 0) return screened;
   const result: Screened = { accepted: [], rejected: [...screened.rejected], rowOf: [] };
   screened.accepted.forEach((r, i) => {
@@ -211,7 +237,12 @@ export function screen(
     if (problem) return reject(problem);
     firstIndexOf.set(parsed.phone.e164, index);
     rowOf.push(index);
-    accepted.push({ index: accepted.length, phone: parsed.phone, ...(ownMessage ? { message: ownMessage } : {}), ...(row.data.template_data ? { template_data: row.data.template_data } : {}) });
+    accepted.push({
+      index: accepted.length,
+      phone: parsed.phone,
+      ...(ownMessage ? { message: ownMessage } : {}),
+      ...(row.data.template_data ? { template_data: row.data.template_data } : {}),
+    });
   });
   return { accepted, rejected, rowOf };
 }

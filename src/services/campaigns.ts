@@ -30,11 +30,18 @@ export class CampaignService {
   ) {}
 
   async create(request: CampaignRequest): Promise<{ campaign: Campaign; rejected: Rejection[] }> {
-    if (request.recipients.length > MAX_CAMPAIGN_RECIPIENTS) throw new DomainError('too_large', 'payload_too_large', `A campaign list takes at most ${MAX_CAMPAIGN_RECIPIENTS} recipients`);
+    if (request.recipients.length > MAX_CAMPAIGN_RECIPIENTS)
+      throw new DomainError('too_large', 'payload_too_large', `A campaign list takes at most ${MAX_CAMPAIGN_RECIPIENTS} recipients`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const id = randomUUID();
     const { accepted, rejected } = screen(request, template, id);
-    if (accepted.length === 0) throw new DomainError('invalid', 'validation_failed', 'recipients: no recipient can be sent to', rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })));
+    if (accepted.length === 0)
+      throw new DomainError(
+        'invalid',
+        'validation_failed',
+        'recipients: no recipient can be sent to',
+        rejected.slice(0, 50).map((r) => ({ field: `recipients.${r.index}`, message: r.reason })),
+      );
     const campaign: Campaign = {
       _id: id,
       name: request.name,
@@ -58,7 +65,10 @@ export class CampaignService {
     } catch (err) {
       await this.campaigns.markDeleted(id);
       const invalidSpec = /invalid|cron/i.test((err as Error).message);
-      if (invalidSpec) throw new DomainError('invalid', 'validation_failed', 'cron: Temporal rejected the schedule expression', [{ field: 'cron', message: 'is not a valid cron expression' }]);
+      if (invalidSpec)
+        throw new DomainError('invalid', 'validation_failed', 'cron: Temporal rejected the schedule expression', [
+          { field: 'cron', message: 'is not a valid cron expression' },
+        ]);
       throw new DomainError('unavailable', 'temporarily_unavailable', 'The campaign could not be scheduled right now; retry', undefined, 5);
     }
     return { campaign, rejected };

@@ -28,7 +28,12 @@ export class InboundReplies {
       return { optedOut: false };
     }
     if (!isOptOutReply(reply.text)) return { optedOut: false };
-    const { added } = await this.ledger.add(parsed.phone, { source: 'inbound_reply', actor: `provider:${reply.provider}`, provider: reply.provider, reason: `reply "${reply.text.trim().slice(0, 40)}"` });
+    const { added } = await this.ledger.add(parsed.phone, {
+      source: 'inbound_reply',
+      actor: `provider:${reply.provider}`,
+      provider: reply.provider,
+      reason: `reply "${reply.text.trim().slice(0, 40)}"`,
+    });
     if (added) this.log('number opted out by reply', { provider: reply.provider, phone: parsed.phone.masked });
     return { optedOut: true };
   }

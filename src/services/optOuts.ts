@@ -11,7 +11,10 @@ export class OptOutLedger {
   ) {}
 
   /** Suppresses the number; true when it was new. Repeats (a second STOP) change nothing and are not audited. */
-  async add(phone: TaiwanPhone, entry: { source: OptOutSource; actor: string; provider?: string; reason?: string }): Promise<{ added: boolean; optOut: OptOut }> {
+  async add(
+    phone: TaiwanPhone,
+    entry: { source: OptOutSource; actor: string; provider?: string; reason?: string },
+  ): Promise<{ added: boolean; optOut: OptOut }> {
     const optOut: OptOut = {
       _id: phone.e164,
       phone_masked: phone.masked,

@@ -42,7 +42,14 @@ export class RateLimiter {
    * still confirms that number, so many searches would unmask any number; admins see full numbers anyway.
    */
   admitPhoneLookup(principalId: string, perHour: number, now = new Date()): Promise<void> {
-    return admit(this.counters, this.events, `lookup:${principalId}`, [fixedWindow('hour', perHour, now, 60 * MINUTE)], now, 'Too many phone-number searches for this token');
+    return admit(
+      this.counters,
+      this.events,
+      `lookup:${principalId}`,
+      [fixedWindow('hour', perHour, now, 60 * MINUTE)],
+      now,
+      'Too many phone-number searches for this token',
+    );
   }
 
   /**
@@ -54,7 +61,13 @@ export class RateLimiter {
     if ((await this.counters.current(`authfail:${address}`, window.start)) < failuresPerMinute) return;
     metrics().rateLimitRejections.inc({ scope: 'authfail' });
     const retryAfter = Math.ceil((window.end.getTime() - now.getTime()) / 1000);
-    throw new DomainError('rate_limited', 'rate_limited', `Too many failed authentications from this address: at most ${failuresPerMinute} per minute; retry after ${retryAfter} s`, undefined, retryAfter);
+    throw new DomainError(
+      'rate_limited',
+      'rate_limited',
+      `Too many failed authentications from this address: at most ${failuresPerMinute} per minute; retry after ${retryAfter} s`,
+      undefined,
+      retryAfter,
+    );
   }
 
   async countAuthenticationFailure(address: string, now = new Date()): Promise<void> {
@@ -64,6 +77,13 @@ export class RateLimiter {
 
   /** Per API key / JWT subject, per minute. */
   admitRequest(principalId: string, perMinute: number, now = new Date()): Promise<void> {
-    return admit(this.counters, this.events, `principal:${principalId}`, [fixedWindow('minute', perMinute, now, MINUTE)], now, 'Too many requests for this token');
+    return admit(
+      this.counters,
+      this.events,
+      `principal:${principalId}`,
+      [fixedWindow('minute', perMinute, now, MINUTE)],
+      now,
+      'Too many requests for this token',
+    );
   }
 }

@@ -66,7 +66,9 @@ export class SmsIntake {
     if (earlier) return this.replay(earlier, fingerprint);
 
     if (blockedByOptOut(request.messageType) && (await this.optOuts.isSuppressed(request.phone.e164))) {
-      throw new DomainError('invalid', 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [{ field: 'phone', message: 'opted out of marketing' }]);
+      throw new DomainError('invalid', 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [
+        { field: 'phone', message: 'opted out of marketing' },
+      ]);
     }
     const drafted = await this.render(request.content, id);
     const checked = await this.policy.checkOrReject(drafted.body, request.messageType === 'marketing', 'text' in request.content ? 'message' : 'template_code');
@@ -79,7 +81,15 @@ export class SmsIntake {
     // The outbox entry first: a crash or a Temporal outage after the message is stored still gets it started.
     await this.outbox.add({ _id: TemporalOutbox.startMessageId(id), kind: 'start_message', message_id: id, queued_at: new Date() });
     const { inserted, message } = await this.messages.insertIfAbsent({
-      ...composeMessage({ id, phone: request.phone, rendered, messageType: request.messageType, metadata: request.metadata, forcedProvider: request.forcedProvider, fingerprint }),
+      ...composeMessage({
+        id,
+        phone: request.phone,
+        rendered,
+        messageType: request.messageType,
+        metadata: request.metadata,
+        forcedProvider: request.forcedProvider,
+        fingerprint,
+      }),
       ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
     });
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
@@ -127,5 +137,7 @@ export function messageIdForKey(principalId: string, key: string): string {
 }
 
 function fingerprintOf(r: SmsRequest): string {
-  return createHash('sha256').update(JSON.stringify([r.phone.e164, r.content, r.messageType, r.metadata, r.forcedProvider ?? null])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([r.phone.e164, r.content, r.messageType, r.metadata, r.forcedProvider ?? null]))
+    .digest('hex');
 }

@@ -24,7 +24,12 @@ export function renderWithTemplate(template: SmsTemplate, data: Record<string, s
 }
 
 /** Looks up an active template and renders it, answering 422 naming what is missing. */
-export async function renderForMessage(templates: TemplateRepository, code: string, data: Record<string, string | number>, messageId: string): Promise<RenderedMessage> {
+export async function renderForMessage(
+  templates: TemplateRepository,
+  code: string,
+  data: Record<string, string | number>,
+  messageId: string,
+): Promise<RenderedMessage> {
   const template = await activeTemplate(templates, code);
   const outcome = renderWithTemplate(template, data, messageId);
   if (!outcome.ok) {
@@ -37,7 +42,9 @@ export async function renderForMessage(templates: TemplateRepository, code: stri
 export async function activeTemplate(templates: TemplateRepository, code: string): Promise<SmsTemplate> {
   const template = await templates.getByCode(code);
   if (!template?.is_active) {
-    throw new DomainError('invalid', 'validation_failed', `template_code: no active template "${code}"`, [{ field: 'template_code', message: 'no active template with this code' }]);
+    throw new DomainError('invalid', 'validation_failed', `template_code: no active template "${code}"`, [
+      { field: 'template_code', message: 'no active template with this code' },
+    ]);
   }
   return template;
 }

@@ -15,7 +15,11 @@ export async function applyWinnerRule(repos: Repositories, code: string): Promis
   const template = await repos.templates.getByCode(code);
   if (!template?.winner_rule || template.winner || template.variants.length < 2) return undefined;
   const stats = await templateVariantStats(repos.rollups, code);
-  const winner = decideWinner(stats, template.variants.map((v) => v.id), template.winner_rule);
+  const winner = decideWinner(
+    stats,
+    template.variants.map((v) => v.id),
+    template.winner_rule,
+  );
   if (!winner) return undefined;
   const updated = await repos.templates.declareWinner(template, winner);
   if (!updated) return undefined; // edited meanwhile: the next message evaluates the new version

@@ -61,7 +61,19 @@ export function every8dSimulator({ username, password, callbackUrl }: Every8dSim
     if (callbackUrl && finalStatus && behaviour.push_receipts) {
       const push = () => {
         const url = new URL(callbackUrl);
-        const params = { BatchID: batchId, RM: `+886${dest.slice(1)}`, RT: taipeiStamp(), STATUS: finalStatus, SM: form.MSG ?? '', ST: taipeiStamp(), MR: '1', SUBJECT: form.SB ?? '', NAME: '', USERID: username, CHARGE: String(cost) };
+        const params = {
+          BatchID: batchId,
+          RM: `+886${dest.slice(1)}`,
+          RT: taipeiStamp(),
+          STATUS: finalStatus,
+          SM: form.MSG ?? '',
+          ST: taipeiStamp(),
+          MR: '1',
+          SUBJECT: form.SB ?? '',
+          NAME: '',
+          USERID: username,
+          CHARGE: String(cost),
+        };
         for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
         return fetch(url);
       };

@@ -19,9 +19,19 @@ export interface Simulators {
  */
 export async function startSimulators(host: string, basePort: number, gatewayBaseUrl: string, webhookToken: string): Promise<Simulators> {
   const apps = {
-    twilio: twilioSimulator({ accountSid: SIMULATOR_CREDENTIALS.twilio.account_sid, authToken: SIMULATOR_CREDENTIALS.twilio.auth_token, inboundUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/twilio/inbound` }).app,
-    every8d: every8dSimulator({ ...SIMULATOR_CREDENTIALS.every8d, callbackUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/every8d?token=${encodeURIComponent(webhookToken)}` }).app,
-    mitake: mitakeSimulator({ ...SIMULATOR_CREDENTIALS.mitake, inboundUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/mitake/inbound?token=${encodeURIComponent(webhookToken)}` }).app,
+    twilio: twilioSimulator({
+      accountSid: SIMULATOR_CREDENTIALS.twilio.account_sid,
+      authToken: SIMULATOR_CREDENTIALS.twilio.auth_token,
+      inboundUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/twilio/inbound`,
+    }).app,
+    every8d: every8dSimulator({
+      ...SIMULATOR_CREDENTIALS.every8d,
+      callbackUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/every8d?token=${encodeURIComponent(webhookToken)}`,
+    }).app,
+    mitake: mitakeSimulator({
+      ...SIMULATOR_CREDENTIALS.mitake,
+      inboundUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/mitake/inbound?token=${encodeURIComponent(webhookToken)}`,
+    }).app,
   };
   const servers: ServerType[] = [];
   const urls = {} as Simulators['urls'];
@@ -39,4 +49,3 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, hostname:
     servers.push(server);
   });
 }
-

@@ -13,7 +13,9 @@ export interface MitakeSimOptions {
 }
 
 const block = (lines: Record<string, string>, header = '1') =>
-  `[${header}]\r\n${Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\r\n')}\r\n`;
+  `[${header}]\r\n${Object.entries(lines)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\r\n')}\r\n`;
 
 /** Mitake SmSend: form body, INI-like reply, clientid dedup, receipt GET to the per-message `response` URL. */
 export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOptions) {
@@ -47,7 +49,13 @@ export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOpt
 
     const msgid = String(randomInt(1_000_000_000, 9_999_999_999));
     if (clientid) byClientId.set(clientid, msgid);
-    state.recordAccepted({ ref: clientid, phone: dstaddr, body: (form.smbody ?? '').replace(/\x06/g, '\n'), provider_message_id: msgid, at: new Date().toISOString() });
+    state.recordAccepted({
+      ref: clientid,
+      phone: dstaddr,
+      body: (form.smbody ?? '').replace(/\x06/g, '\n'),
+      provider_message_id: msgid,
+      at: new Date().toISOString(),
+    });
 
     const callback = form.response;
     if (callback && behaviour.receipt !== 'none') {
@@ -55,7 +63,15 @@ export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOpt
       scheduleReceipt(behaviour.receipt_delay_ms, () => {
         const url = new URL(callback);
         const flag = behaviour.receipt === 'delivered' ? '4' : '5';
-        const params = { msgid, dstaddr, dlvtime: submitted, donetime: taipeiStamp(), statusstr: flag === '4' ? 'DELIVRD' : 'UNDELIV', statuscode: '0', StatusFlag: flag };
+        const params = {
+          msgid,
+          dstaddr,
+          dlvtime: submitted,
+          donetime: taipeiStamp(),
+          statusstr: flag === '4' ? 'DELIVRD' : 'UNDELIV',
+          statuscode: '0',
+          StatusFlag: flag,
+        };
         for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
         return fetch(url);
       });

@@ -23,10 +23,23 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
   const inbound: InboundDelivery | undefined = inboundUrl
     ? ({ national, text }) => {
         const sid = `SM${randomBytes(16).toString('hex')}`;
-        const params = { MessageSid: sid, SmsSid: sid, AccountSid: accountSid, From: `+886${national.slice(1)}`, To: '+15005550006', Body: text, NumMedia: '0', NumSegments: '1', ApiVersion: '2010-04-01' };
+        const params = {
+          MessageSid: sid,
+          SmsSid: sid,
+          AccountSid: accountSid,
+          From: `+886${national.slice(1)}`,
+          To: '+15005550006',
+          Body: text,
+          NumMedia: '0',
+          NumSegments: '1',
+          ApiVersion: '2010-04-01',
+        };
         return fetch(inboundUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, inboundUrl, params) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, inboundUrl, params),
+          },
           body: new URLSearchParams(params).toString(),
         });
       }
@@ -43,7 +56,8 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
     const behaviour = state.behaviourFor(nationalForm(to));
     await delayPerBehaviour(c, behaviour);
     if (behaviour.failure === 'http_500') return c.json(twilioError(20500, 'Internal Server Error', 500), 500);
-    if (behaviour.failure === 'invalid_number' || !/^\+8869\d{8}$/.test(to)) return c.json(twilioError(21211, `The 'To' number ${to} is not a valid phone number.`, 400), 400);
+    if (behaviour.failure === 'invalid_number' || !/^\+8869\d{8}$/.test(to))
+      return c.json(twilioError(21211, `The 'To' number ${to} is not a valid phone number.`, 400), 400);
     if (behaviour.failure === 'error_code') {
       const code = Number(behaviour.error_code ?? 20003);
       const status = code === 20003 ? 401 : code === 20429 ? 429 : 400;
@@ -57,10 +71,23 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
 
     if (callback && behaviour.receipt !== 'none') {
       const post = (status: string, extra: Record<string, string> = {}) => {
-        const params = { MessageSid: sid, SmsSid: sid, AccountSid: accountSid, From: form.From ?? '', To: to, ApiVersion: '2010-04-01', MessageStatus: status, SmsStatus: status, ...extra };
+        const params = {
+          MessageSid: sid,
+          SmsSid: sid,
+          AccountSid: accountSid,
+          From: form.From ?? '',
+          To: to,
+          ApiVersion: '2010-04-01',
+          MessageStatus: status,
+          SmsStatus: status,
+          ...extra,
+        };
         return fetch(callback, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, callback, params) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, callback, params),
+          },
           body: new URLSearchParams(params).toString(),
         });
       };

@@ -48,7 +48,10 @@ export async function ensureMongoServer(
 
 function sourceHash(dir: string): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(dir).filter((f) => /\.(go|mod|sum)$/.test(f)).sort()) hash.update(file).update(readFileSync(join(dir, file)));
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.(go|mod|sum)$/.test(f))
+    .sort())
+    hash.update(file).update(readFileSync(join(dir, file)));
   return hash.digest('hex').slice(0, 8);
 }
 

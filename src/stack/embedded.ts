@@ -35,23 +35,33 @@ export async function startEmbeddedTemporal(
     name: 'temporal',
     command: cli,
     args: [
-      'server', 'start-dev',
-      '--ip', '127.0.0.1',
-      '--port', String(opts.port),
-      '--ui-port', String(opts.uiPort),
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(opts.port),
+      '--ui-port',
+      String(opts.uiPort),
       ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
-      '--db-filename', resolve(opts.dataDir, 'temporal.sqlite'),
-      '--log-level', 'warn',
+      '--db-filename',
+      resolve(opts.dataDir, 'temporal.sqlite'),
+      '--log-level',
+      'warn',
       // WAL with NORMAL sync: still crash-safe for the process, and several times the write throughput of the
       // default rollback journal, which otherwise caps the dev server at a few SMS workflows per second.
-      '--sqlite-pragma', 'journal_mode=wal',
-      '--sqlite-pragma', 'synchronous=normal',
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
       // Offline machines cannot reach the version-check service; without this the server logs errors forever.
-      '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
+      '--dynamic-config-value',
+      'frontend.enableServerVersionCheck=false',
       // Task priority (batch messages at 5, single sends at 3) is honoured only by the new matching engine; with
       // the default one a campaign's backlog delays an order confirmation by the whole backlog (measured with
       // scripts/bench/priorityCheck.ts on this build: 4.9 s behind 40 tasks vs 0.13 s).
-      '--dynamic-config-value', 'matching.useNewMatcher=true',
+      '--dynamic-config-value',
+      'matching.useNewMatcher=true',
       ...SMS_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ],
     logFile: join(opts.dataDir, 'logs', 'temporal.log'),
@@ -71,8 +81,22 @@ export async function startEmbeddedMongo(opts: EmbeddedOptions & { port: number 
       ? // Flags understood by both our tools/ferretdb build and an official FerretDB v1 binary. FerretDB already uses
         // WAL; synchronous=NORMAL stops it syncing the disk on every commit (still crash-safe for the process, as for
         // the Temporal dev server above), which multiplies the write rate of small updates several times.
-        ['--handler=sqlite', `--listen-addr=127.0.0.1:${opts.port}`, `--sqlite-url=file:${dir}/?_pragma=synchronous(normal)`, '--log-level=warn', '--telemetry=disable', `--state-dir=${dir}`, '--debug-addr=-']
+        [
+          '--handler=sqlite',
+          `--listen-addr=127.0.0.1:${opts.port}`,
+          `--sqlite-url=file:${dir}/?_pragma=synchronous(normal)`,
+          '--log-level=warn',
+          '--telemetry=disable',
+          `--state-dir=${dir}`,
+          '--debug-addr=-',
+        ]
       : ['--bind_ip', '127.0.0.1', '--port', String(opts.port), '--dbpath', dir];
-  const proc = await startServerProcess({ name: server.kind, command: server.path, args, logFile: join(opts.dataDir, 'logs', `${server.kind}.log`), port: opts.port });
+  const proc = await startServerProcess({
+    name: server.kind,
+    command: server.path,
+    args,
+    logFile: join(opts.dataDir, 'logs', `${server.kind}.log`),
+    port: opts.port,
+  });
   return { ...proc, uri: `mongodb://127.0.0.1:${opts.port}/` };
 }

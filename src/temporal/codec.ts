@@ -32,9 +32,15 @@ export class EncryptionCodec implements PayloadCodec {
       if (text(payload.metadata?.encoding) !== ENCODING || !payload.data) return payload;
       const data = Buffer.from(payload.data);
       // iv | tag | ciphertext: anything shorter than iv and a full tag cannot be ours (decryptBytes checks the tag's length).
-      if (data.length < GCM_IV_BYTES + GCM_TAG_BYTES) throw new Error(`an encrypted payload has ${data.length} bytes, fewer than an IV and a ${GCM_TAG_BYTES}-byte tag`);
+      if (data.length < GCM_IV_BYTES + GCM_TAG_BYTES)
+        throw new Error(`an encrypted payload has ${data.length} bytes, fewer than an IV and a ${GCM_TAG_BYTES}-byte tag`);
       const tagEnd = GCM_IV_BYTES + GCM_TAG_BYTES;
-      const plain = this.keyring.decryptBytes({ kid: text(payload.metadata?.['encryption-key-id']), iv: data.subarray(0, GCM_IV_BYTES), tag: data.subarray(GCM_IV_BYTES, tagEnd), data: data.subarray(tagEnd) });
+      const plain = this.keyring.decryptBytes({
+        kid: text(payload.metadata?.['encryption-key-id']),
+        iv: data.subarray(0, GCM_IV_BYTES),
+        tag: data.subarray(GCM_IV_BYTES, tagEnd),
+        data: data.subarray(tagEnd),
+      });
       return temporal.api.common.v1.Payload.decode(plain);
     });
   }

@@ -1,5 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SMS_TASK_QUEUE, TRANSACTIONAL_PRIORITY, isTransactional, workflowIdFor, workflowTaskQueueFor, type DeliveryReport, type MessageType } from '../domain/sms';
+import {
+  SMS_TASK_QUEUE,
+  TRANSACTIONAL_PRIORITY,
+  isTransactional,
+  workflowIdFor,
+  workflowTaskQueueFor,
+  type DeliveryReport,
+  type MessageType,
+} from '../domain/sms';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from './searchAttributes';
 import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow } from '../workflows';
 

@@ -1,14 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import {
-  ParentClosePolicy,
-  condition,
-  continueAsNew,
-  patched,
-  proxyActivities,
-  setHandler,
-  startChild,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, condition, continueAsNew, patched, proxyActivities, setHandler, startChild, upsertSearchAttributes } from '@temporalio/workflow';
 import type { BatchPlan, BulkActivities, QuietGate } from '../activities/types';
 import { workflowIdFor } from '../domain/sms';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
@@ -62,7 +53,13 @@ const MAX_WAIT_MS = 5 * 60_000;
 export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress> {
   const { batchId } = input;
   const inFlight = new Set(input.inFlight ?? []);
-  const state = { nextIndex: input.nextIndex ?? 0, paused: input.paused ?? false, started: input.started ?? false, cancelled: false, resumesAt: undefined as number | undefined };
+  const state = {
+    nextIndex: input.nextIndex ?? 0,
+    paused: input.paused ?? false,
+    started: input.started ?? false,
+    cancelled: false,
+    resumesAt: undefined as number | undefined,
+  };
   const plan = await activities.planBatch({ batchId });
 
   const progress = (): BulkProgress => ({

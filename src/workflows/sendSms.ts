@@ -34,7 +34,6 @@ export interface SmsWorkflowState {
   failedProviders: { provider: ProviderName; code: string }[];
 }
 
-
 /**
  * Patch ids (workflows run for a day: a running one replays the path it took, see test/replay).
  * SEND_RECORDS_ITSELF: one provider activity `sendAndRecord` sends, records the acceptance, hands back an early
@@ -124,7 +123,9 @@ function releaseBatchSlot(messageId: string): SlotRelease {
     if (released || !parent) return;
     released = true;
     // The batch may be gone (cancelled and finished): nothing is waiting for the slot then.
-    await getExternalWorkflowHandle(parent.workflowId).signal(slotReleasedSignal, messageId).catch(() => undefined);
+    await getExternalWorkflowHandle(parent.workflowId)
+      .signal(slotReleasedSignal, messageId)
+      .catch(() => undefined);
   };
   return Object.assign(release, { pending: () => !released && workflowInfo().parent !== undefined, done: () => void (released = true) });
 }
@@ -156,7 +157,9 @@ async function deliver(
     setStatus('sending', provider);
     let accepted: ProviderAccepted;
     try {
-      accepted = patched(SEND_RECORDS_ITSELF) ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot) : await sendViaProvider(messageId, provider, plan);
+      accepted = patched(SEND_RECORDS_ITSELF)
+        ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot)
+        : await sendViaProvider(messageId, provider, plan);
     } catch (err) {
       const failure = describeFailure(err);
       state.failedProviders.push({ provider, code: failure.code });
@@ -177,7 +180,11 @@ async function deliver(
     setStatus(report.outcome);
     if (!reroute) return { status: report.outcome, provider };
   }
-  return finish('failed', 'all_providers_failed', `no provider accepted the message (${state.failedProviders.map((f) => `${f.provider}: ${f.code}`).join(', ')})`);
+  return finish(
+    'failed',
+    'all_providers_failed',
+    `no provider accepted the message (${state.failedProviders.map((f) => `${f.provider}: ${f.code}`).join(', ')})`,
+  );
 }
 
 /** Before SEND_RECORDS_ITSELF: the provider call, then the acceptance recorded by a local activity. */
@@ -188,7 +195,13 @@ async function sendViaProvider(messageId: string, provider: ProviderName, plan: 
 }
 
 /** One activity sends, records, frees the batch slot and returns any receipt that came before the record. */
-async function sendAndRecord(messageId: string, provider: ProviderName, plan: SendPlan, receipts: DeliveryReport[], releaseSlot: SlotRelease): Promise<ProviderAccepted> {
+async function sendAndRecord(
+  messageId: string,
+  provider: ProviderName,
+  plan: SendPlan,
+  receipts: DeliveryReport[],
+  releaseSlot: SlotRelease,
+): Promise<ProviderAccepted> {
   const batch = releaseSlot.pending() ? workflowInfo().parent?.workflowId : undefined;
   const result = await sendAndRecordActivity(provider, plan)({ messageId, provider, ...(batch ? { releaseSlotOf: batch } : {}) });
   const { recorded, slotReleased, earlyReceipt, ...accepted } = result;

@@ -74,7 +74,9 @@ describe('alerts', () => {
       await waitForFinal((await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone, provider: 'twilio' }) })).body.message_id);
       await evaluateUntil(isOpen('provider_failing', 'twilio'));
       await new Promise((r) => setTimeout(r, 1_100));
-      await waitForFinal((await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'twilio' }) })).body.message_id);
+      await waitForFinal(
+        (await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'twilio' }) })).body.message_id,
+      );
       await evaluateUntil(isResolved('provider_failing', 'twilio'));
     } finally {
       await put('twilio', { circuit_failure_threshold: 1000, circuit_cooldown_ms: 60_000 });

@@ -26,10 +26,18 @@ describe('sms-logs filters', () => {
 
   beforeAll(async () => {
     startedAt = new Date(Date.now() - 1_000).toISOString();
-    expect((await api('/api/v1/notifications/sms-templates', { method: 'POST', body: JSON.stringify({ code, name: 'logs test', content: '【幸福氣】{name} 您好' }) })).status).toBe(201);
+    expect(
+      (
+        await api('/api/v1/notifications/sms-templates', {
+          method: 'POST',
+          body: JSON.stringify({ code, name: 'logs test', content: '【幸福氣】{name} 您好' }),
+        })
+      ).status,
+    ).toBe(201);
     // Every8d refuses this number's sends, so it goes out through Mitake; the other number fails everywhere.
     await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
-    for (const provider of ['every8d', 'mitake', 'twilio'] as const) await setBehaviour(provider, failingPhone, { failure: 'error_code', error_code: provider === 'every8d' ? '-2' : provider === 'mitake' ? 'e' : '21211' });
+    for (const provider of ['every8d', 'mitake', 'twilio'] as const)
+      await setBehaviour(provider, failingPhone, { failure: 'error_code', error_code: provider === 'every8d' ? '-2' : provider === 'mitake' ? 'e' : '21211' });
     const send = async (name: string, body: Record<string, unknown>) => {
       const { status, body: answer } = await sendSms({ phone, ...body });
       expect(status).toBe(202);
@@ -82,7 +90,9 @@ describe('sms-logs filters', () => {
   });
 
   it('exports the same selection as CSV', async () => {
-    const response = await fetch(`${process.env.TEST_API_URL}/api/v1/notifications/sms-logs/export.csv?template_code=${code}`, { headers: { authorization: `Bearer ${process.env.TEST_ADMIN_TOKEN}` } });
+    const response = await fetch(`${process.env.TEST_API_URL}/api/v1/notifications/sms-logs/export.csv?template_code=${code}`, {
+      headers: { authorization: `Bearer ${process.env.TEST_ADMIN_TOKEN}` },
+    });
     const lines = (await response.text()).trim().split('\n');
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual([ids.templated2, ids.templated1, ids.templated0]);
   });

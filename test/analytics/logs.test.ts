@@ -42,7 +42,9 @@ describe('sms-logs', () => {
     const viewer = (await api(`/api/v1/notifications/sms-logs?phone=${phone}`, { token: key })).body.items[0];
     expect(viewer.phone).toBe(`${phone.slice(0, 4)}***${phone.slice(-3)}`);
 
-    const csv = await fetch(`${process.env.TEST_API_URL}/api/v1/notifications/sms-logs/export.csv?phone=${phone}`, { headers: { authorization: `Bearer ${key}` } });
+    const csv = await fetch(`${process.env.TEST_API_URL}/api/v1/notifications/sms-logs/export.csv?phone=${phone}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toMatch(/^message_id,created_at,phone,/);
@@ -62,29 +64,90 @@ describe('sms-logs', () => {
 describe('stats', () => {
   it('equals hand-computed figures over a seeded data set, with Asia/Taipei day boundaries', async () => {
     const batch = randomUUID();
-    const base = { phone_e164: '+886900000000', phone_national: '0900000000', phone_masked: '0900***000', phone_kind: 'mobile', body: 'x', metadata: {}, encoding: 'UCS-2', units: 10, attempts: [], events: [], batch_id: batch, updated_at: new Date() };
+    const base = {
+      phone_e164: '+886900000000',
+      phone_national: '0900000000',
+      phone_masked: '0900***000',
+      phone_kind: 'mobile',
+      body: 'x',
+      metadata: {},
+      encoding: 'UCS-2',
+      units: 10,
+      attempts: [],
+      events: [],
+      batch_id: batch,
+      updated_at: new Date(),
+    };
     const t = (iso: string) => new Date(iso);
     const docs = [
       // 2025-03-09 in Taipei (15:59 UTC is 23:59 local)
-      { _id: `${batch}-0`, status: 'delivered', provider: 'every8d', message_type: 'payment_reminder', segments: 1, cost: 0.7, created_at: t('2025-03-09T15:59:00Z'), sent_at: t('2025-03-09T15:59:02Z'), delivered_at: t('2025-03-09T15:59:05Z') },
+      {
+        _id: `${batch}-0`,
+        status: 'delivered',
+        provider: 'every8d',
+        message_type: 'payment_reminder',
+        segments: 1,
+        cost: 0.7,
+        created_at: t('2025-03-09T15:59:00Z'),
+        sent_at: t('2025-03-09T15:59:02Z'),
+        delivered_at: t('2025-03-09T15:59:05Z'),
+      },
       // 2025-03-10 in Taipei (16:00 UTC the day before is 00:00 local)
-      { _id: `${batch}-1`, status: 'delivered', provider: 'every8d', message_type: 'payment_reminder', segments: 2, cost: 1.4, created_at: t('2025-03-09T16:00:00Z'), sent_at: t('2025-03-09T16:00:01Z'), delivered_at: t('2025-03-09T16:00:11Z') },
-      { _id: `${batch}-2`, status: 'undelivered', provider: 'mitake', message_type: 'payment_reminder', segments: 1, cost: 0.75, created_at: t('2025-03-10T03:00:00Z'), sent_at: t('2025-03-10T03:00:04Z') },
+      {
+        _id: `${batch}-1`,
+        status: 'delivered',
+        provider: 'every8d',
+        message_type: 'payment_reminder',
+        segments: 2,
+        cost: 1.4,
+        created_at: t('2025-03-09T16:00:00Z'),
+        sent_at: t('2025-03-09T16:00:01Z'),
+        delivered_at: t('2025-03-09T16:00:11Z'),
+      },
+      {
+        _id: `${batch}-2`,
+        status: 'undelivered',
+        provider: 'mitake',
+        message_type: 'payment_reminder',
+        segments: 1,
+        cost: 0.75,
+        created_at: t('2025-03-10T03:00:00Z'),
+        sent_at: t('2025-03-10T03:00:04Z'),
+      },
       { _id: `${batch}-3`, status: 'failed', message_type: 'marketing', segments: 1, created_at: t('2025-03-10T04:00:00Z') },
       // outside the range: the 11th in Taipei
-      { _id: `${batch}-4`, status: 'delivered', provider: 'every8d', message_type: 'payment_reminder', segments: 1, cost: 0.7, created_at: t('2025-03-10T16:00:00Z') },
+      {
+        _id: `${batch}-4`,
+        status: 'delivered',
+        provider: 'every8d',
+        message_type: 'payment_reminder',
+        segments: 1,
+        cost: 0.7,
+        created_at: t('2025-03-10T16:00:00Z'),
+      },
     ];
     // Stored through the product's import path, which counts and lists them as live traffic is.
     await withDb((db) => workerRepository(db).insertCounted(docs.map((d) => ({ ...base, ...d })) as any));
 
     const { status, body } = await api(`/api/v1/notifications/stats?batch_id=${batch}&start_date=2025-03-09&end_date=2025-03-10`);
     expect(status).toBe(200);
-    expect(body.totals).toEqual({ messages: 4, by_status: { delivered: 2, undelivered: 1, failed: 1 }, delivery_rate: 0.5, failure_rate: 0.25, cost: 2.85, avg_cost: 0.7125, segments: 5 });
+    expect(body.totals).toEqual({
+      messages: 4,
+      by_status: { delivered: 2, undelivered: 1, failed: 1 },
+      delivery_rate: 0.5,
+      failure_rate: 0.25,
+      cost: 2.85,
+      avg_cost: 0.7125,
+      segments: 5,
+    });
     expect(body.by_provider.every8d).toMatchObject({ messages: 2, cost: 2.1, avg_cost: 1.05, delivery_rate: 1 });
     expect(body.by_provider.mitake).toMatchObject({ messages: 1, delivery_rate: 0 });
     expect(body.by_message_type.marketing).toMatchObject({ messages: 1, failure_rate: 1 });
     expect(body.latency_ms).toEqual({ send: { p50: 2_000, p95: 4_000 }, delivery: { p50: 3_000, p95: 10_000 } });
-    expect(body.daily.map((d: any) => [d.date, d.messages, d.cost])).toEqual([['2025-03-09', 1, 0.7], ['2025-03-10', 3, 2.15]]);
+    expect(body.daily.map((d: any) => [d.date, d.messages, d.cost])).toEqual([
+      ['2025-03-09', 1, 0.7],
+      ['2025-03-10', 3, 2.15],
+    ]);
 
     expect((await api(`/api/v1/notifications/stats?batch_id=${batch}&start_date=2025-03-11&end_date=2025-03-10`)).status).toBe(422);
   });

@@ -66,7 +66,10 @@ describe('rollups', () => {
 
       const messages = await Promise.all(ids.map((id) => repo.findById(id)));
       const expected = expectedRollups(messages.map((m) => m!));
-      const stored = await db.collection<{ _id: string; cells: unknown }>('sms_rollups').find({ _id: { $in: [rollupId.batch(batchId), rollupId.template(template)] } }).toArray();
+      const stored = await db
+        .collection<{ _id: string; cells: unknown }>('sms_rollups')
+        .find({ _id: { $in: [rollupId.batch(batchId), rollupId.template(template)] } })
+        .toArray();
       const cellsOf = (id: string) => stored.find((d) => d._id === id)?.cells;
       expect(withoutZeros(cellsOf(rollupId.batch(batchId)))).toEqual(expected.get(rollupId.batch(batchId)));
       expect(withoutZeros(cellsOf(rollupId.template(template)))).toEqual(expected.get(rollupId.template(template)));
@@ -114,7 +117,8 @@ describe('rollups', () => {
           if (i % 3) await repo.applyDeliveryReport(id, receipt(`m-${id}`, i % 3 === 1 ? 'delivered' : 'undelivered'), true);
         }
         const rollups = db.collection<{ _id: string; cells: unknown }>('sms_rollups');
-        const snapshot = async () => Object.fromEntries((await rollups.find({}).toArray()).filter((d) => !d._id.startsWith('out|')).map((d) => [d._id, withoutZeros(d.cells)]));
+        const snapshot = async () =>
+          Object.fromEntries((await rollups.find({}).toArray()).filter((d) => !d._id.startsWith('out|')).map((d) => [d._id, withoutZeros(d.cells)]));
         const incremental = await snapshot();
         expect(await rebuildAggregates(db)).toBe(6);
         expect(await snapshot()).toEqual(incremental);
@@ -132,9 +136,11 @@ describe('rollups', () => {
       const col = db.collection<{ _id: string; n?: number }>('sms_rollups');
       const writer = new CoalescingWriter(col);
       const id = `test|concurrency|${randomUUID()}`;
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        for (let i = 0; i < 100; i++) await Promise.all([writer.apply(id, { inc: { n: 1 } }), new Promise((r) => setImmediate(r))]);
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < 100; i++) await Promise.all([writer.apply(id, { inc: { n: 1 } }), new Promise((r) => setImmediate(r))]);
+        }),
+      );
       expect((await col.findOne({ _id: id }))?.n).toBe(800);
       await col.deleteOne({ _id: id });
     });

@@ -8,7 +8,13 @@ describe('send-sms end to end (API → Temporal → provider simulator → recei
     const phone = randomMobile();
     const accepted = await sendSms({ phone, message: CHINESE, message_type: 'order_confirmation', metadata: { order_id: 'ORD-1' } });
     expect(accepted.status).toBe(202);
-    expect(accepted.body).toMatchObject({ status: 'queued', encoding: 'UCS-2', segments: 1, characters: Array.from(CHINESE).length, phone: `${phone.slice(0, 4)}***${phone.slice(-3)}` });
+    expect(accepted.body).toMatchObject({
+      status: 'queued',
+      encoding: 'UCS-2',
+      segments: 1,
+      characters: Array.from(CHINESE).length,
+      phone: `${phone.slice(0, 4)}***${phone.slice(-3)}`,
+    });
 
     const final = await waitForFinal(accepted.body.message_id);
     expect(final).toMatchObject({ status: 'delivered', provider: 'every8d', provider_status: '100', segments: 1, cost: 0.7 });
@@ -139,7 +145,9 @@ describe('send-sms end to end (API → Temporal → provider simulator → recei
     const { body } = await sendSms({ phone, message: CHINESE });
     const final = await waitForFinal(body.message_id);
     expect(final).toMatchObject({ status: 'delivered', provider: 'every8d', provider_status: '100' });
-    const pushed = await withDb((db) => db.collection('webhook_events').countDocuments({ provider: 'every8d', provider_message_id: final.provider_message_id }));
+    const pushed = await withDb((db) =>
+      db.collection('webhook_events').countDocuments({ provider: 'every8d', provider_message_id: final.provider_message_id }),
+    );
     expect(pushed).toBe(0);
   });
 

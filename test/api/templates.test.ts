@@ -19,7 +19,10 @@ describe('template management', () => {
     const id = created.body.id;
 
     expect((await api(`/api/v1/notifications/sms-templates/${id}`)).body.code).toBe(code);
-    const updated = await api(`/api/v1/notifications/sms-templates/${id}`, { method: 'PUT', body: JSON.stringify({ content: '【幸福氣】{name}您好！', version: 1 }) });
+    const updated = await api(`/api/v1/notifications/sms-templates/${id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ content: '【幸福氣】{name}您好！', version: 1 }),
+    });
     expect(updated.body).toMatchObject({ version: 2, content: '【幸福氣】{name}您好！' });
     const stale = await api(`/api/v1/notifications/sms-templates/${id}`, { method: 'PUT', body: JSON.stringify({ name: 'x', version: 1 }) });
     expect(stale.status).toBe(409);
@@ -49,8 +52,24 @@ describe('template management', () => {
     ['an empty content', { code: 'ok_code', name: 'n', content: ' ' }, 'content'],
     ['a malformed placeholder', { code: 'ok_code', name: 'n', content: 'hi {name' }, 'content'],
     ['a zero weight', { code: 'ok_code', name: 'n', content: 'x', variants: [{ id: 'A', content: 'a', weight: 0 }] }, 'variants.0.weight'],
-    ['duplicate variant ids', { code: 'ok_code', name: 'n', content: 'x', variants: [{ id: 'A', content: 'a', weight: 1 }, { id: 'A', content: 'b', weight: 1 }] }, 'variants'],
-    ['a winner rule without variants', { code: 'ok_code', name: 'n', content: 'x', winner_rule: { min_sends_per_variant: 10, min_delivery_rate_lead: 0.1 } }, 'winner_rule'],
+    [
+      'duplicate variant ids',
+      {
+        code: 'ok_code',
+        name: 'n',
+        content: 'x',
+        variants: [
+          { id: 'A', content: 'a', weight: 1 },
+          { id: 'A', content: 'b', weight: 1 },
+        ],
+      },
+      'variants',
+    ],
+    [
+      'a winner rule without variants',
+      { code: 'ok_code', name: 'n', content: 'x', winner_rule: { min_sends_per_variant: 10, min_delivery_rate_lead: 0.1 } },
+      'winner_rule',
+    ],
   ])('rejects %s with 422 naming the field', async (_label, body, field) => {
     const { status, body: response } = await createTemplate(body);
     expect(status).toBe(422);
@@ -70,7 +89,10 @@ describe('default templates', () => {
     for (const t of list.filter((t: any) => ['order_confirmation', 'payment_reminder'].includes(t.code))) expect(t.content.startsWith('【幸福氣】')).toBe(true);
 
     const arrived = list.find((t: any) => t.code === 'delivery_arrived');
-    const edited = await api(`/api/v1/notifications/sms-templates/${arrived.id}`, { method: 'PUT', body: JSON.stringify({ name: `司機抵達（已編輯 ${Date.now()}）` }) });
+    const edited = await api(`/api/v1/notifications/sms-templates/${arrived.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: `司機抵達（已編輯 ${Date.now()}）` }),
+    });
     const seed = spawnSync('node', ['--import', 'tsx', 'scripts/seed.ts'], {
       cwd: resolve(__dirname, '..', '..'),
       env: { ...process.env, MONGODB_URI: process.env.TEST_MONGO_URI, MONGODB_DB: process.env.TEST_MONGO_DB, ADMIN_TOKEN: process.env.TEST_ADMIN_TOKEN },
@@ -85,10 +107,23 @@ describe('default templates', () => {
 describe('sending with a template', () => {
   it('renders delivery_on_way for 王大明 / 30 and reports length, encoding and segments', async () => {
     const phone = randomMobile();
-    const { status, body } = await sendSms({ phone, template_code: 'delivery_on_way', template_data: { driver_name: '王大明', eta: 30, unused: 'ignored' }, message_type: 'delivery_notification' });
+    const { status, body } = await sendSms({
+      phone,
+      template_code: 'delivery_on_way',
+      template_data: { driver_name: '王大明', eta: 30, unused: 'ignored' },
+      message_type: 'delivery_notification',
+    });
     expect(status).toBe(202);
     const text = '【幸福氣】您的瓦斯正在配送中，司機 王大明 預計 30 分鐘後到達';
-    expect(body).toMatchObject({ template_code: 'delivery_on_way', template_version: expect.any(Number), variant: 'default', encoding: 'UCS-2', segments: 1, characters: Array.from(text).length, warnings: [] });
+    expect(body).toMatchObject({
+      template_code: 'delivery_on_way',
+      template_version: expect.any(Number),
+      variant: 'default',
+      encoding: 'UCS-2',
+      segments: 1,
+      characters: Array.from(text).length,
+      warnings: [],
+    });
     await waitForFinal(body.message_id);
     expect((await simulatorSends('every8d', { phone }))[0].body).toBe(text);
     const stored = await withDb((db) => db.collection('sms_messages').findOne({ _id: body.message_id } as any));
@@ -133,7 +168,12 @@ describe('A/B variants', () => {
       { id: 'B', content: '【幸福氣】B {n}', weight: 50 },
     ];
     const created = (await createTemplate({ code: uniqueCode('ab'), name: 'ab', content: '【幸福氣】x', variants })).body;
-    const plan = [['A', 'delivered'], ['A', 'delivered'], ['B', 'delivered'], ['B', 'undelivered']] as const;
+    const plan = [
+      ['A', 'delivered'],
+      ['A', 'delivered'],
+      ['B', 'delivered'],
+      ['B', 'undelivered'],
+    ] as const;
     const sent = await Promise.all(
       plan.map(async ([variant, receipt]) => {
         const phone = randomMobile();
@@ -160,8 +200,21 @@ describe('A/B variants', () => {
       { id: 'good', content: '【幸福氣】好 {n}', weight: 50 },
       { id: 'bad', content: '【幸福氣】壞 {n}', weight: 50 },
     ];
-    const created = (await createTemplate({ code: uniqueCode('win'), name: 'win', content: '【幸福氣】x', variants, winner_rule: { min_sends_per_variant: 2, min_delivery_rate_lead: 0.5 } })).body;
-    const plan = [['good', 'delivered'], ['good', 'delivered'], ['bad', 'undelivered'], ['bad', 'undelivered']] as const;
+    const created = (
+      await createTemplate({
+        code: uniqueCode('win'),
+        name: 'win',
+        content: '【幸福氣】x',
+        variants,
+        winner_rule: { min_sends_per_variant: 2, min_delivery_rate_lead: 0.5 },
+      })
+    ).body;
+    const plan = [
+      ['good', 'delivered'],
+      ['good', 'delivered'],
+      ['bad', 'undelivered'],
+      ['bad', 'undelivered'],
+    ] as const;
     for (const [variant, receipt] of plan) {
       const phone = randomMobile();
       await setBehaviour('every8d', phone, { receipt });
@@ -174,7 +227,10 @@ describe('A/B variants', () => {
       if (!template.winner) await new Promise((r) => setTimeout(r, 100));
     }
     expect(template.winner.variant).toBe('good');
-    expect(template.variants.map((v: any) => [v.id, v.weight])).toEqual([['good', 100], ['bad', 0]]);
+    expect(template.variants.map((v: any) => [v.id, v.weight])).toEqual([
+      ['good', 100],
+      ['bad', 0],
+    ]);
     const audit = await withDb((db) => db.collection('audit_log').findOne({ 'target.id': created.id, action: 'template.winner_declared' }));
     expect(audit).toMatchObject({ actor: 'system', after: { winner: 'good' } });
     const next = await sendSms({ phone: randomMobile(), template_code: created.code, template_data: { n: 2 } }, { 'Idempotency-Key': keyFor(variants, 'bad') });

@@ -19,7 +19,9 @@ describe('POST /api/v1/test/send-test-sms', () => {
   });
 
   it('requires a token and a known provider', async () => {
-    expect((await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'twilio' }), token: null })).status).toBe(401);
+    expect(
+      (await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'twilio' }), token: null })).status,
+    ).toBe(401);
     const bad = await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'nexmo' }) });
     expect(bad.status).toBe(422);
     expect(bad.body.error.details[0].field).toBe('provider');

@@ -50,7 +50,10 @@ describe('send-sms input validation', () => {
   });
 
   it('answers 413 for a body over the limit', async () => {
-    const { status, body } = await api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify({ phone: '0912345678', message: 'x'.repeat(70_000) }) });
+    const { status, body } = await api('/api/v1/notifications/send-sms', {
+      method: 'POST',
+      body: JSON.stringify({ phone: '0912345678', message: 'x'.repeat(70_000) }),
+    });
     expect(status).toBe(413);
     expect(body.error.code).toBe('payload_too_large');
   });
@@ -63,7 +66,11 @@ describe('send-sms input validation', () => {
 
   it('answers 401 without a token or with a wrong one', async () => {
     for (const token of [null, 'wrong-token']) {
-      const { status, body } = await api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify({ phone: '0912345678', message: 'hi' }), token });
+      const { status, body } = await api('/api/v1/notifications/send-sms', {
+        method: 'POST',
+        body: JSON.stringify({ phone: '0912345678', message: 'hi' }),
+        token,
+      });
       expect(status).toBe(401);
       expect(body.error.code).toBe('unauthorized');
     }
@@ -74,7 +81,10 @@ describe('service endpoints', () => {
   it('reports health, readiness, the OpenAPI document and the docs page', async () => {
     expect((await api('/healthz', { token: null })).body).toEqual({ status: 'ok' });
     // The supervised servers of the embedded stack are listed too (temporal_server, embedded_store).
-    expect((await api('/readyz', { token: null })).body).toEqual({ status: 'ready', checks: { mongodb: true, temporal: true, temporal_server: true, embedded_store: true } });
+    expect((await api('/readyz', { token: null })).body).toEqual({
+      status: 'ready',
+      checks: { mongodb: true, temporal: true, temporal_server: true, embedded_store: true },
+    });
     const doc = await api('/openapi.json', { token: null });
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/notifications/send-sms', '/api/v1/notifications/sms-status/{message_id}']));
     const docs = await api('/docs', { token: null });

@@ -48,13 +48,25 @@ describe('delivery-receipt webhooks', () => {
     const path = `/api/v1/webhooks/sms/twilio?message_id=${final.message_id}`;
     const fields = { MessageSid: final.provider_message_id, MessageStatus: 'delivered' };
     const signature = twilio.getExpectedTwilioSignature(SIMULATOR_CREDENTIALS.twilio.auth_token, `${apiUrl()}${path}`, fields);
-    const response = await fetch(`${apiUrl()}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: form(fields) });
+    const response = await fetch(`${apiUrl()}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      body: form(fields),
+    });
     expect(response.status).toBe(204);
   });
 
   it('stores a repeated Mitake receipt, acknowledges it the way Mitake expects, and changes nothing', async () => {
     const final = await deliveredVia('mitake');
-    const query = new URLSearchParams({ token: process.env.TEST_WEBHOOK_TOKEN!, message_id: final.message_id, msgid: final.provider_message_id, dstaddr: '0900000000', statusstr: 'UNDELIV', statuscode: '0', StatusFlag: '5' });
+    const query = new URLSearchParams({
+      token: process.env.TEST_WEBHOOK_TOKEN!,
+      message_id: final.message_id,
+      msgid: final.provider_message_id,
+      dstaddr: '0900000000',
+      statusstr: 'UNDELIV',
+      statuscode: '0',
+      StatusFlag: '5',
+    });
     for (let i = 0; i < 2; i++) {
       const response = await fetch(`${apiUrl()}/api/v1/webhooks/sms/mitake?${query}`);
       expect(response.status).toBe(200);
@@ -67,7 +79,9 @@ describe('delivery-receipt webhooks', () => {
   });
 
   it('stores and acknowledges a receipt for a message it does not know', async () => {
-    const response = await fetch(`${apiUrl()}/api/v1/webhooks/sms/every8d?token=${process.env.TEST_WEBHOOK_TOKEN}&BatchID=11111111-2222-3333-4444-555555555555&RM=%2B886912345678&STATUS=100&$where=1`);
+    const response = await fetch(
+      `${apiUrl()}/api/v1/webhooks/sms/every8d?token=${process.env.TEST_WEBHOOK_TOKEN}&BatchID=11111111-2222-3333-4444-555555555555&RM=%2B886912345678&STATUS=100&$where=1`,
+    );
     expect(response.status).toBe(200);
     const stored = await withDb((db) => db.collection('webhook_events').findOne({ provider_message_id: '11111111-2222-3333-4444-555555555555' }));
     expect(stored).toMatchObject({ provider: 'every8d', disposition: 'unknown_message' });

@@ -26,7 +26,8 @@ describe('bulk batches', () => {
 
     await withTemporal(async (client) => {
       const runs: { status: string; historyLength: number }[] = [];
-      for await (const wf of client.workflow.list({ query: `WorkflowId = "${bulkWorkflowId(body.batch_id)}"` })) runs.push({ status: wf.status.name, historyLength: wf.historyLength });
+      for await (const wf of client.workflow.list({ query: `WorkflowId = "${bulkWorkflowId(body.batch_id)}"` }))
+        runs.push({ status: wf.status.name, historyLength: wf.historyLength });
       expect(runs.length).toBeGreaterThanOrEqual(6); // 300 recipients / pages of 50
       expect(runs.filter((r) => r.status === 'CONTINUED_AS_NEW').length).toBe(runs.length - 1);
       expect(Math.max(...runs.map((r) => r.historyLength))).toBeLessThan(1_000);
@@ -39,8 +40,18 @@ describe('bulk batches', () => {
   it('honours scheduled_at and can be cancelled before it starts', async () => {
     const phones = [randomMobile(), randomMobile()];
     const at = new Date(Date.now() + 2_500).toISOString();
-    const scheduled = (await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】週末優惠', message_type: 'general', batch_name: 'later', scheduled_at: at })).body;
-    const cancelled = (await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】取消', message_type: 'general', batch_name: 'never', scheduled_at: at })).body;
+    const scheduled = (
+      await sendBulk({
+        recipients: phones.map((phone) => ({ phone })),
+        message: '【幸福氣】週末優惠',
+        message_type: 'general',
+        batch_name: 'later',
+        scheduled_at: at,
+      })
+    ).body;
+    const cancelled = (
+      await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】取消', message_type: 'general', batch_name: 'never', scheduled_at: at })
+    ).body;
     expect((await getBatch(scheduled.batch_id)).status).toBe('scheduled');
     expect((await api(`/api/v1/notifications/batches/${cancelled.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
     expect((await waitForBatch(cancelled.batch_id, (b) => b.status === 'cancelled')).counts).toEqual({});
@@ -76,15 +87,25 @@ describe('bulk batches', () => {
     const sent = (after.counts.delivered ?? 0) + (after.counts.sent ?? 0);
     expect(sent).toBeGreaterThanOrEqual(10);
     expect(sent).toBeLessThan(120);
-    expect(after.counts.delivered ?? 0).toBeGreaterThanOrEqual((cancelled.counts.delivered ?? 0));
+    expect(after.counts.delivered ?? 0).toBeGreaterThanOrEqual(cancelled.counts.delivered ?? 0);
   });
 
   it('holds a marketing batch through quiet hours but never a transactional one', async () => {
     const put = (windows: unknown[]) => api('/api/v1/notifications/settings/quiet-hours', { method: 'PUT', body: JSON.stringify({ windows }) });
     expect((await put([{ start: taipeiTime(-60_000), end: taipeiTime(4_000) }])).status).toBe(200);
     try {
-      const marketing = (await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】冬季優惠', message_type: 'marketing', batch_name: 'promo' })).body;
-      const notice = (await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】司機已出發', message_type: 'delivery_notification', batch_name: 'notices', respect_quiet_hours: true })).body;
+      const marketing = (
+        await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】冬季優惠', message_type: 'marketing', batch_name: 'promo' })
+      ).body;
+      const notice = (
+        await sendBulk({
+          recipients: [{ phone: randomMobile() }],
+          message: '【幸福氣】司機已出發',
+          message_type: 'delivery_notification',
+          batch_name: 'notices',
+          respect_quiet_hours: true,
+        })
+      ).body;
       expect((await waitForBatch(notice.batch_id, allFinal, 15_000)).counts).toEqual({ delivered: 1 });
       const held = await getBatch(marketing.batch_id);
       expect(held.progress).toMatchObject({ status: 'waiting_for_allowed_hours', started: 0 });

@@ -8,7 +8,13 @@ describe('recurring campaigns (Temporal Schedules in Asia/Taipei)', () => {
     const phones = [randomMobile(), randomMobile()];
     const created = await api(campaigns, {
       method: 'POST',
-      body: JSON.stringify({ name: '每月安全檢查提醒', cron: '0 10 1 * *', message: '【幸福氣】本月瓦斯安全檢查開始預約', message_type: 'general', recipients: [...phones.map((phone) => ({ phone })), { phone: 'bad' }] }),
+      body: JSON.stringify({
+        name: '每月安全檢查提醒',
+        cron: '0 10 1 * *',
+        message: '【幸福氣】本月瓦斯安全檢查開始預約',
+        message_type: 'general',
+        recipients: [...phones.map((phone) => ({ phone })), { phone: 'bad' }],
+      }),
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ timezone: 'Asia/Taipei', recipients: 2, paused: false, rejected: [{ index: 2 }] });
@@ -43,7 +49,10 @@ describe('recurring campaigns (Temporal Schedules in Asia/Taipei)', () => {
 
   it('rejects a bad cron expression with 422 naming the field, leaving no campaign behind', async () => {
     const before = (await api(campaigns)).body.campaigns.length;
-    const bad = await api(campaigns, { method: 'POST', body: JSON.stringify({ name: 'x', cron: 'every now and then', message: 'x', recipients: [{ phone: randomMobile() }] }) });
+    const bad = await api(campaigns, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'x', cron: 'every now and then', message: 'x', recipients: [{ phone: randomMobile() }] }),
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error.details[0].field).toBe('cron');
     expect((await api(campaigns)).body.campaigns.length).toBe(before);

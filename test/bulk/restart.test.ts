@@ -4,7 +4,8 @@ import { spawnWorker, waitForWorker, workerPids } from '../../src/stack/launcher
 import { recountBatch } from '../../src/db/rebuildAggregates';
 import { getBatch, sendBulk, waitForBatch } from './helpers';
 
-const putProvider = (name: string, body: Record<string, unknown>) => api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+const putProvider = (name: string, body: Record<string, unknown>) =>
+  api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
 
 describe('a batch survives its worker being killed', () => {
   it('finishes after a kill -9 mid-batch with nobody skipped and nobody texted twice', async () => {
@@ -26,7 +27,12 @@ describe('a batch survives its worker being killed', () => {
       await waitForWorker(log, offset);
 
       // Ground truth: every message, read itself by its id, reaches delivered.
-      const statuses = () => withDb((db) => Promise.all(Array.from({ length: 150 }, async (_, i) => (await db.collection('sms_messages').findOne({ _id: `${body.batch_id}-${i}` as any }))?.status)));
+      const statuses = () =>
+        withDb((db) =>
+          Promise.all(
+            Array.from({ length: 150 }, async (_, i) => (await db.collection('sms_messages').findOne({ _id: `${body.batch_id}-${i}` as any }))?.status),
+          ),
+        );
       const deadline = Date.now() + 150_000;
       while ((await statuses()).some((s) => s !== 'delivered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1_000));
       expect(await statuses()).toEqual(Array(150).fill('delivered'));

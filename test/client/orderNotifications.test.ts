@@ -21,7 +21,9 @@ describe('order-system client', () => {
 
   it('reports the gateway error with its field details', async () => {
     const order = { order_number: 'ORD-X', customer_name: '林先生', phone: randomMobile() }; // no amount
-    const error = await client().sendOrderNotification(order, 'payment_reminder').catch((e) => e);
+    const error = await client()
+      .sendOrderNotification(order, 'payment_reminder')
+      .catch((e) => e);
     expect(error).toBeInstanceOf(SmsGatewayError);
     expect(error).toMatchObject({ status: 422, code: 'validation_failed' });
     expect(error.details.map((d: { field: string }) => d.field)).toEqual(['template_data.amount']);
@@ -29,7 +31,10 @@ describe('order-system client', () => {
 
   it('reads a message status', async () => {
     const phone = randomMobile();
-    const sent = await client().sendOrderNotification({ order_number: `ORD-${phone}`, customer_name: '張先生', phone, delivery_time: '今天下午2點' }, 'order_confirmation');
+    const sent = await client().sendOrderNotification(
+      { order_number: `ORD-${phone}`, customer_name: '張先生', phone, delivery_time: '今天下午2點' },
+      'order_confirmation',
+    );
     await waitForFinal(sent.message_id);
     expect(await client().getStatus(sent.message_id)).toMatchObject({ status: 'delivered', message_type: 'order_confirmation' });
   });

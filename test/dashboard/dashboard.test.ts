@@ -14,7 +14,15 @@ describe('operator dashboard in headless Chromium', () => {
     // Flags from the machine notes: no sandbox as root, and no background calls to the (closed) network.
     browser = await chromium.launch({
       executablePath: loadConfig().CHROMIUM_PATH,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const ok = await sendSms({ phone: randomMobile(), message: '【幸福氣】儀表板測試' });
     const failing = randomMobile();
@@ -36,7 +44,12 @@ describe('operator dashboard in headless Chromium', () => {
 
     const drawn = await page.evaluate(() => {
       const sum = (id: string) => (window as any).Chart.getChart(id).data.datasets[0].data.reduce((a: number, b: number) => a + b, 0);
-      return { volume: sum('volumeChart'), cost: sum('costChart'), failures: document.querySelectorAll('#failures tr').length, providers: document.querySelectorAll('#providers tr').length };
+      return {
+        volume: sum('volumeChart'),
+        cost: sum('costChart'),
+        failures: document.querySelectorAll('#failures tr').length,
+        providers: document.querySelectorAll('#providers tr').length,
+      };
     });
     expect(drawn.volume).toBeGreaterThan(0);
     expect(drawn.cost).toBeGreaterThan(0);

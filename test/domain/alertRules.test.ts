@@ -2,7 +2,10 @@ import { evaluateAlertRules, type AlertObservations } from '../../src/domain/ale
 
 const thresholds = { minDeliveryRate: 0.9, minDecided: 10, rateLimitedPerWindow: 50, webhookRejectedPerWindow: 10 };
 const quiet: AlertObservations = { deliveries: [], circuits: [], spend: [], rateLimited: 0, webhookRejected: 0 };
-const firing = (o: Partial<AlertObservations>) => evaluateAlertRules({ ...quiet, ...o }, thresholds).filter((f) => f.firing).map((f) => `${f.rule}:${f.subject}`);
+const firing = (o: Partial<AlertObservations>) =>
+  evaluateAlertRules({ ...quiet, ...o }, thresholds)
+    .filter((f) => f.firing)
+    .map((f) => `${f.rule}:${f.subject}`);
 
 describe('alert rules', () => {
   it('fire on a delivery rate under 90 % once there are enough receipts', () => {
@@ -12,8 +15,22 @@ describe('alert rules', () => {
   });
 
   it('fire on an open circuit, a spent budget, frequent rate limiting and refused webhooks', () => {
-    expect(firing({ circuits: [{ provider: 'twilio', open: true, consecutiveFailures: 5 }, { provider: 'every8d', open: false, consecutiveFailures: 2 }] })).toEqual(['provider_failing:twilio']);
-    expect(firing({ spend: [{ provider: 'every8d', spentToday: 500, dailyBudget: 500 }, { provider: 'mitake', spentToday: 900, dailyBudget: 0 }] })).toEqual(['daily_budget_exceeded:every8d']);
+    expect(
+      firing({
+        circuits: [
+          { provider: 'twilio', open: true, consecutiveFailures: 5 },
+          { provider: 'every8d', open: false, consecutiveFailures: 2 },
+        ],
+      }),
+    ).toEqual(['provider_failing:twilio']);
+    expect(
+      firing({
+        spend: [
+          { provider: 'every8d', spentToday: 500, dailyBudget: 500 },
+          { provider: 'mitake', spentToday: 900, dailyBudget: 0 },
+        ],
+      }),
+    ).toEqual(['daily_budget_exceeded:every8d']);
     expect(firing({ rateLimited: 50, webhookRejected: 9 })).toEqual(['rate_limited_often:all']);
     expect(firing({ webhookRejected: 10 })).toEqual(['webhook_errors:all']);
   });

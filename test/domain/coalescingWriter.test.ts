@@ -5,7 +5,8 @@ import { CoalescingWriter } from '../../src/db/coalescingWriter';
 function recordingCollection() {
   const updates: { id: string; update: Record<string, unknown>; done: () => void }[] = [];
   const col = {
-    updateOne: (filter: { _id: string }, update: Record<string, unknown>) => new Promise<void>((resolve) => updates.push({ id: filter._id, update, done: resolve })),
+    updateOne: (filter: { _id: string }, update: Record<string, unknown>) =>
+      new Promise<void>((resolve) => updates.push({ id: filter._id, update, done: resolve })),
   } as unknown as Collection<{ _id: string }>;
   return { col, updates };
 }

@@ -21,7 +21,10 @@ describe('default templates', () => {
 
   it('keep a renamed name while upgrading the text', () => {
     const old = SUPERSEDED_DEFAULTS.payment_reminder[0];
-    expect(upgradeFor({ code: 'payment_reminder', name: '催繳', content: old.content, variants: [] })).toMatchObject({ name: '催繳', content: '【幸福氣】提醒您，訂單 {order_number} 尚有 NT${amount} 待付款' });
+    expect(upgradeFor({ code: 'payment_reminder', name: '催繳', content: old.content, variants: [] })).toMatchObject({
+      name: '催繳',
+      content: '【幸福氣】提醒您，訂單 {order_number} 尚有 NT${amount} 待付款',
+    });
   });
 
   it('never touch an edited text, a template with variants, a current default or another code', () => {
@@ -35,6 +38,12 @@ describe('default templates', () => {
 
 describe('message type of a template send without one', () => {
   it("is a default template's own type, else general", () => {
-    expect(['delivery_on_way', 'order_confirmation', 'payment_reminder', 'my_promo', undefined].map(messageTypeForTemplate)).toEqual(['delivery_notification', 'order_confirmation', 'payment_reminder', 'general', 'general']);
+    expect(['delivery_on_way', 'order_confirmation', 'payment_reminder', 'my_promo', undefined].map(messageTypeForTemplate)).toEqual([
+      'delivery_notification',
+      'order_confirmation',
+      'payment_reminder',
+      'general',
+      'general',
+    ]);
   });
 });

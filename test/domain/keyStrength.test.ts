@@ -32,7 +32,13 @@ describe('encryption key strength', () => {
   it('refuses weak keys at production config load, and leaves development alone', () => {
     const weak = { CREDENTIALS_KEY: 'a'.repeat(64), PAYLOAD_ENCRYPTION_KEY: 'password-password-password-password' };
     expect(() => loadConfig({ ...production, ...weak })).toThrow(/CREDENTIALS_KEY repeats one pattern[\s\S]*PAYLOAD_ENCRYPTION_KEY is too predictable/);
-    expect(() => loadConfig({ ...production, CREDENTIALS_KEY: '3dec184d0db5731bd9b21be8b46f55384848c3aa4d031157dec856c3877c050d', PAYLOAD_ENCRYPTION_KEY: 'BvYAElSfWUynlAupbYsL2ABABeLEO+rad/2MT62OPG0=' })).not.toThrow();
+    expect(() =>
+      loadConfig({
+        ...production,
+        CREDENTIALS_KEY: '3dec184d0db5731bd9b21be8b46f55384848c3aa4d031157dec856c3877c050d',
+        PAYLOAD_ENCRYPTION_KEY: 'BvYAElSfWUynlAupbYsL2ABABeLEO+rad/2MT62OPG0=',
+      }),
+    ).not.toThrow();
     expect(() => loadConfig(weak)).not.toThrow();
   });
 });

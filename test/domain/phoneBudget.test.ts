@@ -19,7 +19,10 @@ describe('per-number budget rule', () => {
   it('says which limits were hit and when to retry', () => {
     const now = new Date('2026-11-27T17:20:00Z');
     const windows = budgetWindows('general', limits, now);
-    expect(overBudget(windows, now)).toEqual({ reason: 'Too many messages to this number: at most 5 per hour and 20 per day; retry after 81600 s', retryAfterSeconds: 81_600 });
+    expect(overBudget(windows, now)).toEqual({
+      reason: 'Too many messages to this number: at most 5 per hour and 20 per day; retry after 81600 s',
+      retryAfterSeconds: 81_600,
+    });
   });
 
   it('puts a number always in the same bucket', () => {

@@ -19,7 +19,10 @@ describe('nextAllowedTime with Taiwan quiet hours', () => {
   });
 
   it('steps through windows that chain into each other, to the second', () => {
-    const windows = [{ start: '10:00', end: '10:00:30' }, { start: '10:00:30', end: '11:00' }];
+    const windows = [
+      { start: '10:00', end: '10:00:30' },
+      { start: '10:00:30', end: '11:00' },
+    ];
     expect(nextAllowedTime(taipei('2026-11-25T10:00:10'), windows).toISOString()).toBe(taipei('2026-11-25T11:00:00').toISOString());
   });
 

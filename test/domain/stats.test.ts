@@ -2,7 +2,15 @@ import type { CountedMessage } from '../../src/domain/rollups';
 import { computeStats, taipeiDate } from '../../src/domain/stats';
 
 const at = (iso: string) => new Date(iso);
-const row = (over: Partial<CountedMessage>): CountedMessage => ({ status: 'delivered', provider: 'every8d', messageType: 'general', cost: 0.7, segments: 1, createdAt: at('2026-11-25T02:00:00Z'), ...over });
+const row = (over: Partial<CountedMessage>): CountedMessage => ({
+  status: 'delivered',
+  provider: 'every8d',
+  messageType: 'general',
+  cost: 0.7,
+  segments: 1,
+  createdAt: at('2026-11-25T02:00:00Z'),
+  ...over,
+});
 
 describe('computeStats', () => {
   const rows: CountedMessage[] = [
@@ -39,7 +47,10 @@ describe('computeStats', () => {
   });
 
   it('groups days by the Asia/Taipei calendar', () => {
-    expect(stats.daily.map((d) => [d.date, d.messages])).toEqual([['2026-11-25', 4], ['2026-11-26', 1]]);
+    expect(stats.daily.map((d) => [d.date, d.messages])).toEqual([
+      ['2026-11-25', 4],
+      ['2026-11-26', 1],
+    ]);
     expect(taipeiDate(at('2026-11-25T15:59:59Z'))).toBe('2026-11-25');
     expect(taipeiDate(at('2026-11-25T16:00:00Z'))).toBe('2026-11-26');
   });

@@ -48,7 +48,10 @@ describe('chooseVariant', () => {
   });
 
   it('never picks a variant whose weight dropped to zero', () => {
-    const decided = [{ id: 'A', content: 'a', weight: 100 }, { id: 'B', content: 'b', weight: 0 }];
+    const decided = [
+      { id: 'A', content: 'a', weight: 100 },
+      { id: 'B', content: 'b', weight: 0 },
+    ];
     for (let i = 0; i < 500; i++) expect(chooseVariant(decided, randomUUID()).id).toBe('A');
   });
 });
@@ -64,8 +67,32 @@ describe('A/B figures and winner', () => {
 
   it('counts sends, outcomes, rates, segments and cost per variant', () => {
     expect(variantStats(outcomes)).toEqual([
-      { variant: 'A', sent: 5, delivered: 4, undelivered: 0, expired: 0, failed: 0, pending: 0, delivery_rate: 1, avg_segments: 1, total_cost: 3.5, avg_cost: 0.7 },
-      { variant: 'B', sent: 4, delivered: 2, undelivered: 2, expired: 0, failed: 1, pending: 0, delivery_rate: 0.5, avg_segments: 2, total_cost: 5.6, avg_cost: 1.4 },
+      {
+        variant: 'A',
+        sent: 5,
+        delivered: 4,
+        undelivered: 0,
+        expired: 0,
+        failed: 0,
+        pending: 0,
+        delivery_rate: 1,
+        avg_segments: 1,
+        total_cost: 3.5,
+        avg_cost: 0.7,
+      },
+      {
+        variant: 'B',
+        sent: 4,
+        delivered: 2,
+        undelivered: 2,
+        expired: 0,
+        failed: 1,
+        pending: 0,
+        delivery_rate: 0.5,
+        avg_segments: 2,
+        total_cost: 5.6,
+        avg_cost: 1.4,
+      },
     ]);
   });
 

@@ -15,7 +15,10 @@ const failure = (fn: () => unknown): ProviderError => {
 
 describe('Every8d replies', () => {
   it('reads CREDIT,SENDED,COST,UNSEND,BATCH_ID', () => {
-    expect(parseEvery8d('999630.00,1,2,0,7eff1d50-8814-4f17-aa61-cb23b97987fa')).toEqual({ providerMessageId: '7eff1d50-8814-4f17-aa61-cb23b97987fa', reportedCost: 2 });
+    expect(parseEvery8d('999630.00,1,2,0,7eff1d50-8814-4f17-aa61-cb23b97987fa')).toEqual({
+      providerMessageId: '7eff1d50-8814-4f17-aa61-cb23b97987fa',
+      reportedCost: 2,
+    });
   });
 
   it.each([

@@ -1,6 +1,16 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
-import { alertsWorkflow, bulkWorkflowId, retentionWorkflow, cancelSignal, campaignRunWorkflow, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
+import {
+  alertsWorkflow,
+  bulkWorkflowId,
+  retentionWorkflow,
+  cancelSignal,
+  campaignRunWorkflow,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  sendSmsWorkflow,
+} from '../../src/workflows';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
 import { startBatch, startSms, until, type Harness } from '../workflows/harness';
 
@@ -14,11 +24,18 @@ type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
 export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> = {
   'sendSms-delivered': (h) => sms(h, 'delivered', { providers: { every8d: { pushes: 'delivered' } } }),
   'sendSms-failover': (h) =>
-    sms(h, 'failover', { providers: { every8d: { fails: { type: 'ProviderUnavailable', code: '-2' } }, mitake: { fails: { type: 'ProviderTransient', code: 'http_503' } }, twilio: { pushes: 'delivered' } } }),
+    sms(h, 'failover', {
+      providers: {
+        every8d: { fails: { type: 'ProviderUnavailable', code: '-2' } },
+        mitake: { fails: { type: 'ProviderTransient', code: 'http_503' } },
+        twilio: { pushes: 'delivered' },
+      },
+    }),
   'sendSms-rejected': (h) => sms(h, 'rejected', { providers: { every8d: { fails: { type: 'MessageRejected', code: '-8' } } } }),
   'sendSms-no-provider': (h) => sms(h, 'no-provider', { plan: { route: [] } }),
   'sendSms-receipt-timeout': (h) => sms(h, 'receipt-timeout', { plan: { receiptTimeoutMs: 1_000 } }),
-  'sendSms-rerouted': (h) => sms(h, 'rerouted', { plan: { rerouteOnUndelivered: true }, providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } } }),
+  'sendSms-rerouted': (h) =>
+    sms(h, 'rerouted', { plan: { rerouteOnUndelivered: true }, providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } } }),
   'sendSms-polled': (h) => sms(h, 'polled', { plan: { route: ['mitake'], pollingProviders: ['mitake'] }, providers: { mitake: { polls: 'delivered' } } }),
   'sendSms-ab-test': (h) => sms(h, 'ab-test', { plan: { abTestTemplate: 'promo' }, providers: { every8d: { pushes: 'delivered' } } }),
 
@@ -42,7 +59,10 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await handle.signal(pauseSignal);
     await h.fake.waitForCalls('setBatchStatus', 2);
     h.fake.releaseSends();
-    await until(() => handle.query(progressQuery), (p) => p.inFlight === 0);
+    await until(
+      () => handle.query(progressQuery),
+      (p) => p.inFlight === 0,
+    );
     await handle.signal(resumeSignal);
     return finished('bulkSms-paused-resumed', handle);
   },
@@ -55,14 +75,20 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   },
   'bulkSms-scheduled-cancelled': async (h) => {
     const handle = await startBatch(h, delivered({ scheduledAtMs: Date.now() + 3_600_000 }), 'rec-scheduled');
-    await until(() => handle.query(progressQuery), (p) => p.status === 'scheduled');
+    await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'scheduled',
+    );
     await handle.signal(cancelSignal);
     return finished('bulkSms-scheduled-cancelled', handle);
   },
   'bulkSms-quiet-hours': async (h) => {
     const openAt = Date.now() + 3_600_000;
     const handle = await startBatch(h, { ...delivered({ respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) }, 'rec-quiet');
-    await until(() => handle.query(progressQuery), (p) => p.status === 'waiting_for_allowed_hours');
+    await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'waiting_for_allowed_hours',
+    );
     await handle.signal(cancelSignal);
     return finished('bulkSms-quiet-hours', handle);
   },
@@ -87,18 +113,28 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
 
   'campaignRun-started-batch': async (h) => {
     h.fake.reset({ campaignBatch: { batchId: 'rec-campaign', messageType: 'marketing' }, ...delivered({ total: 1 }) });
-    const run = await h.client.workflow.start(campaignRunWorkflow, { workflowId: 'campaign-spring-run', taskQueue: SMS_TASK_QUEUE, args: [{ campaignId: 'spring' }] });
+    const run = await h.client.workflow.start(campaignRunWorkflow, {
+      workflowId: 'campaign-spring-run',
+      taskQueue: SMS_TASK_QUEUE,
+      args: [{ campaignId: 'spring' }],
+    });
     await run.result();
     await h.client.workflow.getHandle(bulkWorkflowId('rec-campaign')).result();
     return { 'campaignRun-started-batch': run };
   },
   'campaignRun-no-batch': async (h) => {
     h.fake.reset({ campaignBatch: null });
-    return finished('campaignRun-no-batch', await h.client.workflow.start(campaignRunWorkflow, { workflowId: 'campaign-ended-run', taskQueue: SMS_TASK_QUEUE, args: [{ campaignId: 'ended' }] }));
+    return finished(
+      'campaignRun-no-batch',
+      await h.client.workflow.start(campaignRunWorkflow, { workflowId: 'campaign-ended-run', taskQueue: SMS_TASK_QUEUE, args: [{ campaignId: 'ended' }] }),
+    );
   },
   'retention-two-days': async (h) => {
     h.fake.reset({});
-    return finished('retention-two-days', await h.client.workflow.start(retentionWorkflow, { workflowId: 'retention-run', taskQueue: SMS_TASK_QUEUE, args: [{}] }));
+    return finished(
+      'retention-two-days',
+      await h.client.workflow.start(retentionWorkflow, { workflowId: 'retention-run', taskQueue: SMS_TASK_QUEUE, args: [{}] }),
+    );
   },
   'alerts-evaluated': async (h) => {
     h.fake.reset({ alerts: { opened: ['delivery_rate_low'], resolved: [] } });

@@ -8,7 +8,9 @@ import * as workflows from '../../src/workflows';
 Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' } } } });
 
 const HISTORIES = join(__dirname, '..', 'histories');
-const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(HISTORIES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const histories = files.map((file) => ({ workflowId: file, history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'))) }));
 
 /**
@@ -26,7 +28,9 @@ describe('replaying recorded histories', () => {
 
   it('has at least one history for every workflow', () => {
     const recorded = new Set(histories.map(({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    const exported = Object.entries(workflows).filter(([name, value]) => typeof value === 'function' && name.endsWith('Workflow')).map(([name]) => name);
+    const exported = Object.entries(workflows)
+      .filter(([name, value]) => typeof value === 'function' && name.endsWith('Workflow'))
+      .map(([name]) => name);
     expect(exported.filter((name) => !recorded.has(name))).toEqual([]);
   });
 });

@@ -6,9 +6,12 @@ import { ProviderHealthRepository } from '../../src/db/providerHealth';
 import { RateCounterRepository } from '../../src/db/rateCounters';
 
 /** 8 concurrent writers, 100 writes each, as the requests or activities of one process would. */
-const eightTimesHundred = (write: () => Promise<unknown>) => Promise.all(Array.from({ length: 8 }, async () => {
-  for (let i = 0; i < 100; i++) await write();
-}));
+const eightTimesHundred = (write: () => Promise<unknown>) =>
+  Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 100; i++) await write();
+    }),
+  );
 /** A day long past, so these counts never meet the running stack's daily limits or alert windows. */
 const pastDay = () => new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 1e6) * 1000);
 
@@ -31,9 +34,11 @@ describe('rate counters under concurrent requests', () => {
       expect((await db.collection('rate_counters').findOne({ _id: `${scope}@${start.getTime()}` as never }))?.count).toBe(800);
 
       // Given-back increments are exact too.
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        for (let i = 0; i < 25; i++) await counters.decrement(scope, start);
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < 25; i++) await counters.decrement(scope, start);
+        }),
+      );
       expect((await db.collection('rate_counters').findOne({ _id: `${scope}@${start.getTime()}` as never }))?.count).toBe(600);
     });
   });

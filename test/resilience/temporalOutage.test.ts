@@ -39,7 +39,12 @@ describe('a Temporal outage at intake', () => {
 
   const down = () => new BoundedTemporal(new Client({ connection: unreachable }));
   const intakeWith = (temporal: BoundedTemporal) =>
-    new SmsIntake(repos.messages, repos.templates, temporal, repos.temporalOutbox, new PhoneBudget(repos.phoneCounters, { perHour: 100, perDay: 100, transactionalPerHour: 100, transactionalPerDay: 100 }, repos.alerts),
+    new SmsIntake(
+      repos.messages,
+      repos.templates,
+      temporal,
+      repos.temporalOutbox,
+      new PhoneBudget(repos.phoneCounters, { perHour: 100, perDay: 100, transactionalPerHour: 100, transactionalPerDay: 100 }, repos.alerts),
       async () => [],
       new OptOutLedger(repos.optOuts, repos.audit),
       new ContentPolicyService(repos.settings, defaultContentPolicy(loadConfig({}))),
@@ -49,12 +54,24 @@ describe('a Temporal outage at intake', () => {
     if (!parsed.ok) throw new Error(parsed.reason);
     return parsed.phone;
   };
-  const runIdOf = (messageId: string) => withTemporal((client) => client.workflow.getHandle(workflowIdFor(messageId)).describe().then((d) => d.runId));
+  const runIdOf = (messageId: string) =>
+    withTemporal((client) =>
+      client.workflow
+        .getHandle(workflowIdFor(messageId))
+        .describe()
+        .then((d) => d.runId),
+    );
 
   it('stores the message and answers at once; the relay starts its workflow exactly once when Temporal answers', async () => {
     const phone = randomMobile();
     const startedAt = Date.now();
-    const { message } = await intakeWith(down()).accept({ phone: phoneOf(phone), content: { text: 'outage intake' }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
+    const { message } = await intakeWith(down()).accept({
+      phone: phoneOf(phone),
+      content: { text: 'outage intake' },
+      messageType: 'general',
+      metadata: {},
+      principalId: 'outage-test',
+    });
     expect(Date.now() - startedAt).toBeLessThan(3_000);
     expect(await repos.messages.findById(message._id)).toMatchObject({ status: 'queued' });
     expect(await repos.temporalOutbox.get(TemporalOutbox.startMessageId(message._id))).toMatchObject({ kind: 'start_message', message_id: message._id });
@@ -84,7 +101,13 @@ describe('a Temporal outage at intake', () => {
     const intake = intakeWith(temporal);
     await intake.accept({ phone: phoneOf(randomMobile()), content: { text: 'first' }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
     const startedAt = Date.now();
-    const { message } = await intake.accept({ phone: phoneOf(randomMobile()), content: { text: 'second' }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
+    const { message } = await intake.accept({
+      phone: phoneOf(randomMobile()),
+      content: { text: 'second' },
+      messageType: 'general',
+      metadata: {},
+      principalId: 'outage-test',
+    });
     expect(Date.now() - startedAt).toBeLessThan(500);
     await expect(waitForFinal(message._id, 30_000)).resolves.toMatchObject({ status: 'delivered' });
   });

@@ -38,23 +38,71 @@ describe('retention', () => {
     const e164 = `+886${mobile.slice(1)}`;
     const masked = `${mobile.slice(0, 4)}***${mobile.slice(-3)}`;
     const order = `ORD-RET-${randomUUID().slice(0, 8)}`;
-    const base = { phone_e164: e164, phone_national: mobile, phone_masked: masked, phone_kind: 'mobile', message_type: 'order_confirmation', encoding: 'UCS-2', units: 20, segments: 1, attempts: [], events: [], updated_at: new Date() };
+    const base = {
+      phone_e164: e164,
+      phone_national: mobile,
+      phone_masked: masked,
+      phone_kind: 'mobile',
+      message_type: 'order_confirmation',
+      encoding: 'UCS-2',
+      units: 20,
+      segments: 1,
+      attempts: [],
+      events: [],
+      updated_at: new Date(),
+    };
     const t = (iso: string) => new Date(iso);
     const old = [
-      { _id: `${batch}-0`, body: '您的訂單已確認 old-0', batch_id: batch, metadata: { order_id: order, customer_id: 'C-1' }, status: 'delivered', provider: 'every8d', cost: 0.7, created_at: t('2024-02-10T03:00:00Z'), sent_at: t('2024-02-10T03:00:01Z'), delivered_at: t('2024-02-10T03:00:04Z') },
+      {
+        _id: `${batch}-0`,
+        body: '您的訂單已確認 old-0',
+        batch_id: batch,
+        metadata: { order_id: order, customer_id: 'C-1' },
+        status: 'delivered',
+        provider: 'every8d',
+        cost: 0.7,
+        created_at: t('2024-02-10T03:00:00Z'),
+        sent_at: t('2024-02-10T03:00:01Z'),
+        delivered_at: t('2024-02-10T03:00:04Z'),
+      },
       { _id: `${batch}-1`, body: '您的訂單已確認 old-1', batch_id: batch, metadata: {}, status: 'failed', created_at: t('2024-02-10T03:07:00Z') },
-      { _id: `${batch}-2`, body: '您的訂單已確認 old-2', batch_id: batch, metadata: {}, status: 'undelivered', provider: 'mitake', cost: 0.75, created_at: t('2024-02-11T22:00:00Z'), sent_at: t('2024-02-11T22:00:02Z') },
+      {
+        _id: `${batch}-2`,
+        body: '您的訂單已確認 old-2',
+        batch_id: batch,
+        metadata: {},
+        status: 'undelivered',
+        provider: 'mitake',
+        cost: 0.75,
+        created_at: t('2024-02-11T22:00:00Z'),
+        sent_at: t('2024-02-11T22:00:02Z'),
+      },
     ];
     const recentId = randomUUID();
     const recentAt = new Date(Date.now() - 3600_000);
     // An alert-window counter from two and a half days ago (its minute and one of its seconds).
     const minute = Math.floor((Date.now() - 2.5 * 24 * 3600_000) / 60_000);
     const outcomeIds = [`out|m|${minute}`, `out|s|${minute * 60 + 7}`];
-    const recent = { _id: recentId, body: '司機即將抵達 recent', metadata: { order_id: order }, status: 'delivered', provider: 'twilio', cost: 1, created_at: recentAt };
+    const recent = {
+      _id: recentId,
+      body: '司機即將抵達 recent',
+      metadata: { order_id: order },
+      status: 'delivered',
+      provider: 'twilio',
+      cost: 1,
+      created_at: recentAt,
+    };
     await withDb(async (db) => {
       await workerRepository(db).insertCounted([...old, recent].map((m) => ({ ...base, ...m })) as any);
       await db.collection('webhook_events').insertMany([
-        { provider: 'every8d', received_at: t('2024-02-10T03:00:05Z'), method: 'GET', payload: [{ name: 'phone', value: mobile }], message_id: `${batch}-0`, disposition: 'signalled' },
+        {
+          provider: 'every8d',
+          received_at: t('2024-02-10T03:00:05Z'),
+          method: 'GET',
+          payload: [{ name: 'phone', value: mobile }],
+          message_id: `${batch}-0`,
+          disposition: 'signalled',
+        },
         { provider: 'twilio', received_at: new Date(), method: 'POST', payload: [], message_id: recentId, disposition: 'signalled' },
       ]);
       await db.collection<{ _id: string }>('sms_rollups').insertMany(outcomeIds.map((_id) => ({ _id })));
@@ -78,13 +126,26 @@ describe('retention', () => {
         expect(stored.purged_at).toBeInstanceOf(Date);
       }
       expect((await messages.findOne({ _id: `${batch}-0` })).metadata).toEqual({ order_id: order });
-      expect(await messages.findOne({ _id: recentId })).toMatchObject({ body: recent.body, phone_e164: e164, phone_national: mobile, metadata: { order_id: order } });
+      expect(await messages.findOne({ _id: recentId })).toMatchObject({
+        body: recent.body,
+        phone_e164: e164,
+        phone_national: mobile,
+        metadata: { order_id: order },
+      });
       expect((await messages.findOne({ _id: recentId })).purged_at).toBeUndefined();
 
-      for (const id of ['worker/d|a|20240210', 'worker/d|a|20240211', `worker/d|b:${batch}|20240210`, 'worker/d|s:failed|20240210', 'worker/d|v:every8d|20240210', 'worker/d|m:order_confirmation|20240211']) {
+      for (const id of [
+        'worker/d|a|20240210',
+        'worker/d|a|20240211',
+        `worker/d|b:${batch}|20240210`,
+        'worker/d|s:failed|20240210',
+        'worker/d|v:every8d|20240210',
+        'worker/d|m:order_confirmation|20240211',
+      ]) {
         expect(await doc(db, id)).toBeNull();
       }
-      for (const list of ['a', 's:delivered', `b:${batch}`, 'm:order_confirmation']) expect(await doc(db, `c|worker/${list}@${slotOf(old[0].created_at.getTime())}|0`)).toBeNull();
+      for (const list of ['a', 's:delivered', `b:${batch}`, 'm:order_confirmation'])
+        expect(await doc(db, `c|worker/${list}@${slotOf(old[0].created_at.getTime())}|0`)).toBeNull();
       expect(await doc(db, `c|worker/p:${e164}@202402|0`)).toBeNull();
       expect(await doc(db, `c|worker/r:${order}@202402|0`)).toBeNull();
       expect(await doc(db, `worker/d|a|${recentAt.toISOString().slice(0, 10).replace(/-/g, '')}`)).not.toBeNull();

@@ -39,7 +39,10 @@ describe('roles', () => {
   ];
 
   it.each(cases)('%s %s%s answers each role as its permissions say', async (method, path, suffix, body, expected) => {
-    for (const [role, token] of [['sender', sender], ['viewer', viewer]] as const) {
+    for (const [role, token] of [
+      ['sender', sender],
+      ['viewer', viewer],
+    ] as const) {
       const response = await call(token, method, `${path}${suffix()}`, body());
       expect({ role, status: response.status }).toEqual({ role, status: expected[role] });
       if (response.status === 403) expect(response.body.error.code).toBe('forbidden');
@@ -95,13 +98,26 @@ describe('JWTs from the LuckyGas backend', () => {
     ['a token signed with another secret', () => jwt({ sub: 'backend', role: 'admin' }, 'not-the-secret-but-long-enough-000000'), /signature|invalid/],
     ['a token without a role', () => jwt({ sub: 'backend' }), /role/],
     ['a token with an unknown role', () => jwt({ sub: 'backend', role: 'root' }), /role/],
-    ['a token without exp', () => sign({ sub: 'backend', role: 'admin', iss: process.env.TEST_JWT_ISSUER, aud: process.env.TEST_JWT_AUDIENCE }, process.env.TEST_JWT_SECRET!, 'HS256'), /exp/],
+    [
+      'a token without exp',
+      () =>
+        sign({ sub: 'backend', role: 'admin', iss: process.env.TEST_JWT_ISSUER, aud: process.env.TEST_JWT_AUDIENCE }, process.env.TEST_JWT_SECRET!, 'HS256'),
+      /exp/,
+    ],
     ['a token from another issuer', () => jwt({ sub: 'backend', role: 'admin', iss: 'someone-else' }), /iss claim is not the issuer/],
     ['a token without an issuer', () => jwt({ sub: 'backend', role: 'admin', iss: undefined }), /iss claim/],
     ['a token for another audience', () => jwt({ sub: 'backend', role: 'admin', aud: 'another-service' }), /aud claim does not name this service/],
     ['a token without an audience', () => jwt({ sub: 'backend', role: 'admin', aud: undefined }), /must carry an aud claim/],
-    ['a token living longer than 24 h (exp - iat)', () => jwt({ sub: 'backend', role: 'admin', iat: Math.floor(Date.now() / 1000) - 2 * 86400 }), /lifetime .* exceeds the 86400 s/],
-    ['a token without iat expiring in a year', () => jwt({ sub: 'backend', role: 'admin', exp: Math.floor(Date.now() / 1000) + 365 * 86400 }), /more than the 86400 s/],
+    [
+      'a token living longer than 24 h (exp - iat)',
+      () => jwt({ sub: 'backend', role: 'admin', iat: Math.floor(Date.now() / 1000) - 2 * 86400 }),
+      /lifetime .* exceeds the 86400 s/,
+    ],
+    [
+      'a token without iat expiring in a year',
+      () => jwt({ sub: 'backend', role: 'admin', exp: Math.floor(Date.now() / 1000) + 365 * 86400 }),
+      /more than the 86400 s/,
+    ],
   ])('rejects %s with 401', async (_label, make, message) => {
     const { status, body } = await api('/api/v1/notifications/providers', { token: await make() });
     expect(status).toBe(401);

@@ -1,6 +1,7 @@
 import { api, randomMobile } from '../helpers';
 
-const senderKey = async (name: string) => (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name, role: 'sender' }) })).body.key as string;
+const senderKey = async (name: string) =>
+  (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name, role: 'sender' }) })).body.key as string;
 const as = (token: string, method: string, path: string, body?: unknown) => api(path, { method, token, ...(body ? { body: JSON.stringify(body) } : {}) });
 
 describe('batch ownership', () => {

@@ -23,7 +23,9 @@ describe('bounded work per request', () => {
   it('bounds a CSV export to its row limit, and refuses a limit above 100 000', async () => {
     const phone = randomMobile();
     for (let i = 0; i < 3; i++) expect((await sendSms({ phone, message: `export ${i}`, message_type: 'order_confirmation' })).status).toBe(202);
-    const csv = await fetch(`${apiUrl()}/api/v1/notifications/sms-logs/export.csv?phone=${phone}&limit=2`, { headers: { authorization: `Bearer ${process.env.TEST_ADMIN_TOKEN}` } });
+    const csv = await fetch(`${apiUrl()}/api/v1/notifications/sms-logs/export.csv?phone=${phone}&limit=2`, {
+      headers: { authorization: `Bearer ${process.env.TEST_ADMIN_TOKEN}` },
+    });
     expect(csv.headers.get('x-export-row-limit')).toBe('2');
     expect((await csv.text()).trim().split('\n')).toHaveLength(3); // header + 2 rows
     const tooMany = await api(`/api/v1/notifications/sms-logs/export.csv?limit=100001`);

@@ -33,11 +33,14 @@ describe('browser pages', () => {
     }
   });
 
-  it.each(PAGES.flatMap((p) => ['nope.js', 'constructor', '__proto__', 'toString', 'hasOwnProperty', '..%2Fpackage.json'].map((name) => [p, name])))('%s/assets/%s is 404', async (path, name) => {
-    const { status, body } = await page(`${path}/assets/${name}`);
-    expect(status).toBe(404);
-    expect(body.error.code).toBe('not_found');
-  });
+  it.each(PAGES.flatMap((p) => ['nope.js', 'constructor', '__proto__', 'toString', 'hasOwnProperty', '..%2Fpackage.json'].map((name) => [p, name])))(
+    '%s/assets/%s is 404',
+    async (path, name) => {
+      const { status, body } = await page(`${path}/assets/${name}`);
+      expect(status).toBe(404);
+      expect(body.error.code).toBe('not_found');
+    },
+  );
 
   it('keeps tokens out of browser storage', async () => {
     const dashboard = (await page('/dashboard/assets/dashboard.js')).body as string;

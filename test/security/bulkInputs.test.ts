@@ -5,7 +5,9 @@ import { sendBulk } from '../bulk/helpers';
 /** A template of its own per test, so edits elsewhere never change what is rendered here. */
 async function template(content: string): Promise<string> {
   const code = `sec_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  expect((await api('/api/v1/notifications/sms-templates', { method: 'POST', body: JSON.stringify({ code, name: code, content, is_active: true }) })).status).toBe(201);
+  expect(
+    (await api('/api/v1/notifications/sms-templates', { method: 'POST', body: JSON.stringify({ code, name: code, content, is_active: true }) })).status,
+  ).toBe(201);
   return code;
 }
 
@@ -35,14 +37,21 @@ describe('bulk template_data gets the same validation as a single send', () => {
 
   it('answers 422 naming the rows when every row is hostile, never 500', async () => {
     const code = await template('【幸福氣】Hi {name}');
-    const { status, body } = await sendBulk({ batch_name: 'all hostile', template_code: code, recipients: [{ phone: randomMobile(), template_data: { $where: '1' } }] });
+    const { status, body } = await sendBulk({
+      batch_name: 'all hostile',
+      template_code: code,
+      recipients: [{ phone: randomMobile(), template_data: { $where: '1' } }],
+    });
     expect(status).toBe(422);
     expect(body.error.details[0].field).toBe('recipients.0');
   });
 
   it('treats {constructor} as missing data rather than rendering inherited code', async () => {
     const code = await template('【幸福氣】Hi {constructor}');
-    const single = await api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), template_code: code, template_data: {} }) });
+    const single = await api('/api/v1/notifications/send-sms', {
+      method: 'POST',
+      body: JSON.stringify({ phone: randomMobile(), template_code: code, template_data: {} }),
+    });
     expect(single.status).toBe(422);
     expect(single.body.error.details[0].field).toBe('template_data.constructor');
     const bulk = await sendBulk({ batch_name: 'constructor', template_code: code, recipients: [{ phone: randomMobile(), template_data: {} }] });

@@ -47,7 +47,12 @@ describe('failed authentications are throttled per client address', () => {
 
 describe('the payload codec endpoint', () => {
   it('refuses a payload whose GCM tag was cut short with 422', async () => {
-    const encoded = await api('/codec/encode', { method: 'POST', body: JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hi"').toString('base64') }] }) });
+    const encoded = await api('/codec/encode', {
+      method: 'POST',
+      body: JSON.stringify({
+        payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hi"').toString('base64') }],
+      }),
+    });
     expect(encoded.status).toBe(200);
     const payload = encoded.body.payloads[0];
     const data = Buffer.from(payload.data, 'base64');

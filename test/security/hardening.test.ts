@@ -35,7 +35,12 @@ describe('Temporal payload encryption', () => {
   const sealedPayloads = async () => {
     const codec = EncryptionCodec.fromSecrets('dev-only-payload-key-change-me-000000000');
     const [sealed] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"messageId":"x"}') }]);
-    return [{ metadata: Object.fromEntries(Object.entries(sealed.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(sealed.data!).toString('base64') }];
+    return [
+      {
+        metadata: Object.fromEntries(Object.entries(sealed.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+        data: Buffer.from(sealed.data!).toString('base64'),
+      },
+    ];
   };
 
   it('decodes payloads at the codec endpoint for an authenticated operator only', async () => {
@@ -52,7 +57,8 @@ describe('Temporal payload encryption', () => {
     expect(endpoint).toMatch(new RegExp(`^${apiUrl()}/codec-ui/[0-9a-f]{48}$`));
     const origin = new URL(process.env.TEST_TEMPORAL_UI_URL!).origin;
     const payloads = await sealedPayloads();
-    const decode = (url: string) => fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ payloads }) });
+    const decode = (url: string) =>
+      fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ payloads }) });
     const response = await decode(endpoint);
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe(origin);

@@ -46,7 +46,13 @@ describe('per-number anti-pumping budget on every path', () => {
     for (let i = 0; i < PER_HOUR; i++) expect((await sendSms({ phone: busy, message: `single ${i}` })).status).toBe(202);
     const created = await api('/api/v1/notifications/campaigns', {
       method: 'POST',
-      body: JSON.stringify({ name: 'budget campaign', cron: '0 10 1 1 *', message: 'x', message_type: 'general', recipients: [{ phone: fresh }, { phone: busy }] }),
+      body: JSON.stringify({
+        name: 'budget campaign',
+        cron: '0 10 1 1 *',
+        message: 'x',
+        message_type: 'general',
+        recipients: [{ phone: fresh }, { phone: busy }],
+      }),
     });
     expect(created.status).toBe(201);
     const id = created.body.campaign_id;
@@ -65,7 +71,9 @@ describe('per-number anti-pumping budget on every path', () => {
   it('holds under concurrent single sends and batches to one number', async () => {
     const phone = randomMobile();
     const attempts = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => (i % 2 ? sendSms({ phone, message: `race ${i}` }) : sendBulk({ batch_name: `race ${i}`, message: 'x', recipients: [{ phone }] }))),
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2 ? sendSms({ phone, message: `race ${i}` }) : sendBulk({ batch_name: `race ${i}`, message: 'x', recipients: [{ phone }] }),
+      ),
     );
     expect(attempts.filter((r) => r.status === 202)).toHaveLength(PER_HOUR);
   });

@@ -2,7 +2,8 @@ import { api, randomMobile, sendSms } from '../helpers';
 
 /** The stack runs with the default: 30 searches by number per non-admin key per hour. */
 const PER_HOUR = 30;
-const keyFor = async (role: string) => (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: `lookup ${role}`, role }) })).body as { id: string; key: string };
+const keyFor = async (role: string) =>
+  (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: `lookup ${role}`, role }) })).body as { id: string; key: string };
 
 describe('phone-number searches by non-admins', () => {
   it('are audited and limited per key, in pages and CSV exports alike, with 429 and Retry-After past the limit', async () => {

@@ -31,7 +31,11 @@ const strong = {
 
 describe('production entries refuse unsafe defaults', () => {
   it.each(['start:api', 'start:worker'])('npm run %s names every development default, short token and simulator it was given', async (script) => {
-    const { code, output } = await run('npm', ['run', '--silent', script], { WEBHOOK_TOKEN: 'only-twenty-chars-xx', SIMULATORS: 'true', TWILIO_AUTH_TOKEN: 'simulator-twilio-auth-token' });
+    const { code, output } = await run('npm', ['run', '--silent', script], {
+      WEBHOOK_TOKEN: 'only-twenty-chars-xx',
+      SIMULATORS: 'true',
+      TWILIO_AUTH_TOKEN: 'simulator-twilio-auth-token',
+    });
     expect(code).not.toBe(0);
     for (const problem of [
       'ADMIN_TOKEN is the development default',
@@ -41,12 +45,17 @@ describe('production entries refuse unsafe defaults', () => {
       'SIMULATORS is true',
       "TWILIO_AUTH_TOKEN is the simulator's account",
       'PUBLIC_BASE_URL must be set',
-    ]) expect(output).toContain(problem);
+    ])
+      expect(output).toContain(problem);
     expect(output).not.toMatch(/\n\s+at /); // a message, not a stack
   });
 
   it('names encryption keys too short or too predictable to protect data at rest', async () => {
-    const { code, output } = await run('npm', ['run', '--silent', 'start:api'], { ...strong, CREDENTIALS_KEY: 'a'.repeat(64), PAYLOAD_ENCRYPTION_KEY: 'changeme' });
+    const { code, output } = await run('npm', ['run', '--silent', 'start:api'], {
+      ...strong,
+      CREDENTIALS_KEY: 'a'.repeat(64),
+      PAYLOAD_ENCRYPTION_KEY: 'changeme',
+    });
     expect(code).not.toBe(0);
     expect(output).toContain('CREDENTIALS_KEY repeats one pattern');
     expect(output).toContain('PAYLOAD_ENCRYPTION_KEY has 8 characters');

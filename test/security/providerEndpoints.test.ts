@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
 import { api, randomMobile, waitForFinal } from '../helpers';
 
-const putProvider = (name: string, body: Record<string, unknown>) => api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+const putProvider = (name: string, body: Record<string, unknown>) =>
+  api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
 
 /** A stand-in for a hostile or broken provider endpoint, on this machine (development allows loopback). */
 async function fakeEndpoint(handle: (body: string, path: string) => { status: number; headers?: Record<string, string>; body: string }) {
@@ -33,7 +34,8 @@ async function withMitakeAt(url: string, fn: () => Promise<void>) {
   }
 }
 
-const testSend = async () => (await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'mitake' }) })).body.message_id as string;
+const testSend = async () =>
+  (await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'mitake' }) })).body.message_id as string;
 
 describe('provider endpoints cannot be turned against the service', () => {
   it.each([

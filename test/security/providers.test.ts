@@ -1,7 +1,8 @@
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
 import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb } from '../helpers';
 
-const putProvider = (name: string, body: Record<string, unknown>) => api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+const putProvider = (name: string, body: Record<string, unknown>) =>
+  api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
 const provider = async (name: string) => (await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === name);
 const secrets = Object.values(SIMULATOR_CREDENTIALS).flatMap((c) => Object.values(c));
 
@@ -48,11 +49,16 @@ describe('provider administration', () => {
   });
 
   it('re-encrypts changed credentials: a wrong password fails over, the right one works again', async () => {
-    await withProviderSettings('every8d', { config: { password: 'wrong-password' } }, { config: { password: SIMULATOR_CREDENTIALS.every8d.password } }, async () => {
-      const { body } = await sendSms({ phone: randomMobile(), message: 'bad credentials' });
-      const final = await waitForFinal(body.message_id);
-      expect(final).toMatchObject({ provider: 'mitake', attempts: [expect.objectContaining({ provider: 'every8d', error_code: '-2' }), expect.anything()] });
-    });
+    await withProviderSettings(
+      'every8d',
+      { config: { password: 'wrong-password' } },
+      { config: { password: SIMULATOR_CREDENTIALS.every8d.password } },
+      async () => {
+        const { body } = await sendSms({ phone: randomMobile(), message: 'bad credentials' });
+        const final = await waitForFinal(body.message_id);
+        expect(final).toMatchObject({ provider: 'mitake', attempts: [expect.objectContaining({ provider: 'every8d', error_code: '-2' }), expect.anything()] });
+      },
+    );
     const { body } = await sendSms({ phone: randomMobile(), message: 'good credentials' });
     expect((await waitForFinal(body.message_id)).provider).toBe('every8d');
   });
@@ -72,26 +78,31 @@ describe('provider administration', () => {
   });
 
   it('opens the circuit after repeated failures, skips the provider, then probes and closes it after the cool-down', async () => {
-    await withProviderSettings('every8d', { circuit_failure_threshold: 2, circuit_cooldown_ms: 2_000 }, { circuit_failure_threshold: 1000, circuit_cooldown_ms: 60_000 }, async () => {
-      for (let i = 0; i < 2; i++) {
-        const phone = randomMobile();
-        await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
-        const { body } = await sendSms({ phone, message: 'failing' });
-        await waitForFinal(body.message_id);
-      }
-      expect((await provider('every8d')).circuit).toMatchObject({ state: 'open', consecutive_failures: 2 });
-      const healthyPhone = randomMobile();
-      const skipped = await waitForFinal((await sendSms({ phone: healthyPhone, message: 'while open' })).body.message_id);
-      expect(skipped.provider).toBe('mitake');
-      expect(await simulatorSends('every8d', { phone: healthyPhone })).toHaveLength(0);
+    await withProviderSettings(
+      'every8d',
+      { circuit_failure_threshold: 2, circuit_cooldown_ms: 2_000 },
+      { circuit_failure_threshold: 1000, circuit_cooldown_ms: 60_000 },
+      async () => {
+        for (let i = 0; i < 2; i++) {
+          const phone = randomMobile();
+          await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
+          const { body } = await sendSms({ phone, message: 'failing' });
+          await waitForFinal(body.message_id);
+        }
+        expect((await provider('every8d')).circuit).toMatchObject({ state: 'open', consecutive_failures: 2 });
+        const healthyPhone = randomMobile();
+        const skipped = await waitForFinal((await sendSms({ phone: healthyPhone, message: 'while open' })).body.message_id);
+        expect(skipped.provider).toBe('mitake');
+        expect(await simulatorSends('every8d', { phone: healthyPhone })).toHaveLength(0);
 
-      await new Promise((r) => setTimeout(r, 2_100));
-      const probe = await waitForFinal((await sendSms({ phone: randomMobile(), message: 'probe' })).body.message_id);
-      expect(probe.provider).toBe('every8d');
-      expect((await provider('every8d')).circuit).toMatchObject({ state: 'closed', consecutive_failures: 0 });
-      const actions = (await api('/api/v1/audit-log?target_id=every8d&limit=10')).body.entries.map((e: any) => e.action);
-      expect(actions).toEqual(expect.arrayContaining(['provider.circuit_opened', 'provider.circuit_closed']));
-    });
+        await new Promise((r) => setTimeout(r, 2_100));
+        const probe = await waitForFinal((await sendSms({ phone: randomMobile(), message: 'probe' })).body.message_id);
+        expect(probe.provider).toBe('every8d');
+        expect((await provider('every8d')).circuit).toMatchObject({ state: 'closed', consecutive_failures: 0 });
+        const actions = (await api('/api/v1/audit-log?target_id=every8d&limit=10')).body.entries.map((e: any) => e.action);
+        expect(actions).toEqual(expect.arrayContaining(['provider.circuit_opened', 'provider.circuit_closed']));
+      },
+    );
   });
 
   it('applies a changed rate limit to the provider task queue without a restart', async () => {

@@ -36,8 +36,15 @@ describe('sender identity and registered links / call-back numbers', () => {
     expect(audit.after).toMatchObject({ missing_identity: 'reject' });
     const { status, body } = await sendSms({ phone: randomMobile(), message: '您的瓦斯訂單已確認', message_type: 'order_confirmation' });
     expect(status).toBe(422);
-    expect(body.error).toMatchObject({ code: 'content_policy', details: [{ field: 'message', message: 'must start with the registered sender identity 【幸福氣】' }] });
-    const batch = await sendBulk({ recipients: [{ phone: randomMobile(), message: '沒有署名' }, { phone: randomMobile() }], message: '【幸福氣】有署名', batch_name: 'identity rows' });
+    expect(body.error).toMatchObject({
+      code: 'content_policy',
+      details: [{ field: 'message', message: 'must start with the registered sender identity 【幸福氣】' }],
+    });
+    const batch = await sendBulk({
+      recipients: [{ phone: randomMobile(), message: '沒有署名' }, { phone: randomMobile() }],
+      message: '【幸福氣】有署名',
+      batch_name: 'identity rows',
+    });
     expect(batch.body).toMatchObject({ accepted: 1, rejected: [{ index: 0, reason: 'message must start with the registered sender identity 【幸福氣】' }] });
   });
 
@@ -45,21 +52,54 @@ describe('sender identity and registered links / call-back numbers', () => {
     await setPolicy({ link_domains: ['luckygas.com.tw'], callback_numbers: ['0800-000-123'] });
     const bad = await sendSms({ phone: randomMobile(), message: '【幸福氣】冬季優惠 https://bit.ly/abc 詳洽 02-2345-6789', message_type: 'marketing' });
     expect(bad.status).toBe(422);
-    expect(bad.body.error.details).toEqual([{ field: 'message', message: 'contains unregistered link https://bit.ly/abc and unregistered call-back number 02-2345-6789 (register it in settings/content-policy)' }]);
-    const good = await sendSms({ phone: randomMobile(), message: '【幸福氣】冬季優惠 https://shop.luckygas.com.tw/w 詳洽 0800000123', message_type: 'marketing' });
+    expect(bad.body.error.details).toEqual([
+      {
+        field: 'message',
+        message: 'contains unregistered link https://bit.ly/abc and unregistered call-back number 02-2345-6789 (register it in settings/content-policy)',
+      },
+    ]);
+    const good = await sendSms({
+      phone: randomMobile(),
+      message: '【幸福氣】冬季優惠 https://shop.luckygas.com.tw/w 詳洽 0800000123',
+      message_type: 'marketing',
+    });
     expect(good.status).toBe(202);
     const notice = await sendSms({ phone: randomMobile(), message: '【幸福氣】司機電話 0912-000-111', message_type: 'delivery_notification' });
     expect(notice.status).toBe(202);
 
-    const batch = await sendBulk({ recipients: [{ phone: randomMobile(), message: '【幸福氣】看 evil.example.com' }, { phone: randomMobile() }], message: '【幸福氣】優惠', message_type: 'marketing', batch_name: 'links' });
-    expect(batch.body).toMatchObject({ accepted: 1, rejected: [{ index: 0, reason: 'message contains unregistered link evil.example.com (register it in settings/content-policy)' }] });
-    const wholeBatch = await sendBulk({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】優惠 bit.ly/x', message_type: 'marketing', batch_name: 'links' });
+    const batch = await sendBulk({
+      recipients: [{ phone: randomMobile(), message: '【幸福氣】看 evil.example.com' }, { phone: randomMobile() }],
+      message: '【幸福氣】優惠',
+      message_type: 'marketing',
+      batch_name: 'links',
+    });
+    expect(batch.body).toMatchObject({
+      accepted: 1,
+      rejected: [{ index: 0, reason: 'message contains unregistered link evil.example.com (register it in settings/content-policy)' }],
+    });
+    const wholeBatch = await sendBulk({
+      recipients: [{ phone: randomMobile() }],
+      message: '【幸福氣】優惠 bit.ly/x',
+      message_type: 'marketing',
+      batch_name: 'links',
+    });
     expect(wholeBatch.status).toBe(422);
     expect(wholeBatch.body.error.details[0].field).toBe('message');
   });
 
   it('checks templates at create and update, and reports segments, encoding and cost per provider', async () => {
-    const missing = await api(templatesPath, { method: 'POST', body: JSON.stringify({ code: code('noid'), name: 'n', content: '您好 {name}', variants: [{ id: 'A', content: '【幸福氣】A', weight: 1 }, { id: 'B', content: 'B {name}', weight: 1 }] }) });
+    const missing = await api(templatesPath, {
+      method: 'POST',
+      body: JSON.stringify({
+        code: code('noid'),
+        name: 'n',
+        content: '您好 {name}',
+        variants: [
+          { id: 'A', content: '【幸福氣】A', weight: 1 },
+          { id: 'B', content: 'B {name}', weight: 1 },
+        ],
+      }),
+    });
     expect(missing.status).toBe(422);
     expect(missing.body.error.details.map((d: any) => d.field)).toEqual(['content', 'variants.1.content']);
     const link = await api(templatesPath, { method: 'POST', body: JSON.stringify({ code: code('link'), name: 'n', content: '【幸福氣】看 bit.ly/x' }) });
@@ -68,7 +108,12 @@ describe('sender identity and registered links / call-back numbers', () => {
     const created = await api(templatesPath, { method: 'POST', body: JSON.stringify({ code: code('ok'), name: 'n', content: '【幸福氣】{name}您好' }) });
     expect(created.status).toBe(201);
     const providers = (await api('/api/v1/notifications/providers')).body.providers as any[];
-    expect(created.body.analysis).toEqual({ characters: 7, encoding: 'UCS-2', segments: 1, cost_per_message: Object.fromEntries(providers.map((p) => [p.name, p.price_per_segment])) });
+    expect(created.body.analysis).toEqual({
+      characters: 7,
+      encoding: 'UCS-2',
+      segments: 1,
+      cost_per_message: Object.fromEntries(providers.map((p) => [p.name, p.price_per_segment])),
+    });
     expect(created.body.warnings).toEqual([]);
 
     const longer = await api(`${templatesPath}/${created.body.id}`, { method: 'PUT', body: JSON.stringify({ content: `【幸福氣】{name}${'長'.repeat(70)}` }) });

@@ -23,7 +23,11 @@ describe('default templates on a database seeded by an earlier release', () => {
     expect(after).toMatchObject({ id: before.id, name: expected.name, content: expected.content, version: before.version + 1 });
 
     const audit = (await api(`/api/v1/audit-log?action=template.default_upgraded&target_id=${before.id}&limit=1`)).body.entries[0];
-    expect(audit).toMatchObject({ actor: 'system', before: { content: SUPERSEDED_DEFAULTS.delivery_completed[0].content, version: before.version }, after: { content: expected.content, version: before.version + 1 } });
+    expect(audit).toMatchObject({
+      actor: 'system',
+      before: { content: SUPERSEDED_DEFAULTS.delivery_completed[0].content, version: before.version },
+      after: { content: expected.content, version: before.version + 1 },
+    });
 
     expect(await seedAgain()).toEqual({ created: [], upgraded: [] });
     expect((await byCode('delivery_completed')).version).toBe(after.version);
@@ -32,14 +36,20 @@ describe('default templates on a database seeded by an earlier release', () => {
   it("never overwrites an operator's edit of an old default", async () => {
     await storeAsOldRelease('delivery_arrived');
     const old = await byCode('delivery_arrived');
-    const edited = await api(`${templatesPath}/${old.id}`, { method: 'PUT', body: JSON.stringify({ content: '【幸福氣】司機{driver_name}已到門口，請開門。', version: old.version }) });
+    const edited = await api(`${templatesPath}/${old.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ content: '【幸福氣】司機{driver_name}已到門口，請開門。', version: old.version }),
+    });
     expect(edited.status).toBe(200);
 
     expect((await seedAgain()).upgraded).toEqual([]);
     expect(await byCode('delivery_arrived')).toMatchObject({ content: '【幸福氣】司機{driver_name}已到門口，請開門。', version: edited.body.version });
 
     // Back to the document's text for the other tests, as an operator would.
-    const restored = await api(`${templatesPath}/${old.id}`, { method: 'PUT', body: JSON.stringify({ name: '已到達', content: DEFAULT_TEMPLATES.find((t) => t.code === 'delivery_arrived')!.content }) });
+    const restored = await api(`${templatesPath}/${old.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: '已到達', content: DEFAULT_TEMPLATES.find((t) => t.code === 'delivery_arrived')!.content }),
+    });
     expect(restored.status).toBe(200);
   });
 });

@@ -103,10 +103,20 @@ describe("the integration document's example requests, verbatim", () => {
   it('SMS Template Management: create, list active, update', async () => {
     const created = await post('/api/v1/notifications/sms-templates', CREATE_TEMPLATE);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ code: 'new_template', name: '新模板', placeholders: ['message'], is_active: true, version: 1, analysis: { encoding: 'UCS-2', segments: 1 }, warnings: [] });
+    expect(created.body).toMatchObject({
+      code: 'new_template',
+      name: '新模板',
+      placeholders: ['message'],
+      is_active: true,
+      version: 1,
+      analysis: { encoding: 'UCS-2', segments: 1 },
+      warnings: [],
+    });
     const listed = await api('/api/v1/notifications/sms-templates?is_active=true');
     expect(listed.status).toBe(200);
-    expect(listed.body.templates.map((t: any) => t.code)).toEqual(expect.arrayContaining(['new_template', 'order_confirmation', 'delivery_on_way', 'delivery_arrived', 'delivery_completed', 'payment_reminder']));
+    expect(listed.body.templates.map((t: any) => t.code)).toEqual(
+      expect.arrayContaining(['new_template', 'order_confirmation', 'delivery_on_way', 'delivery_arrived', 'delivery_completed', 'payment_reminder']),
+    );
     const updated = await put(`/api/v1/notifications/sms-templates/${created.body.id}`, UPDATE_TEMPLATE);
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ content: '【幸福氣】更新的內容 {message}', version: 2 });
@@ -204,7 +214,13 @@ describe("the document's provider configuration JSON", () => {
     keepingProvider('every8d', async () => {
       const { status, body } = await post('/api/v1/notifications/providers', EVERY8D_CONFIGURATION);
       expect(status).toBe(200);
-      expect(body).toMatchObject({ name: 'every8d', is_active: true, priority: 20, config: { api_url: 'https://api.e8d.tw' }, credentials_set: ['password', 'username'] });
+      expect(body).toMatchObject({
+        name: 'every8d',
+        is_active: true,
+        priority: 20,
+        config: { api_url: 'https://api.e8d.tw' },
+        credentials_set: ['password', 'username'],
+      });
       expect(body.warnings).toEqual([expect.stringContaining('config.api_url: stored the base https://api.e8d.tw')]);
       const audit = (await api('/api/v1/audit-log?action=provider.updated&target_id=every8d&limit=1')).body.entries[0];
       expect(JSON.stringify(audit)).not.toContain('YOUR_EVERY8D_PASSWORD');
@@ -225,7 +241,10 @@ describe("the document's provider configuration JSON", () => {
     const { status, body } = await post('/api/v1/notifications/providers', TWILIO_CONFIGURATION);
     expect(status).toBe(422);
     expect(body.error.details).toEqual([{ field: 'config.account_sid', message: 'must be AC followed by 32 characters' }]);
-    expect((await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === 'twilio')).toMatchObject({ priority: before.priority, config: before.config });
+    expect((await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === 'twilio')).toMatchObject({
+      priority: before.priority,
+      config: before.config,
+    });
   });
 
   it.each([

@@ -5,11 +5,16 @@ import type { ProviderName } from '../../src/domain/sms';
 const optOuts = '/api/v1/notifications/opt-outs';
 const masked = (phone: string) => `${phone.slice(0, 4)}***${phone.slice(-3)}`;
 const e164 = (phone: string) => `+886${phone.slice(1)}`;
-const lastAudit = async (action: string, phone: string) => (await api(`/api/v1/audit-log?action=${action}&target_id=${encodeURIComponent(masked(phone))}&limit=1`)).body.entries[0];
+const lastAudit = async (action: string, phone: string) =>
+  (await api(`/api/v1/audit-log?action=${action}&target_id=${encodeURIComponent(masked(phone))}&limit=1`)).body.entries[0];
 
 /** A customer's reply, delivered by the provider's simulator in that provider's wire format. */
 async function replyThrough(provider: ProviderName, phone: string, text: string) {
-  const response = await fetch(`${simulatorUrl(provider)}/_sim/inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone, text }) });
+  const response = await fetch(`${simulatorUrl(provider)}/_sim/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ phone, text }),
+  });
   return (await response.json()) as { delivered: boolean; gateway_status: number };
 }
 
@@ -18,7 +23,13 @@ describe('opt-out ledger (admin)', () => {
     const phone = randomMobile();
     const added = await api(optOuts, { method: 'POST', body: JSON.stringify({ phone, reason: '客服來電要求' }) });
     expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ phone: masked(phone), phone_e164: e164(phone), source: 'admin', reason: '客服來電要求', created_by: expect.any(String) });
+    expect(added.body).toMatchObject({
+      phone: masked(phone),
+      phone_e164: e164(phone),
+      source: 'admin',
+      reason: '客服來電要求',
+      created_by: expect.any(String),
+    });
     const admin = added.body.created_by;
     expect((await api(optOuts, { method: 'POST', body: JSON.stringify({ phone: e164(phone) }) })).status).toBe(200); // already there
     expect((await api(`${optOuts}/${phone.slice(0, 4)}-${phone.slice(4, 7)}-${phone.slice(7)}`)).body).toMatchObject({ phone_e164: e164(phone) });
@@ -36,10 +47,20 @@ describe('opt-out ledger (admin)', () => {
     }
 
     const other = randomMobile();
-    const batch = await sendBulk({ recipients: [{ phone }, { phone: other }], message: '【幸福氣】春季優惠', message_type: 'marketing', batch_name: 'opt-out batch' });
+    const batch = await sendBulk({
+      recipients: [{ phone }, { phone: other }],
+      message: '【幸福氣】春季優惠',
+      message_type: 'marketing',
+      batch_name: 'opt-out batch',
+    });
     expect(batch.status).toBe(202);
     expect(batch.body).toMatchObject({ accepted: 1, rejected: [{ index: 0, phone: masked(phone), reason: 'opted_out' }] });
-    const notices = await sendBulk({ recipients: [{ phone }], message: '【幸福氣】瓦斯到貨通知', message_type: 'delivery_notification', batch_name: 'notices' });
+    const notices = await sendBulk({
+      recipients: [{ phone }],
+      message: '【幸福氣】瓦斯到貨通知',
+      message_type: 'delivery_notification',
+      batch_name: 'notices',
+    });
     expect(notices.body).toMatchObject({ accepted: 1, rejected: [] });
 
     const removed = await api(`${optOuts}/${e164(phone)}`, { method: 'DELETE' });
@@ -82,7 +103,12 @@ describe('opt-outs from customers and providers', () => {
   });
 
   it('refuses an unsigned Twilio inbound post', async () => {
-    const response = await api('/api/v1/webhooks/sms/twilio/inbound', { method: 'POST', token: null, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'From=%2B886912345678&Body=STOP' });
+    const response = await api('/api/v1/webhooks/sms/twilio/inbound', {
+      method: 'POST',
+      token: null,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'From=%2B886912345678&Body=STOP',
+    });
     expect(response.status).toBe(403);
   });
 

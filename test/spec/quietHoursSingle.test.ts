@@ -23,7 +23,9 @@ describe('quiet hours for a single send', () => {
     expect(promo.body.status).toBe('scheduled');
     const scheduledAt = Date.parse(promo.body.scheduled_at);
     expect(Math.abs(scheduledAt - closesAt)).toBeLessThan(1_500); // the window ends on a whole second
-    expect(promo.body.warnings).toEqual([expect.stringMatching(/^marketing is not sent in quiet hours: scheduled for \d{4}-\d\d-\d\d \d\d:\d\d Asia\/Taipei$/)]);
+    expect(promo.body.warnings).toEqual([
+      expect.stringMatching(/^marketing is not sent in quiet hours: scheduled for \d{4}-\d\d-\d\d \d\d:\d\d Asia\/Taipei$/),
+    ]);
 
     const repeated = await sendSms({ phone, message: '【幸福氣】冬季優惠，桶裝瓦斯95折', message_type: 'marketing' }, headers);
     expect(repeated.body).toMatchObject({ message_id: promo.body.message_id, status: 'scheduled' });
@@ -35,7 +37,11 @@ describe('quiet hours for a single send', () => {
     expect((await waitForFinal(general.body.message_id)).status).toBe('delivered');
 
     // The notices were delivered inside the window; the promotion has not left.
-    expect((await api(`/api/v1/notifications/sms-status/${promo.body.message_id}`)).body).toMatchObject({ status: 'scheduled', scheduled_at: promo.body.scheduled_at, attempts: [] });
+    expect((await api(`/api/v1/notifications/sms-status/${promo.body.message_id}`)).body).toMatchObject({
+      status: 'scheduled',
+      scheduled_at: promo.body.scheduled_at,
+      attempts: [],
+    });
     expect(await simulatorSends('every8d', { phone })).toEqual([]);
 
     const final = await waitForFinal(promo.body.message_id, 30_000);

@@ -12,7 +12,14 @@ function publishedPorts(file: string, service: string): string[] {
   block.forEach((line, i) => {
     const flow = /^\s+ports:\s*\[(.*)\]/.exec(line);
     if (flow) ports.push(...flow[1].split(',').map((p) => p.trim().replace(/^["']|["']$/g, '')));
-    else if (/^\s+ports:\s*$/.test(line)) for (let j = i + 1; j < block.length && /^\s+- /.test(block[j]); j++) ports.push(block[j].replace(/^\s+- /, '').trim().replace(/^["']|["']$/g, ''));
+    else if (/^\s+ports:\s*$/.test(line))
+      for (let j = i + 1; j < block.length && /^\s+- /.test(block[j]); j++)
+        ports.push(
+          block[j]
+            .replace(/^\s+- /, '')
+            .trim()
+            .replace(/^["']|["']$/g, ''),
+        );
   });
   return ports;
 }

@@ -16,7 +16,13 @@ describe('a supervised child of npm start', () => {
 
   it('is started again after it crashes, and is reported up again', async () => {
     const children: ReturnType<typeof fakeChild>[] = [];
-    const supervised = new Supervised('fake server', async () => (children.push(fakeChild()), children.at(-1)!.running), log, () => undefined, quickPolicy);
+    const supervised = new Supervised(
+      'fake server',
+      async () => (children.push(fakeChild()), children.at(-1)!.running),
+      log,
+      () => undefined,
+      quickPolicy,
+    );
     await supervised.start();
     children[0].crash();
     await settle();

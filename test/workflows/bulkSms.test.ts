@@ -36,7 +36,10 @@ describe('bulkSmsWorkflow', () => {
     h.fake.holdSends();
     const handle = await startBatch(h, batch({ total: 4, window: 2 }));
     await h.fake.waitForCalls('sendViaProvider', 2);
-    const full = await until(() => handle.query(progressQuery), (p) => p.started === 2);
+    const full = await until(
+      () => handle.query(progressQuery),
+      (p) => p.started === 2,
+    );
     expect(full).toMatchObject({ status: 'running', started: 2, inFlight: 2 });
     expect(sentIds()).toHaveLength(2);
     h.fake.releaseSends();
@@ -51,7 +54,10 @@ describe('bulkSmsWorkflow', () => {
     await handle.signal(pauseSignal);
     await h.fake.waitForCalls('setBatchStatus', 2);
     h.fake.releaseSends();
-    const paused = await until(() => handle.query(progressQuery), (p) => p.inFlight === 0);
+    const paused = await until(
+      () => handle.query(progressQuery),
+      (p) => p.inFlight === 0,
+    );
     expect(paused).toMatchObject({ status: 'paused', started: 1 });
     expect(sentIds()).toHaveLength(1);
     await handle.signal(resumeSignal);
@@ -70,7 +76,10 @@ describe('bulkSmsWorkflow', () => {
 
   it('ends a scheduled batch cancelled before its time without sending anything', async () => {
     const handle = await startBatch(h, batch({ scheduledAtMs: Date.now() + 3_600_000 }));
-    await until(() => handle.query(progressQuery), (p) => p.status === 'scheduled');
+    await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'scheduled',
+    );
     await handle.signal(cancelSignal);
     expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 0 });
     expect(h.fake.named('prepareBatchPage')).toEqual([]);
@@ -79,7 +88,10 @@ describe('bulkSmsWorkflow', () => {
   it('waits outside allowed hours and says when it resumes', async () => {
     const openAt = Date.now() + 3_600_000;
     const handle = await startBatch(h, { ...batch({ respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) });
-    const waiting = await until(() => handle.query(progressQuery), (p) => p.status === 'waiting_for_allowed_hours');
+    const waiting = await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'waiting_for_allowed_hours',
+    );
     expect(waiting.resumesAt).toBe(new Date(openAt).toISOString());
     await handle.signal(cancelSignal);
     expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 0 });

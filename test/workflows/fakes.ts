@@ -114,7 +114,10 @@ export class FakeActivities {
     return {
       planRetention: async (input) => (this.record('planRetention', input), { cutoffMs: Date.UTC(2024, 1, 2), fromDay: '20240131', untilDay: '20240202' }),
       findNextDay: async (input) => (this.record('findNextDay', input), { day: input.fromDay, scannedTo: input.fromDay }),
-      purgeMessagesPage: async (input) => (this.record('purgeMessagesPage', input), input.cursor ? { purged: 3, batchIds: [] } : { purged: 500, batchIds: ['b1'], next: { slot: '202401310000', tag: 0, k: 1 } }),
+      purgeMessagesPage: async (input) => (
+        this.record('purgeMessagesPage', input),
+        input.cursor ? { purged: 3, batchIds: [] } : { purged: 500, batchIds: ['b1'], next: { slot: '202401310000', tag: 0, k: 1 } }
+      ),
       dropDayLookups: async (input) => (this.record('dropDayLookups', input), { lookupDocs: 12, recipientChunks: 1 }),
       dropKeyedListsPage: async (input) => (this.record('dropKeyedListsPage', input), { lists: 4, done: true }),
       setWatermark: async (input) => this.record('setWatermark', input),
@@ -146,7 +149,9 @@ export class FakeActivities {
         }
         const providerMessageId = providerMessageIdFor(input.provider, input.messageId);
         if (script.pushes) {
-          await this.client().workflow.getHandle(workflowIdFor(input.messageId)).signal(deliveryReportSignal, report(input.provider, providerMessageId, script.pushes));
+          await this.client()
+            .workflow.getHandle(workflowIdFor(input.messageId))
+            .signal(deliveryReportSignal, report(input.provider, providerMessageId, script.pushes));
         }
         return { providerMessageId, pricePerSegment: 1 };
       },
@@ -157,7 +162,12 @@ export class FakeActivities {
         const accepted = await provider.sendViaProvider(input);
         this.record('recordSent', { messageId: input.messageId, provider: input.provider, ...accepted });
         const early = this.scenario.providers?.[input.provider]?.early;
-        return { ...accepted, recorded: true, slotReleased: false, ...(early ? { earlyReceipt: report(input.provider, accepted.providerMessageId, early) } : {}) };
+        return {
+          ...accepted,
+          recorded: true,
+          slotReleased: false,
+          ...(early ? { earlyReceipt: report(input.provider, accepted.providerMessageId, early) } : {}),
+        };
       },
       fetchReceipt: async (input) => {
         this.record('fetchReceipt', input);

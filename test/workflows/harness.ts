@@ -57,7 +57,10 @@ export async function startHarness(): Promise<Harness> {
   const cleanUp = async () => {
     fake.releaseSends();
     for await (const wf of server.client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
-      await server.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test finished').catch(() => undefined);
+      await server.client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .terminate('test finished')
+        .catch(() => undefined);
     }
   };
   return {
@@ -97,9 +100,13 @@ export function startBatch(h: Harness, scenario: Scenario, batchId = freshId('ba
 export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const last = await read().then((value) => ({ value }), (error: unknown) => ({ error }));
+    const last = await read().then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
     if ('value' in last && done(last.value)) return last.value;
-    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms; last read: ${'value' in last ? JSON.stringify(last.value) : String(last.error)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not reached within ${timeoutMs} ms; last read: ${'value' in last ? JSON.stringify(last.value) : String(last.error)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

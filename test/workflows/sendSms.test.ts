@@ -64,7 +64,10 @@ describe('sendSmsWorkflow', () => {
   });
 
   it('reroutes to the next provider when the receipt says undelivered', async () => {
-    const handle = await startSms(h, { plan: { rerouteOnUndelivered: true }, providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } } });
+    const handle = await startSms(h, {
+      plan: { rerouteOnUndelivered: true },
+      providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } },
+    });
     expect(await handle.result()).toEqual({ status: 'delivered', provider: 'mitake' });
     expect(sentThrough()).toEqual(['every8d', 'mitake']);
     expect(h.fake.named('recordReceipt').map((c) => c.input.final)).toEqual([false, true]);

@@ -15,21 +15,40 @@ const CreateKeyRequest = z
   .openapi('CreateApiKey');
 
 const KeyView = z
-  .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), rate_limit_per_minute: z.number().nullable(), created_by: z.string(), created_at: z.string(), revoked_at: z.string().nullable() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    rate_limit_per_minute: z.number().nullable(),
+    created_by: z.string(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
   .openapi('ApiKey');
 
 const AuditQuery = z.object({
   action: z.string().max(100).optional(),
   target_type: z.string().max(50).optional(),
   target_id: z.string().max(200).optional(),
-  before: z.iso.datetime({ message: 'must be an ISO date-time' }).optional().openapi({ description: 'entries older than this (next page: the last entry\'s `at`)' }),
+  before: z.iso
+    .datetime({ message: 'must be an ISO date-time' })
+    .optional()
+    .openapi({ description: "entries older than this (next page: the last entry's `at`)" }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Admins only') };
 const common = { security: [{ bearer: [] }] };
 
-const keyView = (k: { _id: string; name: string; role: (typeof ROLES)[number]; rate_limit_per_minute?: number; created_by: string; created_at: Date; revoked_at?: Date }) => ({
+const keyView = (k: {
+  _id: string;
+  name: string;
+  role: (typeof ROLES)[number];
+  rate_limit_per_minute?: number;
+  created_by: string;
+  created_at: Date;
+  revoked_at?: Date;
+}) => ({
   id: k._id,
   name: k.name,
   role: k.role,
@@ -44,7 +63,15 @@ export function adminRoutes({ repos }: { repos: Repositories }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
-    createRoute({ ...common, tags: ['admin'], method: 'post', path: '/api-keys', summary: 'Create an API key (the key is in this response only)', request: { body: { content: { 'application/json': { schema: CreateKeyRequest } }, required: true } }, responses: { 201: json(KeyView.extend({ key: z.string() }), 'Created'), ...errors } }),
+    createRoute({
+      ...common,
+      tags: ['admin'],
+      method: 'post',
+      path: '/api-keys',
+      summary: 'Create an API key (the key is in this response only)',
+      request: { body: { content: { 'application/json': { schema: CreateKeyRequest } }, required: true } },
+      responses: { 201: json(KeyView.extend({ key: z.string() }), 'Created'), ...errors },
+    }),
     async (c) => {
       const actor = c.get('principal').id;
       const { key, token } = await repos.apiKeys.create({ ...c.req.valid('json'), created_by: actor });
@@ -53,12 +80,35 @@ export function adminRoutes({ repos }: { repos: Repositories }) {
     },
   );
 
-  app.openapi(createRoute({ ...common, tags: ['admin'], method: 'get', path: '/api-keys', summary: 'API keys (never their secrets)', responses: { 200: json(z.object({ api_keys: z.array(KeyView) }), 'Keys'), ...errors } }), async (c) =>
-    c.json({ api_keys: (await repos.apiKeys.list()).map(keyView) }, 200),
+  app.openapi(
+    createRoute({
+      ...common,
+      tags: ['admin'],
+      method: 'get',
+      path: '/api-keys',
+      summary: 'API keys (never their secrets)',
+      responses: { 200: json(z.object({ api_keys: z.array(KeyView) }), 'Keys'), ...errors },
+    }),
+    async (c) => c.json({ api_keys: (await repos.apiKeys.list()).map(keyView) }, 200),
   );
 
   app.openapi(
-    createRoute({ ...common, tags: ['admin'], method: 'delete', path: '/api-keys/{id}', summary: 'Revoke an API key', request: { params: z.object({ id: z.string().max(100).openapi({ param: { name: 'id', in: 'path' } }) }) }, responses: { 200: json(KeyView, 'Revoked'), 404: json(ErrorResponse, 'Unknown or already revoked'), ...errors } }),
+    createRoute({
+      ...common,
+      tags: ['admin'],
+      method: 'delete',
+      path: '/api-keys/{id}',
+      summary: 'Revoke an API key',
+      request: {
+        params: z.object({
+          id: z
+            .string()
+            .max(100)
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
+      },
+      responses: { 200: json(KeyView, 'Revoked'), 404: json(ErrorResponse, 'Unknown or already revoked'), ...errors },
+    }),
     async (c) => {
       const before = await repos.apiKeys.revoke(c.req.valid('param').id);
       if (!before) throw new ApiError(404, 'not_found', 'No active API key with this id');
@@ -69,12 +119,29 @@ export function adminRoutes({ repos }: { repos: Repositories }) {
   );
 
   app.openapi(
-    createRoute({ ...common, tags: ['admin'], method: 'get', path: '/audit-log', summary: 'Audit log, newest first (append-only)', request: { query: AuditQuery }, responses: { 200: json(z.object({ entries: z.array(z.record(z.string(), z.unknown())), next_before: z.string().nullable() }), 'Entries'), ...errors } }),
+    createRoute({
+      ...common,
+      tags: ['admin'],
+      method: 'get',
+      path: '/audit-log',
+      summary: 'Audit log, newest first (append-only)',
+      request: { query: AuditQuery },
+      responses: { 200: json(z.object({ entries: z.array(z.record(z.string(), z.unknown())), next_before: z.string().nullable() }), 'Entries'), ...errors },
+    }),
     async (c) => {
       const q = c.req.valid('query');
-      const entries = await repos.audit.list({ action: q.action, targetType: q.target_type, targetId: q.target_id, before: q.before ? new Date(q.before) : undefined, limit: q.limit });
+      const entries = await repos.audit.list({
+        action: q.action,
+        targetType: q.target_type,
+        targetId: q.target_id,
+        before: q.before ? new Date(q.before) : undefined,
+        limit: q.limit,
+      });
       const last = entries.at(-1);
-      return c.json({ entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })), next_before: entries.length === q.limit && last ? last.at.toISOString() : null }, 200);
+      return c.json(
+        { entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })), next_before: entries.length === q.limit && last ? last.at.toISOString() : null },
+        200,
+      );
     },
   );
 

@@ -15,15 +15,31 @@ export function alertRoutes({ alerts, temporal, audit }: { alerts: AlertReposito
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
-    createRoute({ ...common, method: 'get', path: '/', summary: 'Alerts, newest first', request: { query: z.object({ state: z.enum(['open', 'resolved']).optional() }) }, responses: { 200: json(z.object({ alerts: z.array(z.record(z.string(), z.unknown())) }), 'Alerts'), ...errors } }),
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/',
+      summary: 'Alerts, newest first',
+      request: { query: z.object({ state: z.enum(['open', 'resolved']).optional() }) },
+      responses: { 200: json(z.object({ alerts: z.array(z.record(z.string(), z.unknown())) }), 'Alerts'), ...errors },
+    }),
     async (c) => c.json({ alerts: (await alerts.list(c.req.valid('query').state)).map(alertView) }, 200),
   );
 
-  app.openapi(createRoute({ ...common, method: 'post', path: '/evaluate', summary: 'Evaluate the alert rules now (admin)', responses: { 202: json(z.object({ triggered: z.boolean() }), 'Triggered'), ...errors } }), async (c) => {
-    await temporal.schedule.getHandle(ALERT_SCHEDULE_ID).trigger();
-    await audit.record({ actor: c.get('principal').id, action: 'alerts.evaluated', target: { type: 'schedule', id: ALERT_SCHEDULE_ID } });
-    return c.json({ triggered: true }, 202);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'post',
+      path: '/evaluate',
+      summary: 'Evaluate the alert rules now (admin)',
+      responses: { 202: json(z.object({ triggered: z.boolean() }), 'Triggered'), ...errors },
+    }),
+    async (c) => {
+      await temporal.schedule.getHandle(ALERT_SCHEDULE_ID).trigger();
+      await audit.record({ actor: c.get('principal').id, action: 'alerts.evaluated', target: { type: 'schedule', id: ALERT_SCHEDULE_ID } });
+      return c.json({ triggered: true }, 202);
+    },
+  );
 
   return app;
 }

@@ -18,7 +18,10 @@ const common = { tags: ['bulk'], security: [{ bearer: [] }] };
 
 const SendBulkRequest = z
   .strictObject({
-    recipients: z.array(z.unknown()).min(1, 'must have at least one recipient').openapi({ description: 'each {phone, message?, template_data?}; up to 100 000' }),
+    recipients: z
+      .array(z.unknown())
+      .min(1, 'must have at least one recipient')
+      .openapi({ description: 'each {phone, message?, template_data?}; up to 100 000' }),
     template_code: TemplateCode.optional(),
     message: MessageText.optional(),
     message_type: z.enum(MESSAGE_TYPES).default('general'),
@@ -29,10 +32,22 @@ const SendBulkRequest = z
   .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
   .openapi('SendBulkSms');
 
-const BatchParam = z.object({ batch_id: z.string().regex(UUID_PATTERN, 'must be a batch id').openapi({ param: { name: 'batch_id', in: 'path' } }) });
+const BatchParam = z.object({
+  batch_id: z
+    .string()
+    .regex(UUID_PATTERN, 'must be a batch id')
+    .openapi({ param: { name: 'batch_id', in: 'path' } }),
+});
 const QuietHours = z
   .strictObject({
-    windows: z.array(z.strictObject({ start: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS'), end: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS') })).max(10),
+    windows: z
+      .array(
+        z.strictObject({
+          start: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS'),
+          end: z.string().refine(isTimeOfDay, 'must be HH:MM or HH:MM:SS'),
+        }),
+      )
+      .max(10),
   })
   .openapi('QuietHours');
 
@@ -47,7 +62,22 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       path: '/send-bulk-sms',
       summary: 'Queue a batch (recipients validated up front; rejected rows reported, duplicates sent once)',
       request: { body: { content: { 'application/json': { schema: SendBulkRequest } }, required: true } },
-      responses: { 202: json(z.object({ batch_id: z.string(), status: z.string(), accepted: z.number(), rejected: z.array(z.object({ index: z.number(), phone: z.string(), reason: z.string() })).openapi({ description: 'the first 1 000 rejected rows' }), rejected_count: z.number(), rejected_omitted: z.number().openapi({ description: 'rejected rows past the first 1 000, not listed' }), scheduled_at: z.string().nullable() }), 'Queued'), 413: json(ErrorResponse, 'Too many recipients or too large'), ...errors },
+      responses: {
+        202: json(
+          z.object({
+            batch_id: z.string(),
+            status: z.string(),
+            accepted: z.number(),
+            rejected: z.array(z.object({ index: z.number(), phone: z.string(), reason: z.string() })).openapi({ description: 'the first 1 000 rejected rows' }),
+            rejected_count: z.number(),
+            rejected_omitted: z.number().openapi({ description: 'rejected rows past the first 1 000, not listed' }),
+            scheduled_at: z.string().nullable(),
+          }),
+          'Queued',
+        ),
+        413: json(ErrorResponse, 'Too many recipients or too large'),
+        ...errors,
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -61,30 +91,75 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
         respectQuietHours: body.respect_quiet_hours,
         principalId: c.get('principal').id,
       });
-      return c.json({ batch_id: batch._id, status: batch.status, accepted: batch.total, ...reportRejections(rejected), scheduled_at: batch.scheduled_at?.toISOString() ?? null }, 202);
+      return c.json(
+        {
+          batch_id: batch._id,
+          status: batch.status,
+          accepted: batch.total,
+          ...reportRejections(rejected),
+          scheduled_at: batch.scheduled_at?.toISOString() ?? null,
+        },
+        202,
+      );
     },
   );
 
-  app.openapi(createRoute({ ...common, method: 'get', path: '/batches', summary: 'Batches, newest first', request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) }, responses: { 200: json(z.object({ batches: z.array(z.record(z.string(), z.unknown())) }), 'Batches'), ...errors } }), async (c) => {
-    const principal = c.get('principal');
-    // Non-admins see the batches their own key created; a shared list would show other clients' campaigns.
-    const batches = await repos.batches.list(c.req.valid('query').limit, principal.role === 'admin' ? undefined : principal.id);
-    return c.json({ batches: batches.map(batchView) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/batches',
+      summary: 'Batches, newest first',
+      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      responses: { 200: json(z.object({ batches: z.array(z.record(z.string(), z.unknown())) }), 'Batches'), ...errors },
+    }),
+    async (c) => {
+      const principal = c.get('principal');
+      // Non-admins see the batches their own key created; a shared list would show other clients' campaigns.
+      const batches = await repos.batches.list(c.req.valid('query').limit, principal.role === 'admin' ? undefined : principal.id);
+      return c.json({ batches: batches.map(batchView) }, 200);
+    },
+  );
 
-  app.openapi(createRoute({ ...common, method: 'get', path: '/batches/{batch_id}', summary: 'A batch with counts by status and live progress', request: { params: BatchParam }, responses: { 200: json(z.record(z.string(), z.unknown()), 'The batch'), 404: json(ErrorResponse, 'No such batch'), ...errors } }), async (c) => {
-    const batch = await loadBatch(c.req.valid('param').batch_id);
-    const counts = batchCounts(await repos.rollups.batch(batch._id));
-    const progress = await deps.temporal.workflow
-      .getHandle(bulkWorkflowId(batch._id))
-      .query(progressQuery)
-      .catch(() => null);
-    return c.json({ ...batchView(batch), rejections: batch.rejections ?? [], counts, progress }, 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/batches/{batch_id}',
+      summary: 'A batch with counts by status and live progress',
+      request: { params: BatchParam },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The batch'), 404: json(ErrorResponse, 'No such batch'), ...errors },
+    }),
+    async (c) => {
+      const batch = await loadBatch(c.req.valid('param').batch_id);
+      const counts = batchCounts(await repos.rollups.batch(batch._id));
+      const progress = await deps.temporal.workflow
+        .getHandle(bulkWorkflowId(batch._id))
+        .query(progressQuery)
+        .catch(() => null);
+      return c.json({ ...batchView(batch), rejections: batch.rejections ?? [], counts, progress }, 200);
+    },
+  );
 
-  for (const [action, signal] of [['pause', pauseSignal], ['resume', resumeSignal], ['cancel', cancelSignal]] as const) {
+  for (const [action, signal] of [
+    ['pause', pauseSignal],
+    ['resume', resumeSignal],
+    ['cancel', cancelSignal],
+  ] as const) {
     app.openapi(
-      createRoute({ ...common, method: 'post', path: `/batches/{batch_id}/${action}`, summary: `${action[0].toUpperCase()}${action.slice(1)} a batch`, request: { params: BatchParam }, responses: { 202: json(z.object({ batch_id: z.string(), requested: z.string() }), 'Signalled'), 404: json(ErrorResponse, 'No such batch'), 409: json(ErrorResponse, 'Batch already finished'), ...errors } }),
+      createRoute({
+        ...common,
+        method: 'post',
+        path: `/batches/{batch_id}/${action}`,
+        summary: `${action[0].toUpperCase()}${action.slice(1)} a batch`,
+        request: { params: BatchParam },
+        responses: {
+          202: json(z.object({ batch_id: z.string(), requested: z.string() }), 'Signalled'),
+          404: json(ErrorResponse, 'No such batch'),
+          409: json(ErrorResponse, 'Batch already finished'),
+          ...errors,
+        },
+      }),
       async (c) => {
         const batch = await loadBatch(c.req.valid('param').batch_id);
         assertMayControl(c.get('principal'), batch);
@@ -96,17 +171,40 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
     );
   }
 
-  app.openapi(createRoute({ ...common, method: 'get', path: '/settings/quiet-hours', summary: 'Quiet hours (Asia/Taipei) for marketing', responses: { 200: json(QuietHours, 'Windows'), ...errors } }), async (c) =>
-    c.json({ windows: await repos.settings.quietHours(deps.defaultQuietHours) }, 200),
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/settings/quiet-hours',
+      summary: 'Quiet hours (Asia/Taipei) for marketing',
+      responses: { 200: json(QuietHours, 'Windows'), ...errors },
+    }),
+    async (c) => c.json({ windows: await repos.settings.quietHours(deps.defaultQuietHours) }, 200),
   );
 
-  app.openapi(createRoute({ ...common, method: 'put', path: '/settings/quiet-hours', summary: 'Change quiet hours (admin); running batches follow within minutes', request: { body: { content: { 'application/json': { schema: QuietHours } }, required: true } }, responses: { 200: json(QuietHours, 'Windows'), ...errors } }), async (c) => {
-    const before = await repos.settings.quietHours(deps.defaultQuietHours);
-    const { windows } = c.req.valid('json');
-    await repos.settings.setQuietHours(windows, c.get('principal').id);
-    await repos.audit.record({ actor: c.get('principal').id, action: 'settings.quiet_hours_updated', target: { type: 'settings', id: 'quiet_hours' }, before, after: windows });
-    return c.json({ windows }, 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'put',
+      path: '/settings/quiet-hours',
+      summary: 'Change quiet hours (admin); running batches follow within minutes',
+      request: { body: { content: { 'application/json': { schema: QuietHours } }, required: true } },
+      responses: { 200: json(QuietHours, 'Windows'), ...errors },
+    }),
+    async (c) => {
+      const before = await repos.settings.quietHours(deps.defaultQuietHours);
+      const { windows } = c.req.valid('json');
+      await repos.settings.setQuietHours(windows, c.get('principal').id);
+      await repos.audit.record({
+        actor: c.get('principal').id,
+        action: 'settings.quiet_hours_updated',
+        target: { type: 'settings', id: 'quiet_hours' },
+        before,
+        after: windows,
+      });
+      return c.json({ windows }, 200);
+    },
+  );
 
   async function loadBatch(id: string): Promise<SmsBatch> {
     const batch = await repos.batches.get(id);

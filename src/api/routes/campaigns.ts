@@ -16,7 +16,9 @@ const common = { tags: ['campaigns'], security: [{ bearer: [] }] };
 const CreateCampaign = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
-    cron: z.union([z.string(), z.array(z.string()).min(1).max(10)]).openapi({ description: `cron expression(s) in ${CAMPAIGN_TIMEZONE}, e.g. "0 10 1 * *" (10:00 on the 1st)` }),
+    cron: z
+      .union([z.string(), z.array(z.string()).min(1).max(10)])
+      .openapi({ description: `cron expression(s) in ${CAMPAIGN_TIMEZONE}, e.g. "0 10 1 * *" (10:00 on the 1st)` }),
     template_code: TemplateCode.optional(),
     message: MessageText.optional(),
     message_type: z.enum(MESSAGE_TYPES).default('marketing'),
@@ -26,7 +28,12 @@ const CreateCampaign = z
   .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
   .openapi('CreateCampaign');
 
-const IdParam = z.object({ campaign_id: z.string().regex(UUID_PATTERN, 'must be a campaign id').openapi({ param: { name: 'campaign_id', in: 'path' } }) });
+const IdParam = z.object({
+  campaign_id: z
+    .string()
+    .regex(UUID_PATTERN, 'must be a campaign id')
+    .openapi({ param: { name: 'campaign_id', in: 'path' } }),
+});
 
 const AUDIT_ACTIONS = { pause: 'campaign.paused', unpause: 'campaign.unpaused', trigger: 'campaign.triggered' } as const;
 
@@ -39,42 +46,94 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
     return campaign;
   };
 
-  app.openapi(createRoute({ ...common, method: 'post', path: '/', summary: 'Create a recurring campaign (a Temporal Schedule in Asia/Taipei)', request: { body: { content: { 'application/json': { schema: CreateCampaign } }, required: true } }, responses: { 201: json(z.record(z.string(), z.unknown()), 'Created'), ...errors } }), async (c) => {
-    const body = c.req.valid('json');
-    const { campaign, rejected } = await deps.service.create({
-      name: body.name,
-      cron: Array.isArray(body.cron) ? body.cron : [body.cron],
-      messageType: body.message_type,
-      templateCode: body.template_code,
-      message: body.message,
-      respectQuietHours: body.respect_quiet_hours,
-      recipients: body.recipients,
-      principalId: c.get('principal').id,
-    });
-    await deps.audit.record({ actor: c.get('principal').id, action: 'campaign.created', target: { type: 'campaign', id: campaign._id }, after: campaignView(campaign) });
-    return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), ...reportRejections(rejected) }, 201);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'post',
+      path: '/',
+      summary: 'Create a recurring campaign (a Temporal Schedule in Asia/Taipei)',
+      request: { body: { content: { 'application/json': { schema: CreateCampaign } }, required: true } },
+      responses: { 201: json(z.record(z.string(), z.unknown()), 'Created'), ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const { campaign, rejected } = await deps.service.create({
+        name: body.name,
+        cron: Array.isArray(body.cron) ? body.cron : [body.cron],
+        messageType: body.message_type,
+        templateCode: body.template_code,
+        message: body.message,
+        respectQuietHours: body.respect_quiet_hours,
+        recipients: body.recipients,
+        principalId: c.get('principal').id,
+      });
+      await deps.audit.record({
+        actor: c.get('principal').id,
+        action: 'campaign.created',
+        target: { type: 'campaign', id: campaign._id },
+        after: campaignView(campaign),
+      });
+      return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), ...reportRejections(rejected) }, 201);
+    },
+  );
 
-  app.openapi(createRoute({ ...common, method: 'get', path: '/', summary: 'Campaigns with their schedule state', responses: { 200: json(z.object({ campaigns: z.array(z.record(z.string(), z.unknown())) }), 'Campaigns'), ...errors } }), async (c) => {
-    const campaigns = await deps.campaigns.list();
-    return c.json({ campaigns: await Promise.all(campaigns.map(async (k) => ({ ...campaignView(k), ...(await deps.service.describe(k).catch(() => ({}))) }))) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/',
+      summary: 'Campaigns with their schedule state',
+      responses: { 200: json(z.object({ campaigns: z.array(z.record(z.string(), z.unknown())) }), 'Campaigns'), ...errors },
+    }),
+    async (c) => {
+      const campaigns = await deps.campaigns.list();
+      return c.json(
+        { campaigns: await Promise.all(campaigns.map(async (k) => ({ ...campaignView(k), ...(await deps.service.describe(k).catch(() => ({}))) }))) },
+        200,
+      );
+    },
+  );
 
   for (const action of ['pause', 'unpause', 'trigger'] as const) {
-    app.openapi(createRoute({ ...common, method: 'post', path: `/{campaign_id}/${action}`, summary: `${action} a campaign's schedule`, request: { params: IdParam }, responses: { 200: json(z.record(z.string(), z.unknown()), 'Done'), 404: json(ErrorResponse, 'No such campaign'), ...errors } }), async (c) => {
-      const campaign = await load(c.req.valid('param').campaign_id);
-      await deps.service.act(campaign._id, action);
-      await deps.audit.record({ actor: c.get('principal').id, action: AUDIT_ACTIONS[action], target: { type: 'campaign', id: campaign._id } });
-      return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)) }, 200);
-    });
+    app.openapi(
+      createRoute({
+        ...common,
+        method: 'post',
+        path: `/{campaign_id}/${action}`,
+        summary: `${action} a campaign's schedule`,
+        request: { params: IdParam },
+        responses: { 200: json(z.record(z.string(), z.unknown()), 'Done'), 404: json(ErrorResponse, 'No such campaign'), ...errors },
+      }),
+      async (c) => {
+        const campaign = await load(c.req.valid('param').campaign_id);
+        await deps.service.act(campaign._id, action);
+        await deps.audit.record({ actor: c.get('principal').id, action: AUDIT_ACTIONS[action], target: { type: 'campaign', id: campaign._id } });
+        return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)) }, 200);
+      },
+    );
   }
 
-  app.openapi(createRoute({ ...common, method: 'delete', path: '/{campaign_id}', summary: 'Delete a campaign and its schedule (earlier batches stay)', request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, 404: json(ErrorResponse, 'No such campaign'), ...errors } }), async (c) => {
-    const campaign = await load(c.req.valid('param').campaign_id);
-    await deps.service.act(campaign._id, 'delete');
-    await deps.audit.record({ actor: c.get('principal').id, action: 'campaign.deleted', target: { type: 'campaign', id: campaign._id }, before: campaignView(campaign) });
-    return c.body(null, 204);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'delete',
+      path: '/{campaign_id}',
+      summary: 'Delete a campaign and its schedule (earlier batches stay)',
+      request: { params: IdParam },
+      responses: { 204: { description: 'Deleted' }, 404: json(ErrorResponse, 'No such campaign'), ...errors },
+    }),
+    async (c) => {
+      const campaign = await load(c.req.valid('param').campaign_id);
+      await deps.service.act(campaign._id, 'delete');
+      await deps.audit.record({
+        actor: c.get('principal').id,
+        action: 'campaign.deleted',
+        target: { type: 'campaign', id: campaign._id },
+        before: campaignView(campaign),
+      });
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

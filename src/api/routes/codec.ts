@@ -7,9 +7,7 @@ import { validationError } from '../errors';
 
 /** The Temporal remote-codec wire format: payloads with base64 metadata values and data. */
 const JsonPayloads = z.object({
-  payloads: z
-    .array(z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') }))
-    .max(1000),
+  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') })).max(1000),
 });
 type JsonPayload = z.infer<typeof JsonPayloads>['payloads'][number];
 

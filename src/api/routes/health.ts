@@ -11,8 +11,12 @@ export function healthRoutes({ checks, checkTimeoutMs = 500 }: HealthDeps) {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const results = Object.fromEntries(await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await within(check, checkTimeoutMs)] as const)));
-    const down = Object.entries(results).filter(([, up]) => !up).map(([name]) => name);
+    const results = Object.fromEntries(
+      await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await within(check, checkTimeoutMs)] as const)),
+    );
+    const down = Object.entries(results)
+      .filter(([, up]) => !up)
+      .map(([name]) => name);
     return c.json({ status: down.length ? 'unavailable' : 'ready', checks: results, ...(down.length ? { down } : {}) }, down.length ? 503 : 200);
   });
   return app;

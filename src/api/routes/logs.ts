@@ -27,7 +27,10 @@ const Filters = z.object({
   message_type: z.enum(MESSAGE_TYPES).optional(),
   phone: z.string().max(32).optional().openapi({ description: 'any accepted format of the number' }),
   batch_id: z.string().regex(UUID_PATTERN, 'must be a batch id').optional(),
-  template_code: z.string().regex(/^[a-z0-9_]{1,64}$/, 'must be a template code').optional(),
+  template_code: z
+    .string()
+    .regex(/^[a-z0-9_]{1,64}$/, 'must be a template code')
+    .optional(),
   order_id: z.string().min(1).max(100).optional().openapi({ description: "the caller's order reference (metadata.order_id)" }),
 });
 const LogQuery = Filters.extend({
@@ -43,7 +46,10 @@ const ExportQuery = Filters.extend({
   to: instant.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_EXPORT_ROWS).default(MAX_EXPORT_ROWS),
 });
-const StatsQuery = Filters.omit({ status: true, phone: true, template_code: true, order_id: true }).extend({ start_date: date.optional(), end_date: date.optional() });
+const StatsQuery = Filters.omit({ status: true, phone: true, template_code: true, order_id: true }).extend({
+  start_date: date.optional(),
+  end_date: date.optional(),
+});
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid filter') };
 const common = { tags: ['analytics'], security: [{ bearer: [] }] };
@@ -70,7 +76,14 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
-    createRoute({ ...common, method: 'get', path: '/sms-logs', summary: 'Messages newest first, with cursor paging (phones masked unless admin)', request: { query: LogQuery }, responses: { 200: json(z.object({ items: z.array(z.record(z.string(), z.unknown())), next_cursor: z.string().nullable() }), 'A page'), ...errors } }),
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/sms-logs',
+      summary: 'Messages newest first, with cursor paging (phones masked unless admin)',
+      request: { query: LogQuery },
+      responses: { 200: json(z.object({ items: z.array(z.record(z.string(), z.unknown())), next_cursor: z.string().nullable() }), 'A page'), ...errors },
+    }),
     async (c) => {
       const q = c.req.valid('query');
       const principal = c.get('principal');
@@ -106,18 +119,35 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
       },
       cancel: () => void cursor.return(undefined),
     });
-    return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sms-logs.csv"', 'x-export-row-limit': String(parsed.data.limit) });
+    return c.body(body, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="sms-logs.csv"',
+      'x-export-row-limit': String(parsed.data.limit),
+    });
   });
 
   app.openapi(
-    createRoute({ ...common, method: 'get', path: '/stats', summary: 'Totals, rates, cost, latency and daily series (Asia/Taipei days; default the last 7)', request: { query: StatsQuery }, responses: { 200: json(z.record(z.string(), z.unknown()), 'Statistics'), ...errors } }),
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/stats',
+      summary: 'Totals, rates, cost, latency and daily series (Asia/Taipei days; default the last 7)',
+      request: { query: StatsQuery },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'Statistics'), ...errors },
+    }),
     async (c) => {
       const q = c.req.valid('query');
       const end = q.end_date ?? taipeiDate(Date.now());
       const start = q.start_date ?? taipeiDate(taipeiDayStart(end).getTime() - 6 * DAY_MS);
-      if (start > end) throw new ApiError(422, 'validation_failed', 'start_date: must not be after end_date', [{ field: 'start_date', message: 'must not be after end_date' }]);
+      if (start > end)
+        throw new ApiError(422, 'validation_failed', 'start_date: must not be after end_date', [
+          { field: 'start_date', message: 'must not be after end_date' },
+        ]);
       const dates = taipeiDatesBetween(start, end);
-      if (dates.length > MAX_STATS_DAYS) throw new ApiError(422, 'validation_failed', `start_date: at most ${MAX_STATS_DAYS} days`, [{ field: 'start_date', message: `at most ${MAX_STATS_DAYS} days before end_date` }]);
+      if (dates.length > MAX_STATS_DAYS)
+        throw new ApiError(422, 'validation_failed', `start_date: at most ${MAX_STATS_DAYS} days`, [
+          { field: 'start_date', message: `at most ${MAX_STATS_DAYS} days before end_date` },
+        ]);
       const cells = (q.batch_id ? await batchCells(rollups, q.batch_id) : await dayCells(rollups, dates)).filter(
         (r) => r.date >= start && r.date <= end && (!q.provider || r.provider === q.provider) && (!q.message_type || r.messageType === q.message_type),
       );
@@ -171,11 +201,28 @@ function decodeCursor(cursor: string): Entry {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const ms = new Date(iso).getTime();
   // An empty id is a slot boundary: a page that stopped between slots resumes before that slot.
-  if (id === undefined || Number.isNaN(ms)) throw new ApiError(422, 'validation_failed', 'cursor: not a cursor this API returned', [{ field: 'cursor', message: 'is not valid' }]);
+  if (id === undefined || Number.isNaN(ms))
+    throw new ApiError(422, 'validation_failed', 'cursor: not a cursor this API returned', [{ field: 'cursor', message: 'is not valid' }]);
   return { ms, id };
 }
 
-const CSV_COLUMNS = ['message_id', 'created_at', 'phone', 'message_type', 'status', 'provider', 'segments', 'encoding', 'cost', 'batch_id', 'template_code', 'variant', 'error_code', 'sent_at', 'delivered_at'];
+const CSV_COLUMNS = [
+  'message_id',
+  'created_at',
+  'phone',
+  'message_type',
+  'status',
+  'provider',
+  'segments',
+  'encoding',
+  'cost',
+  'batch_id',
+  'template_code',
+  'variant',
+  'error_code',
+  'sent_at',
+  'delivered_at',
+];
 
 function logView(m: SmsMessage, principal: Principal) {
   return {

@@ -24,7 +24,11 @@ const sendSmsRoute = createRoute({
   responses: {
     202: { description: 'Queued (or the earlier message for a repeated Idempotency-Key)', content: { 'application/json': { schema: SendSmsAccepted } } },
     409: { description: 'Idempotency-Key reused with a different body', content: { 'application/json': { schema: ErrorResponse } } },
-    503: { description: 'The message store (MongoDB) is unreachable; retry after `Retry-After` seconds. A Temporal outage is not an error: the message is stored and started when Temporal is back.', content: { 'application/json': { schema: ErrorResponse } } },
+    503: {
+      description:
+        'The message store (MongoDB) is unreachable; retry after `Retry-After` seconds. A Temporal outage is not an error: the message is stored and started when Temporal is back.',
+      content: { 'application/json': { schema: ErrorResponse } },
+    },
     ...errors,
   },
 });
@@ -51,7 +55,11 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     const phoneResult = parseTaiwanPhone(body.phone);
     if (!phoneResult.ok) throw new ApiError(422, 'validation_failed', `phone: ${phoneResult.reason}`); // schema already checked
     const { phone } = phoneResult;
-    const { message, replayed, warnings: policyWarnings } = await deps.intake.accept({
+    const {
+      message,
+      replayed,
+      warnings: policyWarnings,
+    } = await deps.intake.accept({
       phone,
       content: body.template_code ? { templateCode: body.template_code, templateData: body.template_data } : { text: body.message ?? '' },
       messageType: body.message_type ?? messageTypeForTemplate(body.template_code),
@@ -62,7 +70,9 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     const warnings = [
       ...policyWarnings,
       ...(isScheduled(message) ? [`marketing is not sent in quiet hours: scheduled for ${taipeiLocal(message.scheduled_at!)} Asia/Taipei`] : []),
-      ...(message.segments > 1 ? [`message is ${message.segments} segments (${message.encoding}); keep Chinese texts within 70 characters to pay for one`] : []),
+      ...(message.segments > 1
+        ? [`message is ${message.segments} segments (${message.encoding}); keep Chinese texts within 70 characters to pay for one`]
+        : []),
       ...(phone.kind === 'landline' ? ['landline numbers usually cannot receive SMS'] : []),
     ];
     if (replayed) c.header('Idempotent-Replayed', 'true');

@@ -33,7 +33,14 @@ export function optOutRoutes({ ledger, optOuts }: { ledger: OptOutLedger; optOut
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
-    createRoute({ ...common, method: 'post', path: '/', summary: 'Suppress marketing to a number (audited)', request: { body: { content: { 'application/json': { schema: AddOptOut } }, required: true } }, responses: { 201: json(OptOutView, 'Added'), 200: json(OptOutView, 'Already suppressed (unchanged)'), ...errors } }),
+    createRoute({
+      ...common,
+      method: 'post',
+      path: '/',
+      summary: 'Suppress marketing to a number (audited)',
+      request: { body: { content: { 'application/json': { schema: AddOptOut } }, required: true } },
+      responses: { 201: json(OptOutView, 'Added'), 200: json(OptOutView, 'Already suppressed (unchanged)'), ...errors },
+    }),
     async (c) => {
       const body = c.req.valid('json');
       const { added, optOut } = await ledger.add(phoneOf(body.phone), { source: 'admin', actor: c.get('principal').id, reason: body.reason });
@@ -41,23 +48,53 @@ export function optOutRoutes({ ledger, optOuts }: { ledger: OptOutLedger; optOut
     },
   );
 
-  app.openapi(createRoute({ ...common, method: 'get', path: '/', summary: 'Suppressed numbers in number order', request: { query: ListQuery }, responses: { 200: json(z.object({ opt_outs: z.array(OptOutView), next_after: z.string().nullable() }), 'A page'), ...errors } }), async (c) => {
-    const { limit, after } = c.req.valid('query');
-    const page = await optOuts.list(limit, after);
-    return c.json({ opt_outs: page.map(view), next_after: page.length === limit ? page[page.length - 1]._id : null }, 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/',
+      summary: 'Suppressed numbers in number order',
+      request: { query: ListQuery },
+      responses: { 200: json(z.object({ opt_outs: z.array(OptOutView), next_after: z.string().nullable() }), 'A page'), ...errors },
+    }),
+    async (c) => {
+      const { limit, after } = c.req.valid('query');
+      const page = await optOuts.list(limit, after);
+      return c.json({ opt_outs: page.map(view), next_after: page.length === limit ? page[page.length - 1]._id : null }, 200);
+    },
+  );
 
-  app.openapi(createRoute({ ...common, method: 'get', path: '/{phone}', summary: 'Is this number suppressed?', request: { params: PhoneParam }, responses: { 200: json(OptOutView, 'Suppressed'), 404: json(ErrorResponse, 'Not suppressed'), ...errors } }), async (c) => {
-    const found = await optOuts.get(phoneOf(c.req.valid('param').phone).e164);
-    if (!found) throw new ApiError(404, 'not_found', 'This number is not opted out');
-    return c.json(view(found), 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/{phone}',
+      summary: 'Is this number suppressed?',
+      request: { params: PhoneParam },
+      responses: { 200: json(OptOutView, 'Suppressed'), 404: json(ErrorResponse, 'Not suppressed'), ...errors },
+    }),
+    async (c) => {
+      const found = await optOuts.get(phoneOf(c.req.valid('param').phone).e164);
+      if (!found) throw new ApiError(404, 'not_found', 'This number is not opted out');
+      return c.json(view(found), 200);
+    },
+  );
 
-  app.openapi(createRoute({ ...common, method: 'delete', path: '/{phone}', summary: 'Allow marketing to a number again (audited)', request: { params: PhoneParam }, responses: { 200: json(OptOutView, 'Removed'), 404: json(ErrorResponse, 'Not suppressed'), ...errors } }), async (c) => {
-    const removed = await ledger.remove(phoneOf(c.req.valid('param').phone), c.get('principal').id);
-    if (!removed) throw new ApiError(404, 'not_found', 'This number is not opted out');
-    return c.json(view(removed), 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'delete',
+      path: '/{phone}',
+      summary: 'Allow marketing to a number again (audited)',
+      request: { params: PhoneParam },
+      responses: { 200: json(OptOutView, 'Removed'), 404: json(ErrorResponse, 'Not suppressed'), ...errors },
+    }),
+    async (c) => {
+      const removed = await ledger.remove(phoneOf(c.req.valid('param').phone), c.get('principal').id);
+      if (!removed) throw new ApiError(404, 'not_found', 'This number is not opted out');
+      return c.json(view(removed), 200);
+    },
+  );
 
   return app;
 }

@@ -25,14 +25,31 @@ const endpoint = (provider: ProviderName) =>
 /** Per-provider `config`: credentials and endpoint, validated by provider; fields may be given one at a time. */
 const CONFIG_SCHEMAS = {
   twilio: z.strictObject({
-    account_sid: z.string().regex(/^AC[0-9a-zA-Z]{32}$/, 'must be AC followed by 32 characters').optional(),
+    account_sid: z
+      .string()
+      .regex(/^AC[0-9a-zA-Z]{32}$/, 'must be AC followed by 32 characters')
+      .optional(),
     auth_token: z.string().min(16).max(128).optional(),
-    from_number: z.string().regex(/^\+\d{6,15}$/, 'must be an E.164 number').optional(),
-    messaging_service_sid: z.string().regex(/^MG[0-9a-zA-Z]{32}$/, 'must be MG followed by 32 characters').optional(),
+    from_number: z
+      .string()
+      .regex(/^\+\d{6,15}$/, 'must be an E.164 number')
+      .optional(),
+    messaging_service_sid: z
+      .string()
+      .regex(/^MG[0-9a-zA-Z]{32}$/, 'must be MG followed by 32 characters')
+      .optional(),
     base_url: endpoint('twilio').optional(),
   }),
-  every8d: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: endpoint('every8d').optional() }),
-  mitake: z.strictObject({ username: z.string().min(1).max(100).optional(), password: z.string().min(1).max(200).optional(), api_url: endpoint('mitake').optional() }),
+  every8d: z.strictObject({
+    username: z.string().min(1).max(100).optional(),
+    password: z.string().min(1).max(200).optional(),
+    api_url: endpoint('every8d').optional(),
+  }),
+  mitake: z.strictObject({
+    username: z.string().min(1).max(100).optional(),
+    password: z.string().min(1).max(200).optional(),
+    api_url: endpoint('mitake').optional(),
+  }),
 } satisfies Record<ProviderName, z.ZodType>;
 const SECRET_FIELDS = new Set(['auth_token', 'password', 'account_sid', 'username']);
 /** What a provider needs before it can be created at all. */
@@ -43,16 +60,22 @@ const REQUIRED_ON_CREATE: Record<ProviderName, string[]> = {
 };
 
 const providerFields = {
-    provider: z.enum(PROVIDER_NAMES).optional().openapi({ description: "the integration document's shape: names the provider (on PUT it must match the path)" }),
-    config: z.record(z.string(), z.unknown()).optional(),
-    is_active: z.boolean().optional(),
-    priority: z.number().int().min(0).max(1000).optional(),
-    rate_limit: z.number().positive().max(1000).optional().openapi({ description: 'messages per second, enforced by Temporal on the provider task queue' }),
-    price_per_segment: z.number().min(0).max(100).optional().openapi({ description: 'TWD' }),
-    daily_limit: z.number().int().min(0).optional().openapi({ description: 'messages per Asia/Taipei day, 0 = unlimited' }),
-    daily_budget: z.number().min(0).optional().openapi({ description: 'TWD per Asia/Taipei day, 0 = unlimited' }),
-    circuit_failure_threshold: z.number().int().min(1).max(1000).optional().openapi({ description: 'consecutive provider-level failures that open the circuit' }),
-    circuit_cooldown_ms: z.number().int().min(1000).max(86_400_000).optional().openapi({ description: 'how long an open circuit keeps the provider out of routes' }),
+  provider: z.enum(PROVIDER_NAMES).optional().openapi({ description: "the integration document's shape: names the provider (on PUT it must match the path)" }),
+  config: z.record(z.string(), z.unknown()).optional(),
+  is_active: z.boolean().optional(),
+  priority: z.number().int().min(0).max(1000).optional(),
+  rate_limit: z.number().positive().max(1000).optional().openapi({ description: 'messages per second, enforced by Temporal on the provider task queue' }),
+  price_per_segment: z.number().min(0).max(100).optional().openapi({ description: 'TWD' }),
+  daily_limit: z.number().int().min(0).optional().openapi({ description: 'messages per Asia/Taipei day, 0 = unlimited' }),
+  daily_budget: z.number().min(0).optional().openapi({ description: 'TWD per Asia/Taipei day, 0 = unlimited' }),
+  circuit_failure_threshold: z.number().int().min(1).max(1000).optional().openapi({ description: 'consecutive provider-level failures that open the circuit' }),
+  circuit_cooldown_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(86_400_000)
+    .optional()
+    .openapi({ description: 'how long an open circuit keeps the provider out of routes' }),
 };
 const UpdateProviderRequest = z
   .strictObject(providerFields)
@@ -82,7 +105,10 @@ const ProviderView = z
 const ProviderChanged = ProviderView.extend({ warnings: z.array(z.string()).openapi({ description: 'e.g. the base URL derived from a full endpoint URL' }) });
 
 const NameParam = z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'every8d' }) });
-const errors = { 401: { description: 'Token', content: { 'application/json': { schema: ErrorResponse } } }, 403: { description: 'Admins only', content: { 'application/json': { schema: ErrorResponse } } } };
+const errors = {
+  401: { description: 'Token', content: { 'application/json': { schema: ErrorResponse } } },
+  403: { description: 'Admins only', content: { 'application/json': { schema: ErrorResponse } } },
+};
 const common = { tags: ['providers'], security: [{ bearer: [] }] };
 
 export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlPolicy: ProviderUrlPolicy }) {
@@ -93,9 +119,18 @@ export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlP
     return Promise.all(rows.map(async (row) => providerView(row, await repos.providers.get(row._id), usage.get(row._id), circuits.get(row._id))));
   };
 
-  app.openapi(createRoute({ ...common, method: 'get', path: '/', summary: 'Providers with health and usage (credentials never returned)', responses: { 200: { description: 'Providers', content: { 'application/json': { schema: z.object({ providers: z.array(ProviderView) }) } } }, ...errors } }), async (c) => {
-    return c.json({ providers: await view(await repos.providers.list()) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/',
+      summary: 'Providers with health and usage (credentials never returned)',
+      responses: { 200: { description: 'Providers', content: { 'application/json': { schema: z.object({ providers: z.array(ProviderView) }) } } }, ...errors },
+    }),
+    async (c) => {
+      return c.json({ providers: await view(await repos.providers.list()) }, 200);
+    },
+  );
 
   const changed = { 200: { description: 'Updated', content: { 'application/json': { schema: ProviderChanged } } }, ...errors };
   app.openapi(
@@ -109,10 +144,13 @@ export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlP
     }),
     async (c) => {
       const name = c.req.valid('param').name as ProviderName;
-      if (!PROVIDER_NAMES.includes(name)) throw new ApiError(404, 'not_found', `Unknown provider "${c.req.valid('param').name}"; known: ${PROVIDER_NAMES.join(', ')}`);
+      if (!PROVIDER_NAMES.includes(name))
+        throw new ApiError(404, 'not_found', `Unknown provider "${c.req.valid('param').name}"; known: ${PROVIDER_NAMES.join(', ')}`);
       const body = c.req.valid('json');
       if (body.provider !== undefined && body.provider !== name) {
-        throw new ApiError(422, 'validation_failed', `provider: "${body.provider}" does not match the path's "${name}"`, [{ field: 'provider', message: `must be "${name}" (the provider in the path) or left out` }]);
+        throw new ApiError(422, 'validation_failed', `provider: "${body.provider}" does not match the path's "${name}"`, [
+          { field: 'provider', message: `must be "${name}" (the provider in the path) or left out` },
+        ]);
       }
       return c.json(await configure(name, body, c.get('principal').id), 200);
     },
@@ -146,7 +184,13 @@ export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlP
     }
     const { config: _config, provider: _provider, ...fields } = body;
     const after = await repos.providers.upsert(name, { ...fields, ...splitConfig(config) });
-    await repos.audit.record({ actor, action: 'provider.updated', target: { type: 'provider', id: name }, before: before && redact(before), after: redact(after) });
+    await repos.audit.record({
+      actor,
+      action: 'provider.updated',
+      target: { type: 'provider', id: name },
+      before: before && redact(before),
+      after: redact(after),
+    });
     const [updated] = await view([after]);
     return { ...updated, warnings: endpointWarnings(body.config, config) };
   }
@@ -189,7 +233,12 @@ function redact(row: ProviderRow) {
   return { ...rest, credentials: '[redacted]' };
 }
 
-function providerView(row: ProviderRow, config: { credentials: Record<string, string> } | null, usage?: { messages: number; spend: number }, circuit?: { consecutive_failures: number; open_until?: Date }) {
+function providerView(
+  row: ProviderRow,
+  config: { credentials: Record<string, string> } | null,
+  usage?: { messages: number; spend: number },
+  circuit?: { consecutive_failures: number; open_until?: Date },
+) {
   const open = Boolean(circuit?.open_until && circuit.open_until > new Date());
   const settings = Object.fromEntries(Object.entries(row.settings).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
   return {
@@ -203,6 +252,10 @@ function providerView(row: ProviderRow, config: { credentials: Record<string, st
     config: settings,
     credentials_set: Object.keys(config?.credentials ?? {}).sort(),
     today: { messages: usage?.messages ?? 0, spend: Math.round((usage?.spend ?? 0) * 100) / 100 },
-    circuit: { state: open ? ('open' as const) : ('closed' as const), consecutive_failures: circuit?.consecutive_failures ?? 0, open_until: open ? circuit!.open_until!.toISOString() : null },
+    circuit: {
+      state: open ? ('open' as const) : ('closed' as const),
+      consecutive_failures: circuit?.consecutive_failures ?? 0,
+      open_until: open ? circuit!.open_until!.toISOString() : null,
+    },
   };
 }

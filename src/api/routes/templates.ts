@@ -7,7 +7,15 @@ import { templateVariantStats } from '../../services/templateStats';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse } from '../schemas';
-import { CreateTemplateRequest, TemplateChanged, TemplateIdParam, TemplateListQuery, TemplateStatsResponse, TemplateView, UpdateTemplateRequest } from '../templateSchemas';
+import {
+  CreateTemplateRequest,
+  TemplateChanged,
+  TemplateIdParam,
+  TemplateListQuery,
+  TemplateStatsResponse,
+  TemplateView,
+  UpdateTemplateRequest,
+} from '../templateSchemas';
 import { ContentPolicyService } from '../../services/contentPolicy';
 import { countSegments } from '../../domain/segments';
 
@@ -16,11 +24,46 @@ const notFound = { 404: json(ErrorResponse, 'No such template') };
 const common = { tags: ['templates'], security: [{ bearer: [] }] };
 
 const routes = {
-  create: createRoute({ ...common, method: 'post', path: '/', summary: 'Create a template', request: { body: { content: { 'application/json': { schema: CreateTemplateRequest } }, required: true } }, responses: { 201: json(TemplateChanged, 'Created'), 409: json(ErrorResponse, 'Code already used'), ...errors } }),
-  list: createRoute({ ...common, method: 'get', path: '/', summary: 'List templates', request: { query: TemplateListQuery }, responses: { 200: json(z.object({ templates: z.array(TemplateView) }), 'Templates by code'), ...errors } }),
-  get: createRoute({ ...common, method: 'get', path: '/{template_id}', summary: 'One template', request: { params: TemplateIdParam }, responses: { 200: json(TemplateView, 'The template'), ...notFound, ...errors } }),
-  update: createRoute({ ...common, method: 'put', path: '/{template_id}', summary: 'Change a template (bumps its version; deactivate instead of deleting)', request: { params: TemplateIdParam, body: { content: { 'application/json': { schema: UpdateTemplateRequest } }, required: true } }, responses: { 200: json(TemplateChanged, 'Updated'), 409: json(ErrorResponse, 'Changed by someone else; re-read and retry'), ...notFound, ...errors } }),
-  stats: createRoute({ ...common, method: 'get', path: '/{template_id}/stats', summary: 'A/B figures per variant', request: { params: TemplateIdParam }, responses: { 200: json(TemplateStatsResponse, 'Per-variant figures'), ...notFound, ...errors } }),
+  create: createRoute({
+    ...common,
+    method: 'post',
+    path: '/',
+    summary: 'Create a template',
+    request: { body: { content: { 'application/json': { schema: CreateTemplateRequest } }, required: true } },
+    responses: { 201: json(TemplateChanged, 'Created'), 409: json(ErrorResponse, 'Code already used'), ...errors },
+  }),
+  list: createRoute({
+    ...common,
+    method: 'get',
+    path: '/',
+    summary: 'List templates',
+    request: { query: TemplateListQuery },
+    responses: { 200: json(z.object({ templates: z.array(TemplateView) }), 'Templates by code'), ...errors },
+  }),
+  get: createRoute({
+    ...common,
+    method: 'get',
+    path: '/{template_id}',
+    summary: 'One template',
+    request: { params: TemplateIdParam },
+    responses: { 200: json(TemplateView, 'The template'), ...notFound, ...errors },
+  }),
+  update: createRoute({
+    ...common,
+    method: 'put',
+    path: '/{template_id}',
+    summary: 'Change a template (bumps its version; deactivate instead of deleting)',
+    request: { params: TemplateIdParam, body: { content: { 'application/json': { schema: UpdateTemplateRequest } }, required: true } },
+    responses: { 200: json(TemplateChanged, 'Updated'), 409: json(ErrorResponse, 'Changed by someone else; re-read and retry'), ...notFound, ...errors },
+  }),
+  stats: createRoute({
+    ...common,
+    method: 'get',
+    path: '/{template_id}/stats',
+    summary: 'A/B figures per variant',
+    request: { params: TemplateIdParam },
+    responses: { 200: json(TemplateStatsResponse, 'Per-variant figures'), ...notFound, ...errors },
+  }),
 };
 
 export function templateRoutes({ repos, policy }: { repos: Repositories; policy: ContentPolicyService }) {
@@ -49,7 +92,10 @@ export function templateRoutes({ repos, policy }: { repos: Repositories; policy:
   ];
   const changedView = async (t: SmsTemplate) => {
     const analysis = await analyse(t, await repos.providers.list());
-    const warnings = analysis.segments > 1 ? [`the text is ${analysis.segments} segments (${analysis.encoding}) before placeholder values; keep Chinese texts within 70 characters to pay for one`] : [];
+    const warnings =
+      analysis.segments > 1
+        ? [`the text is ${analysis.segments} segments (${analysis.encoding}) before placeholder values; keep Chinese texts within 70 characters to pay for one`]
+        : [];
     return { ...templateView(t), analysis, warnings };
   };
 
@@ -61,7 +107,8 @@ export function templateRoutes({ repos, policy }: { repos: Repositories; policy:
       await repos.audit.record({ actor: c.get('principal').id, action: 'template.created', target: { type: 'template', id: template._id }, after: template });
       return c.json(await changedView(template), 201);
     } catch (err) {
-      if (err instanceof DuplicateTemplateCode) throw new ApiError(409, 'duplicate_code', `A template with code "${draft.code}" already exists`, [{ field: 'code', message: 'already used' }]);
+      if (err instanceof DuplicateTemplateCode)
+        throw new ApiError(409, 'duplicate_code', `A template with code "${draft.code}" already exists`, [{ field: 'code', message: 'already used' }]);
       throw err;
     }
   });
@@ -78,13 +125,22 @@ export function templateRoutes({ repos, policy }: { repos: Repositories; policy:
     const current = await load(c.req.valid('param').template_id);
     const { version, ...changes } = c.req.valid('json');
     await checkTexts(textsOf(changes));
-    if (version !== undefined && version !== current.version) throw new ApiError(409, 'version_conflict', `The template is at version ${current.version}, not ${version}`);
+    if (version !== undefined && version !== current.version)
+      throw new ApiError(409, 'version_conflict', `The template is at version ${current.version}, not ${version}`);
     if (changes.winner_rule && (changes.variants ?? current.variants).length < 2) {
-      throw new ApiError(422, 'validation_failed', 'winner_rule: needs at least two variants', [{ field: 'winner_rule', message: 'needs at least two variants' }]);
+      throw new ApiError(422, 'validation_failed', 'winner_rule: needs at least two variants', [
+        { field: 'winner_rule', message: 'needs at least two variants' },
+      ]);
     }
     const updated = await repos.templates.update(current, changes);
     if (!updated) throw new ApiError(409, 'version_conflict', 'The template changed while this update was applied; re-read and retry');
-    await repos.audit.record({ actor: c.get('principal').id, action: 'template.updated', target: { type: 'template', id: current._id }, before: current, after: updated });
+    await repos.audit.record({
+      actor: c.get('principal').id,
+      action: 'template.updated',
+      target: { type: 'template', id: current._id },
+      before: current,
+      after: updated,
+    });
     return c.json(await changedView(updated), 200);
   });
 
@@ -100,7 +156,9 @@ export function templateRoutes({ repos, policy }: { repos: Repositories; policy:
 /** Segments and cost of the longest text, placeholders left out: the floor a message of this template costs. */
 async function analyse(t: SmsTemplate, providers: { _id: string; price_per_segment: number }[]) {
   const texts = [t.content, ...t.variants.map((v) => v.content)].map((text) => text.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, ''));
-  const counted = texts.map((text) => ({ ...countSegments(text), characters: Array.from(text).length })).sort((a, b) => b.segments - a.segments || b.characters - a.characters)[0];
+  const counted = texts
+    .map((text) => ({ ...countSegments(text), characters: Array.from(text).length }))
+    .sort((a, b) => b.segments - a.segments || b.characters - a.characters)[0];
   const costPerMessage = Object.fromEntries(providers.map((p) => [p._id, Math.round(counted.segments * p.price_per_segment * 100) / 100]));
   return { characters: counted.characters, encoding: counted.encoding, segments: counted.segments, cost_per_message: costPerMessage };
 }

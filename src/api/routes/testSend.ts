@@ -39,7 +39,12 @@ export function testSendRoutes({ intake, audit }: { intake: SmsIntake; audit: Au
       principalId: c.get('principal').id,
       forcedProvider: provider,
     });
-    await audit.record({ actor: c.get('principal').id, action: 'test_sms.sent', target: { type: 'message', id: message._id }, after: { provider, phone: parsed.phone.masked } });
+    await audit.record({
+      actor: c.get('principal').id,
+      action: 'test_sms.sent',
+      target: { type: 'message', id: message._id },
+      after: { provider, phone: parsed.phone.masked },
+    });
     return c.json({ message_id: message._id, provider, status: message.status }, 202);
   });
   return app;

@@ -42,7 +42,14 @@ export function webhookRoutes(deps: WebhookDeps) {
     const { form, fields } = await readFields(c);
     await assertTwilioSignature(c, form, deps);
     const report = twilioReport(fields);
-    await deps.receipts.accept({ provider: 'twilio', method: 'POST', fields, messageId: c.req.query('message_id'), providerMessageId: fields.MessageSid, report });
+    await deps.receipts.accept({
+      provider: 'twilio',
+      method: 'POST',
+      fields,
+      messageId: c.req.query('message_id'),
+      providerMessageId: fields.MessageSid,
+      report,
+    });
     return c.body(null, 204);
   });
 
@@ -58,7 +65,11 @@ export function webhookRoutes(deps: WebhookDeps) {
   app.on(['GET', 'POST'], '/mitake/inbound', async (c) => {
     const { fields, token } = await readFields(c);
     await assertUnsignedWebhookAllowed(c, token, deps);
-    await deps.inbound.accept({ provider: 'mitake', from: fields.srcaddr ?? fields.mobile ?? fields.dstaddr ?? '', text: fields.smbody ?? fields.msg ?? fields.text ?? '' });
+    await deps.inbound.accept({
+      provider: 'mitake',
+      from: fields.srcaddr ?? fields.mobile ?? fields.dstaddr ?? '',
+      text: fields.smbody ?? fields.msg ?? fields.text ?? '',
+    });
     return c.text('OK');
   });
 
@@ -67,7 +78,14 @@ export function webhookRoutes(deps: WebhookDeps) {
     await assertUnsignedWebhookAllowed(c, token, deps);
     const msgid = fields.msgid ?? '';
     const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
-    await deps.receipts.accept({ provider: 'mitake', method: c.req.method, fields, messageId: fields.message_id, providerMessageId: msgid || undefined, report });
+    await deps.receipts.accept({
+      provider: 'mitake',
+      method: c.req.method,
+      fields,
+      messageId: fields.message_id,
+      providerMessageId: msgid || undefined,
+      report,
+    });
     // Mitake treats any other reply as "not received" and sends the report again.
     return c.text(`magicid=sms_gateway_rpack\nmsgid=${msgid}\n`);
   });

@@ -30,7 +30,14 @@ export interface LaunchedStack {
 export async function launchStack(env: Record<string, string>): Promise<LaunchedStack> {
   const root = resolve(__dirname, '..', '..', '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'luckygas-stack-'));
-  const [apiPort, temporalPort, uiPort, mongoPort, simPort, workerMetricsPort] = await Promise.all([freePorts(1), freePorts(1), freePorts(1), freePorts(1), freePorts(3), freePorts(1)]);
+  const [apiPort, temporalPort, uiPort, mongoPort, simPort, workerMetricsPort] = await Promise.all([
+    freePorts(1),
+    freePorts(1),
+    freePorts(1),
+    freePorts(1),
+    freePorts(3),
+    freePorts(1),
+  ]);
   const fullEnv: NodeJS.ProcessEnv = {
     ...process.env,
     APP_ENV: 'development',

@@ -10,7 +10,12 @@ export function spawnWorker(env: NodeJS.ProcessEnv, logFile: string, pidFile: st
   const out = openSync(logFile, 'a');
   // BENCH_WORKER_CPU_PROFILE=<dir>: the bench's CPU profile of the worker (written when it exits).
   const profile = env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_WORKER_CPU_PROFILE}`] : [];
-  const child = spawn('node', [...profile, '--import', 'tsx', 'src/worker.ts'], { cwd: resolve(__dirname, '..', '..', '..'), env, stdio: ['ignore', out, out], detached: true });
+  const child = spawn('node', [...profile, '--import', 'tsx', 'src/worker.ts'], {
+    cwd: resolve(__dirname, '..', '..', '..'),
+    env,
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   child.unref();
   appendFileSync(pidFile, `${child.pid}\n`);
   return child.pid!;
