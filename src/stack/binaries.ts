@@ -74,7 +74,7 @@ function publish(built: string, target: string): string {
 }
 
 function goRun(args: string[], env: Record<string, string>, cwd: string, progress: Progress): Promise<void> {
-  if (!which('go')) return Promise.reject(new Error('Go is required to build the embedded servers (go ≥ 1.24 on PATH)'));
+  if (!which('go')) return Promise.reject(new Error('Go is required to build the embedded servers (go ≥ 1.25 on PATH: the Temporal CLI v1.5.1 needs it)'));
   return new Promise((resolvePromise, reject) => {
     const child = spawn('go', args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let packages = 0;
