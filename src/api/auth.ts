@@ -5,7 +5,7 @@ import { verify } from 'hono/jwt';
 import type { ApiKeyRepository } from '../db/apiKeys';
 import { ROLES, isAllowed, type Role } from '../domain/roles';
 import { ApiError } from '../errors';
-import { clientAddress } from './ipAllowlist';
+import { clientAddress, ipMatches } from './ipAllowlist';
 
 export type { Role };
 
@@ -53,7 +53,10 @@ const unauthorized = (message: string, error = 'invalid_token') =>
 export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const address = deps.throttle ? clientAddress(connectionAddress(c), c.req.header('x-forwarded-for'), deps.throttle.trustedProxies) : '';
-    await deps.throttle?.admit(address);
+    // A request whose client resolves to a trusted proxy (it forwarded no address) has no known client: throttling
+    // the proxy's own address would lock out everyone behind it, so such requests are neither refused nor counted.
+    const throttle = address && !deps.throttle?.trustedProxies.some((entry) => ipMatches(address, entry)) ? deps.throttle : undefined;
+    await throttle?.admit(address);
     let principal: Principal;
     try {
       const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
@@ -61,7 +64,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
         throw new ApiError(401, 'unauthorized', 'Missing bearer token: send "Authorization: Bearer <token>"', undefined, { 'WWW-Authenticate': 'Bearer' });
       principal = await principalFor(match[1], deps);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) await deps.throttle?.countFailure(address);
+      if (err instanceof ApiError && err.status === 401) await throttle?.countFailure(address);
       throw err;
     }
     if (!isAllowed(principal.role, c.req.method, c.req.path)) {

@@ -36,6 +36,12 @@ describe('failed authentications are throttled per client address', () => {
     expect((await from('198.51.100.7', process.env.TEST_ADMIN_TOKEN!)).status).toBe(404);
   });
 
+  it('never throttles a trusted proxy that forwarded no client address (it speaks for everyone behind it)', async () => {
+    const direct = (token: string) => api('/api/v1/notifications/sms-status/00000000-0000-4000-8000-000000000000', { token });
+    for (let i = 0; i < 25; i++) expect((await direct(`lgk_guess_${i}`)).status).toBe(401);
+    expect((await direct(process.env.TEST_ADMIN_TOKEN!)).status).toBe(404);
+  });
+
   it('does not count authenticated requests that are merely forbidden', async () => {
     const address = `192.0.2.${randomInt(1, 254)}`;
     const created = await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: 'throttle viewer', role: 'viewer' }) });
