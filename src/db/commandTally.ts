@@ -7,17 +7,23 @@ import type { MongoClient } from 'mongodb';
  * command and collection (e.g. `update sms_messages`) and rewrites `<dir>/<pid>.json` every second, so a bench can
  * print round trips per message by what they are. Off (no listener at all) unless the variable is set.
  */
+/** One tally per process, whatever number of clients it connects: they share the counts and the file. */
+let counts: Record<string, number> | undefined;
+
 export function tallyCommands(client: MongoClient, dir = process.env.MONGO_COMMAND_TALLY): void {
   if (!dir) return;
-  const counts: Record<string, number> = {};
+  if (!counts) {
+    const tally: Record<string, number> = {};
+    counts = tally;
+    const flush = () => writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(tally));
+    setInterval(flush, 1_000).unref();
+    process.once('exit', flush);
+  }
+  const tally = counts;
   client.on('commandStarted', (event) => {
     const command = event.command as Record<string, unknown>;
     const target = typeof command[event.commandName] === 'string' ? ` ${command[event.commandName] as string}` : '';
     const key = `${event.commandName}${target}`;
-    counts[key] = (counts[key] ?? 0) + 1;
+    tally[key] = (tally[key] ?? 0) + 1;
   });
-  const file = join(dir, `${process.pid}.json`);
-  const flush = () => writeFileSync(file, JSON.stringify(counts));
-  setInterval(flush, 1_000).unref();
-  process.once('exit', flush);
 }
