@@ -23,6 +23,7 @@ import { optOutRoutes } from './routes/optOuts';
 import { contentPolicyRoutes } from './routes/contentPolicy';
 import { authenticate, type AuthEnv, type JwtPolicy } from './auth';
 import { closeAfterErrorWithBody } from './connections';
+import { allow } from './routeRoles';
 import { STORE_RETRY_AFTER_S, onError } from './errors';
 import type { StoreHealth } from '../db/storeHealth';
 import { adminRoutes } from './routes/admin';
@@ -139,7 +140,7 @@ export function createApp(deps: AppDeps) {
     app.use(path, ...guarded);
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
-  app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
+  app.get('/metrics', allow('viewer'), async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
@@ -182,7 +183,11 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key or HS256 JWT. An operation lists the roles that may call it in `x-roles`; without `x-roles` it is admin-only.',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'LuckyGas SMS gateway', version: '1.0.0', description: 'Durable SMS notifications through Twilio, Every8d and Mitake.' },

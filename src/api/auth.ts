@@ -3,9 +3,10 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { verify } from 'hono/jwt';
 import type { ApiKeyRepository } from '../db/apiKeys';
-import { ROLES, isAllowed, type Role } from '../domain/roles';
+import { ROLES, type Role } from '../domain/roles';
 import { ApiError } from '../errors';
 import { clientAddress, ipMatches } from './ipAllowlist';
+import { mayCall } from './routeRoles';
 
 export type { Role };
 
@@ -47,8 +48,9 @@ const unauthorized = (message: string, error = 'invalid_token') =>
   new ApiError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': `Bearer error="${error}"` });
 
 /**
- * Bearer authentication (API key or HS256 JWT), then the role check for this method and path. An address with too
- * many failed authentications this minute is refused first (429), whatever token it sends.
+ * Bearer authentication (API key or HS256 JWT), then the role check against the roles the matched route declares
+ * (see routeRoles). An address with too many failed authentications this minute is refused first (429), whatever
+ * token it sends.
  */
 export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
@@ -67,7 +69,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
       if (err instanceof ApiError && err.status === 401) await throttle?.countFailure(address);
       throw err;
     }
-    if (!isAllowed(principal.role, c.req.method, c.req.path)) {
+    if (!mayCall(principal.role, c)) {
       throw new ApiError(403, 'forbidden', `The ${principal.role} role may not ${c.req.method} ${c.req.path}`);
     }
     c.set('principal', principal);

@@ -1,25 +1,3 @@
 export const ROLES = ['admin', 'sender', 'viewer'] as const;
+/** What a key or JWT may do is declared with each route (see api/routeRoles); `admin` may do everything. */
 export type Role = (typeof ROLES)[number];
-
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | '*';
-
-/**
- * Who may call what, first match wins; anything unlisted is admin-only. `admin` may do everything.
- * sender: send, status, templates read. viewer: read-only status, logs, stats.
- */
-const RULES: { method: Method; path: RegExp; roles: Role[] }[] = [
-  { method: 'POST', path: /^\/api\/v1\/notifications\/send-(bulk-)?sms$/, roles: ['sender'] },
-  { method: 'GET', path: /^\/api\/v1\/notifications\/sms-status\//, roles: ['sender', 'viewer'] },
-  { method: 'GET', path: /^\/api\/v1\/notifications\/sms-templates(\/[^/]+)?$/, roles: ['sender'] },
-  { method: 'GET', path: /^\/api\/v1\/notifications\/(sms-logs|stats|batches|alerts)(\/|$)/, roles: ['sender', 'viewer'] },
-  { method: 'GET', path: /^\/api\/v1\/notifications\/sms-templates\/[^/]+\/stats$/, roles: ['sender', 'viewer'] },
-  { method: 'POST', path: /^\/codec\/(en|de)code$/, roles: ['sender', 'viewer'] },
-  { method: 'GET', path: /^\/metrics$/, roles: ['viewer'] },
-  { method: 'POST', path: /^\/api\/v1\/notifications\/batches\/[^/]+\/(pause|resume|cancel)$/, roles: ['sender'] },
-];
-
-export function isAllowed(role: Role, method: string, path: string): boolean {
-  if (role === 'admin') return true;
-  const rule = RULES.find((r) => (r.method === '*' || r.method === method) && r.path.test(path));
-  return rule ? rule.roles.includes(role) : false;
-}

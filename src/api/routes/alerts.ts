@@ -5,6 +5,7 @@ import type { AuditRepository } from '../../db/audit';
 import { ALERT_SCHEDULE_ID } from '../../workflows/alerts';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
+import { callableBy } from '../routeRoles';
 import { ErrorResponse } from '../schemas';
 
 const common = { tags: ['alerts'], security: [{ bearer: [] }] };
@@ -19,6 +20,7 @@ export function alertRoutes({ alerts, temporal, audit }: { alerts: AlertReposito
       ...common,
       method: 'get',
       path: '/',
+      ...callableBy('sender', 'viewer'),
       summary: 'Alerts, newest first',
       request: { query: z.object({ state: z.enum(['open', 'resolved']).optional() }) },
       responses: { 200: json(z.object({ alerts: z.array(z.record(z.string(), z.unknown())) }), 'Alerts'), ...errors },

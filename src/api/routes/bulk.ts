@@ -11,6 +11,7 @@ import { reportRejections, type BulkIntake } from '../../services/bulkIntake';
 import { bulkWorkflowId, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows';
 import type { AuthEnv, Principal } from '../auth';
 import { json, openApiHook } from '../openapi';
+import { callableBy } from '../routeRoles';
 import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid input') };
@@ -60,6 +61,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       ...common,
       method: 'post',
       path: '/send-bulk-sms',
+      ...callableBy('sender'),
       summary: 'Queue a batch (recipients validated up front; rejected rows reported, duplicates sent once)',
       request: { body: { content: { 'application/json': { schema: SendBulkRequest } }, required: true } },
       responses: {
@@ -109,6 +111,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       ...common,
       method: 'get',
       path: '/batches',
+      ...callableBy('sender', 'viewer'),
       summary: 'Batches, newest first',
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) },
       responses: { 200: json(z.object({ batches: z.array(z.record(z.string(), z.unknown())) }), 'Batches'), ...errors },
@@ -126,6 +129,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
       ...common,
       method: 'get',
       path: '/batches/{batch_id}',
+      ...callableBy('sender', 'viewer'),
       summary: 'A batch with counts by status and live progress',
       request: { params: BatchParam },
       responses: { 200: json(z.record(z.string(), z.unknown()), 'The batch'), 404: json(ErrorResponse, 'No such batch'), ...errors },
@@ -151,6 +155,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
         ...common,
         method: 'post',
         path: `/batches/{batch_id}/${action}`,
+        ...callableBy('sender'),
         summary: `${action[0].toUpperCase()}${action.slice(1)} a batch`,
         request: { params: BatchParam },
         responses: {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
 import { validationError } from '../errors';
+import { allow } from '../routeRoles';
 
 /** The Temporal remote-codec wire format: payloads with base64 metadata values and data. */
 const JsonPayloads = z.object({
@@ -22,12 +23,13 @@ const toJson = (p: Payload): JsonPayload => ({
 
 /**
  * Codec endpoint for operators: the Temporal UI and CLI send encrypted payloads here and get them back readable
- * (`/decode`), or the reverse (`/encode`). Behind the same bearer authentication as the API (viewer and up).
+ * (`/decode`), or the reverse (`/encode`). Behind the same bearer authentication as the API
+ * (sender and viewer too: reading payloads is part of following a message).
  */
 export function codecRoutes(codec: PayloadCodec) {
   const app = new Hono<AuthEnv>();
   for (const direction of ['encode', 'decode'] as const) {
-    app.post(`/${direction}`, async (c) => {
+    app.post(`/${direction}`, allow('sender', 'viewer'), async (c) => {
       const parsed = JsonPayloads.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) throw validationError(parsed.error, 'body');
       try {

@@ -16,6 +16,7 @@ import { ApiError } from '../../errors';
 import type { AuthEnv, Principal } from '../auth';
 import { validationError } from '../errors';
 import { json, openApiHook } from '../openapi';
+import { allow, callableBy } from '../routeRoles';
 import { ErrorResponse } from '../schemas';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD (Asia/Taipei)');
@@ -80,6 +81,7 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
       ...common,
       method: 'get',
       path: '/sms-logs',
+      ...callableBy('sender', 'viewer'),
       summary: 'Messages newest first, with cursor paging (phones masked unless admin)',
       request: { query: LogQuery },
       responses: { 200: json(z.object({ items: z.array(z.record(z.string(), z.unknown())), next_cursor: z.string().nullable() }), 'A page'), ...errors },
@@ -94,7 +96,7 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
     },
   );
 
-  app.get('/sms-logs/export.csv', async (c) => {
+  app.get('/sms-logs/export.csv', allow('sender', 'viewer'), async (c) => {
     const parsed = ExportQuery.safeParse(c.req.query());
     if (!parsed.success) throw validationError(parsed.error, 'query');
     const principal = c.get('principal');
@@ -131,6 +133,7 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
       ...common,
       method: 'get',
       path: '/stats',
+      ...callableBy('sender', 'viewer'),
       summary: 'Totals, rates, cost, latency and daily series (Asia/Taipei days; default the last 7)',
       request: { query: StatsQuery },
       responses: { 200: json(z.record(z.string(), z.unknown()), 'Statistics'), ...errors },

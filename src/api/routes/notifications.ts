@@ -7,6 +7,7 @@ import type { SmsIntake } from '../../services/smsIntake';
 import type { AuthEnv } from '../auth';
 import { ApiError } from '../../errors';
 import { openApiHook } from '../openapi';
+import { callableBy } from '../routeRoles';
 import { ErrorResponse, IdempotencyHeaders, MessageIdParam, SendSmsAccepted, SendSmsRequest, SmsStatusResponse } from '../schemas';
 
 const errors = {
@@ -17,6 +18,7 @@ const errors = {
 const sendSmsRoute = createRoute({
   method: 'post',
   path: '/send-sms',
+  ...callableBy('sender'),
   tags: ['notifications'],
   summary: 'Queue one SMS (answers before any provider is called)',
   security: [{ bearer: [] }],
@@ -36,6 +38,7 @@ const sendSmsRoute = createRoute({
 const smsStatusRoute = createRoute({
   method: 'get',
   path: '/sms-status/{message_id}',
+  ...callableBy('sender', 'viewer'),
   tags: ['notifications'],
   summary: 'Status, provider, attempts and events of one SMS',
   security: [{ bearer: [] }],

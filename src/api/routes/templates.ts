@@ -6,6 +6,7 @@ import { ApiError } from '../../errors';
 import { templateVariantStats } from '../../services/templateStats';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
+import { callableBy } from '../routeRoles';
 import { ErrorResponse } from '../schemas';
 import {
   CreateTemplateRequest,
@@ -36,6 +37,7 @@ const routes = {
     ...common,
     method: 'get',
     path: '/',
+    ...callableBy('sender'),
     summary: 'List templates',
     request: { query: TemplateListQuery },
     responses: { 200: json(z.object({ templates: z.array(TemplateView) }), 'Templates by code'), ...errors },
@@ -44,6 +46,7 @@ const routes = {
     ...common,
     method: 'get',
     path: '/{template_id}',
+    ...callableBy('sender'),
     summary: 'One template',
     request: { params: TemplateIdParam },
     responses: { 200: json(TemplateView, 'The template'), ...notFound, ...errors },
@@ -60,6 +63,7 @@ const routes = {
     ...common,
     method: 'get',
     path: '/{template_id}/stats',
+    ...callableBy('sender', 'viewer'),
     summary: 'A/B figures per variant',
     request: { params: TemplateIdParam },
     responses: { 200: json(TemplateStatsResponse, 'Per-variant figures'), ...notFound, ...errors },
