@@ -58,7 +58,7 @@ const keyView = (k: {
   revoked_at: k.revoked_at?.toISOString() ?? null,
 });
 
-/** API keys (created, listed, revoked; secrets shown once) and the audit log. Admin only (these routes declare no roles, see api/routeRoles). */
+/** API keys (created, listed, revoked; secrets shown once) and the audit log. Admin only: no roles declared (api/routeRoles). */
 export function adminRoutes({ repos }: { repos: Repositories }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 

@@ -24,7 +24,7 @@ const RunRequest = z
 
 const isoDay = (day: string | undefined) => (day ? `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}` : null);
 
-/** Retention policy and progress, and an admin's "purge now" (admin only: these routes declare no roles, see api/routeRoles). */
+/** Retention policy and progress, and an admin's "purge now" (admin only: no roles declared, see api/routeRoles). */
 export function retentionRoutes({ repos, temporal, retentionDays }: { repos: Repositories; temporal: Client; retentionDays: number }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
