@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { PhoneLimits } from './domain/phoneBudget';
 import type { ProviderUrlPolicy } from './domain/providerUrls';
 import { SIMULATOR_CREDENTIALS } from './simulator/credentials';
+import { DEFAULT_SIMULATOR_CREDIT } from './simulator/state';
 import { keyStrengthProblem } from './domain/keyStrength';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
@@ -146,8 +147,8 @@ const envSchema = z.object({
   RUN_WORKERS: z.stringbool().default(true),
   SIMULATOR_PORT: port(8090),
   /** Prepaid points the simulated Every8d and Mitake accounts start with (each send takes one per segment). */
-  SIMULATOR_EVERY8D_CREDIT: z.coerce.number().min(0).default(100_000),
-  SIMULATOR_MITAKE_CREDIT: z.coerce.number().min(0).default(100_000),
+  SIMULATOR_EVERY8D_CREDIT: z.coerce.number().min(0).default(DEFAULT_SIMULATOR_CREDIT),
+  SIMULATOR_MITAKE_CREDIT: z.coerce.number().min(0).default(DEFAULT_SIMULATOR_CREDIT),
 
   /** Real provider accounts, seeded into sms_providers at start when absent (ignored while SIMULATORS=true). */
   TWILIO_ACCOUNT_SID: z

@@ -24,7 +24,7 @@ export interface AcceptedSend {
 }
 
 /** Points a simulated prepaid account (Every8d, Mitake) starts with unless configured otherwise. */
-export const DEFAULT_SIMULATOR_CREDIT = 100_000;
+export const DEFAULT_SIMULATOR_CREDIT = 1_000_000;
 
 const DEFAULTS: Behaviour = { latency_ms: 0, failure: 'none', receipt: 'delivered', receipt_delay_ms: 200, push_receipts: true };
 
