@@ -53,15 +53,21 @@ const refreshUntil = (name: string, done: (provider: any) => boolean, what: stri
 
 const storedEvents = (id: string) => withDb(async (db) => (await db.collection('sms_messages').findOne({ _id: id } as any))!.events as any[]);
 
+/** Both accounts full, and the gateway knowing it (whatever an earlier test file left). */
+async function refill(): Promise<void> {
+  await setCredit('every8d', 1_000_000);
+  await setCredit('mitake', 1_000_000);
+  await refreshUntil('every8d', (p) => p.balance?.points >= 1_000, 'every8d balance refreshed');
+  await refreshUntil('mitake', (p) => p.balance?.points >= 1_000, 'mitake balance refreshed');
+}
+
 describe('provider balances', () => {
+  beforeAll(refill);
   afterAll(async () => {
-    await setCredit('every8d', 1_000_000);
-    await setCredit('mitake', 1_000_000);
     await put('twilio', { is_active: true });
     await put('every8d', { balance_alert_below: 1_000 });
     // The balances the next test files route by: the refilled accounts, not this file's empty ones.
-    await refreshUntil('every8d', (p) => p.balance?.points >= 1_000, 'every8d balance refreshed after the test');
-    await refreshUntil('mitake', (p) => p.balance?.points >= 1_000, 'mitake balance refreshed after the test');
+    await refill();
   });
 
   it('fails the rest of a batch over to Mitake once Every8d runs out of credit, shows the balance and raises balance_low', async () => {
