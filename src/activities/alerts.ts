@@ -33,6 +33,7 @@ export function createAlertActivities({ repos, thresholds, lowBalancePoints = 0,
         repos.alerts.eventsSince('rate_limited', since),
         repos.alerts.eventsSince('webhook_rejected', since),
       ]);
+      // Prepaid balances and their run-out forecasts (a week of daily usage per provider, by _id).
       const balances = await balanceReports(repos, rows, lowBalancePoints, now);
       const findings = evaluateAlertRules(
         {
