@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { PhoneLimits } from './domain/phoneBudget';
 import type { ProviderUrlPolicy } from './domain/providerUrls';
 import { SIMULATOR_CREDENTIALS } from './simulator/credentials';
+import { DEFAULT_SIMULATOR_CREDIT } from './simulator/state';
 import { keyStrengthProblem } from './domain/keyStrength';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
@@ -98,6 +99,13 @@ const envSchema = z.object({
   ALERT_RATE_LIMITED: z.coerce.number().int().min(1).default(50),
   ALERT_WEBHOOK_REJECTED: z.coerce.number().int().min(1).default(10),
   /**
+   * Provider balances: a prepaid account (Every8d, Mitake) with fewer points than this raises `balance_low`, unless
+   * its provider row sets `balance_alert_below`; 0 = no alert. Balances are asked of the providers every
+   * BALANCE_REFRESH_INTERVAL_MS (send replies update them in between).
+   */
+  ALERT_LOW_BALANCE_POINTS: z.coerce.number().min(0).default(1_000),
+  BALANCE_REFRESH_INTERVAL_MS: millis(10 * 60_000),
+  /**
    * Retention: message bodies and full numbers are purged this many days after a message was created (its counts
    * stay in the rollups); the log's lookup lists and webhook receipts go too.
    */
@@ -138,6 +146,9 @@ const envSchema = z.object({
   /** `npm start` runs the workers in its own process unless this is false (they then run as `src/worker.ts`). */
   RUN_WORKERS: z.stringbool().default(true),
   SIMULATOR_PORT: port(8090),
+  /** Prepaid points the simulated Every8d and Mitake accounts start with (each send takes one per segment). */
+  SIMULATOR_EVERY8D_CREDIT: z.coerce.number().min(0).default(DEFAULT_SIMULATOR_CREDIT),
+  SIMULATOR_MITAKE_CREDIT: z.coerce.number().min(0).default(DEFAULT_SIMULATOR_CREDIT),
 
   /** Real provider accounts, seeded into sms_providers at start when absent (ignored while SIMULATORS=true). */
   TWILIO_ACCOUNT_SID: z
@@ -275,4 +286,9 @@ export function defaultContentPolicy(
 
 export function publicBaseUrl(config: Config): string {
   return (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');
+}
+
+/** Starting points of the simulated prepaid accounts. */
+export function simulatorCredit(config: Pick<Config, 'SIMULATOR_EVERY8D_CREDIT' | 'SIMULATOR_MITAKE_CREDIT'>): { every8d: number; mitake: number } {
+  return { every8d: config.SIMULATOR_EVERY8D_CREDIT, mitake: config.SIMULATOR_MITAKE_CREDIT };
 }

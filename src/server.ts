@@ -88,6 +88,7 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
     },
     production: config.APP_ENV === 'production',
     providerUrlPolicy: providerUrlPolicy(config),
+    lowBalancePoints: config.ALERT_LOW_BALANCE_POINTS,
     publicBaseUrl: publicBaseUrl(config),
     retentionDays: config.MESSAGE_RETENTION_DAYS,
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal), ...readiness },

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { DEV_ADMIN_TOKEN, loadConfig, publicBaseUrl } from './config';
+import { DEV_ADMIN_TOKEN, loadConfig, publicBaseUrl, simulatorCredit } from './config';
 import { createRepositories } from './db';
 import { connectMongo } from './db/mongo';
 import { seedDefaults } from './db/seed';
@@ -11,6 +11,7 @@ import { devUiCodec, startEmbeddedMongo, startEmbeddedTemporal } from './stack/e
 import { Supervised, type Running } from './stack/supervisor';
 import { startApi } from './server';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
+import { ensureBalanceSchedule } from './temporal/balanceSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalTarget } from './temporal/connect';
 import { startWorkers } from './worker';
@@ -98,13 +99,14 @@ async function main(): Promise<void> {
     await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
     await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
     await ensureRetentionSchedule(client);
+    await ensureBalanceSchedule(client, config.BALANCE_REFRESH_INTERVAL_MS);
 
     const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL), readiness, uiCodec });
     stops.push(api.close);
     const webhookBaseUrl = publicBaseUrl(config);
     let simulatorUrls: Record<string, string> = {};
     if (config.SIMULATORS) {
-      const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, webhookBaseUrl, config.WEBHOOK_TOKEN);
+      const sims = await startSimulators(config.HOST, config.SIMULATOR_PORT, webhookBaseUrl, config.WEBHOOK_TOKEN, simulatorCredit(config));
       stops.push(sims.close);
       await repos.providers.seed(simulatorSeeds(sims.urls, SIMULATOR_CREDENTIALS));
       simulatorUrls = sims.urls;

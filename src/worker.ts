@@ -5,6 +5,8 @@ import { createBookkeepingActivities, createBulkActivities, createProviderActivi
 import { createAlertActivities } from './activities/alerts';
 import { recordSent } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
+import { createBalanceActivities } from './activities/balances';
+import { ensureBalanceSchedule } from './temporal/balanceSchedule';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectExternal, runMain } from './bootstrap';
@@ -70,7 +72,9 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
         rateLimitedPerWindow: config.ALERT_RATE_LIMITED,
         webhookRejectedPerWindow: config.ALERT_WEBHOOK_REJECTED,
       },
+      lowBalancePoints: config.ALERT_LOW_BALANCE_POINTS,
     }),
+    ...createBalanceActivities({ repos, timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS }),
     ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
   };
   // Bundled once for both workflow workers.
@@ -132,6 +136,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       await relay.stop();
       for (const worker of [main, transactional]) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.all([done.catch(() => undefined), pool.shutdown()]);
+      await repos.balances.flush(); // the newest balance figures the sends reported
     },
   };
 }
@@ -143,6 +148,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
   await ensureRetentionSchedule(client);
+  await ensureBalanceSchedule(client, config.BALANCE_REFRESH_INTERVAL_MS);
   const connection = await connectWorker(target);
   // Default Runtime: SIGINT/SIGTERM make every worker drain and stop, which ends `done`.
   Runtime.instance();

@@ -3,10 +3,13 @@ import type { Repositories } from '../db';
 import type { Alert } from '../db/alerts';
 import { evaluateAlertRules, type AlertThresholds } from '../domain/alertRules';
 import { startOfTaipeiDay } from '../domain/taipeiTime';
+import { balanceReports } from '../services/balanceReport';
 
 export interface AlertDeps {
   repos: Repositories;
   thresholds: AlertThresholds;
+  /** ALERT_LOW_BALANCE_POINTS: the `balance_low` point of providers without one of their own. */
+  lowBalancePoints?: number;
   windowMs: number;
   webhookUrl?: string;
 }
@@ -16,7 +19,7 @@ export interface AlertActivities {
 }
 
 /** Reads what happened over the window, applies the rules, opens and resolves alerts, and notifies the webhook. */
-export function createAlertActivities({ repos, thresholds, windowMs, webhookUrl }: AlertDeps): AlertActivities {
+export function createAlertActivities({ repos, thresholds, lowBalancePoints = 0, windowMs, webhookUrl }: AlertDeps): AlertActivities {
   return {
     async evaluateAlerts() {
       const now = new Date();
@@ -30,6 +33,8 @@ export function createAlertActivities({ repos, thresholds, windowMs, webhookUrl 
         repos.alerts.eventsSince('rate_limited', since),
         repos.alerts.eventsSince('webhook_rejected', since),
       ]);
+      // Prepaid balances and their run-out forecasts (a week of daily usage per provider, by _id).
+      const balances = await balanceReports(repos, rows, lowBalancePoints, now);
       const findings = evaluateAlertRules(
         {
           deliveries: rows.map((r) => ({ provider: r._id, ...(deliveries.get(r._id) ?? { decided: 0, delivered: 0 }) })),
@@ -40,6 +45,13 @@ export function createAlertActivities({ repos, thresholds, windowMs, webhookUrl 
           spend: rows.map((r) => ({ provider: r._id, spentToday: usage.get(r._id)?.spend ?? 0, dailyBudget: r.daily_budget ?? 0 })),
           rateLimited,
           webhookRejected,
+          balances: [...balances.values()].map((b) => ({
+            provider: b.provider,
+            points: b.points,
+            alertBelow: b.alertBelow,
+            dailySpend: b.dailySpend,
+            runsOutAt: b.runsOutAt,
+          })),
         },
         thresholds,
       );

@@ -1,13 +1,13 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
-import { planRoute } from '../domain/routing';
+import { planRoute, unroutableReason } from '../domain/routing';
 import { startOfTaipeiDay } from '../domain/taipeiTime';
 import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import { POLLING_PROVIDERS } from '../providers';
 import { applyWinnerRule } from '../services/templateStats';
 import type { SmsMessage } from '../db/messages';
-import type { BookkeepingActivities } from './types';
+import type { BookkeepingActivities, SendPlan } from './types';
 
 type RecordSentInput = Parameters<BookkeepingActivities['recordSent']>[0];
 
@@ -17,8 +17,9 @@ export interface BookkeepingDeps {
 }
 
 /** Adds a send to the provider's day and audits the moment it reaches its daily message limit or budget. */
-async function countDailyUsage(repos: Repositories, provider: ProviderName, cost: number, notBefore?: number): Promise<void> {
-  const usage = await repos.providerHealth.addSend(provider, startOfTaipeiDay(new Date()), cost);
+async function countDailyUsage(repos: Repositories, provider: ProviderName, cost: number, points: number, notBefore?: number): Promise<void> {
+  // The points ride on the same counter write: the balance forecast's daily spend costs no extra round trip.
+  const usage = await repos.providerHealth.addSend(provider, startOfTaipeiDay(new Date()), cost, points);
   const row = (await repos.providerDirectory.snapshot(notBefore)).rows.find((r) => r._id === provider);
   if (!row) return;
   const hitLimit = row.daily_limit > 0 && usage.messages === row.daily_limit;
@@ -41,18 +42,26 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
  */
 export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number): Promise<void> {
   const { messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate } = input;
-  const cost = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate }, known);
-  if (cost === undefined) return;
+  const charged = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate }, known);
+  if (charged === undefined) return;
   metrics().messagesByStatus.inc({ provider, status: 'sent' });
-  await countDailyUsage(repos, provider, cost, notBefore);
+  await countDailyUsage(repos, provider, charged.cost, charged.points, notBefore);
 }
 
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
 export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps): BookkeepingActivities {
-  /** Active providers by priority, skipping any at its daily limit or budget or with an open circuit. */
-  const plannedRoute = async (messageId: string): Promise<ProviderName[]> => {
+  /**
+   * Active providers by priority, skipping any at its daily limit or budget, with an open circuit, or known to lack
+   * the prepaid points for the message (`pointsNeeded`: its segments).
+   */
+  const plannedRoute = async (messageId: string, pointsNeeded: number): Promise<Pick<SendPlan, 'route' | 'unroutable'>> => {
     const now = new Date();
-    const [{ rows, circuits }, usage] = await Promise.all([repos.providerDirectory.snapshot(), repos.providerDirectory.usageOn(startOfTaipeiDay(now))]);
+    const [{ rows, circuits }, usage, balances] = await Promise.all([
+      repos.providerDirectory.snapshot(),
+      repos.providerDirectory.usageOn(startOfTaipeiDay(now)),
+      // At most one read a second per process, plus what this process's sends reported since (no read per message).
+      repos.balances.current(now.getTime()),
+    ]);
     const plan = planRoute(
       rows.map((row) => ({
         name: row._id,
@@ -63,14 +72,17 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
         dailyBudget: row.daily_budget,
         spentToday: usage.get(row._id)?.spend ?? 0,
         circuitOpenUntil: circuits.get(row._id)?.open_until,
+        balance: balances.get(row._id)?.points,
       })),
       now,
+      pointsNeeded,
     );
     if (plan.skipped.length) {
       log.info('providers skipped', { messageId, skipped: plan.skipped });
       await repos.messages.recordRouteSkips(messageId, plan.skipped);
     }
-    return plan.steps.map((s) => s.provider);
+    const unroutable = unroutableReason(plan, pointsNeeded);
+    return { route: plan.steps.map((s) => s.provider), ...(unroutable ? { unroutable } : {}) };
   };
   /** Test sends: that provider only, active or not (so a new account can be tried before it takes traffic). */
   const forcedRoute = async (provider: ProviderName): Promise<ProviderName[]> => ((await repos.providerDirectory.config(provider)) ? [provider] : []);
@@ -80,10 +92,10 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       // Admitting counts the message in the figures, once, as its workflow takes it on.
       const message = await repos.messages.admit(messageId);
       if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
-      const route = message.forced_provider ? await forcedRoute(message.forced_provider) : await plannedRoute(messageId);
+      const routing = message.forced_provider ? { route: await forcedRoute(message.forced_provider) } : await plannedRoute(messageId, message.segments);
       const template = message.template_code ? await repos.templates.getByCode(message.template_code) : null;
       const abTestTemplate = template?.winner_rule && !template.winner ? template.code : undefined;
-      return { ...policy, route, pollingProviders: [...POLLING_PROVIDERS], ...(abTestTemplate ? { abTestTemplate } : {}) };
+      return { ...policy, ...routing, pollingProviders: [...POLLING_PROVIDERS], ...(abTestTemplate ? { abTestTemplate } : {}) };
     },
 
     recordSent: (input) => recordSent(repos, input),

@@ -96,13 +96,15 @@ export function createProviderActivities({
     }
     const timer = metrics().providerLatency.startTimer({ provider });
     try {
-      const accepted = await adapter.send({
+      const { balance, ...accepted } = await adapter.send({
         messageId,
         phone: phoneOf(message),
         body: message.body,
         receiptUrl: receiptUrl(webhookBaseUrl, provider, messageId, webhookToken),
       });
       timer();
+      // Kept in memory at once, stored coalesced: no write of its own for this message (db/providerBalances.ts).
+      if (balance !== undefined) repos.balances.observe(provider, balance, 'send_reply');
       metrics().providerCalls.inc({ provider, outcome: 'accepted' });
       await trackHealth(config, startedAt).catch(() => undefined); // never turn an accepted send into a retry
       return { ...accepted, pricePerSegment: config.price_per_segment, message: attempting };
@@ -112,6 +114,8 @@ export function createProviderActivities({
       // What clients see of it: never our credentials echoed back, never a whole vendor page.
       const text = publicErrorText(error.message, [...Object.values(config.credentials ?? {}), webhookToken]);
       metrics().providerCalls.inc({ provider, outcome: failureType(error) });
+      // "Insufficient credit": routing skips this provider for messages it cannot pay for until the balance rises.
+      if (error.balance !== undefined) repos.balances.observe(provider, error.balance, 'no_credit_reply');
       log.warn('provider send failed', { messageId, provider, code: error.code, retryable: error.retryable, scope: error.scope });
       await repos.messages.recordAttemptFailed(messageId, provider, { code: error.code, message: text, ambiguous: error.ambiguous });
       if (isUnsubscribedRecipient(error))

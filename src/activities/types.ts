@@ -11,6 +11,8 @@ export interface SendPlan {
   rerouteOnUndelivered: boolean;
   /** Set when the message's template has an undecided A/B winner rule to check once this message ends. */
   abTestTemplate?: string;
+  /** Why the route is empty, when a clearer reason than "no provider" is known (no provider has the credit). */
+  unroutable?: { code: string; message: string };
 }
 
 export interface ProviderAccepted {

@@ -38,6 +38,7 @@ import { logRoutes } from './routes/logs';
 import type { MessageLog } from '../db/messageLog';
 import { notificationRoutes } from './routes/notifications';
 import { providerRoutes } from './routes/providers';
+import { balanceRoutes } from './routes/balances';
 import { retentionRoutes } from './routes/retention';
 import { templateRoutes } from './routes/templates';
 import { testSendRoutes } from './routes/testSend';
@@ -70,6 +71,8 @@ export interface AppDeps {
   production: boolean;
   /** Where admins may point provider endpoints. */
   providerUrlPolicy: ProviderUrlPolicy;
+  /** ALERT_LOW_BALANCE_POINTS: shown as the balance alert point of providers without one of their own. */
+  lowBalancePoints?: number;
   publicBaseUrl: string;
   /** MESSAGE_RETENTION_DAYS, shown by the retention policy endpoint. */
   retentionDays: number;
@@ -143,7 +146,11 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', allow('viewer'), async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
-  app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
+  app.route('/api/v1/notifications/providers/balances', balanceRoutes({ temporal: deps.temporal, audit: deps.repos.audit }));
+  app.route(
+    '/api/v1/notifications/providers',
+    providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy, lowBalancePoints: deps.lowBalancePoints }),
+  );
   app.route(
     '/api/v1/notifications/settings/content-policy',
     contentPolicyRoutes({ policy: deps.contentPolicy, settings: deps.repos.settings, audit: deps.repos.audit }),

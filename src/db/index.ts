@@ -8,6 +8,7 @@ import { CampaignRepository } from './campaigns';
 import { SettingsRepository } from './settings';
 import { ProviderDirectory, ProviderGeneration } from './providerDirectory';
 import { ProviderHealthRepository } from './providerHealth';
+import { ProviderBalanceRepository } from './providerBalances';
 import { PhoneCounterRepository } from './phoneCounters';
 import { RateCounterRepository } from './rateCounters';
 import { CredentialCipher } from './credentialCipher';
@@ -44,6 +45,8 @@ export interface Repositories {
   earlyReceipts: EarlyReceiptRepository;
   temporalOutbox: TemporalOutbox;
   optOuts: OptOutRepository;
+  /** Last known prepaid balance per provider (send replies and the scheduled balance query). */
+  balances: ProviderBalanceRepository;
   /** Providers, credentials and circuits as the worker's activities read them (reloaded when they change). */
   providerDirectory: ProviderDirectory;
 }
@@ -87,6 +90,7 @@ export async function createRepositories(
     earlyReceipts: new EarlyReceiptRepository(db),
     temporalOutbox: new TemporalOutbox(db),
     optOuts: new OptOutRepository(db),
+    balances: new ProviderBalanceRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return { ...repos, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };

@@ -218,22 +218,24 @@ export class MessageRepository {
   }
 
   /**
-   * Provider accepted: status `sent`, unless a receipt or a final state got there first. Returns the cost when
-   * this call recorded the send (undefined for a repeat), so usage is counted once.
+   * Provider accepted: status `sent`, unless a receipt or a final state got there first. Returns the cost (TWD)
+   * and the prepaid points it took when this call recorded the send (undefined for a repeat), so usage is counted once.
    */
   async markSent(
     id: string,
     sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
     known?: SmsMessage,
-  ): Promise<number | undefined> {
+  ): Promise<{ cost: number; points: number } | undefined> {
     await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
-    let cost: number | undefined;
+    let charged: { cost: number; points: number } | undefined;
     await this.change(
       id,
       (m, now) => {
         if (m.finished_at || m.provider_message_id === sent.providerMessageId) return null;
         // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
-        cost = round((sent.reportedCost ?? m.segments) * sent.pricePerSegment);
+        const points = sent.reportedCost ?? m.segments;
+        const cost = round(points * sent.pricePerSegment);
+        charged = { cost, points };
         const closed = this.closeOpenAttempt(m, { outcome: 'accepted' }, now);
         return {
           $set: {
@@ -261,7 +263,7 @@ export class MessageRepository {
       },
       known,
     );
-    return cost;
+    return charged;
   }
 
   /** Applies a receipt only to the send it belongs to and only once. */

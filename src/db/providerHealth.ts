@@ -11,6 +11,8 @@ export interface ProviderUsage {
   day: Date;
   messages: number;
   spend: number;
+  /** Prepaid points the sends took (one per segment, or what the provider reported); absent before balances. */
+  points?: number;
 }
 
 /** Circuit breaker state; in MongoDB so it survives restarts and is shared by every worker. */
@@ -20,6 +22,8 @@ export interface ProviderCircuit {
   open_until?: Date;
   opened_at?: Date;
 }
+
+const usageId = (provider: ProviderName, day: Date) => `${provider}@${day.toISOString()}`;
 
 export class ProviderHealthRepository {
   private readonly usage: Collection<ProviderUsage>;
@@ -45,9 +49,15 @@ export class ProviderHealthRepository {
     await ensureIndexes(this.usage, [{ key: { day: 1, provider: 1 }, name: 'day_provider' }]);
   }
 
-  /** Adds one accepted send; returns the day's totals after it. */
-  async addSend(provider: ProviderName, day: Date, cost: number): Promise<ProviderUsage> {
-    return this.usageCounts.add(`${provider}@${day.toISOString()}`, { messages: 1, spend: cost }, { provider, day });
+  /** Adds one accepted send (its TWD cost and the points it took); returns the day's totals after it. */
+  async addSend(provider: ProviderName, day: Date, cost: number, points = 0): Promise<ProviderUsage> {
+    return this.usageCounts.add(usageId(provider, day), { messages: 1, spend: cost, points }, { provider, day });
+  }
+
+  /** One provider's usage on the given days, by point reads of `_id` (days without sends are absent). */
+  async usageOnDays(provider: ProviderName, days: Date[]): Promise<ProviderUsage[]> {
+    const rows = await Promise.all(days.map((day) => this.usage.findOne({ _id: usageId(provider, day) })));
+    return rows.filter((r): r is ProviderUsage => r !== null);
   }
 
   async usageOn(day: Date): Promise<Map<ProviderName, ProviderUsage>> {

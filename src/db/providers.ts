@@ -27,6 +27,8 @@ export interface ProviderRow {
   /** Circuit breaker tuning for this provider; the worker's defaults when absent. */
   circuit_failure_threshold?: number;
   circuit_cooldown_ms?: number;
+  /** Prepaid points below which `balance_low` fires; ALERT_LOW_BALANCE_POINTS when absent, 0 = no alert. */
+  balance_alert_below?: number;
   settings: ProviderSettings;
   credentials: EncryptedSecret;
   created_at: Date;
@@ -47,6 +49,7 @@ export interface ProviderChange {
   daily_budget?: number;
   circuit_failure_threshold?: number;
   circuit_cooldown_ms?: number;
+  balance_alert_below?: number;
   settings?: Partial<ProviderSettings>;
   credentials?: Record<string, string>;
 }
@@ -160,6 +163,7 @@ export class ProviderRepository {
       daily_budget: change.daily_budget ?? current?.daily_budget ?? 0,
       ...optional('circuit_failure_threshold', change.circuit_failure_threshold ?? current?.circuit_failure_threshold),
       ...optional('circuit_cooldown_ms', change.circuit_cooldown_ms ?? current?.circuit_cooldown_ms),
+      ...optional('balance_alert_below', change.balance_alert_below ?? current?.balance_alert_below),
       settings,
       credentials: this.cipher.encrypt(credentials),
       created_at: current?.created_at ?? now,

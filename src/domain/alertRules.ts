@@ -9,6 +9,8 @@ export interface AlertObservations {
   spend: { provider: string; spentToday: number; dailyBudget: number }[];
   rateLimited: number;
   webhookRejected: number;
+  /** Prepaid providers with a known balance: points left, the alert point (0 = none), the run-out forecast. */
+  balances?: { provider: string; points: number; alertBelow: number; dailySpend: number; runsOutAt: Date | null }[];
 }
 
 export interface AlertThresholds {
@@ -19,7 +21,7 @@ export interface AlertThresholds {
 }
 
 export interface Finding {
-  rule: 'delivery_rate_low' | 'provider_failing' | 'daily_budget_exceeded' | 'rate_limited_often' | 'webhook_errors';
+  rule: 'delivery_rate_low' | 'provider_failing' | 'daily_budget_exceeded' | 'rate_limited_often' | 'webhook_errors' | 'balance_low';
   subject: string;
   firing: boolean;
   message: string;
@@ -54,6 +56,16 @@ export function evaluateAlertRules(o: AlertObservations, t: AlertThresholds): Fi
       firing: s.dailyBudget > 0 && s.spentToday >= s.dailyBudget,
       message: `${s.provider} spent NT$${s.spentToday.toFixed(2)} today of a NT$${s.dailyBudget} budget`,
       details: { spent_today: s.spentToday, daily_budget: s.dailyBudget },
+    });
+  }
+  for (const b of o.balances ?? []) {
+    const runsOut = b.runsOutAt ? `; at ${b.dailySpend} a day it runs out around ${b.runsOutAt.toISOString().slice(0, 10)}` : '';
+    findings.push({
+      rule: 'balance_low',
+      subject: b.provider,
+      firing: b.alertBelow > 0 && b.points < b.alertBelow,
+      message: `${b.provider} has ${b.points} prepaid points left (alert below ${b.alertBelow})${runsOut}`,
+      details: { points: b.points, alert_below: b.alertBelow, daily_spend: b.dailySpend, runs_out_at: b.runsOutAt?.toISOString() ?? null },
     });
   }
   findings.push({

@@ -15,6 +15,8 @@ export interface ProviderErrorInit {
   scope: FailureScope;
   /** The request may have reached the provider and been accepted: a resend could text the customer twice. */
   ambiguous?: boolean;
+  /** Set on "insufficient credit" refusals: the points the account has left (0 when the reply gives no figure). */
+  balance?: number;
 }
 
 export class ProviderError extends Error {
@@ -23,6 +25,7 @@ export class ProviderError extends Error {
   readonly retryable: boolean;
   readonly scope: FailureScope;
   readonly ambiguous: boolean;
+  readonly balance?: number;
 
   constructor(init: ProviderErrorInit) {
     super(init.message);
@@ -32,6 +35,7 @@ export class ProviderError extends Error {
     this.retryable = init.retryable;
     this.scope = init.scope;
     this.ambiguous = init.ambiguous ?? false;
+    if (init.balance !== undefined) this.balance = init.balance;
   }
 
   static transient(provider: ProviderName, code: string, message: string): ProviderError {
@@ -40,6 +44,11 @@ export class ProviderError extends Error {
 
   static providerDown(provider: ProviderName, code: string, message: string): ProviderError {
     return new ProviderError({ provider, code, message, retryable: false, scope: 'provider' });
+  }
+
+  /** The account cannot pay for this message: fail over (not a message fault), and routing learns the balance. */
+  static noCredit(provider: ProviderName, code: string, message: string, balance: number): ProviderError {
+    return new ProviderError({ provider, code, message, retryable: false, scope: 'provider', balance });
   }
 
   static messageRejected(provider: ProviderName, code: string, message: string): ProviderError {

@@ -33,6 +33,10 @@ export class Every8dProvider implements SmsProvider {
     return parseSendReply(reply.trim());
   }
 
+  async queryBalance(): Promise<number> {
+    return parseCreditReply((await this.post('/API21/HTTP/getCredit.ashx', {})).trim());
+  }
+
   async fetchReceipt(batchId: string, phone: TaiwanPhone): Promise<Omit<DeliveryReport, 'receivedAt'> | undefined> {
     const reply = await this.post('/API21/HTTP/getDeliveryStatus.ashx', { BID: batchId, PNO: '1', RESPFORMAT: '0' });
     const status = findRecipientStatus(reply, phone);
@@ -66,10 +70,29 @@ export function parseSendReply(reply: string): SendAccepted {
       ambiguous: true,
     });
   }
-  const [, sended, cost, unsend, batchId] = fields;
-  // No credit is not an error code: the recipient simply lands in UNSEND.
-  if (Number(unsend) > 0 || Number(sended) === 0) throw ProviderError.providerDown('every8d', 'no_credit', 'every8d did not send: insufficient credit');
-  return { providerMessageId: batchId, reportedCost: Number(cost) };
+  const [creditField, sended, cost, unsend, batchId] = fields;
+  const credit = points(creditField);
+  // No credit is not an error code: the recipient simply lands in UNSEND, and CREDIT says what is left.
+  if (Number(unsend) > 0 || Number(sended) === 0)
+    throw ProviderError.noCredit('every8d', 'no_credit', 'every8d did not send: insufficient credit', Math.max(credit ?? 0, 0));
+  return { providerMessageId: batchId, reportedCost: Number(cost), ...(credit === undefined ? {} : { balance: credit }) };
+}
+
+/** getCredit.ashx answers the remaining points alone (`79.0`), or `-code,text` like a send. */
+export function parseCreditReply(reply: string): number {
+  const credit = reply.startsWith('-') ? undefined : points(reply);
+  if (credit !== undefined) return credit;
+  const [code, ...text] = reply.split(',');
+  const known = reply.startsWith('-') && /^-\d+$/.test(code);
+  const message = known ? `every8d ${code}: ${text.join(',') || 'error'}` : 'every8d credit reply was not understood';
+  if (known && PROVIDER_CODES.has(code)) throw ProviderError.providerDown('every8d', code, message);
+  throw ProviderError.transient('every8d', known ? code : 'malformed_reply', message);
+}
+
+/** A points figure as Every8d writes it (`999630.00`); undefined for anything else. */
+function points(field: string | undefined): number | undefined {
+  if (!field || !/^-?\d+(\.\d+)?$/.test(field.trim())) return undefined;
+  return Number(field);
 }
 
 /** TAB reply: a count line, then `NAME\tMOBILE\tSEND_TIME\tCOST\tSTATUS` per recipient. */

@@ -16,6 +16,8 @@ export interface SendAccepted {
   reportedCost?: number;
   /** The provider said it had already seen this client reference (Mitake `Duplicate=Y`). */
   duplicate?: boolean;
+  /** Points the account has left after this send, when the reply says (Every8d `CREDIT`, Mitake `AccountPoint`). */
+  balance?: number;
 }
 
 /** Same shape for every provider; every failure leaves as a ProviderError. */
@@ -24,6 +26,8 @@ export interface SmsProvider {
   send(sms: OutboundSms): Promise<SendAccepted>;
   /** For providers without push receipts: ask for the status of one sent message; undefined while pending. */
   fetchReceipt?(providerMessageId: string, phone: TaiwanPhone): Promise<Omit<DeliveryReport, 'receivedAt'> | undefined>;
+  /** For prepaid accounts: the points left, asked of the provider's balance endpoint. */
+  queryBalance?(): Promise<number>;
 }
 
 export interface ProviderHttpOptions {

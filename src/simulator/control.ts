@@ -14,6 +14,8 @@ const BehaviourChange = z.strictObject({
   reported_cost: z.number().min(0).optional(),
 });
 
+const CreditChange = z.strictObject({ credit: z.number().min(0).max(1e9) });
+
 const InboundReply = z.strictObject({ phone: z.string().regex(/^(09\d{8}|\+8869\d{8})$/, 'must be a Taiwan mobile'), text: z.string().min(1).max(500) });
 
 /** Delivers a customer's reply to the gateway the way this provider would; answers with the gateway's HTTP status. */
@@ -39,6 +41,14 @@ export function controlRoutes(state: SimulatorState, inbound?: InboundDelivery) 
   app.delete('/behaviour', (c) => {
     state.reset();
     return c.json({ ok: true });
+  });
+  // Prepaid points of the account (Every8d, Mitake): a test sets them low to run a provider out of credit.
+  app.get('/credit', (c) => c.json({ credit: state.credit }));
+  app.put('/credit', async (c) => {
+    const parsed = CreditChange.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }, 422);
+    state.setCredit(parsed.data.credit);
+    return c.json({ credit: state.credit });
   });
   app.get('/sends', (c) => {
     const phone = c.req.query('phone');

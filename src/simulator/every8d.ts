@@ -11,6 +11,8 @@ export interface Every8dSimOptions {
   password: string;
   /** Every8d pushes receipts to one URL configured on the account, not per message. */
   callbackUrl?: string;
+  /** Prepaid points the account starts with. */
+  credit?: number;
 }
 
 interface Batch {
@@ -23,10 +25,9 @@ interface Batch {
 }
 
 /** Every8d API 2.1: sendSMS.ashx CSV reply, getDeliveryStatus.ashx TAB reply, GET push to the account callback. */
-export function every8dSimulator({ username, password, callbackUrl }: Every8dSimOptions) {
-  const state = new SimulatorState();
+export function every8dSimulator({ username, password, callbackUrl, credit }: Every8dSimOptions) {
+  const state = new SimulatorState(credit);
   const batches = new Map<string, Batch>();
-  let credit = 100_000;
   const app = new Hono();
   // A reply arrives on the account callback as STATUS 999 with the text in SM.
   const inbound: InboundDelivery | undefined = callbackUrl
@@ -53,7 +54,8 @@ export function every8dSimulator({ username, password, callbackUrl }: Every8dSim
 
     const batchId = randomUUID();
     const cost = behaviour.reported_cost ?? countSegments(form.MSG ?? '').segments;
-    credit -= cost;
+    // Too few points is no error code: nothing is sent, the recipient counts in UNSEND, CREDIT says what is left.
+    if (!state.charge(cost)) return c.text(`${state.credit.toFixed(2)},0,0,1,${batchId}`);
     const finalStatus = behaviour.receipt === 'none' ? undefined : behaviour.receipt === 'delivered' ? '100' : '101';
     batches.set(batchId, { mobile: `+886${dest.slice(1)}`, cost, sentAt: new Date(), finalStatus, finalAt: Date.now() + behaviour.receipt_delay_ms });
     state.recordAccepted({ phone: dest, body: form.MSG ?? '', provider_message_id: batchId, at: new Date().toISOString() });
@@ -81,7 +83,12 @@ export function every8dSimulator({ username, password, callbackUrl }: Every8dSim
       if (behaviour.push_before_reply) await push().catch(() => undefined);
       else scheduleReceipt(behaviour.receipt_delay_ms, push);
     }
-    return c.text(`${credit.toFixed(1)},1,${cost},0,${batchId}`);
+    return c.text(`${state.credit.toFixed(2)},1,${cost},0,${batchId}`);
+  });
+
+  app.post('/API21/HTTP/getCredit.ashx', async (c) => {
+    if (!authorised(await readForm(c))) return c.text('-2,帳號或密碼錯誤');
+    return c.text(state.credit.toFixed(1));
   });
 
   app.post('/API21/HTTP/getDeliveryStatus.ashx', async (c) => {

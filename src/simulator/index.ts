@@ -17,7 +17,14 @@ export interface Simulators {
  * Starts the three simulators on basePort, +1, +2 (0 = any free ports). Every8d pushes receipts to the gateway's
  * account-wide callback URL, which carries the deployment's webhook token as a real account's would.
  */
-export async function startSimulators(host: string, basePort: number, gatewayBaseUrl: string, webhookToken: string): Promise<Simulators> {
+export async function startSimulators(
+  host: string,
+  basePort: number,
+  gatewayBaseUrl: string,
+  webhookToken: string,
+  /** Prepaid points each account starts with (DEFAULT_SIMULATOR_CREDIT when absent). */
+  credit: { every8d?: number; mitake?: number } = {},
+): Promise<Simulators> {
   const apps = {
     twilio: twilioSimulator({
       accountSid: SIMULATOR_CREDENTIALS.twilio.account_sid,
@@ -27,10 +34,12 @@ export async function startSimulators(host: string, basePort: number, gatewayBas
     every8d: every8dSimulator({
       ...SIMULATOR_CREDENTIALS.every8d,
       callbackUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/every8d?token=${encodeURIComponent(webhookToken)}`,
+      credit: credit.every8d,
     }).app,
     mitake: mitakeSimulator({
       ...SIMULATOR_CREDENTIALS.mitake,
       inboundUrl: `${gatewayBaseUrl}/api/v1/webhooks/sms/mitake/inbound?token=${encodeURIComponent(webhookToken)}`,
+      credit: credit.mitake,
     }).app,
   };
   const servers: ServerType[] = [];

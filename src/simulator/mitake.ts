@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Hono } from 'hono';
+import { countSegments } from '../domain/segments';
 import { controlRoutes, type InboundDelivery } from './control';
 import { taipeiStamp } from '../domain/taipeiTime';
 import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
@@ -10,6 +11,8 @@ export interface MitakeSimOptions {
   password: string;
   /** Where the account pushes customer replies (MO), token included. */
   inboundUrl?: string;
+  /** Prepaid points the account starts with. */
+  credit?: number;
 }
 
 const block = (lines: Record<string, string>, header = '1') =>
@@ -18,8 +21,8 @@ const block = (lines: Record<string, string>, header = '1') =>
     .join('\r\n')}\r\n`;
 
 /** Mitake SmSend: form body, INI-like reply, clientid dedup, receipt GET to the per-message `response` URL. */
-export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOptions) {
-  const state = new SimulatorState();
+export function mitakeSimulator({ username, password, inboundUrl, credit }: MitakeSimOptions) {
+  const state = new SimulatorState(credit);
   const byClientId = new Map<string, string>();
   const app = new Hono();
   // Field names of Mitake's reply push are inferred (docs/providers.md): srcaddr, smbody, a receive time.
@@ -47,6 +50,9 @@ export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOpt
     const earlier = clientid ? byClientId.get(clientid) : undefined;
     if (earlier) return c.text(block({ msgid: `#${earlier}`, statuscode: '1', Duplicate: 'Y' }, clientid));
 
+    // One point per segment; an account that cannot pay answers 帳務處理失敗 and sends nothing.
+    if (!state.charge(countSegments(form.smbody ?? '').segments))
+      return c.text(block({ statuscode: 's', Error: '帳務處理失敗，無法發送簡訊' }, clientid ?? '1'));
     const msgid = String(randomInt(1_000_000_000, 9_999_999_999));
     if (clientid) byClientId.set(clientid, msgid);
     state.recordAccepted({
@@ -76,7 +82,15 @@ export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOpt
         return fetch(url);
       });
     }
-    return c.text(block({ msgid: `#${msgid}`, statuscode: '1', AccountPoint: '9999' }, clientid ?? '1'));
+    return c.text(block({ msgid: `#${msgid}`, statuscode: '1', AccountPoint: String(state.credit) }, clientid ?? '1'));
+  });
+
+  // Without msgid, SmQuery answers the account's points; status queries by msgid are not simulated (`y`).
+  app.post('/api/mtk/SmQuery', async (c) => {
+    const form = await readForm(c);
+    if (form.username !== username || form.password !== password) return c.text('e');
+    if (form.msgid) return c.text('y');
+    return c.text(`AccountPoint=${state.credit}\r\n`);
   });
 
   return { app, state };

@@ -23,6 +23,9 @@ export interface AcceptedSend {
   at: string;
 }
 
+/** Points a simulated prepaid account (Every8d, Mitake) starts with unless configured otherwise. */
+export const DEFAULT_SIMULATOR_CREDIT = 1_000_000;
+
 const DEFAULTS: Behaviour = { latency_ms: 0, failure: 'none', receipt: 'delivered', receipt_delay_ms: 200, push_receipts: true };
 
 /** In-memory state of one simulator: behaviour (default and per phone) and every send it accepted. */
@@ -30,6 +33,28 @@ export class SimulatorState {
   private defaults: Behaviour = { ...DEFAULTS };
   private readonly perPhone = new Map<string, Partial<Behaviour>>();
   private readonly sends: AcceptedSend[] = [];
+
+  /** The account's prepaid points, shared by every destination like a real account's. */
+  private points: number;
+
+  constructor(startingCredit = DEFAULT_SIMULATOR_CREDIT) {
+    this.points = startingCredit;
+  }
+
+  get credit(): number {
+    return this.points;
+  }
+
+  setCredit(points: number): void {
+    this.points = points;
+  }
+
+  /** Takes `points` if the account can pay for them; false (nothing taken) when it cannot. */
+  charge(points: number): boolean {
+    if (points > this.points) return false;
+    this.points -= points;
+    return true;
+  }
 
   /** Scoped by national phone form, so parallel tests with different numbers never see each other's settings. */
   setBehaviour(change: Partial<Behaviour>, phone?: string): void {

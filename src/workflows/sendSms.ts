@@ -151,7 +151,9 @@ async function deliver(
     return { status, provider: state.provider, reason: code };
   };
 
-  if (plan.route.length === 0) return finish('failed', 'no_provider_available', 'no active provider within its limits');
+  // Same commands with or without `unroutable` (only markFinal's text differs): no patch needed.
+  if (plan.route.length === 0)
+    return finish('failed', plan.unroutable?.code ?? 'no_provider_available', plan.unroutable?.message ?? 'no active provider within its limits');
 
   for (const [index, provider] of plan.route.entries()) {
     setStatus('sending', provider);

@@ -92,7 +92,8 @@ describe('send-sms end to end (API → Temporal → provider simulator → recei
   it('reaches Twilio last, through the official package, with a signed receipt', async () => {
     const phone = randomMobile();
     await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
-    await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 's' });
+    // `p` (no HTTP-API permission): a provider-level refusal that, unlike `s` (no points), says nothing about credit.
+    await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'p' });
     const { body } = await sendSms({ phone, message: CHINESE });
     const final = await waitForFinal(body.message_id);
     expect(final).toMatchObject({ status: 'delivered', provider: 'twilio', provider_status: 'delivered' });

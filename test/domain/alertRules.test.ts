@@ -35,6 +35,17 @@ describe('alert rules', () => {
     expect(firing({ webhookRejected: 10 })).toEqual(['webhook_errors:all']);
   });
 
+  it('fire when a prepaid balance is under its alert point, naming the forecast run-out day', () => {
+    const runsOutAt = new Date('2026-12-01T10:00:00Z');
+    const balance = { provider: 'every8d', points: 80, alertBelow: 100, dailySpend: 20, runsOutAt };
+    expect(firing({ balances: [balance] })).toEqual(['balance_low:every8d']);
+    expect(firing({ balances: [{ ...balance, points: 100 }] })).toEqual([]);
+    expect(firing({ balances: [{ ...balance, alertBelow: 0 }] })).toEqual([]); // 0 = no alert
+    const [finding] = evaluateAlertRules({ ...quiet, balances: [balance] }, thresholds).filter((f) => f.rule === 'balance_low');
+    expect(finding.message).toContain('2026-12-01');
+    expect(finding.details).toMatchObject({ points: 80, alert_below: 100, runs_out_at: runsOutAt.toISOString() });
+  });
+
   it('report every subject they looked at, so quiet ones can resolve open alerts', () => {
     const findings = evaluateAlertRules({ ...quiet, deliveries: [{ provider: 'every8d', decided: 0, delivered: 0 }] }, thresholds);
     expect(findings.map((f) => [f.rule, f.subject, f.firing])).toEqual([

@@ -1,4 +1,4 @@
-import { planRoute } from '../../src/domain/routing';
+import { planRoute, unroutableReason } from '../../src/domain/routing';
 import { startOfTaipeiDay } from '../../src/domain/taipeiTime';
 
 describe('planRoute', () => {
@@ -38,6 +38,20 @@ describe('planRoute', () => {
     );
     expect(plan.steps.map((s) => s.provider)).toEqual(['twilio']);
     expect(plan.skipped.map((s) => s.reason)).toEqual(['daily_budget_reached', 'circuit_open']);
+  });
+  it('skips a provider known to have fewer prepaid points than the message needs; an unknown balance never does', () => {
+    const now = new Date();
+    const plan = planRoute([provider('every8d', 20, { balance: 1 }), provider('mitake', 15, { balance: 2 }), provider('twilio', 10)], now, 2);
+    expect(plan.steps.map((s) => s.provider)).toEqual(['mitake', 'twilio']);
+    expect(plan.skipped).toEqual([{ provider: 'every8d', reason: 'insufficient_balance' }]);
+    expect(unroutableReason(plan, 2)).toBeUndefined();
+  });
+
+  it('says credit is why nothing can send, when it is', () => {
+    const plan = planRoute([provider('every8d', 20, { balance: 0 }), provider('mitake', 15, { isActive: false })], new Date(), 1);
+    expect(plan.steps).toEqual([]);
+    expect(unroutableReason(plan, 1)).toEqual({ code: 'insufficient_balance', message: expect.stringContaining('every8d') });
+    expect(unroutableReason(planRoute([provider('mitake', 15, { isActive: false })], new Date(), 1), 1)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { ProviderError } from '../../src/providers/errors';
-import { every8dReport, parseSendReply as parseEvery8d } from '../../src/providers/every8d';
-import { mitakeReport, parseSendReply as parseMitake } from '../../src/providers/mitake';
+import { every8dReport, parseCreditReply, parseSendReply as parseEvery8d } from '../../src/providers/every8d';
+import { mitakeReport, parseBalanceReply, parseSendReply as parseMitake } from '../../src/providers/mitake';
 import { twilioReport } from '../../src/providers/twilio';
 
 const failure = (fn: () => unknown): ProviderError => {
@@ -18,7 +18,26 @@ describe('Every8d replies', () => {
     expect(parseEvery8d('999630.00,1,2,0,7eff1d50-8814-4f17-aa61-cb23b97987fa')).toEqual({
       providerMessageId: '7eff1d50-8814-4f17-aa61-cb23b97987fa',
       reportedCost: 2,
+      balance: 999630,
     });
+  });
+
+  it('reads UNSEND as insufficient credit: a provider-level failure carrying the CREDIT left', () => {
+    expect(failure(() => parseEvery8d('1.00,0,0,1,7eff1d50-8814-4f17-aa61-cb23b97987fa'))).toMatchObject({
+      code: 'no_credit',
+      scope: 'provider',
+      retryable: false,
+      ambiguous: false,
+      balance: 1,
+    });
+  });
+
+  it('reads getCredit.ashx: the points alone, or a send-style error', () => {
+    expect(parseCreditReply('79.0')).toBe(79);
+    expect(parseCreditReply('0')).toBe(0);
+    expect(failure(() => parseCreditReply('-2,帳號或密碼錯誤'))).toMatchObject({ code: '-2', scope: 'provider', retryable: false });
+    expect(failure(() => parseCreditReply('-99,主機端發生不明錯誤'))).toMatchObject({ code: '-99', retryable: true });
+    expect(failure(() => parseCreditReply('<html>oops</html>'))).toMatchObject({ code: 'malformed_reply', retryable: true });
   });
 
   it.each([
@@ -44,7 +63,28 @@ describe('Every8d replies', () => {
 
 describe('Mitake replies', () => {
   it('reads the INI-like block and strips the # from msgid', () => {
-    expect(parseMitake('[1]\r\nmsgid=#0000000013\r\nstatuscode=1\r\nAccountPoint=126\r\n')).toEqual({ providerMessageId: '0000000013', duplicate: false });
+    expect(parseMitake('[1]\r\nmsgid=#0000000013\r\nstatuscode=1\r\nAccountPoint=126\r\n')).toEqual({
+      providerMessageId: '0000000013',
+      duplicate: false,
+      balance: 126,
+    });
+  });
+
+  it('reads statuscode s (帳務處理失敗) as insufficient points: fail over, none left unless AccountPoint says', () => {
+    expect(failure(() => parseMitake('[m1]\r\nstatuscode=s\r\nError=帳務處理失敗，無法發送簡訊\r\n'))).toMatchObject({
+      code: 's',
+      scope: 'provider',
+      retryable: false,
+      balance: 0,
+    });
+    expect(failure(() => parseMitake('[m1]\r\nstatuscode=s\r\nAccountPoint=1\r\n'))).toMatchObject({ balance: 1 });
+  });
+
+  it('reads the SmQuery balance reply, and its errors', () => {
+    expect(parseBalanceReply('AccountPoint=110\r\n')).toBe(110);
+    expect(failure(() => parseBalanceReply('e'))).toMatchObject({ code: 'e', scope: 'provider', retryable: false });
+    expect(failure(() => parseBalanceReply('*'))).toMatchObject({ code: '*', retryable: true });
+    expect(failure(() => parseBalanceReply('<html/>'))).toMatchObject({ code: 'malformed_reply' });
   });
 
   it('notices Duplicate=Y for a repeated clientid', () => {

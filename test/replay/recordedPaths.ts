@@ -2,6 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
 import {
   alertsWorkflow,
+  balanceRefreshWorkflow,
   bulkWorkflowId,
   retentionWorkflow,
   cancelSignal,
@@ -140,6 +141,13 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     h.fake.reset({ alerts: { opened: ['delivery_rate_low'], resolved: [] } });
     return finished('alerts-evaluated', await h.client.workflow.start(alertsWorkflow, { workflowId: 'alerts-run', taskQueue: SMS_TASK_QUEUE }));
   },
+  'balances-refreshed': async (h) => {
+    h.fake.reset({ balances: { every8d: 812, mitake: 'timeout' } });
+    return finished('balances-refreshed', await h.client.workflow.start(balanceRefreshWorkflow, { workflowId: 'balances-run', taskQueue: SMS_TASK_QUEUE }));
+  },
+  // No provider has the credit: the plan's empty route says why (no patch: the same commands as sendSms-no-provider).
+  'sendSms-no-credit': async (h) =>
+    sms(h, 'no-credit', { plan: { route: [], unroutable: { code: 'insufficient_balance', message: 'no provider has the prepaid credit' } } }),
 };
 
 const delivered = (batch: Scenario['batch']): Scenario => ({ batch, providers: { every8d: { pushes: 'delivered' } } });

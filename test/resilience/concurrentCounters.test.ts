@@ -47,9 +47,9 @@ describe('rate counters under concurrent requests', () => {
     await withDb(async (db) => {
       const health = new ProviderHealthRepository(db, new ProviderGeneration(db));
       const day = pastDay();
-      await eightTimesHundred(() => health.addSend('mitake', day, 0.5));
+      await eightTimesHundred(() => health.addSend('mitake', day, 0.5, 1));
       const usage = (await health.usageOn(day)).get('mitake');
-      expect(usage).toMatchObject({ messages: 800, spend: 400 });
+      expect(usage).toMatchObject({ messages: 800, spend: 400, points: 800 });
     });
   });
 

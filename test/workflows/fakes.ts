@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { AlertActivities } from '../../src/activities/alerts';
+import type { BalanceActivities } from '../../src/activities/balances';
 import type { RetentionActivities } from '../../src/activities/retention';
 import type { BatchPlan, BookkeepingActivities, BulkActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
@@ -27,6 +28,7 @@ export interface Scenario {
   quietGate?: () => QuietGate;
   campaignBatch?: { batchId: string; messageType: string } | null;
   alerts?: { opened: string[]; resolved: string[] };
+  balances?: Record<string, number | string>;
 }
 
 export interface Call {
@@ -104,8 +106,8 @@ export class FakeActivities {
     this.events.emit('call');
   }
 
-  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities {
-    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention() };
+  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities & BalanceActivities {
+    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention(), ...this.balanceActivities() };
   }
 
   /** A retention run over two past-retention days (Jan 31 and Feb 1, 2024), the first with two pages of messages. */
@@ -193,6 +195,10 @@ export class FakeActivities {
       },
       createCampaignBatch: async (input) => (this.record('createCampaignBatch', input), this.scenario.campaignBatch ?? null),
     };
+  }
+
+  private balanceActivities(): BalanceActivities {
+    return { refreshBalances: async (input) => (this.record('refreshBalances', input), this.scenario.balances ?? {}) };
   }
 
   private alertActivities(): AlertActivities {

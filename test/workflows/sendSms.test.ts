@@ -56,6 +56,13 @@ describe('sendSmsWorkflow', () => {
     expect(sentThrough()).toEqual([]);
   });
 
+  it('says no provider has the credit when that is why the route is empty', async () => {
+    const unroutable = { code: 'insufficient_balance', message: 'no provider has the prepaid credit for this message' };
+    const handle = await startSms(h, { plan: { route: [], unroutable } });
+    expect(await handle.result()).toEqual({ status: 'failed', reason: 'insufficient_balance' });
+    expect(h.fake.named('markFinal').map((c) => c.input)).toEqual([expect.objectContaining({ status: 'failed', ...unroutable })]);
+  });
+
   // No time skipping offline (see harness.ts): the deadline is one real second instead of a skipped day.
   it('expires when no receipt arrives before the deadline', async () => {
     const handle = await startSms(h, { plan: { receiptTimeoutMs: 1_000 } });

@@ -5,14 +5,14 @@
       title: '幸福氣簡訊儀表板', load: '載入', volume: '送達率與每日訊息量（近 7 天）', cost: '各供應商費用（新台幣）',
       providers: '供應商狀態', failures: '最近失敗', batches: '批次進度', alerts: '未解決警報',
       messages: '訊息數', deliveryRate: '送達率 (%)', spend: '費用', none: '沒有資料', adminOnly: '需要管理員權限',
-      name: '名稱', status: '狀態', started: '已送出', total: '總數', provider: '供應商', priority: '優先順序', today: '今日', circuit: '斷路器',
+      name: '名稱', status: '狀態', started: '已送出', total: '總數', provider: '供應商', priority: '優先順序', today: '今日', circuit: '斷路器', balance: '點數餘額（預估用完）',
       time: '時間', phone: '電話', error: '錯誤', rule: '規則', subject: '對象', since: '開始', other: 'English',
     },
     en: {
       title: 'LuckyGas SMS dashboard', load: 'Load', volume: 'Delivery rate and daily volume (last 7 days)', cost: 'Cost by provider (TWD)',
       providers: 'Provider health', failures: 'Recent failures', batches: 'Batches', alerts: 'Open alerts',
       messages: 'Messages', deliveryRate: 'Delivery rate (%)', spend: 'Cost', none: 'No data', adminOnly: 'Admins only',
-      name: 'Name', status: 'Status', started: 'Started', total: 'Total', provider: 'Provider', priority: 'Priority', today: 'Today', circuit: 'Circuit',
+      name: 'Name', status: 'Status', started: 'Started', total: 'Total', provider: 'Provider', priority: 'Priority', today: 'Today', circuit: 'Circuit', balance: 'Points left (runs out)',
       time: 'Time', phone: 'Phone', error: 'Error', rule: 'Rule', subject: 'Subject', since: 'Since', other: '中文',
     },
   };
@@ -23,6 +23,9 @@
   // origin could read it later. Reloading the page means entering it again.
   let token = '';
   const t = (key) => TEXT[lang][key];
+
+  // Prepaid points and the forecast run-out day; a dash while unknown (Twilio, or no reply seen yet).
+  const balanceText = (b) => (b ? `${b.points}${b.low ? ' ⚠' : ''}${b.runs_out_at ? ` (${b.runs_out_at.slice(0, 10)})` : ''}` : '—');
 
   async function get(path) {
     const response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
@@ -71,7 +74,11 @@
       data: { labels: byProvider.map(([name]) => name), datasets: [{ label: t('spend'), data: byProvider.map(([, b]) => b.cost), backgroundColor: ['#0b6e4f', '#2563eb', '#f59e0b'] }] },
       options: { animation: false, scales: { y: { beginAtZero: true } } },
     });
-    table('providers', ['provider', 'priority', 'today', 'circuit'], providers.forbidden ? providers : providers.providers.map((p) => [p.name, p.priority, `${p.today.messages} / NT$${p.today.spend}`, p.circuit.state]));
+    table(
+      'providers',
+      ['provider', 'priority', 'today', 'circuit', 'balance'],
+      providers.forbidden ? providers : providers.providers.map((p) => [p.name, p.priority, `${p.today.messages} / NT$${p.today.spend}`, p.circuit.state, balanceText(p.balance)]),
+    );
     table('failures', ['time', 'phone', 'provider', 'error'], failures.items.map((m) => [m.created_at.slice(0, 19).replace('T', ' '), m.phone, m.provider, m.error_code]));
     table('batches', ['name', 'status', 'started', 'total'], batches.batches.map((b) => [b.name, b.status, b.started_at ? '✓' : '', b.total]));
     table('alerts', ['rule', 'subject', 'since'], alerts.alerts.map((a) => [a.message, a.subject, a.opened_at.slice(0, 19).replace('T', ' ')]));

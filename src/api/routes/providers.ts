@@ -4,6 +4,7 @@ import type { ProviderChange, ProviderRow } from '../../db/providers';
 import { endpointBase } from '../../domain/providerEndpoints';
 import { providerUrlProblem, type ProviderUrlPolicy } from '../../domain/providerUrls';
 import { startOfTaipeiDay } from '../../domain/taipeiTime';
+import { balanceReports, balanceView } from '../../services/balanceReport';
 import { PROVIDER_NAMES, type ProviderName } from '../../domain/sms';
 import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
@@ -76,6 +77,12 @@ const providerFields = {
     .max(86_400_000)
     .optional()
     .openapi({ description: 'how long an open circuit keeps the provider out of routes' }),
+  balance_alert_below: z
+    .number()
+    .min(0)
+    .max(1e9)
+    .optional()
+    .openapi({ description: 'prepaid points below which the balance_low alert fires (0 = never); ALERT_LOW_BALANCE_POINTS when never set' }),
 };
 const UpdateProviderRequest = z
   .strictObject(providerFields)
@@ -86,6 +93,18 @@ const ConfigureProviderRequest = z
   .strictObject({ ...providerFields, provider: z.enum(PROVIDER_NAMES).openapi({ example: 'every8d' }) })
   .openapi('ConfigureProvider');
 type ProviderBody = z.infer<typeof UpdateProviderRequest>;
+
+const BalanceView = z
+  .object({
+    points: z.number(),
+    source: z.enum(['send_reply', 'no_credit_reply', 'balance_query']),
+    observed_at: z.string(),
+    daily_spend: z.number().openapi({ description: 'points a day, averaged over the last 7 Asia/Taipei days with sends' }),
+    runs_out_at: z.string().nullable().openapi({ description: 'forecast at that pace; null when nothing is spent' }),
+    alert_below: z.number(),
+    low: z.boolean(),
+  })
+  .openapi('ProviderBalance');
 
 const ProviderView = z
   .object({
@@ -100,6 +119,7 @@ const ProviderView = z
     credentials_set: z.array(z.string()).openapi({ description: 'names of the stored secrets; their values are never returned' }),
     today: z.object({ messages: z.number(), spend: z.number() }),
     circuit: z.object({ state: z.enum(['closed', 'open']), consecutive_failures: z.number(), open_until: z.string().nullable() }),
+    balance: BalanceView.nullable().openapi({ description: 'prepaid points (Every8d, Mitake) as last reported; null while unknown' }),
   })
   .openapi('Provider');
 const ProviderChanged = ProviderView.extend({ warnings: z.array(z.string()).openapi({ description: 'e.g. the base URL derived from a full endpoint URL' }) });
@@ -111,13 +131,27 @@ const errors = {
 };
 const common = { tags: ['providers'], security: [{ bearer: [] }] };
 
-export function providerRoutes({ repos, urlPolicy }: { repos: Repositories; urlPolicy: ProviderUrlPolicy }) {
+export interface ProviderRouteDeps {
+  repos: Repositories;
+  urlPolicy: ProviderUrlPolicy;
+  /** ALERT_LOW_BALANCE_POINTS, shown as the alert point of providers without one of their own. */
+  lowBalancePoints?: number;
+}
+
+export function providerRoutes({ repos, urlPolicy, lowBalancePoints = 0 }: ProviderRouteDeps) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   const view = async (rows: ProviderRow[]) => {
-    const [usage, circuits] = await Promise.all([repos.providerHealth.usageOn(startOfTaipeiDay(new Date())), repos.providerHealth.circuitStates()]);
+    const [usage, circuits, balances] = await Promise.all([
+      repos.providerHealth.usageOn(startOfTaipeiDay(new Date())),
+      repos.providerHealth.circuitStates(),
+      balanceReports(repos, rows, lowBalancePoints),
+    ]);
     // The rows are at hand: decrypting them says which secrets are set without reading each provider again.
-    return rows.map((row) => providerView(row, repos.providers.configOf(row), usage.get(row._id), circuits.get(row._id)));
+    return rows.map((row) => ({
+      ...providerView(row, repos.providers.configOf(row), usage.get(row._id), circuits.get(row._id)),
+      balance: balanceView(balances.get(row._id)),
+    }));
   };
 
   app.openapi(
