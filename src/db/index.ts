@@ -17,6 +17,7 @@ import { LookupReader } from './lookups';
 import { MessageAggregates, MessageLists } from './messageAggregates';
 import { MessageRepository } from './messages';
 import { OptOutRepository } from './optOuts';
+import { OrderEventRepository } from './orderEvents';
 import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
 import { RetentionRepository } from './retention';
@@ -44,6 +45,7 @@ export interface Repositories {
   earlyReceipts: EarlyReceiptRepository;
   temporalOutbox: TemporalOutbox;
   optOuts: OptOutRepository;
+  orderEvents: OrderEventRepository;
   /** Providers, credentials and circuits as the worker's activities read them (reloaded when they change). */
   providerDirectory: ProviderDirectory;
 }
@@ -87,6 +89,7 @@ export async function createRepositories(
     earlyReceipts: new EarlyReceiptRepository(db),
     temporalOutbox: new TemporalOutbox(db),
     optOuts: new OptOutRepository(db),
+    orderEvents: new OrderEventRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return { ...repos, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };

@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { AlertActivities } from '../../src/activities/alerts';
 import type { RetentionActivities } from '../../src/activities/retention';
-import type { BatchPlan, BookkeepingActivities, BulkActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
+import type { BatchPlan, BookkeepingActivities, BulkActivities, OrderActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
+import { ORDER_TEXT_REFUSED } from '../../src/domain/orderEvents';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
 import { deliveryReportSignal } from '../../src/workflows/signals';
 
@@ -27,6 +28,8 @@ export interface Scenario {
   quietGate?: () => QuietGate;
   campaignBatch?: { batchId: string; messageType: string } | null;
   alerts?: { opened: string[]; resolved: string[] };
+  /** Order texts the intake refuses, by template code, with the gateway's error code. */
+  refusedOrderTexts?: Record<string, string>;
 }
 
 export interface Call {
@@ -104,8 +107,22 @@ export class FakeActivities {
     this.events.emit('call');
   }
 
-  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities {
-    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention() };
+  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities & OrderActivities {
+    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention(), ...this.orders() };
+  }
+
+  /** The intake as the order workflow sees it: the message id follows from the event, as the real key does. */
+  private orders(): OrderActivities {
+    return {
+      sendOrderText: async (input) => {
+        this.record('sendOrderText', input);
+        const refused = this.scenario.refusedOrderTexts?.[input.templateCode];
+        if (refused)
+          throw ApplicationFailure.create({ type: ORDER_TEXT_REFUSED, message: `refused: ${refused}`, nonRetryable: true, details: [{ code: refused }] });
+        return { messageId: `msg-${input.eventId}` };
+      },
+      forgetOrderEvents: async (input) => this.record('forgetOrderEvents', input),
+    };
   }
 
   /** A retention run over two past-retention days (Jan 31 and Feb 1, 2024), the first with two pages of messages. */
