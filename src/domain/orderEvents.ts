@@ -22,6 +22,7 @@ export const orderTextKey = (orderId: string, event: OrderEventName): string => 
 
 /** Delivery steps in the order a customer lives them; an event behind the latest applied step is moot. */
 const DELIVERY_STEPS: Partial<Record<OrderEventName, number>> = { confirmed: 1, driver_departed: 2, arrived: 3, completed: 4 };
+export const isDeliveryStep = (event: OrderEventName): boolean => DELIVERY_STEPS[event] !== undefined;
 
 /** The default template (src/domain/defaultTemplates.ts) each event texts; `cancelled` and `paid` text nothing. */
 export const TEMPLATE_FOR_EVENT: Partial<Record<OrderEventName, string>> = {

@@ -18,6 +18,7 @@ import {
   TEMPLATE_FOR_EVENT,
   apply,
   decide,
+  isDeliveryStep,
   isSettled,
   stepName,
   type IgnoreReason,
@@ -203,6 +204,8 @@ function receive(s: OrderState, input: OrderEventInput): OrderEventDecision {
   if (!decision.apply) return answer(entry);
 
   s.progress = apply(s.progress, input.event, occurredAtMs);
+  // A step's text still waiting behind another text is as moot as a step arriving late: the customer gets the newer one.
+  if (isDeliveryStep(input.event)) takeBack(s, (t) => isDeliveryStep(t.event), 'superseded');
   if (input.event === 'paid') takeBack(s, (t) => t.templateCode === TEMPLATE_FOR_EVENT.payment_due, 'paid');
   if (input.event === 'cancelled') takeBack(s, () => true, 'order_cancelled');
   const templateCode = TEMPLATE_FOR_EVENT[input.event];

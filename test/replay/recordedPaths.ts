@@ -141,10 +141,13 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   'orderNotifications-delivery': async (h) => {
     h.fake.reset({});
     const options = { lingerMs: 1_000 };
+    h.fake.holdSends();
     await postEvent(h, 'rec-delivery', 'confirmed', at(0), { options });
-    await postEvent(h, 'rec-delivery', 'arrived', at(30), { options });
-    await postEvent(h, 'rec-delivery', 'driver_departed', at(10), { options });
-    await postEvent(h, 'rec-delivery', 'completed', at(35), { options });
+    await postEvent(h, 'rec-delivery', 'arrived', at(30), { options }); // waits behind the confirmation…
+    await postEvent(h, 'rec-delivery', 'completed', at(35), { options }); // …and is taken back
+    h.fake.releaseSends();
+    await h.fake.waitForCalls('sendOrderText', 2);
+    await postEvent(h, 'rec-delivery', 'driver_departed', at(10), { options }); // superseded
     return finished('orderNotifications-delivery', orderHandle(h, 'rec-delivery'));
   },
   'orderNotifications-reminder-paid': async (h) => {

@@ -116,6 +116,7 @@ export class FakeActivities {
     return {
       sendOrderText: async (input) => {
         this.record('sendOrderText', input);
+        await this.held;
         const refused = this.scenario.refusedOrderTexts?.[input.templateCode];
         if (refused)
           throw ApplicationFailure.create({ type: ORDER_TEXT_REFUSED, message: `refused: ${refused}`, nonRetryable: true, details: [{ code: refused }] });

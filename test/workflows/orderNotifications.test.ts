@@ -19,9 +19,13 @@ describe('orderNotificationsWorkflow', () => {
   it('texts each delivery step once, in order, and answers what it decided', async () => {
     h.fake.reset({});
     const order = freshId('ord');
+    // Each step comes after the previous text was handed over, as in real life (minutes apart).
     expect(await postEvent(h, order, 'confirmed', at(0))).toEqual({ decision: 'applied', text: 'order_confirmation' });
+    await h.fake.waitForCalls('sendOrderText', 1);
     expect(await postEvent(h, order, 'driver_departed', at(10))).toEqual({ decision: 'applied', text: 'delivery_on_way' });
+    await h.fake.waitForCalls('sendOrderText', 2);
     expect(await postEvent(h, order, 'arrived', at(30))).toEqual({ decision: 'applied', text: 'delivery_arrived' });
+    await h.fake.waitForCalls('sendOrderText', 3);
     expect(await postEvent(h, order, 'completed', at(35))).toEqual({ decision: 'applied', text: 'delivery_completed' });
     const timeline = await settledTexts(order);
     expect(sentTemplates()).toEqual(['order_confirmation', 'delivery_on_way', 'delivery_arrived', 'delivery_completed']);
@@ -38,6 +42,7 @@ describe('orderNotificationsWorkflow', () => {
     h.fake.reset({});
     const order = freshId('ord');
     await postEvent(h, order, 'confirmed', at(0));
+    await h.fake.waitForCalls('sendOrderText', 1);
     expect(await postEvent(h, order, 'arrived', at(30))).toMatchObject({ decision: 'applied' });
     // The on-the-way text would now be wrong: the driver is at the door.
     expect(await postEvent(h, order, 'driver_departed', at(10))).toEqual({ decision: 'ignored', reason: 'superseded' });
@@ -50,6 +55,24 @@ describe('orderNotificationsWorkflow', () => {
       ['arrived', 'applied', undefined],
       ['driver_departed', 'ignored', 'superseded'],
       ['completed', 'ignored', 'stale'],
+    ]);
+  });
+
+  it('takes back a step text still waiting when a later step is applied', async () => {
+    h.fake.reset({});
+    h.fake.holdSends();
+    const order = freshId('ord');
+    await postEvent(h, order, 'confirmed', at(0));
+    await h.fake.waitForCalls('sendOrderText', 1); // the confirmation is being handed over: it goes
+    await postEvent(h, order, 'driver_departed', at(10));
+    await postEvent(h, order, 'arrived', at(30));
+    h.fake.releaseSends();
+    const timeline = await settledTexts(order);
+    expect(sentTemplates()).toEqual(['order_confirmation', 'delivery_arrived']);
+    expect(timeline.texts.map((t) => [t.templateCode, t.state, t.reason])).toEqual([
+      ['order_confirmation', 'accepted', undefined],
+      ['delivery_on_way', 'cancelled', 'superseded'],
+      ['delivery_arrived', 'accepted', undefined],
     ]);
   });
 
