@@ -88,6 +88,20 @@ describe('order events', () => {
     expect(stored?.metadata).toEqual({ order_id: order, order_event: 'driver_departed' });
   });
 
+  it('texts once when the same event arrives many times at once', async () => {
+    const phone = randomMobile();
+    const order = `ORD-${phone}-D`;
+    const data = { order_number: order, delivery_time: '今天下午2點' };
+    // Three copies of one request and three resends of the event, all racing (the first also starts the workflow).
+    const times = [at(0), at(0), at(0), at(1), at(2), at(3)];
+    const results = await Promise.all(times.map((t) => client().orderEvent({ order_id: order, phone, event: 'confirmed', occurred_at: t, data })));
+    const applied = results.filter((r) => r.decision === 'applied');
+    expect(new Set(applied.map((r) => r.event_id)).size).toBe(1);
+    expect(results.filter((r) => r.decision === 'ignored').map((r) => r.reason)).toEqual(Array(times.length - applied.length).fill('duplicate'));
+    await textsSettled(order);
+    expect(await textsTo(phone)).toEqual([TEXTS.confirmed(order)]);
+  });
+
   it('holds a payment reminder until due_at, and a cancellation takes it back', async () => {
     const phone = randomMobile();
     const order = `ORD-${phone}-C`;
