@@ -86,6 +86,8 @@ describe('order events', () => {
     expect(status.body).toMatchObject({ status: 'delivered', message_type: 'delivery_notification' });
     const stored = await withDb((db) => db.collection('sms_messages').findOne({ _id: timeline.texts[0].message_id as never }));
     expect(stored?.metadata).toEqual({ order_id: order, order_event: 'driver_departed' });
+    const logs = await api(`/api/v1/notifications/sms-logs?order_id=${encodeURIComponent(order)}`);
+    expect(logs.body.items.map((m: { message_id: string }) => m.message_id).sort()).toEqual(timeline.texts.map((t) => t.message_id).sort());
   });
 
   it('texts once when the same event arrives many times at once', async () => {
