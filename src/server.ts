@@ -18,6 +18,7 @@ import { ReceiptIntake } from './services/receiptIntake';
 import { OptOutLedger } from './services/optOuts';
 import { ContentPolicyService } from './services/contentPolicy';
 import { SmsIntake } from './services/smsIntake';
+import { OrderNotifications } from './services/orderNotifications';
 import { BoundedTemporal } from './temporal/boundedCalls';
 import { dataConverterFor, pingTemporal } from './temporal/connect';
 import type { Db } from 'mongodb';
@@ -62,6 +63,7 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
       optOuts,
       contentPolicy,
     ),
+    orders: new OrderNotifications(repos.orderEvents, repos.templates, temporal),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, bounded, repos.earlyReceipts, repos.temporalOutbox),
     bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox, phoneBudget, optOuts, contentPolicy),
     optOuts,

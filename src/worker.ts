@@ -3,6 +3,7 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, type NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
+import { createOrderActivities, workerSmsIntake } from './activities/orders';
 import { recordSent } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
 import { createBalanceActivities } from './activities/balances';
@@ -76,6 +77,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     }),
     ...createBalanceActivities({ repos, timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS }),
     ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
+    ...createOrderActivities({ repos, intake: workerSmsIntake(config, repos, client) }),
   };
   // Bundled once for both workflow workers.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });

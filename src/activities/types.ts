@@ -76,3 +76,14 @@ export interface BulkActivities {
   /** One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one. */
   createCampaignBatch(input: { campaignId: string; runId: string }): Promise<{ batchId: string; messageType: string } | null>;
 }
+
+export interface OrderActivities {
+  /**
+   * Texts one order event's template through the normal intake (stored, counted, its own `sms-<id>` workflow), with
+   * an idempotency key per order and event so a retry finds the same message. Refusals (template data missing, the
+   * number's budget spent) fail with type `OrderTextRefused` and the gateway's code.
+   */
+  sendOrderText(input: { orderId: string; eventId: string; templateCode: string }): Promise<{ messageId: string }>;
+  /** Removes an ended order's event documents (phone numbers and template data). */
+  forgetOrderEvents(input: { eventIds: string[] }): Promise<void>;
+}

@@ -37,6 +37,8 @@ import { healthRoutes } from './routes/health';
 import { logRoutes } from './routes/logs';
 import type { MessageLog } from '../db/messageLog';
 import { notificationRoutes } from './routes/notifications';
+import { orderRoutes } from './routes/orders';
+import type { OrderNotifications } from '../services/orderNotifications';
 import { providerRoutes } from './routes/providers';
 import { balanceRoutes } from './routes/balances';
 import { retentionRoutes } from './routes/retention';
@@ -48,6 +50,7 @@ export interface AppDeps {
   repos: Repositories;
   messageLog: MessageLog;
   intake: SmsIntake;
+  orders: OrderNotifications;
   receipts: ReceiptIntake;
   bulkIntake: BulkIntake;
   optOuts: OptOutLedger;
@@ -145,6 +148,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.get('/metrics', allow('viewer'), async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
+  app.route('/api/v1/notifications', orderRoutes({ orders: deps.orders, messages: deps.repos.messages }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers/balances', balanceRoutes({ temporal: deps.temporal, audit: deps.repos.audit }));
   app.route(

@@ -27,6 +27,52 @@ export interface SendResult {
   replayed: boolean;
 }
 
+/** What happened to an order; the gateway's order workflow decides which text (if any) each one sends. */
+export type OrderLifecycleEvent = 'confirmed' | 'driver_departed' | 'arrived' | 'completed' | 'cancelled' | 'payment_due' | 'paid';
+
+export interface OrderEventInput {
+  order_id: string;
+  phone: string;
+  event: OrderLifecycleEvent;
+  /** When it happened (ISO 8601 with a zone, or a Date); default now. Older delivery steps never override newer ones. */
+  occurred_at?: string | Date;
+  /** Template data: order_number, delivery_time, driver_name, eta, amount; `due_at` (ISO) on payment_due. */
+  data?: Record<string, string | number>;
+}
+
+export interface OrderEventResult {
+  order_id: string;
+  event_id: string;
+  event: OrderLifecycleEvent;
+  decision: 'applied' | 'ignored';
+  /** Why ignored: duplicate, superseded, stale, order_cancelled, already_paid. */
+  reason: string | null;
+  /** The template this event texts, when applied. */
+  text: string | null;
+  /** When that text goes, if later (a payment reminder). */
+  send_at: string | null;
+}
+
+export interface OrderTimeline {
+  order_id: string;
+  /** open → settled (delivered, nothing owed) or cancelled → closed (its workflow ended). */
+  state: 'open' | 'settled' | 'cancelled' | 'closed';
+  step: OrderLifecycleEvent | null;
+  paid: boolean;
+  events: { event_id: string; event: OrderLifecycleEvent; occurred_at: string; received_at: string; decision: 'applied' | 'ignored'; reason: string | null }[];
+  events_dropped: number;
+  texts: {
+    event: OrderLifecycleEvent;
+    template_code: string;
+    state: 'scheduled' | 'queued' | 'sending' | 'accepted' | 'failed' | 'cancelled';
+    send_at: string | null;
+    message_id: string | null;
+    /** The message's status now, as sms-status shows it. */
+    message_status: string | null;
+    reason: string | null;
+  }[];
+}
+
 export class SmsGatewayError extends Error {
   constructor(
     readonly status: number,
@@ -73,6 +119,23 @@ export class SmsGatewayClient {
       },
       `order:${order.order_number}:${event}`,
     );
+  }
+
+  /**
+   * Reports an order event to the order's workflow, which texts the right template at most once per order and event,
+   * ignores repeats and events a later step overtook, and holds or takes back payment reminders. Safe to retry.
+   */
+  async orderEvent(input: OrderEventInput): Promise<OrderEventResult> {
+    const occurred = input.occurred_at ?? new Date();
+    const body = { ...input, occurred_at: occurred instanceof Date ? occurred.toISOString() : occurred, data: input.data ?? {} };
+    const response = await this.request('/api/v1/notifications/order-events', { method: 'POST', body: JSON.stringify(body) });
+    return (await response.json()) as OrderEventResult;
+  }
+
+  /** The order's events (applied or ignored, and why) and its texts with their message status. */
+  async orderTimeline(orderId: string): Promise<OrderTimeline> {
+    const response = await this.request(`/api/v1/notifications/orders/${encodeURIComponent(orderId)}`, { method: 'GET' });
+    return (await response.json()) as OrderTimeline;
   }
 
   async sendSms(body: Record<string, unknown>, idempotencyKey?: string): Promise<SendResult> {

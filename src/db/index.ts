@@ -18,6 +18,7 @@ import { LookupReader } from './lookups';
 import { MessageAggregates, MessageLists } from './messageAggregates';
 import { MessageRepository } from './messages';
 import { OptOutRepository } from './optOuts';
+import { OrderEventRepository } from './orderEvents';
 import { RollupRepository } from './rollups';
 import { ProviderRepository } from './providers';
 import { RetentionRepository } from './retention';
@@ -47,6 +48,7 @@ export interface Repositories {
   optOuts: OptOutRepository;
   /** Last known prepaid balance per provider (send replies and the scheduled balance query). */
   balances: ProviderBalanceRepository;
+  orderEvents: OrderEventRepository;
   /** Providers, credentials and circuits as the worker's activities read them (reloaded when they change). */
   providerDirectory: ProviderDirectory;
 }
@@ -91,6 +93,7 @@ export async function createRepositories(
     temporalOutbox: new TemporalOutbox(db),
     optOuts: new OptOutRepository(db),
     balances: new ProviderBalanceRepository(db),
+    orderEvents: new OrderEventRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
   return { ...repos, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };

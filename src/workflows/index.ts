@@ -5,3 +5,4 @@ export * from './sendSms';
 export * from './signals';
 export * from './retention';
 export * from './balances';
+export * from './orderNotifications';

@@ -14,6 +14,7 @@ import {
 } from '../../src/workflows';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
 import { startBatch, startSms, until, type Harness } from '../workflows/harness';
+import { at, orderHandle, postEvent } from '../workflows/orders';
 
 type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
 
@@ -136,6 +137,62 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
       'retention-two-days',
       await h.client.workflow.start(retentionWorkflow, { workflowId: 'retention-run', taskQueue: SMS_TASK_QUEUE, args: [{}] }),
     );
+  },
+  // One order each: events out of order, a reminder taken back or sent, a cancellation, and continue-as-new.
+  'orderNotifications-delivery': async (h) => {
+    h.fake.reset({});
+    const options = { lingerMs: 1_000 };
+    h.fake.holdSends();
+    await postEvent(h, 'rec-delivery', 'confirmed', at(0), { options });
+    await postEvent(h, 'rec-delivery', 'arrived', at(30), { options }); // waits behind the confirmation…
+    await postEvent(h, 'rec-delivery', 'completed', at(35), { options }); // …and is taken back
+    h.fake.releaseSends();
+    await h.fake.waitForCalls('sendOrderText', 2);
+    await postEvent(h, 'rec-delivery', 'driver_departed', at(10), { options }); // superseded
+    return finished('orderNotifications-delivery', orderHandle(h, 'rec-delivery'));
+  },
+  'orderNotifications-reminder-paid': async (h) => {
+    h.fake.reset({});
+    const options = { lingerMs: 1_000 };
+    await postEvent(h, 'rec-paid', 'payment_due', at(0), { options, dueAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await postEvent(h, 'rec-paid', 'paid', at(1), { options });
+    await postEvent(h, 'rec-paid', 'completed', at(2), { options });
+    return finished('orderNotifications-reminder-paid', orderHandle(h, 'rec-paid'));
+  },
+  'orderNotifications-reminder-sent': async (h) => {
+    h.fake.reset({});
+    const options = { lingerMs: 1_000 };
+    await postEvent(h, 'rec-reminded', 'payment_due', at(0), { options, dueAt: new Date(Date.now() + 1_000).toISOString() });
+    await h.fake.waitForCalls('sendOrderText', 1);
+    await postEvent(h, 'rec-reminded', 'paid', at(1), { options });
+    await postEvent(h, 'rec-reminded', 'completed', at(2), { options });
+    return finished('orderNotifications-reminder-sent', orderHandle(h, 'rec-reminded'));
+  },
+  'orderNotifications-cancelled': async (h) => {
+    h.fake.reset({ refusedOrderTexts: { order_confirmation: 'validation_failed' } });
+    const options = { lingerMs: 5_000 }; // long enough for the last event to arrive after the cancellation
+    await postEvent(h, 'rec-cancelled', 'confirmed', at(0), { options });
+    await postEvent(h, 'rec-cancelled', 'payment_due', at(1), { options, dueAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await postEvent(h, 'rec-cancelled', 'cancelled', at(2), { options });
+    await postEvent(h, 'rec-cancelled', 'arrived', at(3), { options });
+    return finished('orderNotifications-cancelled', orderHandle(h, 'rec-cancelled'));
+  },
+  'orderNotifications-continued-as-new': async (h) => {
+    h.fake.reset({});
+    const options = { lingerMs: 1_000, historyLimit: 20 };
+    const order = orderHandle(h, 'rec-long');
+    for (let i = 0; i < 6; i++) await postEvent(h, 'rec-long', 'confirmed', at(i), { options });
+    const firstRun = await until(
+      async () => {
+        for await (const run of h.client.workflow.list({ query: `WorkflowId="${order.workflowId}"` }))
+          if (run.status.name === 'CONTINUED_AS_NEW') return run.runId;
+        return undefined;
+      },
+      (runId) => runId !== undefined,
+    );
+    await postEvent(h, 'rec-long', 'completed', at(30), { options });
+    await order.result();
+    return { 'orderNotifications-continued-as-new': h.client.workflow.getHandle(order.workflowId, firstRun), 'orderNotifications-after-continue': order };
   },
   'alerts-evaluated': async (h) => {
     h.fake.reset({ alerts: { opened: ['delivery_rate_low'], resolved: [] } });

@@ -4,7 +4,8 @@ import type { Client } from '@temporalio/client';
 import type { AlertActivities } from '../../src/activities/alerts';
 import type { BalanceActivities } from '../../src/activities/balances';
 import type { RetentionActivities } from '../../src/activities/retention';
-import type { BatchPlan, BookkeepingActivities, BulkActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
+import type { BatchPlan, BookkeepingActivities, BulkActivities, OrderActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
+import { ORDER_TEXT_REFUSED } from '../../src/domain/orderEvents';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
 import { deliveryReportSignal } from '../../src/workflows/signals';
 
@@ -29,6 +30,8 @@ export interface Scenario {
   campaignBatch?: { batchId: string; messageType: string } | null;
   alerts?: { opened: string[]; resolved: string[] };
   balances?: Record<string, number | string>;
+  /** Order texts the intake refuses, by template code, with the gateway's error code. */
+  refusedOrderTexts?: Record<string, string>;
 }
 
 export interface Call {
@@ -106,8 +109,31 @@ export class FakeActivities {
     this.events.emit('call');
   }
 
-  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities & BalanceActivities {
-    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention(), ...this.balanceActivities() };
+  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities & BalanceActivities & OrderActivities {
+    return {
+      ...this.bookkeeping(),
+      ...this.provider(),
+      ...this.bulk(),
+      ...this.alertActivities(),
+      ...this.retention(),
+      ...this.balanceActivities(),
+      ...this.orders(),
+    };
+  }
+
+  /** The intake as the order workflow sees it: the message id follows from the event, as the real key does. */
+  private orders(): OrderActivities {
+    return {
+      sendOrderText: async (input) => {
+        this.record('sendOrderText', input);
+        await this.held;
+        const refused = this.scenario.refusedOrderTexts?.[input.templateCode];
+        if (refused)
+          throw ApplicationFailure.create({ type: ORDER_TEXT_REFUSED, message: `refused: ${refused}`, nonRetryable: true, details: [{ code: refused }] });
+        return { messageId: `msg-${input.eventId}` };
+      },
+      forgetOrderEvents: async (input) => this.record('forgetOrderEvents', input),
+    };
   }
 
   /** A retention run over two past-retention days (Jan 31 and Feb 1, 2024), the first with two pages of messages. */

@@ -1,0 +1,165 @@
+// Order notifications through the public API: the order workflow, the normal SMS path and the simulators.
+import { SmsGatewayClient } from '../../src/client';
+import { PROVIDER_NAMES } from '../../src/domain/sms';
+import { adminToken, api, apiUrl, randomMobile, simulatorSends, waitForFinal, withDb } from '../helpers';
+
+const client = (token = adminToken()) => new SmsGatewayClient({ baseUrl: apiUrl(), token });
+const postEvent = (body: unknown, token?: string) => api('/api/v1/notifications/order-events', { method: 'POST', body: JSON.stringify(body), token });
+/** Minutes after a fixed start (Asia/Taipei), as ISO with the zone. */
+const at = (minute: number) => `2026-11-25T14:${String(minute).padStart(2, '0')}:00+08:00`;
+
+const TEXTS = {
+  confirmed: (order: string) => `【幸福氣】您的訂單 ${order} 已確認，預計配送時間：今天下午2點`,
+  onTheWay: '【幸福氣】您的瓦斯正在配送中，司機 王大明 預計 25 分鐘後到達',
+  arrived: '【幸福氣】配送員已到達您的地址，請準備接收瓦斯',
+  completed: (order: string) => `【幸福氣】您的訂單 ${order} 已送達完成，感謝您的訂購！`,
+};
+
+/** Every text a number received, whichever provider carried it. */
+async function textsTo(phone: string): Promise<string[]> {
+  const sends = (await Promise.all(PROVIDER_NAMES.map((p) => simulatorSends(p, { phone })))).flat();
+  return sends.map((s) => s.body);
+}
+
+/** Waits until the order has no text still to hand over, then until each handed-over message is final. */
+async function textsSettled(orderId: string) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const timeline = await client().orderTimeline(orderId);
+    if (timeline.texts.every((t) => !['queued', 'sending'].includes(t.state))) {
+      for (const t of timeline.texts) if (t.message_id) await waitForFinal(t.message_id);
+      return client().orderTimeline(orderId);
+    }
+    if (Date.now() > deadline) throw new Error(`order ${orderId} still has texts in flight: ${JSON.stringify(timeline.texts)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('order events', () => {
+  it('texts exactly what the customer should get when the events arrive shuffled and repeated', async () => {
+    const phone = randomMobile();
+    const order = `ORD-${phone}`;
+    const data = { order_number: order, delivery_time: '今天下午2點', driver_name: '王大明', eta: 25, amount: 800 };
+    const events = {
+      confirmed: at(0),
+      driver_departed: at(10),
+      arrived: at(30),
+      completed: at(35),
+      payment_due: at(36),
+      paid: at(40),
+    } as const;
+    // The order system's queue delivered them out of order, with one retried and one sent twice.
+    const arrival: [keyof typeof events, string, string | null][] = [
+      ['driver_departed', 'applied', null],
+      ['confirmed', 'ignored', 'superseded'], // the customer already knows the driver is on the way
+      ['driver_departed', 'applied', null], // the same request retried: the same answer
+      ['completed', 'applied', null],
+      ['arrived', 'ignored', 'superseded'], // after completion, "arrived" would be wrong
+      ['paid', 'applied', null],
+      ['payment_due', 'ignored', 'already_paid'],
+    ];
+    for (const [event, decision, reason] of arrival) {
+      const result = await client().orderEvent({ order_id: order, phone, event, occurred_at: events[event], data });
+      expect([event, result.decision, result.reason]).toEqual([event, decision, reason]);
+    }
+    const twice = await client().orderEvent({ order_id: order, phone, event: 'completed', occurred_at: at(37), data });
+    expect(twice).toMatchObject({ decision: 'ignored', reason: 'duplicate' });
+
+    const timeline = await textsSettled(order);
+    expect(await textsTo(phone)).toEqual([TEXTS.onTheWay, TEXTS.completed(order)]);
+    expect(timeline).toMatchObject({ order_id: order, state: 'settled', step: 'completed', paid: true, events_dropped: 0 });
+    expect(timeline.events.map((e) => [e.event, e.decision, e.reason])).toEqual([
+      ['driver_departed', 'applied', null],
+      ['confirmed', 'ignored', 'superseded'],
+      ['completed', 'applied', null],
+      ['arrived', 'ignored', 'superseded'],
+      ['paid', 'applied', null],
+      ['payment_due', 'ignored', 'already_paid'],
+      ['completed', 'ignored', 'duplicate'],
+    ]);
+    expect(timeline.texts.map((t) => [t.template_code, t.state, t.message_status])).toEqual([
+      ['delivery_on_way', 'accepted', 'delivered'],
+      ['delivery_completed', 'accepted', 'delivered'],
+    ]);
+    // The texts are ordinary messages: sms-status shows them, tagged with the order.
+    const status = await api(`/api/v1/notifications/sms-status/${timeline.texts[0].message_id}`);
+    expect(status.body).toMatchObject({ status: 'delivered', message_type: 'delivery_notification' });
+    const stored = await withDb((db) => db.collection('sms_messages').findOne({ _id: timeline.texts[0].message_id as never }));
+    expect(stored?.metadata).toEqual({ order_id: order, order_event: 'driver_departed' });
+    const logs = await api(`/api/v1/notifications/sms-logs?order_id=${encodeURIComponent(order)}`);
+    expect(logs.body.items.map((m: { message_id: string }) => m.message_id).sort()).toEqual(timeline.texts.map((t) => t.message_id).sort());
+  });
+
+  it('texts once when the same event arrives many times at once', async () => {
+    const phone = randomMobile();
+    const order = `ORD-${phone}-D`;
+    const data = { order_number: order, delivery_time: '今天下午2點' };
+    // Three copies of one request and three resends of the event, all racing (the first also starts the workflow).
+    const times = [at(0), at(0), at(0), at(1), at(2), at(3)];
+    const results = await Promise.all(times.map((t) => client().orderEvent({ order_id: order, phone, event: 'confirmed', occurred_at: t, data })));
+    const applied = results.filter((r) => r.decision === 'applied');
+    expect(new Set(applied.map((r) => r.event_id)).size).toBe(1);
+    expect(results.filter((r) => r.decision === 'ignored').map((r) => r.reason)).toEqual(Array(times.length - applied.length).fill('duplicate'));
+    await textsSettled(order);
+    expect(await textsTo(phone)).toEqual([TEXTS.confirmed(order)]);
+  });
+
+  it('holds a payment reminder until due_at, and a cancellation takes it back', async () => {
+    const phone = randomMobile();
+    const order = `ORD-${phone}-C`;
+    const data = { order_number: order, delivery_time: '今天下午2點', amount: 800 };
+    await client().orderEvent({ order_id: order, phone, event: 'confirmed', occurred_at: at(0), data });
+    const dueAt = new Date(Date.now() + 3_600_000).toISOString();
+    const due = await client().orderEvent({ order_id: order, phone, event: 'payment_due', occurred_at: at(1), data: { ...data, due_at: dueAt } });
+    expect(due).toMatchObject({ decision: 'applied', text: 'payment_reminder', send_at: dueAt });
+    expect(await client().orderEvent({ order_id: order, phone, event: 'cancelled', occurred_at: at(2) })).toMatchObject({ decision: 'applied' });
+    expect(
+      await client().orderEvent({ order_id: order, phone, event: 'driver_departed', occurred_at: at(3), data: { driver_name: '王', eta: 5 } }),
+    ).toMatchObject({
+      decision: 'ignored',
+      reason: 'order_cancelled',
+    });
+    const timeline = await textsSettled(order);
+    expect(timeline.state).toBe('cancelled');
+    expect(timeline.texts.map((t) => [t.template_code, t.state, t.reason])).toEqual([
+      ['order_confirmation', 'accepted', null],
+      ['payment_reminder', 'cancelled', 'order_cancelled'],
+    ]);
+    expect(await textsTo(phone)).toEqual([TEXTS.confirmed(order)]);
+  });
+
+  it('refuses bad input with 422 naming the field, before anything reaches the order', async () => {
+    const phone = randomMobile();
+    const valid = { order_id: `ORD-${phone}-V`, phone, event: 'confirmed', occurred_at: at(0), data: { order_number: 'X', delivery_time: '今天' } };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...valid, event: 'shipped' }, 'event'],
+      [{ ...valid, occurred_at: 'yesterday' }, 'occurred_at'],
+      [{ ...valid, occurred_at: '2026-11-25T14:00:00' }, 'occurred_at'], // no zone: ambiguous
+      [{ ...valid, occurred_at: new Date(Date.now() + 3_600_000).toISOString() }, 'occurred_at'],
+      [{ ...valid, phone: '12345' }, 'phone'],
+      [{ ...valid, order_id: 'ORD 1/2' }, 'order_id'],
+      [{ ...valid, data: { order_number: 'X' } }, 'data.delivery_time'],
+      [{ ...valid, event: 'payment_due', data: { order_number: 'X', amount: 1, due_at: 'tomorrow' } }, 'data.due_at'],
+      [{ ...valid, extra: 1 }, 'body'],
+    ];
+    for (const [body, field] of cases) {
+      const response = await postEvent(body);
+      expect([field, response.status, response.body.error.details?.map((d: { field: string }) => d.field)]).toEqual([field, 422, [field]]);
+    }
+    expect((await api(`/api/v1/notifications/orders/ORD-${phone}-V`)).status).toBe(404);
+    expect(await textsTo(phone)).toEqual([]);
+  });
+
+  it('lets a sender post and read, a viewer only read', async () => {
+    const key = async (role: string) =>
+      (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: `orders ${role}`, role }) })).body.key as string;
+    const [sender, viewer] = [await key('sender'), await key('viewer')];
+    const phone = randomMobile();
+    const body = { order_id: `ORD-${phone}-R`, phone, event: 'arrived', occurred_at: at(0) };
+    expect((await postEvent(body, viewer)).status).toBe(403);
+    expect((await postEvent(body, sender)).status).toBe(200);
+    expect((await api(`/api/v1/notifications/orders/ORD-${phone}-R`, { token: viewer })).body).toMatchObject({ step: 'arrived' });
+    await textsSettled(`ORD-${phone}-R`);
+    expect(await textsTo(phone)).toEqual([TEXTS.arrived]);
+  });
+});
