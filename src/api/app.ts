@@ -37,6 +37,8 @@ import { healthRoutes } from './routes/health';
 import { logRoutes } from './routes/logs';
 import type { MessageLog } from '../db/messageLog';
 import { notificationRoutes } from './routes/notifications';
+import { smsControlRoutes } from './routes/smsControl';
+import { SmsCancellation } from '../services/smsCancel';
 import { providerRoutes } from './routes/providers';
 import { retentionRoutes } from './routes/retention';
 import { templateRoutes } from './routes/templates';
@@ -142,6 +144,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.get('/metrics', allow('viewer'), async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
+  app.route(
+    '/api/v1/notifications',
+    smsControlRoutes({ messages: deps.repos.messages, cancellation: new SmsCancellation(deps.repos.messages, deps.temporal) }),
+  );
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
   app.route(

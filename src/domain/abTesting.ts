@@ -51,7 +51,7 @@ export function variantStatsFromCells(cells: Record<string, RollupCell>): Varian
       undelivered: c('undelivered'),
       expired: c('expired'),
       failed: c('failed'),
-      pending: c('queued') + c('sending'),
+      pending: c('scheduled') + c('queued') + c('sending'),
       delivery_rate: decided ? round(c('delivered') / decided) : 0,
       avg_segments: n ? round((cell.seg ?? 0) / n) : 0,
       total_cost: round(cost),

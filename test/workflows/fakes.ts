@@ -129,6 +129,8 @@ export class FakeActivities {
   private bookkeeping(): BookkeepingActivities {
     return {
       prepareSend: async (input) => (this.record('prepareSend', input), { ...DEFAULT_PLAN, ...this.scenario.plan }),
+      admitScheduled: async (input) => this.record('admitScheduled', input),
+      markCancelled: async (input) => this.record('markCancelled', input),
       recordSent: async (input) => this.record('recordSent', input),
       recordAttemptFailed: async (input) => this.record('recordAttemptFailed', input),
       recordReceipt: async (input) => this.record('recordReceipt', input),
