@@ -1,7 +1,8 @@
 // scheduled_at, valid_until and cancel: what the workflow decides before any provider call.
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
-import { cancelMessageUpdate, statusQuery } from '../../src/workflows';
-import { startHarness, startSms, until, type Harness } from './harness';
+import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
+import { cancelMessageUpdate, sendSmsWorkflow, statusQuery } from '../../src/workflows';
+import { freshId, startHarness, startSms, until, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -50,7 +51,15 @@ describe('cancelling a message', () => {
 
   it('cancels a queued message whose provider step has not started', async () => {
     h.fake.holdPrepares();
-    const handle = await startSms(h, delivered);
+    h.fake.reset(delivered);
+    // An update reaches a workflow whose local activity is still running at the next workflow-task heartbeat
+    // (80 % of the task timeout): a short timeout keeps this test short.
+    const handle = await h.client.workflow.start(sendSmsWorkflow, {
+      workflowId: workflowIdFor(freshId('msg')),
+      taskQueue: SMS_TASK_QUEUE,
+      args: [{ messageId: freshId('msg') }],
+      workflowTaskTimeout: '2 seconds',
+    });
     await h.fake.waitForCalls('prepareSend', 1);
     // Accepted while prepareSend still runs; the workflow then stops before the provider step.
     const cancel = await handle.startUpdate(cancelMessageUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
