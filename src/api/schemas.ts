@@ -131,7 +131,7 @@ const Attempt = z.object({
 });
 
 export const SentByView = z
-  .object({ kind: z.enum(['api_key', 'user']), id: z.string(), name: z.string().nullable() })
+  .object({ kind: z.enum(['api_key', 'user', 'campaign']), id: z.string(), name: z.string().nullable() })
   .nullable()
   .openapi({ description: 'the API key (id and name, never the secret) or user that sent the message; null for messages from before it was recorded' });
 

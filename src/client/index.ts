@@ -55,7 +55,7 @@ export interface MessageStatus {
   valid_until: string | null;
   reference: string | null;
   /** The API key (id and name) or user that sent it. */
-  sent_by: { kind: 'api_key' | 'user'; id: string; name: string | null } | null;
+  sent_by: { kind: 'api_key' | 'user' | 'campaign'; id: string; name: string | null } | null;
   [field: string]: unknown;
 }
 

@@ -82,10 +82,10 @@ export interface SmsMessage {
   events: MessageEvent[];
 }
 
-/** The API key or user a message was sent by. */
+/** The API key or user a message was sent by (or the campaign whose scheduled run sent it). */
 export interface SentBy {
-  kind: 'api_key' | 'user';
-  /** The API key id, or `jwt:<sub>` for a user. */
+  kind: 'api_key' | 'user' | 'campaign';
+  /** The API key id, `jwt:<sub>` for a user, `campaign:<id>` for a campaign run. */
   id: string;
   /** The API key's name or the user's subject, when known. */
   name?: string;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { uuidFrom } from '../domain/ids';
 import { DomainError } from '../domain/errors';
+import type { SentBy } from '../db/messageTypes';
 
 /**
  * Which message a send request is. A repeat must find the earlier message with one read by `_id` (the one query
@@ -12,6 +13,13 @@ export interface RequestIdentity {
   principalId: string;
   idempotencyKey?: string;
   reference?: string;
+}
+
+/** Who sent a message, from a principal id alone: API key ids, `jwt:<sub>` users, `campaign:<id>` runs. */
+export function senderOf(principalId: string): SentBy {
+  if (principalId.startsWith('jwt:')) return { kind: 'user', id: principalId, name: principalId.slice(4) };
+  if (principalId.startsWith('campaign:')) return { kind: 'campaign', id: principalId };
+  return { kind: 'api_key', id: principalId };
 }
 
 /** The message id for an Idempotency-Key: the same principal and key always map to the same message. */

@@ -9,7 +9,7 @@ import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startSendWorkflow } from '../temporal/starts';
 import type { PhoneBudget } from './phoneBudget';
-import { messageIdFor } from './messageIdentity';
+import { messageIdFor, senderOf } from './messageIdentity';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
 import { blockedByOptOut } from '../domain/optOut';
@@ -152,11 +152,6 @@ export class SmsIntake {
 }
 
 export { messageIdForKey } from './messageIdentity';
-
-/** For callers that name only the principal: API key ids and `jwt:<sub>` users (see api/auth.ts). */
-export function senderOf(principalId: string): SentBy {
-  return principalId.startsWith('jwt:') ? { kind: 'user', id: principalId, name: principalId.slice(4) } : { kind: 'api_key', id: principalId };
-}
 
 /** The request as a repeat must match it. Fields added later count only when given, so older fingerprints still match. */
 function fingerprintOf(r: SmsRequest): string {

@@ -1,6 +1,7 @@
 // Client references (unique per API key) and who sent each message, through the public API.
 import { randomUUID } from 'node:crypto';
 import { SmsGatewayClient } from '../../src/client';
+import { batchMessageId } from '../../src/activities/bulk';
 import { api, apiUrl, randomMobile, sendSms, waitForFinal } from '../helpers';
 
 async function createKey(name: string): Promise<{ id: string; key: string }> {
@@ -84,6 +85,20 @@ describe('sent_by', () => {
     expect(JSON.stringify(shown)).not.toContain(key.key);
     const logged = await api(`/api/v1/notifications/sms-logs?limit=50`);
     expect(logged.body.items.find((m: { message_id: string }) => m.message_id === body.message_id)).toMatchObject({ sent_by: key.id });
+  });
+});
+
+describe('sent_by on batch messages', () => {
+  it("records the batch creator's key on each message of the batch", async () => {
+    const key = await createKey('bulk sender');
+    const { status, body } = await api('/api/v1/notifications/send-bulk-sms', {
+      method: 'POST',
+      token: key.key,
+      body: JSON.stringify({ recipients: [{ phone: randomMobile() }], message: '【幸福氣】系統維護通知', message_type: 'general', batch_name: 'sent_by' }),
+    });
+    expect(status).toBe(202);
+    const final = await waitForFinal(batchMessageId(body.batch_id, 0));
+    expect(final.sent_by).toEqual({ kind: 'api_key', id: key.id, name: null });
   });
 });
 
