@@ -72,10 +72,9 @@ export const SendSmsRequest = z
     }),
   })
   .superRefine((body, ctx) => {
-    const window = {
-      scheduledAt: body.scheduled_at ? new Date(body.scheduled_at) : undefined,
-      validUntil: body.valid_until ? new Date(body.valid_until) : undefined,
-    };
+    // Only times that parsed: a malformed one already has its own issue.
+    const instant = (v?: string) => (v !== undefined && Instant.safeParse(v).success ? new Date(v) : undefined);
+    const window = { scheduledAt: instant(body.scheduled_at), validUntil: instant(body.valid_until) };
     for (const problem of sendWindowProblems(window)) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
     if (body.message === undefined && body.template_code === undefined)
       ctx.addIssue({ code: 'custom', path: ['message'], message: 'is required unless template_code is given' });

@@ -95,7 +95,8 @@ describe('cancel', () => {
 
   it('answers 409 while the provider call is in flight, and the message is sent normally', async () => {
     const phone = randomMobile();
-    await setBehaviour('every8d', phone, { latency_ms: 3_000 });
+    // Slow, but within the provider timeout of the test stack (1.5 s), so the call is answered, not failed over.
+    await setBehaviour('every8d', phone, { latency_ms: 1_200 });
     const { body } = await sendSms({ phone, message: '【幸福氣】司機已出發' });
     await until(
       () => status(body.message_id),
