@@ -1,4 +1,5 @@
 // scheduled_at, valid_until and cancel through the public API, against the embedded stack.
+import { randomBytes } from 'node:crypto';
 import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal } from '../helpers';
 
 const status = (id: string) => api(`/api/v1/notifications/sms-status/${id}`);
@@ -91,6 +92,24 @@ describe('cancel', () => {
     expect(again.body.error.code).toBe('not_cancellable');
     expect((await status(body.message_id)).body.status).toBe('cancelled');
     expect(await simulatorSends('every8d', { phone })).toEqual([]);
+  });
+
+  it('counts and lists a scheduled message as scheduled, then as cancelled (template figures move with it)', async () => {
+    const code = `sched_${randomBytes(4).toString('hex')}`;
+    const template = await api('/api/v1/notifications/sms-templates', {
+      method: 'POST',
+      body: JSON.stringify({ code, name: 'scheduled reminder', content: '【幸福氣】訂單 {n} 明天配送', is_active: true }),
+    });
+    expect(template.status).toBe(201);
+    const { body } = await sendSms({ phone: randomMobile(), template_code: code, template_data: { n: 'A1' }, scheduled_at: taipeiIso(10 * 60_000) });
+    const figures = async () => (await api(`/api/v1/notifications/sms-templates/${template.body.id}/stats`)).body.variants[0];
+    // Counted once its workflow has taken it on (the worker writes the figures).
+    expect(await until(figures, (v) => v?.pending === 1)).toMatchObject({ sent: 0, cancelled: 0 });
+    expect((await cancel(body.message_id)).status).toBe(200);
+    expect(await until(figures, (v) => v.cancelled === 1)).toMatchObject({ pending: 0, sent: 0, delivery_rate: 0 });
+    const listed = (status: string) => api(`/api/v1/notifications/sms-logs?status=${status}&template_code=${code}`);
+    expect((await listed('cancelled')).body.items.map((m: { message_id: string }) => m.message_id)).toEqual([body.message_id]);
+    expect((await listed('scheduled')).body.items).toEqual([]);
   });
 
   it('answers 409 while the provider call is in flight, and the message is sent normally', async () => {
