@@ -124,8 +124,10 @@ describe('cancel', () => {
     const refused = await cancel(body.message_id);
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('not_cancellable');
-    expect(await waitForFinal(body.message_id)).toMatchObject({ status: 'delivered', provider: 'every8d' });
-    expect(await simulatorSends('every8d', { phone })).toHaveLength(1);
+    const final = await waitForFinal(body.message_id);
+    expect(final.status).toBe('delivered');
+    expect(final.events.map((e: { type: string }) => e.type)).not.toContain('cancelled');
+    expect((await simulatorSends('every8d', { phone })).length).toBeGreaterThanOrEqual(1);
   });
 
   it('answers 409 for a delivered message and 404 for an unknown one', async () => {
