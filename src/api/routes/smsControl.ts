@@ -5,6 +5,7 @@ import { messageIdForReference } from '../../services/messageIdentity';
 import type { SmsCancellation } from '../../services/smsCancel';
 import type { AuthEnv, Principal } from '../auth';
 import { json, openApiHook } from '../openapi';
+import { callableBy } from '../routeRoles';
 import { ErrorResponse, MessageIdParam, Reference, SmsStatusResponse } from '../schemas';
 import { statusView } from './notifications';
 
@@ -24,6 +25,8 @@ export function smsControlRoutes(deps: { messages: MessageRepository; cancellati
       ...common,
       method: 'post',
       path: '/sms/{message_id}/cancel',
+      // A sender cancels only its own messages (checked below); viewers never.
+      ...callableBy('sender'),
       summary: 'Cancel a message no provider has been given yet (scheduled or queued)',
       request: { params: MessageIdParam },
       responses: {
@@ -47,6 +50,8 @@ export function smsControlRoutes(deps: { messages: MessageRepository; cancellati
       ...common,
       method: 'get',
       path: '/sms',
+      // References belong to the key that sent: viewers send nothing, so have nothing to find.
+      ...callableBy('sender'),
       summary: 'The message you sent with this reference',
       request: { query: z.object({ reference: Reference }) },
       responses: { 200: json(SmsStatusResponse, 'The message'), 404: json(ErrorResponse, 'You sent no message with this reference'), ...errors },
