@@ -75,7 +75,7 @@ export async function simulatorSends(provider: ProviderName, filter: { phone?: s
   return ((await response.json()) as { sends: AcceptedSend[] }).sends;
 }
 
-const FINAL = ['delivered', 'undelivered', 'failed', 'expired'];
+const FINAL = ['delivered', 'undelivered', 'failed', 'expired', 'cancelled'];
 
 /** Polls the status endpoint until the message reaches a final state. */
 export async function waitForFinal(messageId: string, timeoutMs = 30_000): Promise<any> {

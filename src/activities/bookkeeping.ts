@@ -92,10 +92,21 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       // Admitting counts the message in the figures, once, as its workflow takes it on.
       const message = await repos.messages.admit(messageId);
       if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
+      // A scheduled message whose time has come is waiting for a provider like any other from here on.
+      if (message.status === 'scheduled') await repos.messages.markDue(messageId);
       const routing = message.forced_provider ? { route: await forcedRoute(message.forced_provider) } : await plannedRoute(messageId, message.segments);
       const template = message.template_code ? await repos.templates.getByCode(message.template_code) : null;
       const abTestTemplate = template?.winner_rule && !template.winner ? template.code : undefined;
       return { ...policy, ...routing, pollingProviders: [...POLLING_PROVIDERS], ...(abTestTemplate ? { abTestTemplate } : {}) };
+    },
+
+    async admitScheduled({ messageId }) {
+      if (!(await repos.messages.admit(messageId))) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
+    },
+
+    async markCancelled({ messageId }) {
+      await repos.messages.markCancelled(messageId);
+      metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
     },
 
     recordSent: (input) => recordSent(repos, input),

@@ -8,6 +8,7 @@ import type { MessageType } from '../domain/sms';
 import { admitWithinBudget, MAX_REPORTED_REJECTIONS } from '../services/bulkIntake';
 import type { PhoneBudget } from '../services/phoneBudget';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
+import { senderOf } from '../services/messageIdentity';
 import type { BulkActivities } from './types';
 
 export interface BulkDeps {
@@ -48,7 +49,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       const template = batch.template_code ? await repos.templates.getByCode(batch.template_code) : null;
       const messages: NewMessage[] = recipients.map((r) => {
         const id = batchMessageId(batchId, r.index);
-        return composeMessage({
+        const message = composeMessage({
           id,
           phone: r.phone,
           rendered: renderRecipient(batch.message, r, template, id),
@@ -56,6 +57,8 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
           metadata: { batch_name: batch.name },
           batchId,
         });
+        // The batch's creator sent it (a campaign's scheduled runs are `campaign:<id>`).
+        return { ...message, sent_by: senderOf(batch.created_by) };
       });
       await repos.messages.insertManyIfAbsent(messages);
       return messages.map((m) => m._id);

@@ -24,6 +24,10 @@ export interface ProviderAccepted {
 
 export interface BookkeepingActivities {
   prepareSend(input: { messageId: string }): Promise<SendPlan>;
+  /** A scheduled message starts counting (as `scheduled`) when its workflow takes it on to wait. */
+  admitScheduled(input: { messageId: string }): Promise<void>;
+  /** The sender cancelled it before any provider call; nothing else about the message changes. */
+  markCancelled(input: { messageId: string }): Promise<void>;
   recordSent(input: { messageId: string; provider: ProviderName } & ProviderAccepted): Promise<void>;
   recordAttemptFailed(input: { messageId: string; provider: ProviderName; code: string; message: string; ambiguous: boolean }): Promise<void>;
   recordReceipt(input: { messageId: string; report: DeliveryReport; final: boolean }): Promise<void>;

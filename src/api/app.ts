@@ -39,6 +39,8 @@ import type { MessageLog } from '../db/messageLog';
 import { notificationRoutes } from './routes/notifications';
 import { orderRoutes } from './routes/orders';
 import type { OrderNotifications } from '../services/orderNotifications';
+import { smsControlRoutes } from './routes/smsControl';
+import { SmsCancellation } from '../services/smsCancel';
 import { providerRoutes } from './routes/providers';
 import { balanceRoutes } from './routes/balances';
 import { retentionRoutes } from './routes/retention';
@@ -149,6 +151,10 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', allow('viewer'), async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
   app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
   app.route('/api/v1/notifications', orderRoutes({ orders: deps.orders, messages: deps.repos.messages }));
+  app.route(
+    '/api/v1/notifications',
+    smsControlRoutes({ messages: deps.repos.messages, cancellation: new SmsCancellation(deps.repos.messages, deps.temporal) }),
+  );
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers/balances', balanceRoutes({ temporal: deps.temporal, audit: deps.repos.audit }));
   app.route(

@@ -13,6 +13,8 @@ export type { Role };
 export interface Principal {
   /** API key id or `jwt:<sub>`: what audit entries, idempotency keys and rate limits are scoped to. */
   id: string;
+  /** The API key's name or the JWT subject: recorded on the messages it sends (`sent_by`). */
+  name?: string;
   role: Role;
   /** Requests per minute allowed for this principal, when it differs from the default. */
   rateLimitPerMinute?: number;
@@ -90,7 +92,7 @@ async function principalFor(token: string, deps: AuthDeps): Promise<Principal> {
   if (token.split('.').length === 3) return principalFromJwt(token, deps.jwt);
   const key = await deps.apiKeys.findActiveByToken(token);
   if (!key) throw unauthorized('Invalid or revoked API key');
-  return { id: key._id, role: key.role, rateLimitPerMinute: key.rate_limit_per_minute };
+  return { id: key._id, name: key.name, role: key.role, rateLimitPerMinute: key.rate_limit_per_minute };
 }
 
 /** Why hono's verify refused a token, in words a client can act on (never the expected values). */
@@ -120,7 +122,7 @@ async function principalFromJwt(token: string, policy: JwtPolicy | undefined): P
   if (lifetimeProblem) throw unauthorized(lifetimeProblem);
   if (typeof claims.sub !== 'string' || !claims.sub) throw unauthorized('The JWT must carry a sub claim');
   if (!ROLES.includes(claims.role as Role)) throw unauthorized(`The JWT role claim must be one of ${ROLES.join(', ')}`);
-  return { id: `jwt:${claims.sub}`, role: claims.role as Role };
+  return { id: `jwt:${claims.sub}`, name: claims.sub, role: claims.role as Role };
 }
 
 /**

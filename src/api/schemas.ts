@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { parseTaiwanPhone } from '../domain/phone';
 import { templateDataSchema } from '../domain/templateData';
-import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_ID_PATTERN, MESSAGE_TYPES, PROVIDER_NAMES } from '../domain/sms';
+import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_ID_PATTERN, MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../domain/sms';
+import { MAX_SCHEDULE_AHEAD_DAYS, sendWindowProblems } from '../domain/sendWindow';
 
 export const PhoneInput = z
   .string()
@@ -37,6 +38,17 @@ export const TemplateCode = z
 /** Values inserted into a template: the shared rule of `src/domain/templateData.ts`. */
 export const TemplateData = templateDataSchema.meta({ example: { driver_name: '王大明', eta: '30' } });
 
+const Instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone, e.g. 2026-12-01T09:00:00+08:00' });
+
+/** The caller's own id for a message: unique per API key, so a repeat returns the same message. */
+export const Reference = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((s) => Array.from(s).length <= 64, 'must be at most 64 characters')
+  .refine((s) => !CONTROL_CHARS.test(s) && !s.includes('\n'), 'must not contain control characters')
+  .refine((s) => s.trim() === s, 'must not start or end with spaces')
+  .openapi({ example: 'ORD-20261125-001:confirmed' });
+
 export const SendSmsRequest = z
   .strictObject({
     phone: PhoneInput,
@@ -48,8 +60,22 @@ export const SendSmsRequest = z
       .optional()
       .openapi({ description: "default: a default template's own type (e.g. delivery_on_way → delivery_notification), else general" }),
     metadata: Metadata.default({}),
+    scheduled_at: Instant.optional().openapi({
+      description: `send at this time instead of now (held durably, status \`scheduled\`); in the future, at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead`,
+      example: '2026-12-01T09:00:00+08:00',
+    }),
+    valid_until: Instant.optional().openapi({
+      description: 'never hand the message to a provider at or after this time: it becomes `expired` instead; after scheduled_at (or now)',
+    }),
+    reference: Reference.optional().openapi({
+      description: 'your own id for this message, 1-64 characters, unique per API key: a repeat returns the same message (like Idempotency-Key)',
+    }),
   })
   .superRefine((body, ctx) => {
+    // Only times that parsed: a malformed one already has its own issue.
+    const instant = (v?: string) => (v !== undefined && Instant.safeParse(v).success ? new Date(v) : undefined);
+    const window = { scheduledAt: instant(body.scheduled_at), validUntil: instant(body.valid_until) };
+    for (const problem of sendWindowProblems(window)) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
     if (body.message === undefined && body.template_code === undefined)
       ctx.addIssue({ code: 'custom', path: ['message'], message: 'is required unless template_code is given' });
     if (body.message !== undefined && body.template_code !== undefined)
@@ -68,8 +94,10 @@ export const IdempotencyHeaders = z.object({
 export const SendSmsAccepted = z
   .object({
     message_id: z.string(),
-    status: z.string().openapi({ description: '`queued`, or `scheduled` for marketing held until quiet hours end' }),
-    scheduled_at: z.string().nullable().openapi({ description: 'when a message held for quiet hours will be sent' }),
+    status: z.string().openapi({ description: '`queued`, or `scheduled` when held until `scheduled_at` (asked for, or the end of quiet hours for marketing)' }),
+    scheduled_at: z.string().nullable().openapi({ description: 'when a scheduled message will be sent' }),
+    valid_until: z.string().nullable(),
+    reference: z.string().nullable(),
     phone: z.string().openapi({ description: 'masked', example: '0912***678' }),
     message_type: z.enum(MESSAGE_TYPES),
     encoding: z.enum(['GSM-7', 'UCS-2']),
@@ -101,11 +129,19 @@ const Attempt = z.object({
   ambiguous: z.boolean(),
 });
 
+export const SentByView = z
+  .object({ kind: z.enum(['api_key', 'user', 'campaign']), id: z.string(), name: z.string().nullable() })
+  .nullable()
+  .openapi({ description: 'the API key (id and name, never the secret) or user that sent the message; null for messages from before it was recorded' });
+
 export const SmsStatusResponse = z
   .object({
     message_id: z.string(),
-    status: z.string(),
+    status: z.enum(SMS_STATUSES),
     scheduled_at: z.string().nullable(),
+    valid_until: z.string().nullable(),
+    reference: z.string().nullable(),
+    sent_by: SentByView,
     phone: z.string(),
     message_type: z.enum(MESSAGE_TYPES),
     provider: z.enum(PROVIDER_NAMES).nullable(),

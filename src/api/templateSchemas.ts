@@ -105,6 +105,7 @@ export const TemplateStatsResponse = z
         expired: z.number(),
         failed: z.number(),
         pending: z.number(),
+        cancelled: z.number(),
         delivery_rate: z.number(),
         avg_segments: z.number(),
         total_cost: z.number(),

@@ -18,12 +18,31 @@ export interface Order {
   amount?: number;
 }
 
+/** One SMS, as `POST /api/v1/notifications/send-sms` takes it. */
+export interface SendSmsBody {
+  phone: string;
+  message?: string;
+  template_code?: string;
+  template_data?: Record<string, string | number>;
+  message_type?: string;
+  metadata?: Record<string, string | number | boolean | null>;
+  /** Send then instead of now (at most 30 days ahead); a Date is sent as ISO 8601. */
+  scheduled_at?: string | Date;
+  /** Never hand the message to a provider from then on: it becomes `expired` instead. */
+  valid_until?: string | Date;
+  /** Your own id for the message, unique per API key: a repeat returns the same message (use instead of an Idempotency-Key). */
+  reference?: string;
+}
+
 export interface SendResult {
   message_id: string;
   status: string;
   segments: number;
   encoding: string;
-  /** The gateway already had this request (same order and event): no second SMS was sent. */
+  scheduled_at?: string | null;
+  valid_until?: string | null;
+  reference?: string | null;
+  /** The gateway already had this request (same order and event, or reference): no second SMS was sent. */
   replayed: boolean;
 }
 
@@ -71,6 +90,19 @@ export interface OrderTimeline {
     message_status: string | null;
     reason: string | null;
   }[];
+}
+
+/** A message as `sms-status` (and cancel, and the lookup by reference) show it. */
+export interface MessageStatus {
+  message_id: string;
+  /** scheduled, queued, sending, sent, delivered, undelivered, failed, expired or cancelled */
+  status: string;
+  scheduled_at: string | null;
+  valid_until: string | null;
+  reference: string | null;
+  /** The API key (id and name) or user that sent it. */
+  sent_by: { kind: 'api_key' | 'user' | 'campaign'; id: string; name: string | null } | null;
+  [field: string]: unknown;
 }
 
 export class SmsGatewayError extends Error {
@@ -138,7 +170,7 @@ export class SmsGatewayClient {
     return (await response.json()) as OrderTimeline;
   }
 
-  async sendSms(body: Record<string, unknown>, idempotencyKey?: string): Promise<SendResult> {
+  async sendSms(body: SendSmsBody, idempotencyKey?: string): Promise<SendResult> {
     const response = await this.request('/api/v1/notifications/send-sms', {
       method: 'POST',
       body: JSON.stringify(body),
@@ -148,9 +180,29 @@ export class SmsGatewayClient {
     return { ...json, replayed: response.headers.get('idempotent-replayed') === 'true' };
   }
 
-  async getStatus(messageId: string): Promise<Record<string, unknown>> {
+  async getStatus(messageId: string): Promise<MessageStatus> {
     const response = await this.request(`/api/v1/notifications/sms-status/${encodeURIComponent(messageId)}`, { method: 'GET' });
-    return (await response.json()) as Record<string, unknown>;
+    return (await response.json()) as MessageStatus;
+  }
+
+  /**
+   * Takes back a message no provider has been given yet (scheduled or queued). Throws SmsGatewayError 409
+   * (`not_cancellable`) when it is too late: a provider already has it, or it has ended.
+   */
+  async cancelSms(messageId: string): Promise<MessageStatus> {
+    const response = await this.request(`/api/v1/notifications/sms/${encodeURIComponent(messageId)}/cancel`, { method: 'POST' });
+    return (await response.json()) as MessageStatus;
+  }
+
+  /** The message this API key sent with `reference`, or null when there is none. */
+  async findByReference(reference: string): Promise<MessageStatus | null> {
+    try {
+      const response = await this.request(`/api/v1/notifications/sms?reference=${encodeURIComponent(reference)}`, { method: 'GET' });
+      return (await response.json()) as MessageStatus;
+    } catch (err) {
+      if (err instanceof SmsGatewayError && err.status === 404) return null;
+      throw err;
+    }
   }
 
   private async request(path: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<Response> {

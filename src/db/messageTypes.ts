@@ -55,8 +55,17 @@ export interface SmsMessage {
   variant?: string;
   /** Test sends go through this provider only. */
   forced_provider?: ProviderName;
-  /** Marketing accepted in quiet hours: its workflow starts (Temporal start delay) at this next allowed time. */
+  /**
+   * When the message may go: the caller's `scheduled_at`, moved past quiet hours for marketing. Its workflow holds
+   * it until then (status `scheduled`); messages stored before that used a Temporal start delay (status `queued`).
+   */
   scheduled_at?: Date;
+  /** The caller's `valid_until`: not handed to a provider from then on (it expires instead). */
+  valid_until?: Date;
+  /** The caller's own reference, unique per sender: the message id is derived from sender and reference. */
+  reference?: string;
+  /** Who sent it (never a secret); absent on messages stored before it was recorded. */
+  sent_by?: SentBy;
   idempotency_fingerprint?: string;
   created_at: Date;
   updated_at: Date;
@@ -71,6 +80,15 @@ export interface SmsMessage {
    */
   counted?: CountedState;
   events: MessageEvent[];
+}
+
+/** The API key or user a message was sent by (or the campaign whose scheduled run sent it). */
+export interface SentBy {
+  kind: 'api_key' | 'user' | 'campaign';
+  /** The API key id, `jwt:<sub>` for a user, `campaign:<id>` for a campaign run. */
+  id: string;
+  /** The API key's name or the user's subject, when known. */
+  name?: string;
 }
 
 /** The fields of a message that move its rollup counters; the rest never change after creation. */

@@ -3,9 +3,9 @@ import { ensureIndexes } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
-import type { DeliveryReport, ProviderName, SmsStatus } from '../domain/sms';
+import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 
-export type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
+export type { AttemptRecord, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
 
 type Change = UpdateFilter<SmsMessage>;
 
@@ -307,6 +307,25 @@ export class MessageRepository {
     );
   }
 
+  /** A scheduled message's time has come: it waits for a provider (`queued`) like any other. */
+  async markDue(id: string): Promise<void> {
+    await this.change(id, (m, now) =>
+      m.status !== 'scheduled' ? null : { $set: { status: 'queued', updated_at: now }, $push: { events: { at: now, type: 'due', status: 'queued' } } },
+    );
+  }
+
+  /** The sender took the message back; only before any provider call (the workflow decides that, see SendGate). */
+  async markCancelled(id: string): Promise<void> {
+    await this.change(id, (m, now) =>
+      m.finished_at || !CANCELLABLE_STATUSES.includes(m.status)
+        ? null
+        : {
+            $set: { status: 'cancelled', finished_at: now, updated_at: now },
+            $push: { events: { at: now, type: 'cancelled', status: 'cancelled' } },
+          },
+    );
+  }
+
   /**
    * Reads the message, lets `decide` return the change its current state calls for (or null), and writes it.
    * Returns the message as changed (top-level fields; pushed arrays are not replayed). `known` skips the read: the
@@ -368,9 +387,10 @@ function applied(message: SmsMessage, update: Change): SmsMessage {
   return after as unknown as SmsMessage;
 }
 
-/** A message as first stored: queued, no attempts, its acceptance the first event. */
+/** A message as first stored: queued (scheduled when it waits for a later time), no attempts, its acceptance the first event. */
 function queuedMessage(message: NewMessage, now: Date): SmsMessage {
-  return { ...message, status: 'queued', attempts: [], created_at: now, updated_at: now, events: [{ at: now, type: 'accepted', status: 'queued' }] };
+  const status = message.scheduled_at ? 'scheduled' : 'queued';
+  return { ...message, status, attempts: [], created_at: now, updated_at: now, events: [{ at: now, type: 'accepted', status }] };
 }
 
 const round = (n: number): number => Math.round(n * 10_000) / 10_000;

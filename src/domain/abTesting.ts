@@ -10,8 +10,10 @@ export interface VariantStats {
   expired: number;
   /** Never accepted by any provider. */
   failed: number;
-  /** Still queued or sending. */
+  /** Still scheduled, queued or sending. */
   pending: number;
+  /** Taken back by the sender before any provider had it: in no rate. */
+  cancelled: number;
   /** delivered / (delivered + undelivered + expired): in-flight sends do not count yet. */
   delivery_rate: number;
   avg_segments: number;
@@ -51,7 +53,8 @@ export function variantStatsFromCells(cells: Record<string, RollupCell>): Varian
       undelivered: c('undelivered'),
       expired: c('expired'),
       failed: c('failed'),
-      pending: c('queued') + c('sending'),
+      pending: c('scheduled') + c('queued') + c('sending'),
+      cancelled: c('cancelled'),
       delivery_rate: decided ? round(c('delivered') / decided) : 0,
       avg_segments: n ? round((cell.seg ?? 0) / n) : 0,
       total_cost: round(cost),

@@ -15,10 +15,23 @@ export const MAX_MESSAGE_CHARS = 333;
 /** Control characters other than line feed, which no provider transports faithfully. */
 export const CONTROL_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F]/;
 
-export const SMS_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'expired'] as const;
+/**
+ * Every status a message can have (the log's `status` filter, the rollups' counters and sms-status all use this
+ * list). `scheduled`: held until its `scheduled_at` (or the end of quiet hours); `cancelled`: the sender took it
+ * back before any provider had it; `expired`: no receipt before the deadline, or `valid_until` passed before a
+ * provider took it.
+ */
+export const SMS_STATUSES = ['scheduled', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'expired', 'cancelled'] as const;
 export type SmsStatus = (typeof SMS_STATUSES)[number];
-/** Statuses that say how a send ended; delivery rate is delivered ÷ these. */
+/**
+ * Statuses that say how a send ended; delivery rate is delivered ÷ these. `cancelled` is not among them: the
+ * sender's decision says nothing about how well messages are delivered.
+ */
 export const DECIDED_STATUSES: readonly SmsStatus[] = ['delivered', 'undelivered', 'expired', 'failed'];
+/** Statuses after which nothing changes. */
+export const FINAL_STATUSES: readonly SmsStatus[] = [...DECIDED_STATUSES, 'cancelled'];
+/** Not yet handed to a provider: a cancel may still win. */
+export const CANCELLABLE_STATUSES: readonly SmsStatus[] = ['scheduled', 'queued'];
 
 export type ReceiptOutcome = 'delivered' | 'undelivered';
 

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { MessageRepository, SmsMessage } from '../db/messages';
+import { createHash } from 'node:crypto';
+import type { MessageRepository, SentBy, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
 import type { MessageType, ProviderName } from '../domain/sms';
@@ -9,7 +9,7 @@ import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startSendWorkflow } from '../temporal/starts';
 import type { PhoneBudget } from './phoneBudget';
-import { uuidFrom } from '../domain/ids';
+import { messageIdFor, senderOf } from './messageIdentity';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
 import { blockedByOptOut } from '../domain/optOut';
@@ -24,16 +24,24 @@ export interface SmsRequest {
   content: SmsContent;
   messageType: MessageType;
   metadata: Record<string, unknown>;
-  /** Who asked; idempotency keys are scoped to them. */
+  /** Who asked; idempotency keys and references are scoped to them. */
   principalId: string;
+  /** Recorded on the message; derived from `principalId` when not given. */
+  sentBy?: SentBy;
   idempotencyKey?: string;
+  /** The caller's own id for the message, unique per principal (see messageIdentity.ts). */
+  reference?: string;
+  /** Hold until then; already checked to be in the future and within the horizon (domain/sendWindow.ts). */
+  scheduledAt?: Date;
+  /** Never hand to a provider from then on. */
+  validUntil?: Date;
   /** Test sends only: use this provider and no other. */
   forcedProvider?: ProviderName;
 }
 
 export interface Intake {
   message: SmsMessage;
-  /** True when an earlier request with the same Idempotency-Key created this message. */
+  /** True when an earlier request with the same Idempotency-Key or reference created this message. */
   replayed: boolean;
   /** What the content policy changed (e.g. the sender identity prepended); empty for a replay. */
   warnings: string[];
@@ -59,11 +67,11 @@ export class SmsIntake {
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
-    const id = request.idempotencyKey ? messageIdForKey(request.principalId, request.idempotencyKey) : randomUUID();
+    const { id, repeatable } = messageIdFor(request);
     const fingerprint = fingerprintOf(request);
     // A replay answers with what was stored, even if the template has changed or been deactivated since.
-    const earlier = request.idempotencyKey ? await this.messages.findById(id) : null;
-    if (earlier) return this.replay(earlier, fingerprint);
+    const earlier = repeatable ? await this.messages.findById(id) : null;
+    if (earlier) return this.replay(earlier, fingerprint, request);
 
     if (blockedByOptOut(request.messageType) && (await this.optOuts.isSuppressed(request.phone.e164))) {
       throw new DomainError('invalid', 'opted_out', `phone: ${request.phone.masked} opted out of marketing; order, delivery and payment notices still go`, [
@@ -77,7 +85,11 @@ export class SmsIntake {
     if (tooLong) throw new DomainError('invalid', 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
     await this.budget.admitOne(request.phone.e164, request.messageType);
-    const scheduledAt = await this.sendTimeFor(request.messageType);
+    const scheduledAt = await this.sendTimeFor(request.messageType, request.scheduledAt);
+    if (request.validUntil && scheduledAt && request.validUntil.getTime() <= scheduledAt.getTime()) {
+      const problem = `must be after ${scheduledAt.toISOString()}, when the message may be sent (quiet hours hold marketing until then)`;
+      throw new DomainError('invalid', 'validation_failed', `valid_until: ${problem}`, [{ field: 'valid_until', message: problem }]);
+    }
     // The outbox entry first: a crash or a Temporal outage after the message is stored still gets it started.
     await this.outbox.add({ _id: TemporalOutbox.startMessageId(id), kind: 'start_message', message_id: id, queued_at: new Date() });
     const { inserted, message } = await this.messages.insertIfAbsent({
@@ -91,15 +103,20 @@ export class SmsIntake {
         fingerprint,
       }),
       ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
+      ...(request.validUntil ? { valid_until: request.validUntil } : {}),
+      ...(request.reference !== undefined ? { reference: request.reference } : {}),
+      sent_by: request.sentBy ?? senderOf(request.principalId),
     });
-    if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
+    if (!inserted) return this.replay(message, fingerprint, request); // a concurrent request with the same key won
     await this.startWorkflow(message);
     metrics().messagesAccepted.inc({ message_type: message.message_type });
     return { message, replayed: false, warnings: checked.warnings };
   }
 
-  private async replay(message: SmsMessage, fingerprint: string): Promise<Intake> {
+  private async replay(message: SmsMessage, fingerprint: string, request: SmsRequest): Promise<Intake> {
     if (message.idempotency_fingerprint !== fingerprint) {
+      if (request.reference !== undefined)
+        throw new DomainError('conflict', 'reference_reused', `reference: this reference was already used for a different message (${message._id})`);
       throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
     }
     // The first request may have died between storing the message and starting its workflow.
@@ -112,10 +129,13 @@ export class SmsIntake {
     return renderForMessage(this.templates, content.templateCode, content.templateData, messageId);
   }
 
-  /** The next allowed time when quiet hours hold this message now; undefined when it may go at once. */
-  private async sendTimeFor(messageType: MessageType, now = new Date()): Promise<Date | undefined> {
-    if (!heldByQuietHours(messageType)) return undefined;
-    const openAt = nextAllowedTime(now, await this.quietHours());
+  /**
+   * When the message may go: the requested time, or now, moved past quiet hours for marketing; undefined when it
+   * may go at once.
+   */
+  private async sendTimeFor(messageType: MessageType, requested?: Date, now = new Date()): Promise<Date | undefined> {
+    if (!heldByQuietHours(messageType)) return requested;
+    const openAt = nextAllowedTime(requested ?? now, await this.quietHours());
     return openAt.getTime() > now.getTime() ? openAt : undefined;
   }
 
@@ -131,13 +151,16 @@ export class SmsIntake {
   }
 }
 
-/** The message id for an Idempotency-Key: the same principal and key always map to the same message. */
-export function messageIdForKey(principalId: string, key: string): string {
-  return uuidFrom(`${principalId}\u0000${key}`);
-}
+export { messageIdForKey } from './messageIdentity';
 
+/** The request as a repeat must match it. Fields added later count only when given, so older fingerprints still match. */
 function fingerprintOf(r: SmsRequest): string {
+  const later = {
+    ...(r.scheduledAt ? { scheduled_at: r.scheduledAt.getTime() } : {}),
+    ...(r.validUntil ? { valid_until: r.validUntil.getTime() } : {}),
+    ...(r.reference !== undefined ? { reference: r.reference } : {}),
+  };
   return createHash('sha256')
-    .update(JSON.stringify([r.phone.e164, r.content, r.messageType, r.metadata, r.forcedProvider ?? null]))
+    .update(JSON.stringify([r.phone.e164, r.content, r.messageType, r.metadata, r.forcedProvider ?? null, ...(Object.keys(later).length ? [later] : [])]))
     .digest('hex');
 }

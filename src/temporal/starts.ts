@@ -16,21 +16,29 @@ import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow 
  * derived from the message or batch id, so a second start attaches to the running workflow or is refused once it
  * has closed — either way the work is already in Temporal's hands, and no number is texted twice.
  */
-export async function startSendWorkflow(client: Client, message: { _id: string; message_type: MessageType; scheduled_at?: Date }): Promise<void> {
-  // A Temporal start delay holds a quiet-hours message durably, with no change to the workflow itself; a repeated
-  // start (the relay, a replayed request) waits only what is left.
-  const delayMs = message.scheduled_at ? message.scheduled_at.getTime() - Date.now() : 0;
+export async function startSendWorkflow(
+  client: Client,
+  message: { _id: string; message_type: MessageType; scheduled_at?: Date; valid_until?: Date },
+): Promise<void> {
+  // The workflow holds a scheduled message itself (a durable timer) rather than a start delay, so that it is
+  // running, and can take a cancel, while it waits.
+  const scheduled = message.scheduled_at !== undefined && message.scheduled_at.getTime() > Date.now();
   await alreadyStartedIsFine(() =>
     client.workflow.start(sendSmsWorkflow, {
-      ...(delayMs > 0 ? { startDelay: delayMs } : {}),
       taskQueue: workflowTaskQueueFor(message.message_type),
       ...(isTransactional(message.message_type) ? { priority: { priorityKey: TRANSACTIONAL_PRIORITY } } : {}),
       workflowId: workflowIdFor(message._id),
-      args: [{ messageId: message._id }],
+      args: [
+        {
+          messageId: message._id,
+          ...(message.scheduled_at ? { sendAtMs: message.scheduled_at.getTime() } : {}),
+          ...(message.valid_until ? { validUntilMs: message.valid_until.getTime() } : {}),
+        },
+      ],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
-        { key: SmsStatusKey, value: 'queued' },
+        { key: SmsStatusKey, value: scheduled ? 'scheduled' : 'queued' },
         { key: SmsMessageTypeKey, value: message.message_type },
       ],
     }),

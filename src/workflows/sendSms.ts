@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
   patched,
@@ -14,11 +15,16 @@ import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SendP
 import { FAILURE } from '../domain/failureTypes';
 import { providerTaskQueue, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 import { SmsProviderKey, SmsStatusKey } from '../temporal/searchAttributes';
+import { SendGate } from './sendGate';
 import { deliveryReportSignal, slotReleasedSignal, statusQuery } from './signals';
 
 export interface SendSmsInput {
   /** Only the id travels through Temporal: phone and body stay in MongoDB, out of workflow histories. */
   messageId: string;
+  /** Epoch ms to hold the message until (the caller's `scheduled_at`, or the end of quiet hours). */
+  sendAtMs?: number;
+  /** Epoch ms from which no provider may be given the message (the caller's `valid_until`): it expires instead. */
+  validUntilMs?: number;
 }
 
 export interface SendSmsResult {
@@ -41,6 +47,11 @@ export interface SmsWorkflowState {
  * more workflow tasks per message).
  */
 export const SEND_RECORDS_ITSELF = 'sms-send-records-itself';
+/**
+ * SCHEDULED_SEND: a message with `sendAtMs` is counted as `scheduled` and held by a timer in the workflow (which
+ * can take a cancel meanwhile); before it, such messages were held by a Temporal start delay.
+ */
+export const SCHEDULED_SEND = 'sms-scheduled-send';
 
 /** Error types raised by provider activities (one list: domain/failureTypes.ts). */
 export const MESSAGE_REJECTED = FAILURE.messageRejected;
@@ -90,15 +101,25 @@ function sendAndRecordActivity(provider: ProviderName, plan: SendPlan) {
  * One SMS: route over providers by priority, fail over on provider-level failures, stop on message-level ones,
  * then wait (durably) for the delivery receipt.
  */
-export async function sendSmsWorkflow({ messageId }: SendSmsInput): Promise<SendSmsResult> {
+export async function sendSmsWorkflow({ messageId, sendAtMs, validUntilMs }: SendSmsInput): Promise<SendSmsResult> {
   const state: SmsWorkflowState = { status: 'queued', failedProviders: [] };
   const receipts: DeliveryReport[] = [];
   // Receipts may arrive while the send activity is still completing, so they are kept, not matched on arrival.
   setHandler(deliveryReportSignal, (report) => void receipts.push(report));
   setHandler(statusQuery, () => state);
+  const gate = new SendGate(state, validUntilMs);
+  const releaseSlot = releaseBatchSlot(messageId);
 
+  if (sendAtMs !== undefined && patched(SCHEDULED_SEND)) {
+    state.status = 'scheduled';
+    // Counted (as scheduled) from now, so the figures and the log show what is waiting.
+    await bookkeeping.admitScheduled({ messageId });
+    if (sendAtMs > Date.now()) await gate.waitForCancel(sendAtMs - Date.now());
+    if (gate.cancelled) return endCancelled(messageId, state, releaseSlot);
+    state.status = 'queued';
+  }
   const plan = await bookkeeping.prepareSend({ messageId });
-  const result = await deliver(messageId, plan, state, receipts, releaseBatchSlot(messageId));
+  const result = await deliver(messageId, plan, state, receipts, releaseSlot, gate);
   // A/B decisions happen as outcomes arrive, so a clear winner takes over without anyone watching.
   if (plan.abTestTemplate) await bookkeeping.applyWinnerRule({ templateCode: plan.abTestTemplate });
   return result;
@@ -136,26 +157,26 @@ async function deliver(
   state: SmsWorkflowState,
   receipts: DeliveryReport[],
   releaseSlot: SlotRelease,
+  gate: SendGate,
 ): Promise<SendSmsResult> {
-  const setStatus = (status: SmsStatus, provider?: ProviderName) => {
-    state.status = status;
-    if (provider) state.provider = provider;
-    // `sending` is a moment, not something operators filter by: skipping it saves a history event per attempt.
-    if (status === 'sending') return;
-    upsertSearchAttributes([{ key: SmsStatusKey, value: status }, ...(state.provider ? [{ key: SmsProviderKey, value: state.provider }] : [])]);
-  };
+  const setStatus = (status: SmsStatus, provider?: ProviderName) => setWorkflowStatus(state, status, provider);
   const finish = async (status: 'failed' | 'expired', code: string, message: string): Promise<SendSmsResult> => {
+    gate.close();
     await bookkeeping.markFinal({ messageId, status, code, message });
     setStatus(status);
     await releaseSlot();
     return { status, provider: state.provider, reason: code };
   };
 
+  if (gate.cancelled) return endCancelled(messageId, state, releaseSlot);
   // Same commands with or without `unroutable` (only markFinal's text differs): no patch needed.
   if (plan.route.length === 0)
     return finish('failed', plan.unroutable?.code ?? 'no_provider_available', plan.unroutable?.message ?? 'no active provider within its limits');
 
   for (const [index, provider] of plan.route.entries()) {
+    const stop = gate.beforeProvider();
+    if (stop === 'cancelled') return endCancelled(messageId, state, releaseSlot);
+    if (stop === 'expired') return finish('expired', 'validity_ended', 'valid_until passed before a provider took the message');
     setStatus('sending', provider);
     let accepted: ProviderAccepted;
     try {
@@ -187,6 +208,24 @@ async function deliver(
     'all_providers_failed',
     `no provider accepted the message (${state.failedProviders.map((f) => `${f.provider}: ${f.code}`).join(', ')})`,
   );
+}
+
+function setWorkflowStatus(state: SmsWorkflowState, status: SmsStatus, provider?: ProviderName): void {
+  state.status = status;
+  if (provider) state.provider = provider;
+  // `sending` is a moment, not something operators filter by: skipping it saves a history event per attempt.
+  if (status === 'sending') return;
+  upsertSearchAttributes([{ key: SmsStatusKey, value: status }, ...(state.provider ? [{ key: SmsProviderKey, value: state.provider }] : [])]);
+}
+
+/** The sender took the message back before any provider had it (see SendGate). */
+async function endCancelled(messageId: string, state: SmsWorkflowState, releaseSlot: SlotRelease): Promise<SendSmsResult> {
+  await bookkeeping.markCancelled({ messageId });
+  setWorkflowStatus(state, 'cancelled');
+  await releaseSlot();
+  // The cancel update answers once it sees `cancelled`; let it answer before the workflow closes.
+  await condition(allHandlersFinished);
+  return { status: 'cancelled' };
 }
 
 /** Before SEND_RECORDS_ITSELF: the provider call, then the acceptance recorded by a local activity. */

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryReport } from '../domain/sms';
 import type { BulkProgress } from './bulkSms';
 import type { SmsWorkflowState } from './sendSms';
@@ -6,6 +6,11 @@ import type { SmsWorkflowState } from './sendSms';
 /** Signal and query definitions, apart from the workflows so parent and child can both import them. */
 export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
 export const statusQuery = defineQuery<SmsWorkflowState>('status');
+/**
+ * Takes a message back before a provider has it. Accepted only while no provider call was started; the workflow
+ * decides, so exactly one of "cancelled" and "handed to a provider" happens. Completes once the cancel is stored.
+ */
+export const cancelMessageUpdate = defineUpdate<{ status: 'cancelled' }>('cancelMessage');
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

@@ -45,6 +45,9 @@ const TABLE_BEFORE: { method: string; path: RegExp; roles: Role[] }[] = [
   { method: 'POST', path: /^\/codec\/(en|de)code$/, roles: ['sender', 'viewer'] },
   { method: 'GET', path: /^\/metrics$/, roles: ['viewer'] },
   { method: 'POST', path: /^\/api\/v1\/notifications\/batches\/[^/]+\/(pause|resume|cancel)$/, roles: ['sender'] },
+  // Added with cancel and the lookup by reference (issue 13).
+  { method: 'POST', path: /^\/api\/v1\/notifications\/sms\/[^/]+\/cancel$/, roles: ['sender'] },
+  { method: 'GET', path: /^\/api\/v1\/notifications\/sms$/, roles: ['sender'] },
 ];
 const allowedBefore = (role: Role, method: string, path: string) =>
   role === 'admin' || (TABLE_BEFORE.find((r) => r.method === method && r.path.test(path))?.roles.includes(role) ?? false);

@@ -5,6 +5,7 @@ import {
   balanceRefreshWorkflow,
   bulkWorkflowId,
   retentionWorkflow,
+  cancelMessageUpdate,
   cancelSignal,
   campaignRunWorkflow,
   pauseSignal,
@@ -105,6 +106,18 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     ...(await sms(h, 'records-itself-delivered', { providers: { every8d: { pushes: 'delivered' } } })),
     ...(await sms(h, 'records-itself-early-receipt', { providers: { every8d: { early: 'delivered' } } })),
   }),
+  // After patch `sms-scheduled-send`, and the cancel update / valid_until checks (no patch: they act only on new input).
+  'sendSms-scheduled': async (h) => {
+    const delivered = await finished(
+      'sendSms-scheduled-delivered',
+      await startSms(h, { providers: { every8d: { pushes: 'delivered' } } }, 'rec-scheduled-delivered', { sendAtMs: Date.now() + 1_000 }),
+    );
+    const expired = await finished('sendSms-validity-ended', await startSms(h, {}, 'rec-validity-ended', { validUntilMs: Date.now() - 1 }));
+    const waiting = await startSms(h, {}, 'rec-scheduled-cancelled', { sendAtMs: Date.now() + 3_600_000 });
+    await h.fake.waitForCalls('admitScheduled', 1);
+    await waiting.executeUpdate(cancelMessageUpdate);
+    return { ...delivered, ...expired, ...(await finished('sendSms-scheduled-cancelled', waiting)) };
+  },
   'bulkSms-concurrent-starts': async (h) => {
     const handle = await startBatch(h, delivered({ total: 3, pageSize: 3 }), 'rec-concurrent');
     await handle.result();

@@ -66,6 +66,8 @@ export class FakeActivities {
   private scenario: Scenario = {};
   private held: Promise<void> | undefined;
   private releaseHeld: () => void = () => undefined;
+  private preparing: Promise<void> | undefined;
+  private releasePreparing: () => void = () => undefined;
   private readonly events = new EventEmitter();
 
   constructor(private readonly client: () => Client) {}
@@ -85,6 +87,17 @@ export class FakeActivities {
   releaseSends(): void {
     this.releaseHeld();
     this.held = undefined;
+    this.releasePrepares();
+  }
+
+  /** `prepareSend` waits until `releasePrepares`, so a test can act while a message is admitted but not yet sent. */
+  holdPrepares(): void {
+    this.preparing = new Promise((resolve) => (this.releasePreparing = resolve));
+  }
+
+  releasePrepares(): void {
+    this.releasePreparing();
+    this.preparing = undefined;
   }
 
   named(name: string): Call[] {
@@ -156,7 +169,13 @@ export class FakeActivities {
 
   private bookkeeping(): BookkeepingActivities {
     return {
-      prepareSend: async (input) => (this.record('prepareSend', input), { ...DEFAULT_PLAN, ...this.scenario.plan }),
+      prepareSend: async (input) => {
+        this.record('prepareSend', input);
+        await this.preparing;
+        return { ...DEFAULT_PLAN, ...this.scenario.plan };
+      },
+      admitScheduled: async (input) => this.record('admitScheduled', input),
+      markCancelled: async (input) => this.record('markCancelled', input),
       recordSent: async (input) => this.record('recordSent', input),
       recordAttemptFailed: async (input) => this.record('recordAttemptFailed', input),
       recordReceipt: async (input) => this.record('recordReceipt', input),

@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
 import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId, sendSmsWorkflow } from '../../src/workflows';
+import { bulkSmsWorkflow, bulkWorkflowId, sendSmsWorkflow, type SendSmsInput } from '../../src/workflows';
 import { temporalCli } from './cli';
 import { FakeActivities, type Scenario } from './fakes';
 
@@ -81,9 +81,13 @@ export async function startHarness(): Promise<Harness> {
 export const freshId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 /** Starts one SMS workflow as the API does (the message id is the workflow id's suffix) under `scenario`. */
-export function startSms(h: Harness, scenario: Scenario, messageId = freshId('msg')) {
+export function startSms(h: Harness, scenario: Scenario, messageId = freshId('msg'), timing: Omit<SendSmsInput, 'messageId'> = {}) {
   h.fake.reset(scenario);
-  return h.client.workflow.start(sendSmsWorkflow, { workflowId: workflowIdFor(messageId), taskQueue: SMS_TASK_QUEUE, args: [{ messageId }] });
+  return h.client.workflow.start(sendSmsWorkflow, {
+    workflowId: workflowIdFor(messageId),
+    taskQueue: SMS_TASK_QUEUE,
+    args: [{ messageId, ...timing }],
+  });
 }
 
 /** Starts one batch as the API does under `scenario`. */

@@ -225,6 +225,9 @@ const CSV_COLUMNS = [
   'error_code',
   'sent_at',
   'delivered_at',
+  'scheduled_at',
+  'reference',
+  'sent_by',
 ];
 
 function logView(m: SmsMessage, principal: Principal) {
@@ -244,5 +247,9 @@ function logView(m: SmsMessage, principal: Principal) {
     error_code: m.error_code ?? null,
     sent_at: m.sent_at?.toISOString() ?? null,
     delivered_at: m.delivered_at?.toISOString() ?? null,
+    scheduled_at: m.scheduled_at?.toISOString() ?? null,
+    reference: m.reference ?? null,
+    /** The sending API key's id (or `jwt:<sub>`); sms-status also shows its name. */
+    sent_by: m.sent_by?.id ?? null,
   };
 }

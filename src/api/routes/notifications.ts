@@ -3,7 +3,9 @@ import type { MessageRepository, SmsMessage } from '../../db/messages';
 import { parseTaiwanPhone } from '../../domain/phone';
 import { messageTypeForTemplate } from '../../domain/defaultTemplates';
 import { TAIPEI_OFFSET_MS } from '../../domain/taipeiTime';
+import { heldByQuietHours } from '../../domain/quietHours';
 import type { SmsIntake } from '../../services/smsIntake';
+import { senderFor } from '../sender';
 import type { AuthEnv } from '../auth';
 import { ApiError } from '../../errors';
 import { openApiHook } from '../openapi';
@@ -25,7 +27,10 @@ const sendSmsRoute = createRoute({
   request: { body: { content: { 'application/json': { schema: SendSmsRequest } }, required: true }, headers: IdempotencyHeaders },
   responses: {
     202: { description: 'Queued (or the earlier message for a repeated Idempotency-Key)', content: { 'application/json': { schema: SendSmsAccepted } } },
-    409: { description: 'Idempotency-Key reused with a different body', content: { 'application/json': { schema: ErrorResponse } } },
+    409: {
+      description: 'Idempotency-Key or reference reused with a different body',
+      content: { 'application/json': { schema: ErrorResponse } },
+    },
     503: {
       description:
         'The message store (MongoDB) is unreachable; retry after `Retry-After` seconds. A Temporal outage is not an error: the message is stored and started when Temporal is back.',
@@ -58,6 +63,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     const phoneResult = parseTaiwanPhone(body.phone);
     if (!phoneResult.ok) throw new ApiError(422, 'validation_failed', `phone: ${phoneResult.reason}`); // schema already checked
     const { phone } = phoneResult;
+    const requested = body.scheduled_at ? new Date(body.scheduled_at) : undefined;
     const {
       message,
       replayed,
@@ -68,11 +74,17 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
       messageType: body.message_type ?? messageTypeForTemplate(body.template_code),
       metadata: body.metadata,
       principalId: c.get('principal').id,
+      sentBy: senderFor(c.get('principal')),
       idempotencyKey: c.req.valid('header')['idempotency-key'],
+      reference: body.reference,
+      scheduledAt: requested,
+      validUntil: body.valid_until ? new Date(body.valid_until) : undefined,
     });
     const warnings = [
       ...policyWarnings,
-      ...(isScheduled(message) ? [`marketing is not sent in quiet hours: scheduled for ${taipeiLocal(message.scheduled_at!)} Asia/Taipei`] : []),
+      ...(movedByQuietHours(message, requested)
+        ? [`marketing is not sent in quiet hours: scheduled for ${taipeiLocal(message.scheduled_at!)} Asia/Taipei`]
+        : []),
       ...(message.segments > 1
         ? [`message is ${message.segments} segments (${message.encoding}); keep Chinese texts within 70 characters to pay for one`]
         : []),
@@ -84,6 +96,8 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
         message_id: message._id,
         status: displayStatus(message),
         scheduled_at: iso(message.scheduled_at),
+        valid_until: iso(message.valid_until),
+        reference: message.reference ?? null,
         phone: message.phone_masked,
         message_type: message.message_type,
         encoding: message.encoding,
@@ -111,15 +125,26 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
 const iso = (d?: Date) => d?.toISOString() ?? null;
 const taipeiLocal = (d: Date) => new Date(d.getTime() + TAIPEI_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
 
-/** Held for quiet hours and not started yet; stored as `queued`, so the counters and lists need no new state. */
-const isScheduled = (m: SmsMessage) => m.status === 'queued' && m.scheduled_at !== undefined && m.scheduled_at.getTime() > Date.now();
-const displayStatus = (m: SmsMessage) => (isScheduled(m) ? 'scheduled' : m.status);
+/** Held past the time asked for (or now): quiet hours moved it. */
+const movedByQuietHours = (m: SmsMessage, requested?: Date) =>
+  heldByQuietHours(m.message_type) && m.status === 'scheduled' && m.scheduled_at !== undefined && m.scheduled_at.getTime() > (requested?.getTime() ?? 0);
 
-function statusView(m: SmsMessage) {
+/**
+ * Messages stored before `scheduled` was a status of its own were held for quiet hours as `queued` with a
+ * Temporal start delay; they show as what they are.
+ */
+const isLegacyScheduled = (m: SmsMessage) => m.status === 'queued' && m.scheduled_at !== undefined && m.scheduled_at.getTime() > Date.now();
+const displayStatus = (m: SmsMessage) => (isLegacyScheduled(m) ? 'scheduled' : m.status);
+
+/** One message as sms-status, cancel and the lookup by reference show it. */
+export function statusView(m: SmsMessage) {
   return {
     message_id: m._id,
     status: displayStatus(m),
     scheduled_at: iso(m.scheduled_at),
+    valid_until: iso(m.valid_until),
+    reference: m.reference ?? null,
+    sent_by: m.sent_by ? { kind: m.sent_by.kind, id: m.sent_by.id, name: m.sent_by.name ?? null } : null,
     phone: m.phone_masked,
     message_type: m.message_type,
     provider: m.provider ?? null,

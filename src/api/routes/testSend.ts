@@ -5,6 +5,7 @@ import { PROVIDER_NAMES } from '../../domain/sms';
 import type { SmsIntake } from '../../services/smsIntake';
 import type { AuthEnv } from '../auth';
 import { openApiHook } from '../openapi';
+import { senderFor } from '../sender';
 import { ErrorResponse, PhoneInput } from '../schemas';
 
 /** Fixed text, so a test send can never be used to text a customer arbitrary content. */
@@ -37,6 +38,7 @@ export function testSendRoutes({ intake, audit }: { intake: SmsIntake; audit: Au
       messageType: 'test',
       metadata: {},
       principalId: c.get('principal').id,
+      sentBy: senderFor(c.get('principal')),
       forcedProvider: provider,
     });
     await audit.record({

@@ -1,0 +1,61 @@
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { MessageRepository, SmsMessage } from '../db/messages';
+import { DomainError } from '../domain/errors';
+import { CANCELLABLE_STATUSES, workflowIdFor } from '../domain/sms';
+import { startSendWorkflow } from '../temporal/starts';
+import { cancelMessageUpdate } from '../workflows/signals';
+
+/** Long enough for the workflow to store the cancel (one workflow task and a MongoDB write) on a loaded worker. */
+const CANCEL_WAIT_MS = 15_000;
+
+const tooLate = (m: Pick<SmsMessage, 'status'>) =>
+  new DomainError('conflict', 'not_cancellable', `The message is already ${m.status}: only a message no provider has been given can be cancelled`);
+
+/**
+ * Cancels a message that no provider has been given. The message's workflow decides (a Temporal Update, see
+ * workflows/sendGate.ts), so a cancel racing the provider call either wins before the call is made or is refused
+ * and the message is sent normally; the stored status alone cannot tell, since the call starts inside the worker.
+ */
+export class SmsCancellation {
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly temporal: Client,
+  ) {}
+
+  /** The message as stored after the cancel; DomainError `conflict` when it is too late. */
+  async cancel(message: SmsMessage): Promise<SmsMessage> {
+    if (message.finished_at || !CANCELLABLE_STATUSES.includes(message.status)) throw tooLate(message);
+    try {
+      await this.askWorkflow(message);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // Not started yet (the outbox relay was going to: Temporal was unreachable at intake), or it has just closed.
+      const now = await this.messages.findById(message._id);
+      if (!now || now.finished_at) throw tooLate(now ?? message);
+      await this.withDeadline(() => startSendWorkflow(this.temporal, now));
+      await this.askWorkflow(now).catch((again) => {
+        throw again instanceof WorkflowNotFoundError ? tooLate(now) : again;
+      });
+    }
+    const after = await this.messages.findById(message._id);
+    return after ?? message;
+  }
+
+  private async askWorkflow(message: SmsMessage): Promise<void> {
+    try {
+      await this.withDeadline(() => this.temporal.workflow.getHandle(workflowIdFor(message._id)).executeUpdate(cancelMessageUpdate));
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        // Refused by the workflow: a provider call has started, or the message ended meanwhile.
+        throw tooLate((await this.messages.findById(message._id)) ?? message);
+      }
+      if (err instanceof WorkflowNotFoundError) throw err;
+      throw new DomainError('unavailable', 'temporal_unavailable', 'The message could not be reached to cancel it right now; retry shortly', undefined, 5);
+    }
+  }
+
+  private withDeadline<T>(call: () => Promise<T>): Promise<T> {
+    return this.temporal.connection.withDeadline(Date.now() + CANCEL_WAIT_MS, call);
+  }
+}

@@ -1,0 +1,96 @@
+// scheduled_at, valid_until and cancel: what the workflow decides before any provider call.
+import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
+import { cancelMessageUpdate, sendSmsWorkflow, statusQuery } from '../../src/workflows';
+import { freshId, startHarness, startSms, until, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => void (h = await startHarness()));
+afterEach(() => h?.cleanUp());
+afterAll(() => h?.teardown());
+
+const delivered = { providers: { every8d: { pushes: 'delivered' as const } } };
+const providerCalls = () => h.fake.named('sendViaProvider');
+
+describe('sendSmsWorkflow with a send time', () => {
+  it('holds a scheduled message (counted as scheduled) until its time, then sends it', async () => {
+    const sendAtMs = Date.now() + 2_000;
+    const handle = await startSms(h, delivered, undefined, { sendAtMs });
+    await h.fake.waitForCalls('admitScheduled', 1);
+    expect((await handle.query(statusQuery)).status).toBe('scheduled');
+    expect(providerCalls()).toEqual([]);
+    const [call] = await h.fake.waitForCalls('sendViaProvider', 1);
+    expect(Date.now()).toBeGreaterThanOrEqual(sendAtMs);
+    expect(call.input.provider).toBe('every8d');
+    expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+  });
+
+  it('expires without trying any provider when valid_until has passed at send time', async () => {
+    const handle = await startSms(h, delivered, undefined, { validUntilMs: Date.now() - 1 });
+    expect(await handle.result()).toEqual({ status: 'expired', reason: 'validity_ended' });
+    expect(providerCalls()).toEqual([]);
+    expect(h.fake.named('markFinal').map((c) => c.input)).toEqual([expect.objectContaining({ status: 'expired', code: 'validity_ended' })]);
+  });
+
+  it('sends a message whose validity has not ended', async () => {
+    const handle = await startSms(h, delivered, undefined, { validUntilMs: Date.now() + 60_000 });
+    expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+  });
+});
+
+describe('cancelling a message', () => {
+  it('cancels a scheduled message while it waits: stored as cancelled, no provider tried', async () => {
+    const handle = await startSms(h, delivered, undefined, { sendAtMs: Date.now() + 10 * 60_000 });
+    await h.fake.waitForCalls('admitScheduled', 1);
+    expect(await handle.executeUpdate(cancelMessageUpdate)).toEqual({ status: 'cancelled' });
+    expect(await handle.result()).toEqual({ status: 'cancelled' });
+    expect(h.fake.named('markCancelled')).toHaveLength(1);
+    expect(h.fake.named('prepareSend')).toEqual([]);
+    expect(providerCalls()).toEqual([]);
+  });
+
+  it('cancels a queued message whose provider step has not started', async () => {
+    h.fake.holdPrepares();
+    h.fake.reset(delivered);
+    // An update reaches a workflow whose local activity is still running at the next workflow-task heartbeat
+    // (80 % of the task timeout): a short timeout keeps this test short.
+    const handle = await h.client.workflow.start(sendSmsWorkflow, {
+      workflowId: workflowIdFor(freshId('msg')),
+      taskQueue: SMS_TASK_QUEUE,
+      args: [{ messageId: freshId('msg') }],
+      workflowTaskTimeout: '2 seconds',
+    });
+    await h.fake.waitForCalls('prepareSend', 1);
+    // Accepted while prepareSend still runs; the workflow then stops before the provider step.
+    const cancel = await handle.startUpdate(cancelMessageUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+    h.fake.releasePrepares();
+    expect(await cancel.result()).toEqual({ status: 'cancelled' });
+    expect(await handle.result()).toEqual({ status: 'cancelled' });
+    expect(providerCalls()).toEqual([]);
+  });
+
+  it('refuses a cancel once the provider call is in flight, and the message is sent normally', async () => {
+    h.fake.holdSends();
+    const handle = await startSms(h, delivered);
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    const refusal = await handle.executeUpdate(cancelMessageUpdate).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(/already/);
+    h.fake.releaseSends();
+    expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+    expect(h.fake.named('markCancelled')).toEqual([]);
+  });
+
+  it('refuses a cancel after the message has ended', async () => {
+    const handle = await startSms(h, { plan: { route: [] } });
+    await h.fake.waitForCalls('markFinal', 1);
+    await until(
+      () => handle.query(statusQuery),
+      (s) => s.status === 'failed',
+    );
+    // The workflow may already have closed: either way the cancel does not happen.
+    await expect(handle.executeUpdate(cancelMessageUpdate)).rejects.toThrow();
+    expect(await handle.result()).toEqual({ status: 'failed', reason: 'no_provider_available' });
+    expect(h.fake.named('markCancelled')).toEqual([]);
+  });
+});
