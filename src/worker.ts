@@ -5,6 +5,8 @@ import { createBookkeepingActivities, createBulkActivities, createProviderActivi
 import { createAlertActivities } from './activities/alerts';
 import { recordSent } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
+import { createCallbackActivities } from './activities/callbacks';
+import { startStatusCallbackWorkflow } from './temporal/callbackStarts';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectExternal, runMain } from './bootstrap';
@@ -19,6 +21,9 @@ import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
 import { slotReleasedSignal } from './workflows/signals';
+
+/** A receiver gets this long to answer one status callback before the attempt counts as failed (and is retried). */
+const CALLBACK_POST_TIMEOUT_MS = 10_000;
 
 export interface WorkerDeps {
   config: Config;
@@ -72,7 +77,10 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       },
     }),
     ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
+    ...createCallbackActivities({ repos, policy: { development: config.APP_ENV === 'development' }, timeoutMs: CALLBACK_POST_TIMEOUT_MS }),
   };
+  // Status changes recorded in this process start their callbacks' workflows at once (else the relay does).
+  repos.statusCallbacks.startWith((callback) => startStatusCallbackWorkflow(client, callback));
   // Bundled once for both workflow workers.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });

@@ -48,7 +48,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       const template = batch.template_code ? await repos.templates.getByCode(batch.template_code) : null;
       const messages: NewMessage[] = recipients.map((r) => {
         const id = batchMessageId(batchId, r.index);
-        return composeMessage({
+        const message = composeMessage({
           id,
           phone: r.phone,
           rendered: renderRecipient(batch.message, r, template, id),
@@ -56,6 +56,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
           metadata: { batch_name: batch.name },
           batchId,
         });
+        return batch.callback ? { ...message, callback: batch.callback } : message;
       });
       await repos.messages.insertManyIfAbsent(messages);
       return messages.map((m) => m._id);

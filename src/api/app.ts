@@ -140,7 +140,10 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.get('/metrics', async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
-  app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
+  app.route(
+    '/api/v1/notifications',
+    notificationRoutes({ intake: deps.intake, messages: deps.repos.messages, callbackPolicy: { development: !deps.production } }),
+  );
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
   app.route(
@@ -162,9 +165,15 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns, audit: deps.repos.audit }));
   app.route(
     '/api/v1/notifications',
-    bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }),
+    bulkRoutes({
+      intake: deps.bulkIntake,
+      repos: deps.repos,
+      temporal: deps.temporal,
+      defaultQuietHours: deps.defaultQuietHours,
+      callbackPolicy: { development: !deps.production },
+    }),
   );
-  app.route('/api/v1', adminRoutes({ repos: deps.repos }));
+  app.route('/api/v1', adminRoutes({ repos: deps.repos, callbackPolicy: { development: !deps.production } }));
   app.route('/api/v1/notifications/retention', retentionRoutes({ repos: deps.repos, temporal: deps.temporal, retentionDays: deps.retentionDays }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake, audit: deps.repos.audit }));
   app.route('/codec', codecRoutes(deps.codec.codec));

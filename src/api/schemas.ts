@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { parseTaiwanPhone } from '../domain/phone';
 import { templateDataSchema } from '../domain/templateData';
+import { CallbackUrlInput } from './callbackTarget';
 import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_ID_PATTERN, MESSAGE_TYPES, PROVIDER_NAMES } from '../domain/sms';
 
 export const PhoneInput = z
@@ -48,6 +49,7 @@ export const SendSmsRequest = z
       .optional()
       .openapi({ description: "default: a default template's own type (e.g. delivery_on_way → delivery_notification), else general" }),
     metadata: Metadata.default({}),
+    callback_url: CallbackUrlInput,
   })
   .superRefine((body, ctx) => {
     if (body.message === undefined && body.template_code === undefined)

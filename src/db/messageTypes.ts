@@ -58,6 +58,11 @@ export interface SmsMessage {
   /** Marketing accepted in quiet hours: its workflow starts (Temporal start delay) at this next allowed time. */
   scheduled_at?: Date;
   idempotency_fingerprint?: string;
+  /** Where this message's status changes are POSTed, signed with that API key's secret (services/statusCallbacks.ts). */
+  callback?: MessageCallback;
+  /** Status callbacks made so far (the last one's sequence number) and the status the last one reported. */
+  callback_seq?: number;
+  callback_status?: SmsStatus;
   created_at: Date;
   updated_at: Date;
   sent_at?: Date;
@@ -71,6 +76,12 @@ export interface SmsMessage {
    */
   counted?: CountedState;
   events: MessageEvent[];
+}
+
+export interface MessageCallback {
+  url: string;
+  /** The API key whose callback secret signs the POSTs. */
+  key_id: string;
 }
 
 /** The fields of a message that move its rollup counters; the rest never change after creation. */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { MessageRepository, SmsMessage } from '../db/messages';
+import type { MessageCallback, MessageRepository, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
 import type { MessageType, ProviderName } from '../domain/sms';
@@ -29,6 +29,8 @@ export interface SmsRequest {
   idempotencyKey?: string;
   /** Test sends only: use this provider and no other. */
   forcedProvider?: ProviderName;
+  /** Where status changes are POSTed (services/statusCallbacks.ts). */
+  callback?: MessageCallback;
 }
 
 export interface Intake {
@@ -91,6 +93,7 @@ export class SmsIntake {
         fingerprint,
       }),
       ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
+      ...(request.callback ? { callback: request.callback } : {}),
     });
     if (!inserted) return this.replay(message, fingerprint); // a concurrent request with the same key won
     await this.startWorkflow(message);

@@ -4,3 +4,4 @@ export * from './campaignRun';
 export * from './sendSms';
 export * from './signals';
 export * from './retention';
+export * from './statusCallback';

@@ -5,6 +5,8 @@ import { messageTypeForTemplate } from '../../domain/defaultTemplates';
 import { TAIPEI_OFFSET_MS } from '../../domain/taipeiTime';
 import type { SmsIntake } from '../../services/smsIntake';
 import type { AuthEnv } from '../auth';
+import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
+import { callbackFor } from '../callbackTarget';
 import { ApiError } from '../../errors';
 import { openApiHook } from '../openapi';
 import { ErrorResponse, IdempotencyHeaders, MessageIdParam, SendSmsAccepted, SendSmsRequest, SmsStatusResponse } from '../schemas';
@@ -47,7 +49,7 @@ const smsStatusRoute = createRoute({
   },
 });
 
-export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageRepository }) {
+export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageRepository; callbackPolicy: CallbackUrlPolicy }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(sendSmsRoute, async (c) => {
@@ -66,6 +68,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
       metadata: body.metadata,
       principalId: c.get('principal').id,
       idempotencyKey: c.req.valid('header')['idempotency-key'],
+      callback: callbackFor(c.get('principal'), body.callback_url, deps.callbackPolicy),
     });
     const warnings = [
       ...policyWarnings,
