@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { AlertActivities } from '../../src/activities/alerts';
 import type { RetentionActivities } from '../../src/activities/retention';
+import { CALLBACK_REFUSED, type CallbackActivities } from '../../src/activities/callbackTypes';
 import type { BatchPlan, BookkeepingActivities, BulkActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
 import { deliveryReportSignal } from '../../src/workflows/signals';
@@ -27,6 +28,8 @@ export interface Scenario {
   quietGate?: () => QuietGate;
   campaignBatch?: { batchId: string; messageType: string } | null;
   alerts?: { opened: string[]; resolved: string[] };
+  /** HTTP statuses a callback receiver answers, one per attempt (the last repeats); unset: 200. */
+  callbackAnswers?: number[];
 }
 
 export interface Call {
@@ -104,8 +107,24 @@ export class FakeActivities {
     this.events.emit('call');
   }
 
-  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities {
-    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention() };
+  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities & CallbackActivities {
+    return { ...this.bookkeeping(), ...this.provider(), ...this.bulk(), ...this.alertActivities(), ...this.retention(), ...this.callbacks() };
+  }
+
+  /** A receiver answering `callbackAnswers` in turn, classified as activities/callbacks.ts does. */
+  private callbacks(): CallbackActivities {
+    return {
+      postStatusCallback: async (input) => {
+        this.record('postStatusCallback', input);
+        const answers = this.scenario.callbackAnswers ?? [200];
+        const status = answers[Math.min(this.named('postStatusCallback').length, answers.length) - 1];
+        if (status < 300) return { httpStatus: status };
+        if (status >= 500 || status === 408 || status === 429)
+          throw ApplicationFailure.create({ message: `receiver answered HTTP ${status}`, type: 'CallbackRetry', details: [{ httpStatus: status }] });
+        throw ApplicationFailure.nonRetryable(`receiver answered HTTP ${status}`, CALLBACK_REFUSED, { httpStatus: status });
+      },
+      recordCallbackOutcome: async (input) => void this.record('recordCallbackOutcome', input),
+    };
   }
 
   /** A retention run over two past-retention days (Jan 31 and Feb 1, 2024), the first with two pages of messages. */
