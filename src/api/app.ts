@@ -26,6 +26,7 @@ import { closeAfterErrorWithBody } from './connections';
 import { STORE_RETRY_AFTER_S, onError } from './errors';
 import type { StoreHealth } from '../db/storeHealth';
 import { adminRoutes } from './routes/admin';
+import { callbackRoutes } from './routes/callbacks';
 import { alertRoutes } from './routes/alerts';
 import { bulkRoutes } from './routes/bulk';
 import { campaignRoutes } from './routes/campaigns';
@@ -144,6 +145,7 @@ export function createApp(deps: AppDeps) {
     '/api/v1/notifications',
     notificationRoutes({ intake: deps.intake, messages: deps.repos.messages, callbackPolicy: { development: !deps.production } }),
   );
+  app.route('/api/v1/notifications', callbackRoutes({ messages: deps.repos.messages, callbackLog: deps.repos.callbackLog }));
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers', providerRoutes({ repos: deps.repos, urlPolicy: deps.providerUrlPolicy }));
   app.route(

@@ -21,7 +21,11 @@ const send = (body: Record<string, unknown>, token = key.key) =>
     body: JSON.stringify({ phone: randomMobile(), message: '【幸福氣】您的訂單已確認', ...body }),
   });
 
-const outcomeOf = (messageId: string, sequence: number) => withTemporal((client) => client.workflow.getHandle(statusCallbackId(messageId, sequence)).result());
+/** The callback's workflow result, once it exists (it starts when the status change is recorded). */
+const outcomeOf = async (messageId: string, sequence: number) => {
+  await receiver.until(messageId, (got) => got.some((r) => r.payload.sequence === sequence));
+  return withTemporal((client) => client.workflow.getHandle(statusCallbackId(messageId, sequence)).result());
+};
 
 describe('status callbacks', () => {
   it('POSTs each status change, signed so the client helper verifies it', async () => {
@@ -57,16 +61,23 @@ describe('status callbacks', () => {
       expect(
         verifyCallbackSignature(key.callback_secret, r.headers['x-luckygas-timestamp'] as string, r.body, r.headers['x-luckygas-signature'] as string),
       ).toBe(true);
-    const log = await withDb((db) => db.collection('sms_callbacks').findOne({ _id: statusCallbackId(id, 1) as never }));
-    expect(log).toMatchObject({ outcome: 'delivered', failed_attempts: 2, last_http_status: 200 });
+    const view = await api(`/api/v1/notifications/sms-status/${id}/callbacks`, { token: key.key });
+    expect(view.body).toMatchObject({ callback_host: new URL(receiver.url('/')).host });
+    expect(view.body.callbacks[0]).toMatchObject({ sequence: 1, status: 'sent', outcome: 'delivered', failed_attempts: 2, last_http_status: 200 });
   });
 
   it('gives up on a receiver that answers 400, without retrying', async () => {
     const id = (await send({ callback_url: receiver.url('/refuse') })).body.message_id as string;
     expect(await outcomeOf(id, 1)).toEqual({ outcome: 'gave_up', httpStatus: 400, reason: 'receiver answered HTTP 400' });
     expect(receiver.of(id).filter((r) => r.payload.sequence === 1)).toHaveLength(1);
-    const log = await withDb((db) => db.collection('sms_callbacks').findOne({ _id: statusCallbackId(id, 1) as never }));
-    expect(log).toMatchObject({ outcome: 'gave_up', reason: 'receiver answered HTTP 400' });
+    const view = await api(`/api/v1/notifications/sms-status/${id}/callbacks`, { token: key.key });
+    expect(view.body.callbacks[0]).toMatchObject({
+      sequence: 1,
+      status: 'sent',
+      outcome: 'gave_up',
+      last_http_status: 400,
+      reason: 'receiver answered HTTP 400',
+    });
   });
 
   it("uses the key's default callback URL, which a message can turn off with null", async () => {
