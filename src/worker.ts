@@ -7,6 +7,7 @@ import { recordSent } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
 import { createCallbackActivities } from './activities/callbacks';
 import { startStatusCallbackWorkflow } from './temporal/callbackStarts';
+import { BoundedTemporal } from './temporal/boundedCalls';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectExternal, runMain } from './bootstrap';
@@ -80,7 +81,12 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     ...createCallbackActivities({ repos, policy: { development: config.APP_ENV === 'development' }, timeoutMs: CALLBACK_POST_TIMEOUT_MS }),
   };
   // Status changes recorded in this process start their callbacks' workflows at once (else the relay does).
-  repos.statusCallbacks.startWith((callback) => startStatusCallbackWorkflow(client, callback));
+  // Bounded, so a Temporal outage leaves callbacks to the relay instead of piling up hanging calls.
+  const boundedTemporal = new BoundedTemporal(client);
+  repos.statusCallbacks.startWith(async (callback) => {
+    const started = await boundedTemporal.call((c) => startStatusCallbackWorkflow(c, callback));
+    if (!started.ok) throw new Error(started.reason);
+  });
   // Bundled once for both workflow workers.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });

@@ -1,5 +1,6 @@
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCallbackSignature } from '../../src/client';
 import { statusCallbackId } from '../../src/domain/statusCallback';
+import { CallbackTransportError, postJson } from '../../src/services/callbackPost';
 import { api, randomMobile, waitForFinal, withDb, withTemporal } from '../helpers';
 import { startReceiver } from './receiver';
 
@@ -192,5 +193,19 @@ describe('callback_url validation', () => {
     expect(JSON.stringify(listed)).not.toMatch(/secret"?:\s*"|lgcs_/);
     const stored = await withDb((db) => db.collection('api_keys').findOne({ _id: key.id as never }));
     expect(JSON.stringify(stored)).not.toContain(key.callback_secret); // encrypted at rest
+  });
+});
+
+describe('the production address guard at send time', () => {
+  it('refuses a name that resolves to an internal address before sending anything (DNS rebinding)', async () => {
+    // `localhost` resolves to loopback: what a rebound public name would look like by the time we POST.
+    const url = receiver.url('/rebound').replace('127.0.0.1', 'localhost');
+    const before = receiver.received.length;
+    const error = await postJson(url, '{}', {}, { timeoutMs: 2_000, publicOnly: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(CallbackTransportError);
+    expect(error).toMatchObject({ permanent: true, message: expect.stringMatching(/internal address/) });
+    expect(receiver.received.length).toBe(before);
+    // The same POST without the guard (development) reaches the receiver: the refusal above was the guard's.
+    expect(await postJson(url, '{"message_id":"x","sequence":1}', {}, { timeoutMs: 2_000, publicOnly: false })).toEqual({ status: 200 });
   });
 });
