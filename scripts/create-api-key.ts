@@ -18,9 +18,15 @@ async function main(): Promise<void> {
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   try {
     const repos = await createRepositories(mongo.db, config);
-    const { key, token } = await repos.apiKeys.create({ name: values.name, role: values.role as Role, rate_limit_per_minute: rateLimit, created_by: 'cli' });
+    const { key, token, callbackSecret } = await repos.apiKeys.create({
+      name: values.name,
+      role: values.role as Role,
+      rate_limit_per_minute: rateLimit,
+      created_by: 'cli',
+    });
     await repos.audit.record({ actor: 'cli', action: 'api_key.created', target: { type: 'api_key', id: key._id }, after: key });
-    console.log(`Created ${key.role} key ${key._id} ("${key.name}"). Store it now; it is not shown again:\n${token}`);
+    console.log(`Created ${key.role} key ${key._id} ("${key.name}"). Store both now; neither is shown again:\n${token}`);
+    console.log(`Status callback signing secret:\n${callbackSecret}`);
   } finally {
     await mongo.close();
   }

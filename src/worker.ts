@@ -8,6 +8,9 @@ import { recordSent } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
 import { createBalanceActivities } from './activities/balances';
 import { ensureBalanceSchedule } from './temporal/balanceSchedule';
+import { createCallbackActivities } from './activities/callbacks';
+import { startStatusCallbackWorkflow } from './temporal/callbackStarts';
+import { BoundedTemporal } from './temporal/boundedCalls';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
 import { connectExternal, runMain } from './bootstrap';
@@ -22,6 +25,9 @@ import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
 import { slotReleasedSignal } from './workflows/signals';
+
+/** A receiver gets this long to answer one status callback before the attempt counts as failed (and is retried). */
+const CALLBACK_POST_TIMEOUT_MS = 10_000;
 
 export interface WorkerDeps {
   config: Config;
@@ -78,7 +84,15 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     ...createBalanceActivities({ repos, timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS }),
     ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
     ...createOrderActivities({ repos, intake: workerSmsIntake(config, repos, client) }),
+    ...createCallbackActivities({ repos, policy: { development: config.APP_ENV === 'development' }, timeoutMs: CALLBACK_POST_TIMEOUT_MS }),
   };
+  // Status changes recorded in this process start their callbacks' workflows at once (else the relay does).
+  // Bounded, so a Temporal outage leaves callbacks to the relay instead of piling up hanging calls.
+  const boundedTemporal = new BoundedTemporal(client);
+  repos.statusCallbacks.startWith(async (callback) => {
+    const started = await boundedTemporal.call((c) => startStatusCallbackWorkflow(c, callback));
+    if (!started.ok) throw new Error(started.reason);
+  });
   // Bundled once for both workflow workers.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });

@@ -58,7 +58,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
           batchId,
         });
         // The batch's creator sent it (a campaign's scheduled runs are `campaign:<id>`).
-        return { ...message, sent_by: senderOf(batch.created_by) };
+        return { ...message, sent_by: senderOf(batch.created_by), ...(batch.callback ? { callback: batch.callback } : {}) };
       });
       await repos.messages.insertManyIfAbsent(messages);
       return messages.map((m) => m._id);

@@ -27,6 +27,7 @@ import { allow } from './routeRoles';
 import { STORE_RETRY_AFTER_S, onError } from './errors';
 import type { StoreHealth } from '../db/storeHealth';
 import { adminRoutes } from './routes/admin';
+import { callbackRoutes } from './routes/callbacks';
 import { alertRoutes } from './routes/alerts';
 import { bulkRoutes } from './routes/bulk';
 import { campaignRoutes } from './routes/campaigns';
@@ -149,7 +150,11 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes({ checks: deps.readiness }));
   app.get('/metrics', allow('viewer'), async (c) => c.text(await metrics().registry.metrics(), 200, { 'content-type': metrics().registry.contentType }));
-  app.route('/api/v1/notifications', notificationRoutes({ intake: deps.intake, messages: deps.repos.messages }));
+  app.route(
+    '/api/v1/notifications',
+    notificationRoutes({ intake: deps.intake, messages: deps.repos.messages, callbackPolicy: { development: !deps.production } }),
+  );
+  app.route('/api/v1/notifications', callbackRoutes({ messages: deps.repos.messages, callbackLog: deps.repos.callbackLog }));
   app.route('/api/v1/notifications', orderRoutes({ orders: deps.orders, messages: deps.repos.messages }));
   app.route(
     '/api/v1/notifications',
@@ -180,9 +185,15 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications/campaigns', campaignRoutes({ service: deps.campaigns, campaigns: deps.repos.campaigns, audit: deps.repos.audit }));
   app.route(
     '/api/v1/notifications',
-    bulkRoutes({ intake: deps.bulkIntake, repos: deps.repos, temporal: deps.temporal, defaultQuietHours: deps.defaultQuietHours }),
+    bulkRoutes({
+      intake: deps.bulkIntake,
+      repos: deps.repos,
+      temporal: deps.temporal,
+      defaultQuietHours: deps.defaultQuietHours,
+      callbackPolicy: { development: !deps.production },
+    }),
   );
-  app.route('/api/v1', adminRoutes({ repos: deps.repos }));
+  app.route('/api/v1', adminRoutes({ repos: deps.repos, callbackPolicy: { development: !deps.production } }));
   app.route('/api/v1/notifications/retention', retentionRoutes({ repos: deps.repos, temporal: deps.temporal, retentionDays: deps.retentionDays }));
   if (!deps.production) app.route('/api/v1/test', testSendRoutes({ intake: deps.intake, audit: deps.repos.audit }));
   app.route('/codec', codecRoutes(deps.codec.codec));

@@ -18,6 +18,8 @@ export interface Principal {
   role: Role;
   /** Requests per minute allowed for this principal, when it differs from the default. */
   rateLimitPerMinute?: number;
+  /** API keys only: the key's default callback URL, and whether it has a secret to sign callbacks with. */
+  callbacks?: { defaultUrl?: string; canSign: boolean };
 }
 
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -92,7 +94,13 @@ async function principalFor(token: string, deps: AuthDeps): Promise<Principal> {
   if (token.split('.').length === 3) return principalFromJwt(token, deps.jwt);
   const key = await deps.apiKeys.findActiveByToken(token);
   if (!key) throw unauthorized('Invalid or revoked API key');
-  return { id: key._id, name: key.name, role: key.role, rateLimitPerMinute: key.rate_limit_per_minute };
+  return {
+    id: key._id,
+    name: key.name,
+    role: key.role,
+    rateLimitPerMinute: key.rate_limit_per_minute,
+    callbacks: { ...(key.callback_url ? { defaultUrl: key.callback_url } : {}), canSign: key.callback_secret !== undefined },
+  };
 }
 
 /** Why hono's verify refused a token, in words a client can act on (never the expected values). */

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { parseTaiwanPhone } from '../domain/phone';
 import { templateDataSchema } from '../domain/templateData';
+import { CallbackUrlInput } from './callbackTarget';
 import { CONTROL_CHARS, MAX_MESSAGE_CHARS, MESSAGE_ID_PATTERN, MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../domain/sms';
 import { MAX_SCHEDULE_AHEAD_DAYS, sendWindowProblems } from '../domain/sendWindow';
 
@@ -70,6 +71,7 @@ export const SendSmsRequest = z
     reference: Reference.optional().openapi({
       description: 'your own id for this message, 1-64 characters, unique per API key: a repeat returns the same message (like Idempotency-Key)',
     }),
+    callback_url: CallbackUrlInput,
   })
   .superRefine((body, ctx) => {
     // Only times that parsed: a malformed one already has its own issue.

@@ -1,8 +1,10 @@
 /**
  * Typed client for the LuckyGas order system. It talks to the gateway's HTTP API (never to Temporal), and
  * derives an Idempotency-Key from order number + event, so a retried call texts the customer once.
- * Depends on nothing but `fetch` (Node ≥ 18).
+ * Depends on nothing but `fetch` and `node:crypto` (Node ≥ 18).
  */
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCallbackSignature } from './callbackSignature';
+
 export type OrderEvent = 'order_confirmation' | 'delivery_on_way' | 'delivery_arrived' | 'delivery_completed' | 'payment_reminder';
 
 /** The order fields the default templates use (the integration document's placeholders). */

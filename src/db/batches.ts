@@ -1,3 +1,4 @@
+import type { MessageCallback } from './messageTypes';
 import type { Collection, Db } from 'mongodb';
 import type { TaiwanPhone } from '../domain/phone';
 import type { MessageType } from '../domain/sms';
@@ -21,6 +22,8 @@ export interface SmsBatch {
   respect_quiet_hours: boolean;
   scheduled_at?: Date;
   campaign_id?: string;
+  /** Every message of the batch reports its status changes here (services/statusCallbacks.ts). */
+  callback?: MessageCallback;
   created_by: string;
   created_at: Date;
   started_at?: Date;

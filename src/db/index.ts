@@ -25,6 +25,8 @@ import { RetentionRepository } from './retention';
 import { TemplateRepository } from './templates';
 import { TemporalOutbox } from './temporalOutbox';
 import { WebhookEventRepository } from './webhookEvents';
+import { CallbackLogRepository } from './callbackLog';
+import { StatusCallbacks } from '../services/statusCallbacks';
 
 export interface Repositories {
   messages: MessageRepository;
@@ -51,6 +53,9 @@ export interface Repositories {
   orderEvents: OrderEventRepository;
   /** Providers, credentials and circuits as the worker's activities read them (reloaded when they change). */
   providerDirectory: ProviderDirectory;
+  /** Makes status callbacks of message changes; the worker gives it its Temporal client. */
+  statusCallbacks: StatusCallbacks;
+  callbackLog: CallbackLogRepository;
 }
 
 /**
@@ -66,10 +71,14 @@ export async function createRepositories(
   role: ProcessRole = 'api',
 ): Promise<Repositories> {
   const generation = new ProviderGeneration(db);
-  const providers = new ProviderRepository(db, new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS)), generation);
+  const cipher = new CredentialCipher(keys.CREDENTIALS_KEY, csv(keys.CREDENTIALS_PREVIOUS_KEYS));
+  const providers = new ProviderRepository(db, cipher, generation);
   const providerHealth = new ProviderHealthRepository(db, generation);
-  const repos: Omit<Repositories, 'providerDirectory'> = {
+  const temporalOutbox = new TemporalOutbox(db);
+  const statusCallbacks = new StatusCallbacks(temporalOutbox);
+  const repos: Omit<Repositories, 'providerDirectory' | 'statusCallbacks'> = {
     messages: new MessageRepository(db, {
+      statusListener: statusCallbacks,
       // Only the worker lingers: its batch steps share documents; an API request should not wait for company.
       lists: new MessageLists(db, role, role === 'worker' ? keys.WRITE_LINGER_MS : 0),
       aggregates: role === 'worker' ? new MessageAggregates(db, keys.WRITE_LINGER_MS) : undefined,
@@ -78,7 +87,7 @@ export async function createRepositories(
     webhookEvents: new WebhookEventRepository(db),
     templates: new TemplateRepository(db),
     audit: new AuditRepository(db),
-    apiKeys: new ApiKeyRepository(db),
+    apiKeys: new ApiKeyRepository(db, cipher),
     rateCounters: new RateCounterRepository(db),
     phoneCounters: new PhoneCounterRepository(db),
     providerHealth,
@@ -90,11 +99,12 @@ export async function createRepositories(
     retention: new RetentionRepository(db),
     lookupRetention: new LookupRetention(LookupReader.collection(db)),
     earlyReceipts: new EarlyReceiptRepository(db),
-    temporalOutbox: new TemporalOutbox(db),
+    temporalOutbox,
+    callbackLog: new CallbackLogRepository(db),
     optOuts: new OptOutRepository(db),
     balances: new ProviderBalanceRepository(db),
     orderEvents: new OrderEventRepository(db),
   };
   await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
-  return { ...repos, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };
+  return { ...repos, statusCallbacks, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };
 }

@@ -67,6 +67,11 @@ export interface SmsMessage {
   /** Who sent it (never a secret); absent on messages stored before it was recorded. */
   sent_by?: SentBy;
   idempotency_fingerprint?: string;
+  /** Where this message's status changes are POSTed, signed with that API key's secret (services/statusCallbacks.ts). */
+  callback?: MessageCallback;
+  /** Status callbacks made so far (the last one's sequence number) and the status the last one reported. */
+  callback_seq?: number;
+  callback_status?: SmsStatus;
   created_at: Date;
   updated_at: Date;
   sent_at?: Date;
@@ -89,6 +94,12 @@ export interface SentBy {
   id: string;
   /** The API key's name or the user's subject, when known. */
   name?: string;
+}
+
+export interface MessageCallback {
+  url: string;
+  /** The API key whose callback secret signs the POSTs. */
+  key_id: string;
 }
 
 /** The fields of a message that move its rollup counters; the rest never change after creation. */

@@ -5,9 +5,17 @@ import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
 import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 
-export type { AttemptRecord, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
+export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
 
 type Change = UpdateFilter<SmsMessage>;
+
+/**
+ * Told of each status change of a message before it is written (services/statusCallbacks.ts). Costs nothing for a
+ * message it has no interest in; otherwise it returns fields to write with the change and a step to run after it.
+ */
+export interface StatusChangeListener {
+  beforeStatusChange(before: SmsMessage, after: SmsMessage, now: Date): Promise<{ set: Partial<SmsMessage>; written(): void } | undefined>;
+}
 
 /**
  * sms_messages: one document per SMS, `_id` = message id = workflow id suffix = provider client reference.
@@ -28,11 +36,14 @@ export class MessageRepository {
   /** Rollups: only in the process that owns them (the worker). */
   private readonly aggregates?: MessageAggregates;
 
-  constructor(db: Db, upkeep: { lists?: MessageLists; aggregates?: MessageAggregates } = {}) {
+  private readonly statusListener?: StatusChangeListener;
+
+  constructor(db: Db, upkeep: { lists?: MessageLists; aggregates?: MessageAggregates; statusListener?: StatusChangeListener } = {}) {
     this.col = db.collection<SmsMessage>('sms_messages');
     this.refs = db.collection('sms_provider_refs');
     this.lists = upkeep.lists;
     this.aggregates = upkeep.aggregates;
+    this.statusListener = upkeep.statusListener;
   }
 
   async ensureIndexes(): Promise<void> {
@@ -341,8 +352,12 @@ export class MessageRepository {
     if (!message) return { changed: false, message: null };
     const now = new Date();
     await this.settleCounts(message, message, now);
-    const update = decide(message, now);
-    if (!update) return { changed: false, message };
+    const decided = decide(message, now);
+    if (!decided) return { changed: false, message };
+    // The listener's fields (a callback's sequence number) are written with the change itself, so a retried step
+    // that finds the change applied makes no second callback.
+    const heard = await this.statusListener?.beforeStatusChange(message, applied(message, decided), now);
+    const update = heard ? { ...decided, $set: { ...(decided.$set ?? {}), ...heard.set } } : decided;
     const after = applied(message, update);
     // Lists and counters move first, then the message is written with the state its counters now reflect: a crash
     // before the write repeats the whole step (only a crash in between can count it twice), and a retried step or a
@@ -355,6 +370,7 @@ export class MessageRepository {
     const counted = this.aggregates && message.counted && !moment ? countedState(after) : undefined;
     if (!moment) await Promise.all([this.lists?.changed(reflected, after), counted ? this.aggregates!.changed(reflected, after, now) : undefined]);
     await this.col.updateOne({ _id: id }, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
+    heard?.written();
     return { changed: true, message: counted ? { ...after, counted } : after };
   }
 

@@ -1,12 +1,14 @@
 import type { Collection, Db } from 'mongodb';
 import type { DeliveryReport } from '../domain/sms';
+import type { StatusCallbackInput } from '../domain/statusCallback';
 import { upsertRacing } from './upsert';
 
 /** A Temporal call that was due but not (yet) confirmed: a workflow to start, or a receipt to signal. */
 export type OutboxEntry =
   | { _id: string; kind: 'start_message'; message_id: string; queued_at: Date }
   | { _id: string; kind: 'start_batch'; batch_id: string; queued_at: Date }
-  | { _id: string; kind: 'receipt'; message_id: string; report: DeliveryReport; queued_at: Date };
+  | { _id: string; kind: 'receipt'; message_id: string; report: DeliveryReport; queued_at: Date }
+  | { _id: string; kind: 'start_callback'; message_id: string; callback: StatusCallbackInput; queued_at: Date };
 
 /** At most this many entries are read per relay round; the rest wait for the next one. */
 const READ_LIMIT = 500;
@@ -33,6 +35,7 @@ export class TemporalOutbox {
 
   static startMessageId = (messageId: string) => `start:sms-${messageId}`;
   static startBatchId = (batchId: string) => `start:bulk-${batchId}`;
+  static startCallbackId = (callbackId: string) => `start:${callbackId}`;
 
   /** Idempotent for starts (one entry per workflow id); every receipt gets an entry of its own. */
   async add(entry: OutboxEntry): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
+import type { MessageCallback } from '../db/messages';
 import type { SmsTemplate, TemplateRepository } from '../db/templates';
 import { parseTaiwanPhone, maskPhone } from '../domain/phone';
 import { CONTROL_CHARS, type MessageType } from '../domain/sms';
@@ -44,6 +45,8 @@ export interface BulkRequest {
   scheduledAt?: Date;
   respectQuietHours: boolean;
   principalId: string;
+  /** Where each message's status changes are POSTed (services/statusCallbacks.ts). */
+  callback?: MessageCallback;
 }
 
 export interface Rejection {
@@ -103,6 +106,7 @@ export class BulkIntake {
       rejected: rejected.length,
       respect_quiet_hours: request.respectQuietHours,
       ...(request.scheduledAt ? { scheduled_at: request.scheduledAt } : {}),
+      ...(request.callback ? { callback: request.callback } : {}),
       created_by: request.principalId,
       created_at: new Date(),
     };

@@ -5,6 +5,7 @@ import type { OutboxEntry, TemporalOutbox } from '../db/temporalOutbox';
 import type { Logger } from '../log';
 import { BoundedTemporal } from '../temporal/boundedCalls';
 import { signalReceipt, startBatchWorkflow, startSendWorkflow } from '../temporal/starts';
+import { startStatusCallbackWorkflow } from '../temporal/callbackStarts';
 
 export interface RelayDeps {
   outbox: TemporalOutbox;
@@ -90,6 +91,11 @@ export class OutboxRelay {
       const batch = await this.deps.batches.get(entry.batch_id);
       if (!batch) return orphan ? 'done' : 'wait';
       call = (client) => startBatchWorkflow(client, batch);
+    } else if (entry.kind === 'start_callback') {
+      // Written just before its status change: due once the change is stored; dropped if the change never was.
+      const message = await this.deps.messages.findById(entry.message_id);
+      if ((message?.callback_seq ?? 0) < entry.callback.payload.sequence) return orphan ? 'done' : 'wait';
+      call = (client) => startStatusCallbackWorkflow(client, entry.callback);
     } else {
       call = (client) => signalReceipt(client, entry.message_id, entry.report);
     }

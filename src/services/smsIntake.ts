@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MessageRepository, SentBy, SmsMessage } from '../db/messages';
+import type { MessageCallback, MessageRepository, SentBy, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
 import type { MessageType, ProviderName } from '../domain/sms';
@@ -37,6 +37,8 @@ export interface SmsRequest {
   validUntil?: Date;
   /** Test sends only: use this provider and no other. */
   forcedProvider?: ProviderName;
+  /** Where status changes are POSTed (services/statusCallbacks.ts). */
+  callback?: MessageCallback;
 }
 
 export interface Intake {
@@ -106,6 +108,7 @@ export class SmsIntake {
       ...(request.validUntil ? { valid_until: request.validUntil } : {}),
       ...(request.reference !== undefined ? { reference: request.reference } : {}),
       sent_by: request.sentBy ?? senderOf(request.principalId),
+      ...(request.callback ? { callback: request.callback } : {}),
     });
     if (!inserted) return this.replay(message, fingerprint, request); // a concurrent request with the same key won
     await this.startWorkflow(message);

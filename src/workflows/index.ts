@@ -6,3 +6,4 @@ export * from './signals';
 export * from './retention';
 export * from './balances';
 export * from './orderNotifications';
+export * from './statusCallback';

@@ -12,7 +12,9 @@ import {
   progressQuery,
   resumeSignal,
   sendSmsWorkflow,
+  statusCallbackWorkflow,
 } from '../../src/workflows';
+import { statusCallbackId, type StatusCallbackInput } from '../../src/domain/statusCallback';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
 import { startBatch, startSms, until, type Harness } from '../workflows/harness';
 import { at, orderHandle, postEvent } from '../workflows/orders';
@@ -151,6 +153,8 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
       await h.client.workflow.start(retentionWorkflow, { workflowId: 'retention-run', taskQueue: SMS_TASK_QUEUE, args: [{}] }),
     );
   },
+  'statusCallback-retried-delivered': (h) => callback(h, 'retried-delivered', [500, 500, 200]),
+  'statusCallback-refused': (h) => callback(h, 'refused', [400]),
   // One order each: events out of order, a reminder taken back or sent, a cancellation, and continue-as-new.
   'orderNotifications-delivery': async (h) => {
     h.fake.reset({});
@@ -225,6 +229,30 @@ const delivered = (batch: Scenario['batch']): Scenario => ({ batch, providers: {
 async function finished(name: string, handle: WorkflowHandle): Promise<Recorded> {
   await handle.result();
   return { [name]: handle };
+}
+
+async function callback(h: Harness, path: string, answers: number[]): Promise<Recorded> {
+  h.fake.reset({ callbackAnswers: answers });
+  const input: StatusCallbackInput = {
+    callbackId: statusCallbackId(`rec-${path}`, 1),
+    url: 'https://orders.example.com/sms/status',
+    keyId: 'key_recorded',
+    payload: {
+      message_id: `rec-${path}`,
+      sequence: 1,
+      status: 'delivered',
+      previous_status: 'sent',
+      provider: 'every8d',
+      provider_message_id: 'e8d-1',
+      error: null,
+      occurred_at: '2026-11-27T00:00:00.000Z',
+      reference: null,
+    },
+  };
+  return finished(
+    `statusCallback-${path}`,
+    await h.client.workflow.start(statusCallbackWorkflow, { workflowId: input.callbackId, taskQueue: SMS_TASK_QUEUE, args: [input] }),
+  );
 }
 
 async function sms(h: Harness, path: string, scenario: Scenario): Promise<Recorded> {

@@ -20,6 +20,14 @@ const ADMIN_ACTIONS: Record<string, { perform: () => Promise<{ status: number; b
     },
     action: 'api_key.created',
   },
+  'PATCH /api/v1/api-keys/{id}': {
+    perform: () => api(`/api/v1/api-keys/${state.apiKeyId}`, { method: 'PATCH', body: JSON.stringify({ callback_url: 'https://orders.example.com/sms' }) }),
+    action: 'api_key.updated',
+  },
+  'POST /api/v1/api-keys/{id}/callback-secret': {
+    perform: () => post(`/api/v1/api-keys/${state.apiKeyId}/callback-secret`),
+    action: 'api_key.callback_secret_rotated',
+  },
   'DELETE /api/v1/api-keys/{id}': { perform: () => api(`/api/v1/api-keys/${state.apiKeyId}`, { method: 'DELETE' }), action: 'api_key.revoked' },
   'POST /api/v1/notifications/sms-templates': {
     perform: async () => {

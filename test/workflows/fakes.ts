@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { AlertActivities } from '../../src/activities/alerts';
 import type { BalanceActivities } from '../../src/activities/balances';
 import type { RetentionActivities } from '../../src/activities/retention';
+import { CALLBACK_REFUSED, type CallbackActivities } from '../../src/activities/callbackTypes';
 import type { BatchPlan, BookkeepingActivities, BulkActivities, OrderActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
 import { ORDER_TEXT_REFUSED } from '../../src/domain/orderEvents';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
@@ -32,6 +33,8 @@ export interface Scenario {
   balances?: Record<string, number | string>;
   /** Order texts the intake refuses, by template code, with the gateway's error code. */
   refusedOrderTexts?: Record<string, string>;
+  /** HTTP statuses a callback receiver answers, one per attempt (the last repeats); unset: 200. */
+  callbackAnswers?: number[];
 }
 
 export interface Call {
@@ -122,7 +125,14 @@ export class FakeActivities {
     this.events.emit('call');
   }
 
-  get activities(): BookkeepingActivities & ProviderActivities & BulkActivities & AlertActivities & RetentionActivities & BalanceActivities & OrderActivities {
+  get activities(): BookkeepingActivities &
+    ProviderActivities &
+    BulkActivities &
+    AlertActivities &
+    RetentionActivities &
+    BalanceActivities &
+    OrderActivities &
+    CallbackActivities {
     return {
       ...this.bookkeeping(),
       ...this.provider(),
@@ -131,6 +141,7 @@ export class FakeActivities {
       ...this.retention(),
       ...this.balanceActivities(),
       ...this.orders(),
+      ...this.callbacks(),
     };
   }
 
@@ -146,6 +157,22 @@ export class FakeActivities {
         return { messageId: `msg-${input.eventId}` };
       },
       forgetOrderEvents: async (input) => this.record('forgetOrderEvents', input),
+    };
+  }
+
+  /** A receiver answering `callbackAnswers` in turn, classified as activities/callbacks.ts does. */
+  private callbacks(): CallbackActivities {
+    return {
+      postStatusCallback: async (input) => {
+        this.record('postStatusCallback', input);
+        const answers = this.scenario.callbackAnswers ?? [200];
+        const status = answers[Math.min(this.named('postStatusCallback').length, answers.length) - 1];
+        if (status < 300) return { httpStatus: status };
+        if (status >= 500 || status === 408 || status === 429)
+          throw ApplicationFailure.create({ message: `receiver answered HTTP ${status}`, type: 'CallbackRetry', details: [{ httpStatus: status }] });
+        throw ApplicationFailure.nonRetryable(`receiver answered HTTP ${status}`, CALLBACK_REFUSED, { httpStatus: status });
+      },
+      recordCallbackOutcome: async (input) => void this.record('recordCallbackOutcome', input),
     };
   }
 

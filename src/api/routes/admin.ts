@@ -5,14 +5,35 @@ import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse } from '../schemas';
+import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
+import { MAX_CALLBACK_URL_LENGTH } from '../../domain/callbackUrls';
+import { assertCallbackUrl } from '../callbackTarget';
 
 const CreateKeyRequest = z
   .strictObject({
     name: z.string().trim().min(1).max(100),
     role: z.enum(ROLES),
     rate_limit_per_minute: z.number().int().min(1).max(100_000).optional(),
+    callback_url: z
+      .string()
+      .max(MAX_CALLBACK_URL_LENGTH)
+      .optional()
+      .openapi({ description: "Default status callback URL for this key's messages (a message's own callback_url wins)" }),
   })
   .openapi('CreateApiKey');
+
+const UpdateKeyRequest = z
+  .strictObject({
+    callback_url: z.string().max(MAX_CALLBACK_URL_LENGTH).nullable().openapi({ description: 'null removes the default' }),
+  })
+  .openapi('UpdateApiKey');
+
+const KeyIdParam = z.object({
+  id: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 const KeyView = z
   .object({
@@ -20,6 +41,8 @@ const KeyView = z
     name: z.string(),
     role: z.enum(ROLES),
     rate_limit_per_minute: z.number().nullable(),
+    callback_url: z.string().nullable(),
+    has_callback_secret: z.boolean(),
     created_by: z.string(),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
@@ -45,6 +68,8 @@ const keyView = (k: {
   name: string;
   role: (typeof ROLES)[number];
   rate_limit_per_minute?: number;
+  callback_url?: string;
+  has_callback_secret: boolean;
   created_by: string;
   created_at: Date;
   revoked_at?: Date;
@@ -53,13 +78,15 @@ const keyView = (k: {
   name: k.name,
   role: k.role,
   rate_limit_per_minute: k.rate_limit_per_minute ?? null,
+  callback_url: k.callback_url ?? null,
+  has_callback_secret: k.has_callback_secret,
   created_by: k.created_by,
   created_at: k.created_at.toISOString(),
   revoked_at: k.revoked_at?.toISOString() ?? null,
 });
 
 /** API keys (created, listed, revoked; secrets shown once) and the audit log. Admin only: no roles declared (api/routeRoles). */
-export function adminRoutes({ repos }: { repos: Repositories }) {
+export function adminRoutes({ repos, callbackPolicy }: { repos: Repositories; callbackPolicy: CallbackUrlPolicy }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(
@@ -68,15 +95,72 @@ export function adminRoutes({ repos }: { repos: Repositories }) {
       tags: ['admin'],
       method: 'post',
       path: '/api-keys',
-      summary: 'Create an API key (the key is in this response only)',
+      summary: 'Create an API key (the key and its callback secret are in this response only)',
       request: { body: { content: { 'application/json': { schema: CreateKeyRequest } }, required: true } },
-      responses: { 201: json(KeyView.extend({ key: z.string() }), 'Created'), ...errors },
+      responses: {
+        201: json(KeyView.extend({ key: z.string(), callback_secret: z.string().openapi({ description: 'signs status callbacks (docs/api.md)' }) }), 'Created'),
+        422: json(ErrorResponse, 'Invalid input; `details` names each field'),
+        ...errors,
+      },
     }),
     async (c) => {
       const actor = c.get('principal').id;
-      const { key, token } = await repos.apiKeys.create({ ...c.req.valid('json'), created_by: actor });
+      const input = c.req.valid('json');
+      if (input.callback_url !== undefined) assertCallbackUrl(input.callback_url, callbackPolicy);
+      const { key, token, callbackSecret } = await repos.apiKeys.create({ ...input, created_by: actor });
       await repos.audit.record({ actor, action: 'api_key.created', target: { type: 'api_key', id: key._id }, after: key });
-      return c.json({ ...keyView(key), key: token }, 201);
+      return c.json({ ...keyView(key), key: token, callback_secret: callbackSecret }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      tags: ['admin'],
+      method: 'patch',
+      path: '/api-keys/{id}',
+      summary: "Set or remove an API key's default status callback URL",
+      request: { params: KeyIdParam, body: { content: { 'application/json': { schema: UpdateKeyRequest } }, required: true } },
+      responses: {
+        200: json(KeyView, 'Updated'),
+        404: json(ErrorResponse, 'Unknown or revoked'),
+        422: json(ErrorResponse, 'Invalid input; `details` names each field'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { callback_url } = c.req.valid('json');
+      if (callback_url !== null) assertCallbackUrl(callback_url, callbackPolicy);
+      const changed = await repos.apiKeys.setCallbackUrl(c.req.valid('param').id, callback_url);
+      if (!changed) throw new ApiError(404, 'not_found', 'No active API key with this id');
+      const actor = c.get('principal').id;
+      await repos.audit.record({
+        actor,
+        action: 'api_key.updated',
+        target: { type: 'api_key', id: changed.after._id },
+        before: changed.before,
+        after: changed.after,
+      });
+      return c.json(keyView(changed.after), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...common,
+      tags: ['admin'],
+      method: 'post',
+      path: '/api-keys/{id}/callback-secret',
+      summary: 'Make a new callback signing secret for an API key (in this response only; the old one stops signing at once)',
+      request: { params: KeyIdParam },
+      responses: { 200: json(KeyView.extend({ callback_secret: z.string() }), 'New secret'), 404: json(ErrorResponse, 'Unknown or revoked'), ...errors },
+    }),
+    async (c) => {
+      const rotated = await repos.apiKeys.rotateCallbackSecret(c.req.valid('param').id);
+      if (!rotated) throw new ApiError(404, 'not_found', 'No active API key with this id');
+      const actor = c.get('principal').id;
+      await repos.audit.record({ actor, action: 'api_key.callback_secret_rotated', target: { type: 'api_key', id: rotated.key._id } });
+      return c.json({ ...keyView(rotated.key), callback_secret: rotated.callbackSecret }, 200);
     },
   );
 
@@ -99,14 +183,7 @@ export function adminRoutes({ repos }: { repos: Repositories }) {
       method: 'delete',
       path: '/api-keys/{id}',
       summary: 'Revoke an API key',
-      request: {
-        params: z.object({
-          id: z
-            .string()
-            .max(100)
-            .openapi({ param: { name: 'id', in: 'path' } }),
-        }),
-      },
+      request: { params: KeyIdParam },
       responses: { 200: json(KeyView, 'Revoked'), 404: json(ErrorResponse, 'Unknown or already revoked'), ...errors },
     }),
     async (c) => {

@@ -10,6 +10,8 @@ import { ApiError } from '../../errors';
 import { reportRejections, type BulkIntake } from '../../services/bulkIntake';
 import { bulkWorkflowId, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows';
 import type { AuthEnv, Principal } from '../auth';
+import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
+import { CallbackUrlInput, callbackFor } from '../callbackTarget';
 import { json, openApiHook } from '../openapi';
 import { callableBy } from '../routeRoles';
 import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
@@ -29,6 +31,7 @@ const SendBulkRequest = z
     batch_name: z.string().trim().min(1).max(200),
     scheduled_at: z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a zone' }).optional(),
     respect_quiet_hours: z.boolean().default(false),
+    callback_url: CallbackUrlInput,
   })
   .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
   .openapi('SendBulkSms');
@@ -52,7 +55,13 @@ const QuietHours = z
   })
   .openapi('QuietHours');
 
-export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temporal: Client; defaultQuietHours: { start: string; end: string }[] }) {
+export function bulkRoutes(deps: {
+  intake: BulkIntake;
+  repos: Repositories;
+  temporal: Client;
+  defaultQuietHours: { start: string; end: string }[];
+  callbackPolicy: CallbackUrlPolicy;
+}) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
   const { repos } = deps;
 
@@ -92,6 +101,7 @@ export function bulkRoutes(deps: { intake: BulkIntake; repos: Repositories; temp
         scheduledAt: body.scheduled_at ? new Date(body.scheduled_at) : undefined,
         respectQuietHours: body.respect_quiet_hours,
         principalId: c.get('principal').id,
+        callback: callbackFor(c.get('principal'), body.callback_url, deps.callbackPolicy),
       });
       return c.json(
         {

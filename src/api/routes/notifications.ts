@@ -7,6 +7,8 @@ import { heldByQuietHours } from '../../domain/quietHours';
 import type { SmsIntake } from '../../services/smsIntake';
 import { senderFor } from '../sender';
 import type { AuthEnv } from '../auth';
+import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
+import { callbackFor } from '../callbackTarget';
 import { ApiError } from '../../errors';
 import { openApiHook } from '../openapi';
 import { callableBy } from '../routeRoles';
@@ -55,7 +57,7 @@ const smsStatusRoute = createRoute({
   },
 });
 
-export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageRepository }) {
+export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageRepository; callbackPolicy: CallbackUrlPolicy }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: openApiHook });
 
   app.openapi(sendSmsRoute, async (c) => {
@@ -79,6 +81,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
       reference: body.reference,
       scheduledAt: requested,
       validUntil: body.valid_until ? new Date(body.valid_until) : undefined,
+      callback: callbackFor(c.get('principal'), body.callback_url, deps.callbackPolicy),
     });
     const warnings = [
       ...policyWarnings,
