@@ -48,6 +48,9 @@ const TABLE_BEFORE: { method: string; path: RegExp; roles: Role[] }[] = [
   // Added with cancel and the lookup by reference (issue 13).
   { method: 'POST', path: /^\/api\/v1\/notifications\/sms\/[^/]+\/cancel$/, roles: ['sender'] },
   { method: 'GET', path: /^\/api\/v1\/notifications\/sms$/, roles: ['sender'] },
+  // Issue 13 point 1: order events and timelines.
+  { method: 'POST', path: /^\/api\/v1\/notifications\/order-events$/, roles: ['sender'] },
+  { method: 'GET', path: /^\/api\/v1\/notifications\/orders\/[^/]+$/, roles: ['sender', 'viewer'] },
 ];
 const allowedBefore = (role: Role, method: string, path: string) =>
   role === 'admin' || (TABLE_BEFORE.find((r) => r.method === method && r.path.test(path))?.roles.includes(role) ?? false);
