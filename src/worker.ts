@@ -3,7 +3,7 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, type NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
-import { recordSent } from './activities/bookkeeping';
+import { recordSent, sendPlanning } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
@@ -59,6 +59,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       window: config.BULK_WINDOW,
       defaultQuietHours: quietWindows(config),
       budget: new PhoneBudget(repos.phoneCounters, phoneLimits(config), repos.alerts),
+      planSends: sendPlanning({ repos, policy }).planSends,
     }),
     ...createAlertActivities({
       repos,

@@ -1,13 +1,14 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
-import { planRoute } from '../domain/routing';
+import { planRoute, type RoutePlan } from '../domain/routing';
+import { routableProvider } from '../db/providerDirectory';
 import { startOfTaipeiDay } from '../domain/taipeiTime';
 import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import { POLLING_PROVIDERS } from '../providers';
 import { applyWinnerRule } from '../services/templateStats';
 import type { SmsMessage } from '../db/messages';
-import type { BookkeepingActivities } from './types';
+import type { BookkeepingActivities, SendPlan } from './types';
 
 type RecordSentInput = Parameters<BookkeepingActivities['recordSent']>[0];
 
@@ -47,31 +48,37 @@ export async function recordSent(repos: Repositories, input: RecordSentInput, kn
   await countDailyUsage(repos, provider, cost, notBefore);
 }
 
-/** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
-export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps): BookkeepingActivities {
+/**
+ * How messages are routed and what their workflows are told: for one message (`prepareSend`) or for a batch page's
+ * messages at once (`planSends`: one read of providers and usage for the page instead of one per message).
+ */
+export function sendPlanning({ repos, policy }: BookkeepingDeps) {
   /** Active providers by priority, skipping any at its daily limit or budget or with an open circuit. */
-  const plannedRoute = async (messageId: string): Promise<ProviderName[]> => {
+  const plannedRoute = async (): Promise<{ route: ProviderName[]; skipped: RoutePlan['skipped'] }> => {
     const now = new Date();
     const [{ rows, circuits }, usage] = await Promise.all([repos.providerDirectory.snapshot(), repos.providerDirectory.usageOn(startOfTaipeiDay(now))]);
     const plan = planRoute(
-      rows.map((row) => ({
-        name: row._id,
-        isActive: row.is_active,
-        priority: row.priority,
-        dailyLimit: row.daily_limit,
-        sentToday: usage.get(row._id)?.messages ?? 0,
-        dailyBudget: row.daily_budget,
-        spentToday: usage.get(row._id)?.spend ?? 0,
-        circuitOpenUntil: circuits.get(row._id)?.open_until,
-      })),
+      rows.map((row) => routableProvider(row, usage.get(row._id), circuits.get(row._id))),
       now,
     );
-    if (plan.skipped.length) {
-      log.info('providers skipped', { messageId, skipped: plan.skipped });
-      await repos.messages.recordRouteSkips(messageId, plan.skipped);
-    }
-    return plan.steps.map((s) => s.provider);
+    return { route: plan.steps.map((s) => s.provider), skipped: plan.skipped };
   };
+  const planWith = async (route: ProviderName[], templateCode?: string): Promise<SendPlan> => {
+    const template = templateCode ? await repos.templates.getByCode(templateCode) : null;
+    const abTestTemplate = template?.winner_rule && !template.winner ? template.code : undefined;
+    return { ...policy, route, pollingProviders: [...POLLING_PROVIDERS], ...(abTestTemplate ? { abTestTemplate } : {}) };
+  };
+  const planSends = async (templateCode?: string): Promise<SendPlan> => {
+    const { route, skipped } = await plannedRoute();
+    if (skipped.length) log.info('providers skipped for a batch page', { skipped });
+    return planWith(route, templateCode);
+  };
+  return { plannedRoute, planWith, planSends };
+}
+
+/** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
+export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps): BookkeepingActivities {
+  const { plannedRoute, planWith } = sendPlanning({ repos, policy });
   /** Test sends: that provider only, active or not (so a new account can be tried before it takes traffic). */
   const forcedRoute = async (provider: ProviderName): Promise<ProviderName[]> => ((await repos.providerDirectory.config(provider)) ? [provider] : []);
 
@@ -80,10 +87,13 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       // Admitting counts the message in the figures, once, as its workflow takes it on.
       const message = await repos.messages.admit(messageId);
       if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
-      const route = message.forced_provider ? await forcedRoute(message.forced_provider) : await plannedRoute(messageId);
-      const template = message.template_code ? await repos.templates.getByCode(message.template_code) : null;
-      const abTestTemplate = template?.winner_rule && !template.winner ? template.code : undefined;
-      return { ...policy, route, pollingProviders: [...POLLING_PROVIDERS], ...(abTestTemplate ? { abTestTemplate } : {}) };
+      if (message.forced_provider) return planWith(await forcedRoute(message.forced_provider), message.template_code);
+      const { route, skipped } = await plannedRoute();
+      if (skipped.length) {
+        log.info('providers skipped', { messageId, skipped });
+        await repos.messages.recordRouteSkips(messageId, skipped);
+      }
+      return planWith(route, message.template_code);
     },
 
     recordSent: (input) => recordSent(repos, input),

@@ -8,7 +8,7 @@ import type { MessageType } from '../domain/sms';
 import { admitWithinBudget, MAX_REPORTED_REJECTIONS } from '../services/bulkIntake';
 import type { PhoneBudget } from '../services/phoneBudget';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
-import type { BulkActivities } from './types';
+import type { BulkActivities, SendPlan } from './types';
 
 export interface BulkDeps {
   repos: Repositories;
@@ -17,12 +17,14 @@ export interface BulkDeps {
   defaultQuietHours: QuietWindow[];
   /** Per-number budget: each campaign run counts against it like any batch. */
   budget: PhoneBudget;
+  /** One route plan for messages that start together (see sendPlanning in bookkeeping.ts). */
+  planSends: (templateCode?: string) => Promise<SendPlan>;
 }
 
 export const batchMessageId = (batchId: string, index: number): string => `${batchId}-${index}`;
 
 /** Activities of the batch workflow: its plan, its pages of messages, its status, and the quiet-hours gate. */
-export function createBulkActivities({ repos, pageSize, window, defaultQuietHours, budget }: BulkDeps): BulkActivities {
+export function createBulkActivities({ repos, pageSize, window, defaultQuietHours, budget, planSends }: BulkDeps): BulkActivities {
   const loadBatch = async (batchId: string) => {
     const batch = await repos.batches.get(batchId);
     if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchId} not found`, 'BatchNotFound');
@@ -59,6 +61,10 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       });
       await repos.messages.insertManyIfAbsent(messages);
       return messages.map((m) => m._id);
+    },
+
+    async planPageSends({ batchId }) {
+      return planSends((await loadBatch(batchId)).template_code);
     },
 
     async setBatchStatus({ batchId, status }) {

@@ -3,7 +3,7 @@ import { ensureIndexes } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
-import type { DeliveryReport, ProviderName, SmsStatus } from '../domain/sms';
+import { receiptsMatchedByProviderId, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 
 export type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
 
@@ -226,7 +226,8 @@ export class MessageRepository {
     sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
     known?: SmsMessage,
   ): Promise<number | undefined> {
-    await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
+    if (receiptsMatchedByProviderId(sent.provider))
+      await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
     let cost: number | undefined;
     await this.change(
       id,

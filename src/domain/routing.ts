@@ -30,14 +30,15 @@ export function planRoute(providers: RoutableProvider[], now: Date): RoutePlan {
   const ordered = [...providers].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
   const plan: RoutePlan = { steps: [], skipped: [] };
   for (const p of ordered) {
-    const reason = skipReason(p, now);
+    const reason = unusableReason(p, now);
     if (reason) plan.skipped.push({ provider: p.name, reason });
     else plan.steps.push({ provider: p.name });
   }
   return plan;
 }
 
-function skipReason(p: RoutableProvider, now: Date): SkipReason | undefined {
+/** Why a provider cannot take a message now; checked when routing and again just before each send. */
+export function unusableReason(p: RoutableProvider, now: Date): SkipReason | undefined {
   if (!p.isActive) return 'inactive';
   if (p.dailyLimit && p.sentToday >= p.dailyLimit) return 'daily_limit_reached';
   if (p.dailyBudget && (p.spentToday ?? 0) >= p.dailyBudget) return 'daily_budget_reached';

@@ -1,9 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, condition, continueAsNew, patched, proxyActivities, setHandler, startChild, upsertSearchAttributes } from '@temporalio/workflow';
-import type { BatchPlan, BulkActivities, QuietGate } from '../activities/types';
+import type { BatchPlan, BulkActivities, QuietGate, SendPlan } from '../activities/types';
 import { workflowIdFor } from '../domain/sms';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
-import { sendSmsWorkflow } from './sendSms';
+import { sendSmsWorkflow, type SendSmsInput } from './sendSms';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, slotReleasedSignal } from './signals';
 
 export interface BulkSmsInput {
@@ -38,6 +38,15 @@ const activities = proxyActivities<BulkActivities>({
  * single sends (order confirmations) overtake a campaign's backlog in the task queues.
  */
 export const CONCURRENT_CHILD_STARTS = 'bulk-concurrent-child-starts';
+
+/**
+ * Patch id: each page's route is planned once by `planPageSends` and handed to its children, which then skip their
+ * own planning step (a local activity and its reads per message). Before it, every child planned for itself.
+ */
+export const PAGE_SEND_PLAN = 'bulk-page-send-plan';
+
+/** How long a page's route plan serves its children before it is planned again. */
+const SEND_PLAN_MAX_AGE_MS = 60_000;
 
 /** Task priority of batch messages (1 = first … 5 = last; single sends have the default 3). */
 export const BATCH_PRIORITY = 5;
@@ -104,6 +113,14 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   };
 
   const messageIds = await activities.prepareBatchPage({ batchId, fromIndex: state.nextIndex, limit: plan.pageSize });
+  // Planned for the children about to start, and again once a plan is a minute old (a pause or quiet hours).
+  const plansPages = patched(PAGE_SEND_PLAN);
+  let sendPlan: { plan: SendPlan; at: number } | undefined;
+  const currentSendPlan = async (): Promise<SendPlan | undefined> => {
+    if (!plansPages) return undefined;
+    if (!sendPlan || Date.now() - sendPlan.at > SEND_PLAN_MAX_AGE_MS) sendPlan = { plan: await activities.planPageSends({ batchId }), at: Date.now() };
+    return sendPlan.plan;
+  };
   // What the batch document says: a pause signalled before this point still has to be recorded.
   let reportedPaused = input.paused ?? false;
   const reportPause = async () => {
@@ -125,8 +142,12 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     if (plan.respectQuietHours) await waitForAllowedHours();
     if (state.cancelled) break;
     // Counted before the start: a quick child's release can reach us in the same activation as its start.
+    const routed = await currentSendPlan();
+    if (state.cancelled) break;
     inFlight.add(messageId);
-    const started = startMessage(messageId, batchId, plan, concurrent).then((ok) => void (ok || inFlight.delete(messageId)));
+    const started = startMessage({ messageId, ...(routed ? { plan: routed } : {}) }, batchId, plan, concurrent).then(
+      (ok) => void (ok || inFlight.delete(messageId)),
+    );
     if (concurrent) starts.push(started);
     else await started;
     state.nextIndex += 1;
@@ -143,12 +164,12 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
 }
 
 /** Starts one child; false when it already existed (its slot is then not ours to wait for). */
-async function startMessage(messageId: string, batchId: string, plan: BatchPlan, lowPriority: boolean): Promise<boolean> {
+async function startMessage(input: SendSmsInput, batchId: string, plan: BatchPlan, lowPriority: boolean): Promise<boolean> {
   try {
     await startChild(sendSmsWorkflow, {
       ...(lowPriority ? { priority: { priorityKey: BATCH_PRIORITY } } : {}),
-      workflowId: workflowIdFor(messageId),
-      args: [{ messageId }],
+      workflowId: workflowIdFor(input.messageId),
+      args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [

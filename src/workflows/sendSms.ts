@@ -19,6 +19,12 @@ import { deliveryReportSignal, slotReleasedSignal, statusQuery } from './signals
 export interface SendSmsInput {
   /** Only the id travels through Temporal: phone and body stay in MongoDB, out of workflow histories. */
   messageId: string;
+  /**
+   * The route and policy, when whoever started the workflow planned them already: a batch page plans once for all
+   * its messages (one read of providers and usage, no planning step per message). Otherwise the workflow plans
+   * with `prepareSend`. The send activity checks the provider again just before sending.
+   */
+  plan?: SendPlan;
 }
 
 export interface SendSmsResult {
@@ -90,14 +96,15 @@ function sendAndRecordActivity(provider: ProviderName, plan: SendPlan) {
  * One SMS: route over providers by priority, fail over on provider-level failures, stop on message-level ones,
  * then wait (durably) for the delivery receipt.
  */
-export async function sendSmsWorkflow({ messageId }: SendSmsInput): Promise<SendSmsResult> {
+export async function sendSmsWorkflow({ messageId, plan: planned }: SendSmsInput): Promise<SendSmsResult> {
   const state: SmsWorkflowState = { status: 'queued', failedProviders: [] };
   const receipts: DeliveryReport[] = [];
   // Receipts may arrive while the send activity is still completing, so they are kept, not matched on arrival.
   setHandler(deliveryReportSignal, (report) => void receipts.push(report));
   setHandler(statusQuery, () => state);
 
-  const plan = await bookkeeping.prepareSend({ messageId });
+  // Decided by the input, which is in the history: replay takes the same branch.
+  const plan = planned ?? (await bookkeeping.prepareSend({ messageId }));
   const result = await deliver(messageId, plan, state, receipts, releaseBatchSlot(messageId));
   // A/B decisions happen as outcomes arrive, so a clear winner takes over without anyone watching.
   if (plan.abTestTemplate) await bookkeeping.applyWinnerRule({ templateCode: plan.abTestTemplate });

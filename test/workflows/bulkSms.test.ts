@@ -32,6 +32,20 @@ describe('bulkSmsWorkflow', () => {
     expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
   });
 
+  it('plans each page once and starts its children with that plan, so no child plans for itself', async () => {
+    const batchId = freshId('batch');
+    const handle = await startBatch(
+      h,
+      { batch: { total: 3, pageSize: 2, window: 5 }, plan: { route: ['mitake'] }, providers: { mitake: { pushes: 'delivered' } } },
+      batchId,
+    );
+    await handle.result();
+    expect(h.fake.named('planPageSends')).toHaveLength(2); // one per page
+    expect(h.fake.named('prepareSend')).toHaveLength(0);
+    const children = await Promise.all(batchMessageIds(batchId, 0, 3).map((id) => h.client.workflow.getHandle(workflowIdFor(id)).result()));
+    expect(children.map((r) => r.provider)).toEqual(['mitake', 'mitake', 'mitake']);
+  });
+
   it('keeps no more messages at the providers than its window', async () => {
     h.fake.holdSends();
     const handle = await startBatch(h, batch({ total: 4, window: 2 }));
