@@ -105,7 +105,11 @@ export async function sendSmsWorkflow({ messageId, plan: planned }: SendSmsInput
 
   // Decided by the input, which is in the history: replay takes the same branch.
   const plan = planned ?? (await bookkeeping.prepareSend({ messageId }));
-  const result = await deliver(messageId, plan, state, receipts, releaseBatchSlot(messageId));
+  // Only code that has SEND_RECORDS_ITSELF hands a plan in, so a planned message needs no patch marker: a patch
+  // costs a marker and a TemporalChangeVersion search-attribute upsert (a visibility write) per workflow.
+  // Asked where the send happens, as before (a message with no provider never asked: its history has no marker).
+  const recordsItself = () => planned !== undefined || patched(SEND_RECORDS_ITSELF);
+  const result = await deliver(messageId, plan, state, receipts, releaseBatchSlot(messageId), recordsItself);
   // A/B decisions happen as outcomes arrive, so a clear winner takes over without anyone watching.
   if (plan.abTestTemplate) await bookkeeping.applyWinnerRule({ templateCode: plan.abTestTemplate });
   return result;
@@ -143,6 +147,7 @@ async function deliver(
   state: SmsWorkflowState,
   receipts: DeliveryReport[],
   releaseSlot: SlotRelease,
+  recordsItself: () => boolean,
 ): Promise<SendSmsResult> {
   const setStatus = (status: SmsStatus, provider?: ProviderName) => {
     state.status = status;
@@ -164,9 +169,7 @@ async function deliver(
     setStatus('sending', provider);
     let accepted: ProviderAccepted;
     try {
-      accepted = patched(SEND_RECORDS_ITSELF)
-        ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot)
-        : await sendViaProvider(messageId, provider, plan);
+      accepted = recordsItself() ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot) : await sendViaProvider(messageId, provider, plan);
     } catch (err) {
       const failure = describeFailure(err);
       state.failedProviders.push({ provider, code: failure.code });
