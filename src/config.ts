@@ -107,6 +107,11 @@ const envSchema = z.object({
    * only; order and delivery notices never wait). See src/db/coalescingWriter.ts.
    */
   WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(50),
+  /**
+   * Connections of the worker's bulk lane to MongoDB: everything but order and delivery notices shares them, so the
+   * store never queues more than this many campaign commands ahead of a notice (src/db/lanes.ts). 0: one pool.
+   */
+  BULK_DB_CONNECTIONS: z.coerce.number().int().min(0).max(100).default(4),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
   /** How often the worker retries Temporal calls intake could not make (starts, receipts during an outage). */

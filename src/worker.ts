@@ -13,6 +13,7 @@ import { PhoneBudget } from './services/phoneBudget';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
+import { inDatabaseLanes } from './temporal/activityLanes';
 import { OutboxRelay } from './services/outboxRelay';
 import type { Logger } from './log';
 import { metrics } from './metrics';
@@ -76,7 +77,14 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
   };
   // Bundled once for both workflow workers.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
-  const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });
+  const main = await Worker.create({
+    connection,
+    namespace,
+    dataConverter,
+    taskQueue: SMS_TASK_QUEUE,
+    workflowBundle,
+    activities: inDatabaseLanes(workflowActivities, { bulk: true }),
+  });
   // Order and delivery notices: their own slots (workflow tasks and local bookkeeping), so a campaign flooding
   // `sms` never queues them inside this process.
   const transactional = await Worker.create({
@@ -85,7 +93,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     dataConverter,
     taskQueue: SMS_TRANSACTIONAL_TASK_QUEUE,
     workflowBundle,
-    activities: workflowActivities,
+    activities: inDatabaseLanes(workflowActivities, { bulk: false }),
     maxConcurrentWorkflowTaskExecutions: 10,
     maxConcurrentLocalActivityExecutions: 20,
   });
@@ -93,22 +101,25 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     connection,
     namespace,
     dataConverter,
-    createProviderActivities({
-      repos,
-      circuit: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
-      webhookBaseUrl,
-      webhookToken: config.WEBHOOK_TOKEN,
-      timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
-      recordSent: (input, known, notBefore) => recordSent(repos, input, known, notBefore),
-      releaseSlot: async (batchWorkflowId, messageId) => {
-        try {
-          await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);
-        } catch (err) {
-          // A finished (e.g. cancelled) batch waits for nobody.
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
-      },
-    }),
+    inDatabaseLanes(
+      createProviderActivities({
+        repos,
+        circuit: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
+        webhookBaseUrl,
+        webhookToken: config.WEBHOOK_TOKEN,
+        timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
+        recordSent: (input, known, notBefore) => recordSent(repos, input, known, notBefore),
+        releaseSlot: async (batchWorkflowId, messageId) => {
+          try {
+            await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);
+          } catch (err) {
+            // A finished (e.g. cancelled) batch waits for nobody.
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          }
+        },
+      }),
+      'by-priority',
+    ),
     log,
   );
   await pool.reconcile(await repos.providers.list());
