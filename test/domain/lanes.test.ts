@@ -2,8 +2,7 @@ import type { Db } from 'mongodb';
 import { inBulkLane, inLane, lanedDb } from '../../src/db/lanes';
 
 /** A Db whose collections answer with the name of the pool they belong to. */
-const fakeDb = (pool: string) =>
-  ({ databaseName: pool, collection: (name: string) => ({ collectionName: name, findOne: async () => pool }) }) as unknown as Db;
+const fakeDb = (pool: string) => ({ databaseName: pool, collection: (name: string) => ({ collectionName: name, findOne: async () => pool }) }) as unknown as Db;
 
 describe('database lanes', () => {
   const db = lanedDb(fakeDb('main'), fakeDb('bulk'));
