@@ -108,8 +108,9 @@ const envSchema = z.object({
    */
   WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(50),
   /**
-   * Connections of the worker's bulk lane to MongoDB: everything but order and delivery notices shares them, so the
-   * store never queues more than this many campaign commands ahead of a notice (src/db/lanes.ts). 0: one pool.
+   * Connections of each process's bulk lane to MongoDB: batch intake and everything the worker does except order and
+   * delivery notices share them, so the store never queues more than this many bulk commands ahead of a notice
+   * (src/db/lanes.ts). 0: one pool for everything.
    */
   BULK_DB_CONNECTIONS: z.coerce.number().int().min(0).max(100).default(4),
   /** How often workers re-read provider rows to apply a changed rate limit. */
