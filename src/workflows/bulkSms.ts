@@ -13,6 +13,17 @@ export interface BulkSmsInput {
   inFlight?: string[];
   paused?: boolean;
   started?: boolean;
+  /**
+   * Handed over by the previous run (PREPARE_NEXT_PAGE): the batch's plan, the page it prepared while its own
+   * children were starting, and its route plan; the new run starts sending in its first workflow task.
+   */
+  carried?: { plan: BatchPlan; messageIds: string[]; sendPlan?: TimedSendPlan };
+}
+
+interface TimedSendPlan {
+  plan: SendPlan;
+  /** Workflow time it was planned (epoch ms). */
+  at: number;
 }
 
 export interface BulkProgress {
@@ -45,6 +56,13 @@ export const CONCURRENT_CHILD_STARTS = 'bulk-concurrent-child-starts';
  */
 export const PAGE_SEND_PLAN = 'bulk-page-send-plan';
 
+/**
+ * Patch id: each run prepares the next page while its own children are starting and hands it, with the batch plan
+ * and the route plan, to the next run. Before it, a new run began with three activities in a row (plan, page,
+ * route), during which no child started: a pause of seconds at every page on a loaded store.
+ */
+export const PREPARE_NEXT_PAGE = 'bulk-prepare-next-page';
+
 /** How long a page's route plan serves its children before it is planned again. */
 const SEND_PLAN_MAX_AGE_MS = 60_000;
 
@@ -69,7 +87,7 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     cancelled: false,
     resumesAt: undefined as number | undefined,
   };
-  const plan = await activities.planBatch({ batchId });
+  const plan = input.carried?.plan ?? (await activities.planBatch({ batchId }));
 
   const progress = (): BulkProgress => ({
     status: state.cancelled ? 'cancelled' : !state.started ? 'scheduled' : state.resumesAt ? 'waiting_for_allowed_hours' : state.paused ? 'paused' : 'running',
@@ -112,10 +130,14 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     }
   };
 
-  const messageIds = await activities.prepareBatchPage({ batchId, fromIndex: state.nextIndex, limit: plan.pageSize });
+  const messageIds = input.carried?.messageIds ?? (await activities.prepareBatchPage({ batchId, fromIndex: state.nextIndex, limit: plan.pageSize }));
+  const pageEnd = state.nextIndex + messageIds.length;
+  const nextPage =
+    pageEnd < plan.total && patched(PREPARE_NEXT_PAGE) ? activities.prepareBatchPage({ batchId, fromIndex: pageEnd, limit: plan.pageSize }) : undefined;
+  nextPage?.catch(() => undefined); // awaited before continuing as new; a cancelled batch never needs it
   // Planned for the children about to start, and again once a plan is a minute old (a pause or quiet hours).
   const plansPages = patched(PAGE_SEND_PLAN);
-  let sendPlan: { plan: SendPlan; at: number } | undefined;
+  let sendPlan: TimedSendPlan | undefined = input.carried?.sendPlan;
   const currentSendPlan = async (): Promise<SendPlan | undefined> => {
     if (!plansPages) return undefined;
     if (!sendPlan || Date.now() - sendPlan.at > SEND_PLAN_MAX_AGE_MS) sendPlan = { plan: await activities.planPageSends({ batchId }), at: Date.now() };
@@ -156,7 +178,16 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   await Promise.all(starts);
   if (state.cancelled) return finish('cancelled');
   if (state.nextIndex < plan.total) {
-    await continueAsNew<typeof bulkSmsWorkflow>({ batchId, nextIndex: state.nextIndex, inFlight: [...inFlight], paused: state.paused, started: true });
+    // Only a page that started every child hands over the page after it.
+    const carried = nextPage && state.nextIndex === pageEnd ? { plan, messageIds: await nextPage, ...(sendPlan ? { sendPlan } : {}) } : undefined;
+    await continueAsNew<typeof bulkSmsWorkflow>({
+      batchId,
+      nextIndex: state.nextIndex,
+      inFlight: [...inFlight],
+      paused: state.paused,
+      started: true,
+      ...(carried ? { carried } : {}),
+    });
   }
   // Everyone started: the batch is dispatched once the last child left the provider stage.
   await condition(() => inFlight.size === 0 || state.cancelled);

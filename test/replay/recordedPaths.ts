@@ -60,6 +60,15 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await child.result();
     return { 'bulkSms-page-plan': handle, 'sendSms-planned-child': child };
   },
+  // Since PREPARE_NEXT_PAGE: the first run prepares page two while its children start and hands it over.
+  'bulkSms-prepared-pages': async (h) => {
+    const handle = await startBatch(h, delivered({ total: 3, pageSize: 2 }), 'rec-prepared');
+    await handle.result();
+    return {
+      'bulkSms-prepares-next-page': h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+      'bulkSms-carried-page': handle,
+    };
+  },
   'bulkSms-paused-resumed': async (h) => {
     h.fake.holdSends();
     const handle = await startBatch(h, delivered({ total: 2, window: 1 }), 'rec-paused');
