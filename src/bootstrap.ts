@@ -23,7 +23,7 @@ export async function connectExternal(component: 'api' | 'worker'): Promise<Exte
   if (!config.TEMPORAL_ADDRESS || !config.MONGODB_URI) {
     throw new Error(`TEMPORAL_ADDRESS and MONGODB_URI must be set to run the ${component} alone (or use \`npm start\`)`);
   }
-  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB, { bulkConnections: config.BULK_DB_CONNECTIONS });
   const repos = await createRepositories(mongo.db, config, component);
   await seedDefaults(repos, config.ADMIN_TOKEN);
   const target = temporalTarget(config, config.TEMPORAL_ADDRESS);

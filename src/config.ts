@@ -115,6 +115,12 @@ const envSchema = z.object({
    * only; order and delivery notices never wait). See src/db/coalescingWriter.ts.
    */
   WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(50),
+  /**
+   * Connections of each process's bulk lane to MongoDB: batch intake and everything the worker does except order and
+   * delivery notices share them, so the store never queues more than this many bulk commands ahead of a notice
+   * (src/db/lanes.ts). 0: one pool for everything.
+   */
+  BULK_DB_CONNECTIONS: z.coerce.number().int().min(0).max(100).default(4),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
   /** How often the worker retries Temporal calls intake could not make (starts, receipts during an outage). */

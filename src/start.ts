@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       mongoUri = `mongodb://127.0.0.1:${config.MONGO_PORT}/`;
     }
 
-    const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
+    const mongo = await connectMongo(mongoUri, config.MONGODB_DB, { bulkConnections: config.BULK_DB_CONNECTIONS });
     stops.push(() => mongo.close());
     // This process owns the rollups when it runs the workers too (the default).
     const repos = await createRepositories(mongo.db, config, config.RUN_WORKERS ? 'worker' : 'api');

@@ -4,7 +4,7 @@ import { DefaultLogger, type NativeConnection, Runtime, Worker, bundleWorkflowCo
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
 import { createOrderActivities, workerSmsIntake } from './activities/orders';
-import { recordSent } from './activities/bookkeeping';
+import { recordSent, sendPlanning } from './activities/bookkeeping';
 import { createRetentionActivities } from './activities/retention';
 import { createBalanceActivities } from './activities/balances';
 import { ensureBalanceSchedule } from './temporal/balanceSchedule';
@@ -19,6 +19,7 @@ import { PhoneBudget } from './services/phoneBudget';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
+import { inDatabaseLanes } from './temporal/activityLanes';
 import { OutboxRelay } from './services/outboxRelay';
 import type { Logger } from './log';
 import { metrics } from './metrics';
@@ -68,6 +69,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       window: config.BULK_WINDOW,
       defaultQuietHours: quietWindows(config),
       budget: new PhoneBudget(repos.phoneCounters, phoneLimits(config), repos.alerts),
+      planSends: sendPlanning({ repos, policy }).planSends,
     }),
     ...createAlertActivities({
       repos,
@@ -95,7 +97,14 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
   });
   // Bundled once for both workflow workers.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
-  const main = await Worker.create({ connection, namespace, dataConverter, taskQueue: SMS_TASK_QUEUE, workflowBundle, activities: workflowActivities });
+  const main = await Worker.create({
+    connection,
+    namespace,
+    dataConverter,
+    taskQueue: SMS_TASK_QUEUE,
+    workflowBundle,
+    activities: inDatabaseLanes(workflowActivities, { bulk: true }),
+  });
   // Order and delivery notices: their own slots (workflow tasks and local bookkeeping), so a campaign flooding
   // `sms` never queues them inside this process.
   const transactional = await Worker.create({
@@ -104,7 +113,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     dataConverter,
     taskQueue: SMS_TRANSACTIONAL_TASK_QUEUE,
     workflowBundle,
-    activities: workflowActivities,
+    activities: inDatabaseLanes(workflowActivities, { bulk: false }),
     maxConcurrentWorkflowTaskExecutions: 10,
     maxConcurrentLocalActivityExecutions: 20,
   });
@@ -112,22 +121,25 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     connection,
     namespace,
     dataConverter,
-    createProviderActivities({
-      repos,
-      circuit: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
-      webhookBaseUrl,
-      webhookToken: config.WEBHOOK_TOKEN,
-      timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
-      recordSent: (input, known, notBefore) => recordSent(repos, input, known, notBefore),
-      releaseSlot: async (batchWorkflowId, messageId) => {
-        try {
-          await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);
-        } catch (err) {
-          // A finished (e.g. cancelled) batch waits for nobody.
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
-      },
-    }),
+    inDatabaseLanes(
+      createProviderActivities({
+        repos,
+        circuit: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
+        webhookBaseUrl,
+        webhookToken: config.WEBHOOK_TOKEN,
+        timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
+        recordSent: (input, known, notBefore) => recordSent(repos, input, known, notBefore),
+        releaseSlot: async (batchWorkflowId, messageId) => {
+          try {
+            await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);
+          } catch (err) {
+            // A finished (e.g. cancelled) batch waits for nobody.
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          }
+        },
+      }),
+      'by-priority',
+    ),
     log,
   );
   await pool.reconcile(await repos.providers.list());

@@ -9,7 +9,7 @@ import { admitWithinBudget, MAX_REPORTED_REJECTIONS } from '../services/bulkInta
 import type { PhoneBudget } from '../services/phoneBudget';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
 import { senderOf } from '../services/messageIdentity';
-import type { BulkActivities } from './types';
+import type { BulkActivities, SendPlan } from './types';
 
 export interface BulkDeps {
   repos: Repositories;
@@ -18,12 +18,14 @@ export interface BulkDeps {
   defaultQuietHours: QuietWindow[];
   /** Per-number budget: each campaign run counts against it like any batch. */
   budget: PhoneBudget;
+  /** One route plan for messages that start together (see sendPlanning in bookkeeping.ts). */
+  planSends: (templateCode?: string) => Promise<SendPlan>;
 }
 
 export const batchMessageId = (batchId: string, index: number): string => `${batchId}-${index}`;
 
 /** Activities of the batch workflow: its plan, its pages of messages, its status, and the quiet-hours gate. */
-export function createBulkActivities({ repos, pageSize, window, defaultQuietHours, budget }: BulkDeps): BulkActivities {
+export function createBulkActivities({ repos, pageSize, window, defaultQuietHours, budget, planSends }: BulkDeps): BulkActivities {
   const loadBatch = async (batchId: string) => {
     const batch = await repos.batches.get(batchId);
     if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchId} not found`, 'BatchNotFound');
@@ -62,6 +64,10 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       });
       await repos.messages.insertManyIfAbsent(messages);
       return messages.map((m) => m._id);
+    },
+
+    async planPageSends({ batchId }) {
+      return planSends((await loadBatch(batchId)).template_code);
     },
 
     async setBatchStatus({ batchId, status }) {

@@ -4,12 +4,15 @@ import type { ProviderConfig } from '../db/providers';
 import type { SmsMessage } from '../db/messages';
 import { publicErrorText } from '../domain/errorText';
 import type { TaiwanPhone } from '../domain/phone';
-import type { ProviderName } from '../domain/sms';
+import { receiptsMatchedByProviderId, type ProviderName } from '../domain/sms';
 import { FAILURE } from '../domain/failureTypes';
 import { metrics } from '../metrics';
 import { blockedByOptOut } from '../domain/optOut';
 import { OptOutLedger } from '../services/optOuts';
 import { createProvider } from '../providers';
+import { routableProvider } from '../db/providerDirectory';
+import { unusableReason } from '../domain/routing';
+import { startOfTaipeiDay } from '../domain/taipeiTime';
 import { ProviderError, fromTransportError } from '../providers/errors';
 import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SentAndRecorded } from './types';
 
@@ -88,6 +91,7 @@ export function createProviderActivities({
       });
     }
     const { config, adapter } = await adapterFor(provider, startedAt);
+    await refuseIfUnusable(message, provider, startedAt);
     const { attempt } = Context.current().info;
     const { interrupted, message: attempting } = await repos.messages.recordAttemptStarted(messageId, provider, attempt, message);
     if (interrupted) {
@@ -133,6 +137,28 @@ export function createProviderActivities({
         details: [{ code: error.code, ambiguous: error.ambiguous }],
       });
     }
+  };
+
+  /**
+   * The route may have been planned a little before this send (a batch page plans once for all its messages): a
+   * provider that has since opened its circuit, been switched off, reached its daily limit or run short of prepaid
+   * points for this message is passed over here, and the workflow fails over to the next one. Uses what this attempt
+   * already read (balances: at most one read a second per process), so it costs no round trip per message.
+   */
+  const refuseIfUnusable = async (message: SmsMessage, provider: ProviderName, startedAt: number) => {
+    const now = new Date();
+    const [{ rows, circuits }, balances] = await Promise.all([repos.providerDirectory.snapshot(startedAt), repos.balances.current(now.getTime())]);
+    const row = rows.find((r) => r._id === provider);
+    const usage = repos.providerHealth.knownUsage(provider, startOfTaipeiDay(now));
+    const reason = row && unusableReason(routableProvider(row, usage, circuits.get(provider), balances.get(provider)?.points), now, message.segments);
+    // A test send tries its one provider whatever its state (see prepareSend).
+    if (!reason || message.forced_provider === provider) return;
+    throw ApplicationFailure.create({
+      type: FAILURE.providerUnavailable,
+      message: `${provider} cannot take messages now (${reason})`,
+      nonRetryable: true,
+      details: [{ code: reason, ambiguous: false }],
+    });
   };
 
   const loadMessage = async (messageId: string) => {
@@ -193,7 +219,10 @@ export function createProviderActivities({
       log.warn('could not record an accepted send; the workflow will', { messageId, provider, error: String(err) });
       recorded = false;
     }
-    const earlyReceipt = recorded ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined) : undefined;
+    const earlyReceipt =
+      recorded && receiptsMatchedByProviderId(provider)
+        ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined)
+        : undefined;
     // The slot is free once the provider has the message. A failed signal must not fail (and resend) the
     // send: the workflow then signals the batch itself.
     const slotReleased = releaseSlotOf

@@ -75,6 +75,8 @@ export interface BulkActivities {
   planBatch(input: { batchId: string }): Promise<BatchPlan>;
   /** Creates (idempotently) the messages for recipients from `fromIndex` and returns their message ids in order. */
   prepareBatchPage(input: { batchId: string; fromIndex: number; limit: number }): Promise<string[]>;
+  /** The route and policy for the messages of the page about to start, planned once for all of them. */
+  planPageSends(input: { batchId: string }): Promise<SendPlan>;
   setBatchStatus(input: { batchId: string; status: 'running' | 'paused' | 'cancelled' | 'completed' }): Promise<void>;
   quietGate(input: Record<string, never>): Promise<QuietGate>;
   /** One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one. */

@@ -1,4 +1,5 @@
 import type { Collection, Document, UpdateFilter } from 'mongodb';
+import { inLane } from './lanes';
 import { upsertRacing } from './upsert';
 
 /** One document's share of pending changes: counters to add, values to append, maxima, set members. */
@@ -76,7 +77,9 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
         try {
           if (!entry) return;
           const update = toUpdate(entry.change);
-          if (update) await retryBusy(() => upsertRacing(() => this.col.updateOne({ _id: id } as never, update as UpdateFilter<T>, { upsert: true })));
+          // Urgent changes are written in the main lane (db/lanes.ts), whoever started this loop.
+          const write = () => this.col.updateOne({ _id: id } as never, update as UpdateFilter<T>, { upsert: true });
+          if (update) await inLane(!entry.urgent, () => retryBusy(() => upsertRacing(write)));
           for (const w of entry.waiters) w.resolve();
         } catch (err) {
           for (const w of entry!.waiters) w.reject(err);

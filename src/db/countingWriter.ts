@@ -1,8 +1,11 @@
 import type { Collection, Document } from 'mongodb';
+import { inLane, isBulkLane } from './lanes';
 import { upsertRacing } from './upsert';
 
 interface Waiter {
   inc: Record<string, number>;
+  /** The caller's database lane (db/lanes.ts): a round with any main-lane caller is written in the main lane. */
+  bulk: boolean;
   resolve: (doc: Document) => void;
   reject: (err: unknown) => void;
 }
@@ -27,7 +30,7 @@ export class CountingWriter<T extends Document & { _id: string }> {
   add(id: string, inc: Record<string, number>, setOnInsert: Document = {}): Promise<T> {
     return new Promise((resolve, reject) => {
       const entry = this.queued.get(id) ?? { waiters: [], setOnInsert };
-      entry.waiters.push({ inc, resolve: resolve as (doc: Document) => void, reject });
+      entry.waiters.push({ inc, bulk: isBulkLane(), resolve: resolve as (doc: Document) => void, reject });
       this.queued.set(id, entry);
       if (!this.writing.has(id)) void this.drain(id);
     });
@@ -41,12 +44,16 @@ export class CountingWriter<T extends Document & { _id: string }> {
         const total: Record<string, number> = {};
         for (const w of entry.waiters) for (const [k, v] of Object.entries(w.inc)) total[k] = (total[k] ?? 0) + v;
         try {
-          const after = (await upsertRacing(() =>
-            this.col.findOneAndUpdate(
-              { _id: id } as never,
-              { $inc: total, ...(Object.keys(entry!.setOnInsert).length ? { $setOnInsert: entry!.setOnInsert } : {}) } as never,
-              { upsert: true, returnDocument: 'after' },
-            ),
+          const after = (await inLane(
+            entry.waiters.every((w) => w.bulk),
+            () =>
+              upsertRacing(() =>
+                this.col.findOneAndUpdate(
+                  { _id: id } as never,
+                  { $inc: total, ...(Object.keys(entry!.setOnInsert).length ? { $setOnInsert: entry!.setOnInsert } : {}) } as never,
+                  { upsert: true, returnDocument: 'after' },
+                ),
+              ),
           )) as Document | null;
           // Hand out values newest share last: the last waiter sees `after`, each earlier one less what came after it.
           const running: Document = { ...(after ?? { _id: id }) };

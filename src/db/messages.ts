@@ -3,7 +3,7 @@ import { ensureIndexes } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
-import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
+import { CANCELLABLE_STATUSES, receiptsMatchedByProviderId, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 
 export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
 
@@ -237,7 +237,8 @@ export class MessageRepository {
     sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
     known?: SmsMessage,
   ): Promise<{ cost: number; points: number } | undefined> {
-    await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
+    if (receiptsMatchedByProviderId(sent.provider))
+      await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
     let charged: { cost: number; points: number } | undefined;
     await this.change(
       id,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
+import type { RoutableProvider } from '../domain/routing';
 import type { ProviderName } from '../domain/sms';
 import { FreshRead } from './freshRead';
 import type { ProviderCircuit, ProviderHealthRepository, ProviderUsage } from './providerHealth';
@@ -97,4 +98,19 @@ export class ProviderDirectory {
     }
     return read.get();
   }
+}
+
+/** A provider as routing weighs it: its settings, what it sent and spent today, its circuit, its prepaid points. */
+export function routableProvider(row: ProviderRow, usage: ProviderUsage | undefined, circuit: ProviderCircuit | undefined, balance?: number): RoutableProvider {
+  return {
+    name: row._id,
+    isActive: row.is_active,
+    priority: row.priority,
+    dailyLimit: row.daily_limit,
+    sentToday: usage?.messages ?? 0,
+    dailyBudget: row.daily_budget,
+    spentToday: usage?.spend ?? 0,
+    circuitOpenUntil: circuit?.open_until,
+    balance,
+  };
 }

@@ -33,6 +33,9 @@ export class ProviderHealthRepository {
   private readonly usageCounts: CountingWriter<ProviderUsage>;
   private readonly failureCounts: CountingWriter<ProviderCircuit>;
 
+  /** Each provider's latest day as this process last counted or read it (knownUsage). */
+  private readonly latest = new Map<ProviderName, ProviderUsage>();
+
   constructor(
     db: Db,
     /** Announces circuit changes to the workers' provider directories. */
@@ -51,7 +54,9 @@ export class ProviderHealthRepository {
 
   /** Adds one accepted send (its TWD cost and the points it took); returns the day's totals after it. */
   async addSend(provider: ProviderName, day: Date, cost: number, points = 0): Promise<ProviderUsage> {
-    return this.usageCounts.add(usageId(provider, day), { messages: 1, spend: cost, points }, { provider, day });
+    const usage = await this.usageCounts.add(usageId(provider, day), { messages: 1, spend: cost, points }, { provider, day });
+    this.remember(usage);
+    return usage;
   }
 
   /** One provider's usage on the given days, by point reads of `_id` (days without sends are absent). */
@@ -62,7 +67,24 @@ export class ProviderHealthRepository {
 
   async usageOn(day: Date): Promise<Map<ProviderName, ProviderUsage>> {
     const rows = await this.usage.find({ day }).toArray();
+    for (const row of rows) this.remember(row);
     return new Map(rows.map((r) => [r.provider, r]));
+  }
+
+  /**
+   * The latest usage of a provider's day that this process counted or read, without a round trip: the check just
+   * before a send, whose route may have been planned a little earlier (a batch page's). Other processes' sends since
+   * are not in it, so the limit holds to within what they sent meanwhile, as it did when each message read usage.
+   */
+  knownUsage(provider: ProviderName, day: Date): ProviderUsage | undefined {
+    const usage = this.latest.get(provider);
+    return usage && usage.day.getTime() === day.getTime() ? usage : undefined;
+  }
+
+  private remember(usage: ProviderUsage): void {
+    const known = this.latest.get(usage.provider);
+    const newer = !known || known.day < usage.day || (known.day.getTime() === usage.day.getTime() && known.messages <= usage.messages);
+    if (newer) this.latest.set(usage.provider, usage);
   }
 
   /** Counts a provider-level failure; opens the circuit at the threshold. Returns true when this call opened it. */

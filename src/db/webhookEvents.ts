@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { GroupInsert } from './groupInsert';
 import { ensureIndexes } from './indexes';
 import type { ProviderName } from '../domain/sms';
 
@@ -24,8 +25,12 @@ export interface WebhookEvent {
 export class WebhookEventRepository {
   private readonly col: Collection<WebhookEvent>;
 
+  /** Receipts come in bursts (a batch's): rows that arrive while one insert is in flight share the next. */
+  private readonly inserts: GroupInsert<WebhookEvent>;
+
   constructor(db: Db) {
     this.col = db.collection<WebhookEvent>('webhook_events');
+    this.inserts = new GroupInsert(this.col);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -33,8 +38,9 @@ export class WebhookEventRepository {
     await ensureIndexes(this.col, [{ key: { message_id: 1, received_at: 1 }, name: 'message_received_at' }]);
   }
 
-  async record(event: WebhookEvent): Promise<void> {
-    await this.col.insertOne(event);
+  /** Resolves once the row is stored. */
+  record(event: WebhookEvent): Promise<void> {
+    return this.inserts.add(event);
   }
 
   /**

@@ -35,7 +35,7 @@ export function planRoute(providers: RoutableProvider[], now: Date, pointsNeeded
   const ordered = [...providers].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
   const plan: RoutePlan = { steps: [], skipped: [] };
   for (const p of ordered) {
-    const reason = skipReason(p, now, pointsNeeded);
+    const reason = unusableReason(p, now, pointsNeeded);
     if (reason) plan.skipped.push({ provider: p.name, reason });
     else plan.steps.push({ provider: p.name });
   }
@@ -53,7 +53,8 @@ export function unroutableReason(plan: RoutePlan, pointsNeeded: number): { code:
   };
 }
 
-function skipReason(p: RoutableProvider, now: Date, pointsNeeded: number): SkipReason | undefined {
+/** Why a provider cannot take a message now; checked when routing and again just before each send. */
+export function unusableReason(p: RoutableProvider, now: Date, pointsNeeded = 0): SkipReason | undefined {
   if (!p.isActive) return 'inactive';
   if (p.dailyLimit && p.sentToday >= p.dailyLimit) return 'daily_limit_reached';
   if (p.dailyBudget && (p.spentToday ?? 0) >= p.dailyBudget) return 'daily_budget_reached';

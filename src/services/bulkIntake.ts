@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
 import type { MessageCallback } from '../db/messages';
+import { inBulkLane } from '../db/lanes';
 import type { SmsTemplate, TemplateRepository } from '../db/templates';
 import { parseTaiwanPhone, maskPhone } from '../domain/phone';
 import { CONTROL_CHARS, type MessageType } from '../domain/sms';
@@ -67,7 +68,12 @@ export class BulkIntake {
     private readonly policy: ContentPolicyService,
   ) {}
 
-  async accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
+  /** In the bulk database lane (db/lanes.ts): storing ten thousand recipients must not hold up an order notice. */
+  accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
+    return inBulkLane(() => this.store(request));
+  }
+
+  private async store(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
     if (request.recipients.length > MAX_RECIPIENTS)
       throw new DomainError('too_large', 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;

@@ -67,14 +67,20 @@ export class ReceiptIntake {
     return this.messages.findIdByProviderMessageId(receipt.provider, providerMessageId);
   }
 
+  /**
+   * Signals first and reads the message only when that did not reach a running workflow: a batch's receipts nearly
+   * all find theirs running, and a read per receipt was a round trip for nothing. A signal to an unknown id reaches
+   * no workflow either, so an unknown or forged id is told apart from a finished message by the read afterwards.
+   */
   private async deliver(receipt: IncomingReceipt, messageId: string | undefined): Promise<WebhookDisposition> {
     if (!receipt.report) return 'ignored';
-    const message = messageId ? await this.messages.findById(messageId) : null;
-    if (!message) return 'unknown_message';
-    if (message.finished_at) return 'message_finished';
+    if (!messageId) return 'unknown_message';
     const report: DeliveryReport = { ...receipt.report, receivedAt: new Date().toISOString() };
-    const signalled = await this.temporal.call((client) => signalReceipt(client, message._id, report));
-    if (signalled.ok) return signalled.value === 'finished' ? 'message_finished' : 'signalled';
+    const signalled = await this.temporal.call((client) => signalReceipt(client, messageId, report));
+    if (signalled.ok && signalled.value === 'signalled') return 'signalled';
+    const message = await this.messages.findById(messageId);
+    if (!message) return 'unknown_message';
+    if (signalled.ok || message.finished_at) return 'message_finished';
     // Temporal is down: keep the receipt for the relay and acknowledge it, as the provider would not resend it.
     await this.outbox.add({ _id: `receipt:${message._id}:${randomUUID()}`, kind: 'receipt', message_id: message._id, report, queued_at: new Date() });
     metrics().startsDeferred.inc({ kind: 'receipt' });

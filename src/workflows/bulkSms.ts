@@ -1,9 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, condition, continueAsNew, patched, proxyActivities, setHandler, startChild, upsertSearchAttributes } from '@temporalio/workflow';
-import type { BatchPlan, BulkActivities, QuietGate } from '../activities/types';
+import type { BatchPlan, BulkActivities, QuietGate, SendPlan } from '../activities/types';
 import { workflowIdFor } from '../domain/sms';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
-import { sendSmsWorkflow } from './sendSms';
+import { sendSmsWorkflow, type SendSmsInput } from './sendSms';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, slotReleasedSignal } from './signals';
 
 export interface BulkSmsInput {
@@ -13,6 +13,17 @@ export interface BulkSmsInput {
   inFlight?: string[];
   paused?: boolean;
   started?: boolean;
+  /**
+   * Handed over by the previous run (PREPARE_NEXT_PAGE): the batch's plan, the page it prepared while its own
+   * children were starting, and its route plan; the new run starts sending in its first workflow task.
+   */
+  carried?: { plan: BatchPlan; messageIds: string[]; sendPlan?: TimedSendPlan };
+}
+
+interface TimedSendPlan {
+  plan: SendPlan;
+  /** Workflow time it was planned (epoch ms). */
+  at: number;
 }
 
 export interface BulkProgress {
@@ -39,6 +50,22 @@ const activities = proxyActivities<BulkActivities>({
  */
 export const CONCURRENT_CHILD_STARTS = 'bulk-concurrent-child-starts';
 
+/**
+ * Patch id: each page's route is planned once by `planPageSends` and handed to its children, which then skip their
+ * own planning step (a local activity and its reads per message). Before it, every child planned for itself.
+ */
+export const PAGE_SEND_PLAN = 'bulk-page-send-plan';
+
+/**
+ * Patch id: each run prepares the next page while its own children are starting and hands it, with the batch plan
+ * and the route plan, to the next run. Before it, a new run began with three activities in a row (plan, page,
+ * route), during which no child started: a pause of seconds at every page on a loaded store.
+ */
+export const PREPARE_NEXT_PAGE = 'bulk-prepare-next-page';
+
+/** How long a page's route plan serves its children before it is planned again. */
+const SEND_PLAN_MAX_AGE_MS = 60_000;
+
 /** Task priority of batch messages (1 = first … 5 = last; single sends have the default 3). */
 export const BATCH_PRIORITY = 5;
 
@@ -60,7 +87,7 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     cancelled: false,
     resumesAt: undefined as number | undefined,
   };
-  const plan = await activities.planBatch({ batchId });
+  const plan = input.carried?.plan ?? (await activities.planBatch({ batchId }));
 
   const progress = (): BulkProgress => ({
     status: state.cancelled ? 'cancelled' : !state.started ? 'scheduled' : state.resumesAt ? 'waiting_for_allowed_hours' : state.paused ? 'paused' : 'running',
@@ -103,7 +130,19 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     }
   };
 
-  const messageIds = await activities.prepareBatchPage({ batchId, fromIndex: state.nextIndex, limit: plan.pageSize });
+  const messageIds = input.carried?.messageIds ?? (await activities.prepareBatchPage({ batchId, fromIndex: state.nextIndex, limit: plan.pageSize }));
+  const pageEnd = state.nextIndex + messageIds.length;
+  const nextPage =
+    pageEnd < plan.total && patched(PREPARE_NEXT_PAGE) ? activities.prepareBatchPage({ batchId, fromIndex: pageEnd, limit: plan.pageSize }) : undefined;
+  nextPage?.catch(() => undefined); // awaited before continuing as new; a cancelled batch never needs it
+  // Planned for the children about to start, and again once a plan is a minute old (a pause or quiet hours).
+  const plansPages = patched(PAGE_SEND_PLAN);
+  let sendPlan: TimedSendPlan | undefined = input.carried?.sendPlan;
+  const currentSendPlan = async (): Promise<SendPlan | undefined> => {
+    if (!plansPages) return undefined;
+    if (!sendPlan || Date.now() - sendPlan.at > SEND_PLAN_MAX_AGE_MS) sendPlan = { plan: await activities.planPageSends({ batchId }), at: Date.now() };
+    return sendPlan.plan;
+  };
   // What the batch document says: a pause signalled before this point still has to be recorded.
   let reportedPaused = input.paused ?? false;
   const reportPause = async () => {
@@ -125,8 +164,12 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     if (plan.respectQuietHours) await waitForAllowedHours();
     if (state.cancelled) break;
     // Counted before the start: a quick child's release can reach us in the same activation as its start.
+    const routed = await currentSendPlan();
+    if (state.cancelled) break;
     inFlight.add(messageId);
-    const started = startMessage(messageId, batchId, plan, concurrent).then((ok) => void (ok || inFlight.delete(messageId)));
+    const started = startMessage({ messageId, ...(routed ? { plan: routed } : {}) }, batchId, plan, concurrent).then(
+      (ok) => void (ok || inFlight.delete(messageId)),
+    );
     if (concurrent) starts.push(started);
     else await started;
     state.nextIndex += 1;
@@ -135,7 +178,16 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   await Promise.all(starts);
   if (state.cancelled) return finish('cancelled');
   if (state.nextIndex < plan.total) {
-    await continueAsNew<typeof bulkSmsWorkflow>({ batchId, nextIndex: state.nextIndex, inFlight: [...inFlight], paused: state.paused, started: true });
+    // Only a page that started every child hands over the page after it.
+    const carried = nextPage && state.nextIndex === pageEnd ? { plan, messageIds: await nextPage, ...(sendPlan ? { sendPlan } : {}) } : undefined;
+    await continueAsNew<typeof bulkSmsWorkflow>({
+      batchId,
+      nextIndex: state.nextIndex,
+      inFlight: [...inFlight],
+      paused: state.paused,
+      started: true,
+      ...(carried ? { carried } : {}),
+    });
   }
   // Everyone started: the batch is dispatched once the last child left the provider stage.
   await condition(() => inFlight.size === 0 || state.cancelled);
@@ -143,12 +195,12 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
 }
 
 /** Starts one child; false when it already existed (its slot is then not ours to wait for). */
-async function startMessage(messageId: string, batchId: string, plan: BatchPlan, lowPriority: boolean): Promise<boolean> {
+async function startMessage(input: SendSmsInput, batchId: string, plan: BatchPlan, lowPriority: boolean): Promise<boolean> {
   try {
     await startChild(sendSmsWorkflow, {
       ...(lowPriority ? { priority: { priorityKey: BATCH_PRIORITY } } : {}),
-      workflowId: workflowIdFor(messageId),
-      args: [{ messageId }],
+      workflowId: workflowIdFor(input.messageId),
+      args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [

@@ -25,6 +25,12 @@ export interface SendSmsInput {
   sendAtMs?: number;
   /** Epoch ms from which no provider may be given the message (the caller's `valid_until`): it expires instead. */
   validUntilMs?: number;
+  /**
+   * The route and policy, when whoever started the workflow planned them already: a batch page plans once for all
+   * its messages (one read of providers and usage, no planning step per message). Otherwise the workflow plans
+   * with `prepareSend`. The send activity checks the provider again just before sending.
+   */
+  plan?: SendPlan;
 }
 
 export interface SendSmsResult {
@@ -101,7 +107,7 @@ function sendAndRecordActivity(provider: ProviderName, plan: SendPlan) {
  * One SMS: route over providers by priority, fail over on provider-level failures, stop on message-level ones,
  * then wait (durably) for the delivery receipt.
  */
-export async function sendSmsWorkflow({ messageId, sendAtMs, validUntilMs }: SendSmsInput): Promise<SendSmsResult> {
+export async function sendSmsWorkflow({ messageId, sendAtMs, validUntilMs, plan: planned }: SendSmsInput): Promise<SendSmsResult> {
   const state: SmsWorkflowState = { status: 'queued', failedProviders: [] };
   const receipts: DeliveryReport[] = [];
   // Receipts may arrive while the send activity is still completing, so they are kept, not matched on arrival.
@@ -118,8 +124,13 @@ export async function sendSmsWorkflow({ messageId, sendAtMs, validUntilMs }: Sen
     if (gate.cancelled) return endCancelled(messageId, state, releaseSlot);
     state.status = 'queued';
   }
-  const plan = await bookkeeping.prepareSend({ messageId });
-  const result = await deliver(messageId, plan, state, receipts, releaseSlot, gate);
+  // Decided by the input, which is in the history: replay takes the same branch.
+  const plan = planned ?? (await bookkeeping.prepareSend({ messageId }));
+  // Only code that has SEND_RECORDS_ITSELF hands a plan in, so a planned message needs no patch marker: a patch
+  // costs a marker and a TemporalChangeVersion search-attribute upsert (a visibility write) per workflow.
+  // Asked where the send happens, as before (a message with no provider never asked: its history has no marker).
+  const recordsItself = () => planned !== undefined || patched(SEND_RECORDS_ITSELF);
+  const result = await deliver(messageId, plan, state, receipts, releaseSlot, gate, recordsItself);
   // A/B decisions happen as outcomes arrive, so a clear winner takes over without anyone watching.
   if (plan.abTestTemplate) await bookkeeping.applyWinnerRule({ templateCode: plan.abTestTemplate });
   return result;
@@ -158,6 +169,7 @@ async function deliver(
   receipts: DeliveryReport[],
   releaseSlot: SlotRelease,
   gate: SendGate,
+  recordsItself: () => boolean,
 ): Promise<SendSmsResult> {
   const setStatus = (status: SmsStatus, provider?: ProviderName) => setWorkflowStatus(state, status, provider);
   const finish = async (status: 'failed' | 'expired', code: string, message: string): Promise<SendSmsResult> => {
@@ -180,9 +192,7 @@ async function deliver(
     setStatus('sending', provider);
     let accepted: ProviderAccepted;
     try {
-      accepted = patched(SEND_RECORDS_ITSELF)
-        ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot)
-        : await sendViaProvider(messageId, provider, plan);
+      accepted = recordsItself() ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot) : await sendViaProvider(messageId, provider, plan);
     } catch (err) {
       const failure = describeFailure(err);
       state.failedProviders.push({ provider, code: failure.code });

@@ -57,6 +57,23 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
       'sendSms-batch-child': child,
     };
   },
+  // Since PAGE_SEND_PLAN: the page plans its route once and its children start with it (no prepareSend marker).
+  'bulkSms-page-plan': async (h) => {
+    const handle = await startBatch(h, delivered({ total: 2, pageSize: 2 }), 'rec-page-plan');
+    await handle.result();
+    const child = h.client.workflow.getHandle(workflowIdFor(batchMessageIds('rec-page-plan', 0, 1)[0]));
+    await child.result();
+    return { 'bulkSms-page-plan': handle, 'sendSms-planned-child': child };
+  },
+  // Since PREPARE_NEXT_PAGE: the first run prepares page two while its children start and hands it over.
+  'bulkSms-prepared-pages': async (h) => {
+    const handle = await startBatch(h, delivered({ total: 3, pageSize: 2 }), 'rec-prepared');
+    await handle.result();
+    return {
+      'bulkSms-prepares-next-page': h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+      'bulkSms-carried-page': handle,
+    };
+  },
   'bulkSms-paused-resumed': async (h) => {
     h.fake.holdSends();
     const handle = await startBatch(h, delivered({ total: 2, window: 1 }), 'rec-paused');

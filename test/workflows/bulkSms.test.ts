@@ -26,10 +26,27 @@ describe('bulkSmsWorkflow', () => {
     const handle = await startBatch(h, batch({ total: 5, pageSize: 2, window: 5 }), batchId);
     expect(await handle.result()).toMatchObject({ started: 5, total: 5, inFlight: 0 });
     expect(sentIds().sort()).toEqual(batchMessageIds(batchId, 0, 5));
+    // Each run prepares the next page while its own children start, and hands it to the next run.
     expect(h.fake.named('prepareBatchPage').map((c) => c.input.fromIndex)).toEqual([0, 2, 4]);
+    expect(h.fake.named('planBatch')).toHaveLength(1);
     expect(batchStatuses()).toEqual(['running', 'completed']);
     const firstRun = await h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
     expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
+  });
+
+  it('plans each page once and starts its children with that plan, so no child plans for itself', async () => {
+    const batchId = freshId('batch');
+    const handle = await startBatch(
+      h,
+      { batch: { total: 3, pageSize: 2, window: 5 }, plan: { route: ['mitake'] }, providers: { mitake: { pushes: 'delivered' } } },
+      batchId,
+    );
+    await handle.result();
+    // One plan serves both pages: the first run hands it over with the next page, as it is under a minute old.
+    expect(h.fake.named('planPageSends')).toHaveLength(1);
+    expect(h.fake.named('prepareSend')).toHaveLength(0);
+    const children = await Promise.all(batchMessageIds(batchId, 0, 3).map((id) => h.client.workflow.getHandle(workflowIdFor(id)).result()));
+    expect(children.map((r) => r.provider)).toEqual(['mitake', 'mitake', 'mitake']);
   });
 
   it('keeps no more messages at the providers than its window', async () => {

@@ -260,6 +260,7 @@ export class FakeActivities {
         const total = this.scenario.batch?.total ?? DEFAULT_BATCH.total;
         return batchMessageIds(input.batchId, input.fromIndex, Math.min(total, input.fromIndex + input.limit));
       },
+      planPageSends: async (input) => (this.record('planPageSends', input), { ...DEFAULT_PLAN, ...this.scenario.plan }),
       setBatchStatus: async (input) => this.record('setBatchStatus', input),
       quietGate: async (input) => {
         this.record('quietGate', input);
