@@ -68,6 +68,10 @@ const ADMIN_ACTIONS: Record<string, { perform: () => Promise<{ status: number; b
   },
   'POST /api/v1/notifications/retention/run': { perform: () => post('/api/v1/notifications/retention/run'), action: 'retention.triggered' },
   'POST /api/v1/notifications/alerts/evaluate': { perform: () => post('/api/v1/notifications/alerts/evaluate'), action: 'alerts.evaluated' },
+  'POST /api/v1/notifications/providers/balances/refresh': {
+    perform: () => post('/api/v1/notifications/providers/balances/refresh'),
+    action: 'provider.balances_refreshed',
+  },
   'POST /api/v1/notifications/campaigns': {
     perform: async () => {
       const r = await post(campaigns, {
