@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Hono } from 'hono';
 import { controlRoutes, type InboundDelivery } from './control';
 import { taipeiStamp } from '../domain/taipeiTime';
-import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
+import { delayPerBehaviour, readForm, scheduleReceipts } from './common';
 import { SimulatorState } from './state';
 
 export interface MitakeSimOptions {
@@ -60,21 +60,23 @@ export function mitakeSimulator({ username, password, inboundUrl }: MitakeSimOpt
     const callback = form.response;
     if (callback && behaviour.receipt !== 'none') {
       const submitted = taipeiStamp();
-      scheduleReceipt(behaviour.receipt_delay_ms, () => {
-        const url = new URL(callback);
-        const flag = behaviour.receipt === 'delivered' ? '4' : '5';
-        const params = {
-          msgid,
-          dstaddr,
-          dlvtime: submitted,
-          donetime: taipeiStamp(),
-          statusstr: flag === '4' ? 'DELIVRD' : 'UNDELIV',
-          statuscode: '0',
-          StatusFlag: flag,
-        };
-        for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-        return fetch(url);
-      });
+      scheduleReceipts(behaviour, [
+        () => {
+          const url = new URL(callback);
+          const flag = behaviour.receipt === 'delivered' ? '4' : '5';
+          const params = {
+            msgid,
+            dstaddr,
+            dlvtime: submitted,
+            donetime: taipeiStamp(),
+            statusstr: flag === '4' ? 'DELIVRD' : 'UNDELIV',
+            statuscode: '0',
+            StatusFlag: flag,
+          };
+          for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+          return fetch(url);
+        },
+      ]);
     }
     return c.text(block({ msgid: `#${msgid}`, statuscode: '1', AccountPoint: '9999' }, clientid ?? '1'));
   });
