@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { launchStack, type LaunchedStack } from '../src/stack/launcher/launch';
 import { stopStack } from '../src/stack/launcher/stop';
 import { workerPids } from '../src/stack/launcher/workerProcess';
-import { CHAOS_WEBHOOK_TOKEN, FAULTS, type Fault } from './chaos/faults';
+import { CHAOS_ADMIN_TOKEN, CHAOS_WEBHOOK_TOKEN, FAULTS, type Fault } from './chaos/faults';
 
 /**
  * `npm run chaos [-- --messages 500 --only temporal]`: for each fault, a burst of messages through the embedded stack
@@ -12,7 +12,7 @@ import { CHAOS_WEBHOOK_TOKEN, FAULTS, type Fault } from './chaos/faults';
  * states, messages lost, numbers texted twice, whether the stats counted each message once, and the time until
  * /readyz and every message recovered.
  */
-const TOKEN = 'chaos-admin-token-0123456789';
+const TOKEN = CHAOS_ADMIN_TOKEN;
 const FINAL = new Set(['delivered', 'undelivered', 'failed', 'expired']);
 
 interface Row {

@@ -16,6 +16,8 @@ export interface Fault {
   after?(stack: LaunchedStack): Promise<void>;
 }
 
+export const CHAOS_ADMIN_TOKEN = 'chaos-admin-token-0123456789';
+
 /** The webhook token the chaos stack runs with (the storm needs it for well-authenticated unknown receipts). */
 export const CHAOS_WEBHOOK_TOKEN = 'chaos-webhook-token-0123456789';
 
@@ -113,6 +115,31 @@ export const FAULTS: Fault[] = [
     },
     after: async (stack) => {
       for (const provider of PROVIDERS) await setDefaults(stack, provider, { receipt_copies: 1 });
+    },
+  },
+  {
+    // A store that hangs rather than dies: FerretDB stopped (SIGSTOP) for 30 s. The API must answer 503 within about
+    // a second instead of waiting on it; how long one send-sms took during the hang is reported.
+    name: 'FerretDB hangs (SIGSTOP) for 30 s',
+    inject: async (stack) => {
+      const ferret = childProcesses(stack.stack.pid!).find((c) => c.name.startsWith('ferretdb'));
+      if (!ferret) throw new Error('no ferretdb process under the stack');
+      process.kill(ferret.pid, 'SIGSTOP');
+      try {
+        await sleep(500);
+        const started = Date.now();
+        const response = await fetch(`${stack.apiUrl}/api/v1/notifications/send-sms`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${CHAOS_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ phone: '0911000000', message: '【幸福氣】chaos probe', message_type: 'general' }),
+          signal: AbortSignal.timeout(25_000),
+        }).catch(() => undefined);
+        const took = ((Date.now() - started) / 1000).toFixed(1);
+        await sleep(29_500 - (Date.now() - started));
+        return `send-sms 0.5 s into the hang: ${response ? `${response.status} ${response.headers.get('retry-after') ? '(Retry-After) ' : ''}` : 'no answer '}in ${took} s`;
+      } finally {
+        process.kill(ferret.pid, 'SIGCONT');
+      }
     },
   },
   {
