@@ -31,7 +31,7 @@ interface Row {
   note?: string;
 }
 
-const HELP = `npm run chaos [-- --messages N] [-- --only <part of a fault name>]
+const HELP = `npm run chaos [-- --messages N] [-- --only <part of a fault name>[,<another>…]]
 Faults (each a burst of N messages, default 500, with the fault a third of the way in):
 ${FAULTS.map((f) => `  - ${f.name}`).join('\n')}`;
 
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { messages: { type: 'string', default: '500' }, only: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) return void console.log(HELP);
   const count = Number(values.messages);
-  const faults = FAULTS.filter((f) => !values.only || f.name.toLowerCase().includes(values.only!.toLowerCase()));
+  const wanted = values.only?.toLowerCase().split(',');
+  const faults = FAULTS.filter((f) => !wanted || wanted.some((part) => f.name.toLowerCase().includes(part.trim())));
   if (faults.length === 0) throw new Error(`no fault matches --only ${values.only}\n${HELP}`);
   const stack = await launchStack(
     {

@@ -87,18 +87,16 @@ export const FAULTS: Fault[] = [
     },
   },
   {
-    name: 'primary provider (Every8d) hangs for 30 s',
-    inject: (stack) => setDefaults(stack, 'every8d', { failure: 'hang' }),
-    heal: async (stack) => {
-      await sleep(30_000);
-      await setDefaults(stack, 'every8d', { failure: 'none' });
-    },
-  },
-  {
-    name: 'primary provider (Every8d) refuses connections for 30 s',
-    inject: (stack) => refuseConnections(stack, 'every8d', 30_000),
-    heal: async () => {
-      await sleep(30_000);
+    // Every process of the stack killed at once (a power cut), then started again on the same data directory.
+    name: 'restart of everything (kill -9 of all processes; started again 2 s later)',
+    inject: async (stack) => {
+      const servers = childProcesses(stack.stack.pid!);
+      for (const pid of [...workerPids(stack.workerPidFile), stack.stack.pid!, ...servers.map((c) => c.pid)]) killQuietly(pid);
+      await sleep(2_000);
+      await restartStackProcess(stack);
+      const from = statSync(stack.workerLog).size;
+      spawnWorker(stack.workerEnv, stack.workerLog, stack.workerPidFile);
+      await waitForWorker(stack.workerLog, from);
     },
   },
   {
@@ -115,6 +113,21 @@ export const FAULTS: Fault[] = [
     },
     after: async (stack) => {
       for (const provider of PROVIDERS) await setDefaults(stack, provider, { receipt_copies: 1 });
+    },
+  },
+  {
+    name: 'primary provider (Every8d) hangs for 30 s',
+    inject: (stack) => setDefaults(stack, 'every8d', { failure: 'hang' }),
+    heal: async (stack) => {
+      await sleep(30_000);
+      await setDefaults(stack, 'every8d', { failure: 'none' });
+    },
+  },
+  {
+    name: 'primary provider (Every8d) refuses connections for 30 s',
+    inject: (stack) => refuseConnections(stack, 'every8d', 30_000),
+    heal: async () => {
+      await sleep(30_000);
     },
   },
   {
@@ -140,19 +153,6 @@ export const FAULTS: Fault[] = [
       } finally {
         process.kill(ferret.pid, 'SIGCONT');
       }
-    },
-  },
-  {
-    // Every process of the stack killed at once (a power cut), then started again on the same data directory.
-    name: 'restart of everything (kill -9 of all processes; started again 2 s later)',
-    inject: async (stack) => {
-      const servers = childProcesses(stack.stack.pid!);
-      for (const pid of [...workerPids(stack.workerPidFile), stack.stack.pid!, ...servers.map((c) => c.pid)]) killQuietly(pid);
-      await sleep(2_000);
-      await restartStackProcess(stack);
-      const from = statSync(stack.workerLog).size;
-      spawnWorker(stack.workerEnv, stack.workerLog, stack.workerPidFile);
-      await waitForWorker(stack.workerLog, from);
     },
   },
 ];
