@@ -47,6 +47,19 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   });
 }
 
+/**
+ * Whether the server can serve the namespace: a call that reads its persistence (getSystemInfo does not), so a
+ * server whose database is broken answers false.
+ */
+export async function temporalServesNamespace(client: Client, namespace: string, timeoutMs = 5_000): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + timeoutMs, () => client.connection.workflowService.describeNamespace({ namespace }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function pingTemporal(client: Client, timeoutMs = 500): Promise<boolean> {
   try {
     await client.connection.withDeadline(Date.now() + timeoutMs, () => client.connection.workflowService.getSystemInfo({}));
