@@ -143,10 +143,14 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
         if (i === Math.floor(count / 3) && !injected) {
           faultAt = Date.now();
           console.log(`   injecting at message ${i}`);
-          injected = fault.inject(stack, burst).then(async (note) => {
-            await fault.heal?.(stack);
-            return note;
-          });
+          // A failed injection is reported in the row, and the burst goes on (the stack is stopped at the end).
+          injected = fault
+            .inject(stack, burst)
+            .then(async (note) => {
+              await fault.heal?.(stack);
+              return note;
+            })
+            .catch((err) => `the fault's injection failed: ${err instanceof Error ? err.message : String(err)}`);
           readyAgain = waitUntilReady();
         }
         await send(i);

@@ -40,6 +40,8 @@ const simulatorCall = async (stack: LaunchedStack, provider: Provider, method: s
 const setDefaults = (stack: LaunchedStack, provider: Provider, change: Record<string, unknown>) => simulatorCall(stack, provider, 'PUT', 'behaviour', change);
 /** The provider's port stops listening for `ms` (connections refused), then listens again by itself. */
 const refuseConnections = (stack: LaunchedStack, provider: Provider, ms: number) => simulatorCall(stack, provider, 'POST', 'outage', { refuse_ms: ms });
+/** A worker starting next to a restarting stack on this shared machine has been seen to need more than a minute. */
+const WORKER_START_TIMEOUT_MS = 240_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PROVIDERS: Provider[] = ['every8d', 'mitake', 'twilio'];
 
@@ -57,7 +59,7 @@ const restartWorker = async (stack: LaunchedStack, downMs: number) => {
   await sleep(downMs);
   const from = statSync(stack.workerLog).size;
   spawnWorker(stack.workerEnv, stack.workerLog, stack.workerPidFile);
-  await waitForWorker(stack.workerLog, from);
+  await waitForWorker(stack.workerLog, from, WORKER_START_TIMEOUT_MS);
 };
 
 export const FAULTS: Fault[] = [
@@ -96,7 +98,7 @@ export const FAULTS: Fault[] = [
       await restartStackProcess(stack);
       const from = statSync(stack.workerLog).size;
       spawnWorker(stack.workerEnv, stack.workerLog, stack.workerPidFile);
-      await waitForWorker(stack.workerLog, from);
+      await waitForWorker(stack.workerLog, from, WORKER_START_TIMEOUT_MS);
     },
   },
   {
