@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   if (values.help) return void console.log(HELP);
   const count = Number(values.messages);
   const wanted = values.only?.toLowerCase().split(',');
-  const faults = FAULTS.filter((f) => !wanted || wanted.some((part) => f.name.toLowerCase().includes(part.trim())));
+  // In the order asked for.
+  const faults = wanted ? wanted.flatMap((part) => FAULTS.filter((f) => f.name.toLowerCase().includes(part.trim()))) : FAULTS;
   if (faults.length === 0) throw new Error(`no fault matches --only ${values.only}\n${HELP}`);
   const stack = await launchStack(
     {

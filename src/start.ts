@@ -12,7 +12,7 @@ import { Supervised, type Running } from './stack/supervisor';
 import { startApi } from './server';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
-import { connectClient, connectWorker, ensureSearchAttributes, temporalServesNamespace, temporalTarget } from './temporal/connect';
+import { connectClient, connectWorker, ensureSearchAttributes, temporalServesNamespace, temporalTarget, waitUntilNamespaceServed } from './temporal/connect';
 import { startWorkers } from './worker';
 
 /**
@@ -101,6 +101,8 @@ async function main(): Promise<void> {
       intervalMs: 5_000,
       graceMs: 30_000,
     });
+    // Meanwhile a dev server that never comes to serve it is restarted by the health watch above.
+    await waitUntilNamespaceServed(client, config.TEMPORAL_NAMESPACE, 180_000);
     await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
     await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
     await ensureRetentionSchedule(client);
