@@ -20,11 +20,33 @@ export class StoreHealth {
   ) {
     client.on('topologyDescriptionChanged', (event) => {
       this.usable = event.newDescription.hasDataBearingServers;
+      this.wakeWaitersIfDown();
     });
   }
 
   get down(): boolean {
     return !this.usable || (this.pingSentAt !== undefined && this.now() - this.pingSentAt > this.overdueMs);
+  }
+
+  private readonly waiters = new Set<() => void>();
+
+  /**
+   * Resolves 'down' once the store is found down (by a topology event or the ping's check) unless cancelled first:
+   * what a request waiting on the store races against.
+   */
+  untilDown(): { promise: Promise<'down'>; cancel: () => void } {
+    let wake!: () => void;
+    const promise = new Promise<'down'>((resolve) => {
+      wake = () => resolve('down');
+    });
+    this.waiters.add(wake);
+    return { promise, cancel: () => this.waiters.delete(wake) };
+  }
+
+  private wakeWaitersIfDown(): void {
+    if (!this.down) return;
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
   }
 
   /** Pings the store every `intervalMs` for as long as the process runs. */
@@ -35,6 +57,7 @@ export class StoreHealth {
 
   /** Sends a ping unless one is still out; its answer clears it, as does its failure (the topology events report that). */
   probeOnce(ping: () => Promise<unknown>): void {
+    this.wakeWaitersIfDown();
     if (this.pingSentAt !== undefined) return;
     this.pingSentAt = this.now();
     const answered = () => {

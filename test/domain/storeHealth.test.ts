@@ -48,4 +48,19 @@ describe('the store health seen by the API', () => {
     h.topologyChanged(true);
     expect(h.health.down).toBe(false);
   });
+
+  it('wakes a request waiting on the store once the store is found hung, and not a request that finished', async () => {
+    const h = harness();
+    const waiting = h.health.untilDown();
+    const finished = h.health.untilDown();
+    finished.cancel();
+    const woken: string[] = [];
+    void waiting.promise.then(() => woken.push('waiting'));
+    void finished.promise.then(() => woken.push('finished'));
+    h.probe();
+    h.advance(1_100);
+    h.probe(); // the next tick of the watch finds the ping overdue
+    await new Promise((r) => setImmediate(r));
+    expect(woken).toEqual(['waiting']);
+  });
 });
