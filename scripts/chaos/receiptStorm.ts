@@ -23,10 +23,10 @@ export interface StormTally {
 export async function stormCallbacks(stack: LaunchedStack, webhookToken: string, burst: BurstSoFar, ms: number): Promise<StormTally> {
   const tally: StormTally = { forged: { sent: 0, refused: 0 }, unknown: { sent: 0, acknowledged: 0 } };
   const hook = (path: string) => `${stack.apiUrl}/api/v1/webhooks/sms/${path}`;
-  const count = (kind: 'forged' | 'unknown', response: Response) => {
+  const count = (kind: 'forged' | 'unknown', response: Response | undefined) => {
     tally[kind].sent++;
-    if (kind === 'forged' && (response.status === 401 || response.status === 403)) tally.forged.refused++;
-    if (kind === 'unknown' && response.ok) tally.unknown.acknowledged++;
+    if (kind === 'forged' && (response?.status === 401 || response?.status === 403)) tally.forged.refused++;
+    if (kind === 'unknown' && response?.ok) tally.unknown.acknowledged++;
   };
   const twilioPost = (messageId: string, authToken: string, status: string) => {
     const url = hook(`twilio?message_id=${messageId}`);
@@ -46,16 +46,37 @@ export async function stormCallbacks(stack: LaunchedStack, webhookToken: string,
       await new Promise((r) => setTimeout(r, 200));
       continue;
     }
-    const realBatch = ((await (await fetch(`${stack.simUrls.every8d}/_sim/sends?phone=${phone}`)).json()) as { sends: { provider_message_id: string }[] })
-      .sends[0]?.provider_message_id;
+    // Every8d's batch id for that number (its simulator may be refusing connections just now: then none).
+    const realBatch = await fetch(`${stack.simUrls.every8d}/_sim/sends?phone=${phone}`)
+      .then(async (r) => ((await r.json()) as { sends: { provider_message_id: string }[] }).sends[0]?.provider_message_id)
+      .catch(() => undefined);
     const wrong = 'forged-token-0123456789';
     await Promise.all([
-      realBatch && fetch(hook(`every8d?token=${wrong}&BatchID=${realBatch}&STATUS=101&RM=%2B886900000000`)).then((r) => count('forged', r)),
-      fetch(hook(`mitake?message_id=${id}&token=${wrong}&msgid=1234567890&StatusFlag=5`)).then((r) => count('forged', r)),
-      twilioPost(id, 'not-the-twilio-auth-token', 'undelivered').then((r) => count('forged', r)),
-      fetch(hook(`every8d?token=${webhookToken}&BatchID=${randomUUID()}&STATUS=100`)).then((r) => count('unknown', r)),
-      fetch(hook(`mitake?message_id=${randomUUID()}&token=${webhookToken}&msgid=1234567890&StatusFlag=4`)).then((r) => count('unknown', r)),
-      twilioPost(randomUUID(), SIMULATOR_CREDENTIALS.twilio.auth_token, 'delivered').then((r) => count('unknown', r)),
+      realBatch &&
+        fetch(hook(`every8d?token=${wrong}&BatchID=${realBatch}&STATUS=101&RM=%2B886900000000`)).then(
+          (r) => count('forged', r),
+          () => count('forged', undefined),
+        ),
+      fetch(hook(`mitake?message_id=${id}&token=${wrong}&msgid=1234567890&StatusFlag=5`)).then(
+        (r) => count('forged', r),
+        () => count('forged', undefined),
+      ),
+      twilioPost(id, 'not-the-twilio-auth-token', 'undelivered').then(
+        (r) => count('forged', r),
+        () => count('forged', undefined),
+      ),
+      fetch(hook(`every8d?token=${webhookToken}&BatchID=${randomUUID()}&STATUS=100`)).then(
+        (r) => count('unknown', r),
+        () => count('unknown', undefined),
+      ),
+      fetch(hook(`mitake?message_id=${randomUUID()}&token=${webhookToken}&msgid=1234567890&StatusFlag=4`)).then(
+        (r) => count('unknown', r),
+        () => count('unknown', undefined),
+      ),
+      twilioPost(randomUUID(), SIMULATOR_CREDENTIALS.twilio.auth_token, 'delivered').then(
+        (r) => count('unknown', r),
+        () => count('unknown', undefined),
+      ),
     ]);
     await new Promise((r) => setTimeout(r, 100));
   }
