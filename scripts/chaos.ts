@@ -3,14 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { launchStack, type LaunchedStack } from '../src/stack/launcher/launch';
 import { stopStack } from '../src/stack/launcher/stop';
 import { workerPids } from '../src/stack/launcher/workerProcess';
-import { FAULTS, type Fault } from './chaos/faults';
+import { CHAOS_ADMIN_TOKEN, CHAOS_WEBHOOK_TOKEN, FAULTS, type Fault } from './chaos/faults';
 
 /**
  * `npm run chaos [-- --messages 500 --only temporal]`: for each fault, a burst of messages through the embedded stack
- * (API, supervised Temporal and FerretDB, a separate worker), the fault injected a third of the way in, then a
- * table of final states, messages lost, numbers texted twice and the time until /readyz and every message recovered.
+ * (API, supervised Temporal and FerretDB, a separate worker; the provider simulators in a process of their own, so
+ * their counts outlive a restart of the stack), the fault injected a third of the way in, then a table of final
+ * states, messages lost, numbers texted twice, whether the stats counted each message once, and the time until
+ * /readyz and every message recovered.
  */
-const TOKEN = 'chaos-admin-token-0123456789';
+const TOKEN = CHAOS_ADMIN_TOKEN;
 const FINAL = new Set(['delivered', 'undelivered', 'failed', 'expired']);
 
 interface Row {
@@ -24,36 +26,56 @@ interface Row {
   possibleDuplicates: number;
   readyAgainS: number;
   allFinalS: number;
+  /** Change of the stats' totals over the burst (messages, delivered): each message counted once. */
+  counted: { messages: number; delivered: number };
+  note?: string;
 }
 
+const HELP = `npm run chaos [-- --messages N] [-- --only <part of a fault name>[,<another>…]]
+Faults (each a burst of N messages, default 500, with the fault a third of the way in):
+${FAULTS.map((f) => `  - ${f.name}`).join('\n')}`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '500' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '500' }, only: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) return void console.log(HELP);
   const count = Number(values.messages);
-  const faults = FAULTS.filter((f) => !values.only || f.name.toLowerCase().includes(values.only!.toLowerCase()));
-  const stack = await launchStack({
-    ADMIN_TOKEN: TOKEN,
-    QUIET_HOURS: '',
-    SMS_RECEIPT_TIMEOUT_MS: '120000',
-    SMS_RECEIPT_POLL_MS: '2000',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    LOG_LEVEL: 'warn',
-  });
+  const wanted = values.only?.toLowerCase().split(',');
+  // In the order asked for.
+  const faults = wanted ? wanted.flatMap((part) => FAULTS.filter((f) => f.name.toLowerCase().includes(part.trim()))) : FAULTS;
+  if (faults.length === 0) throw new Error(`no fault matches --only ${values.only}\n${HELP}`);
+  const stack = await launchStack(
+    {
+      ADMIN_TOKEN: TOKEN,
+      WEBHOOK_TOKEN: CHAOS_WEBHOOK_TOKEN,
+      QUIET_HOURS: '',
+      SMS_RECEIPT_TIMEOUT_MS: '120000',
+      SMS_RECEIPT_POLL_MS: '2000',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      LOG_LEVEL: 'warn',
+    },
+    { simulatorsProcess: true },
+  );
+  console.log(`stack data and logs: ${stack.dataDir}`);
   const rows: Row[] = [];
   try {
     for (const fault of faults) rows.push(await scenario(stack, fault, count));
   } finally {
     await stopStack(stack.stack, workerPids(stack.workerPidFile));
+    stack.simulators?.kill('SIGTERM');
   }
-  console.log('\n| Fault (mid-burst) | Accepted | Final states | Lost | Texted twice (not flagged) | possible_duplicate | /readyz again | All final |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    '\n| Fault (mid-burst) | Accepted | Final states | Lost | Texted twice (not flagged) | possible_duplicate | Stats counted (messages, delivered) | /readyz again | All final |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const states = Object.entries(r.states)
       .map(([s, n]) => `${s} ${n}`)
       .join(', ');
     console.log(
-      `| ${r.fault} | ${r.accepted} | ${states} | ${r.lost} | ${r.textedTwice} (${r.unflagged}) | ${r.possibleDuplicates} | ${r.readyAgainS.toFixed(1)} s | ${r.allFinalS.toFixed(0)} s |`,
+      `| ${r.fault} | ${r.accepted} | ${states} | ${r.lost} | ${r.textedTwice} (${r.unflagged}) | ${r.possibleDuplicates} | ${r.counted.messages}, ${r.counted.delivered} | ${r.readyAgainS.toFixed(1)} s | ${r.allFinalS.toFixed(0)} s |`,
     );
   }
+  for (const r of rows) if (r.note) console.log(`${r.fault}: ${r.note}`);
 }
 
 async function scenario(stack: LaunchedStack, fault: Fault, count: number): Promise<Row> {
@@ -70,8 +92,10 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
   const phones = Array.from({ length: count }, (_, i) => `09${base + i}`);
   const ids: string[] = [];
   const idOf: string[] = [];
+  /** Accepted so far, id and number side by side (what the receipt storm forges receipts for). */
+  const burst = { ids: [] as string[], phones: [] as string[] };
   let faultAt = 0;
-  let injected: Promise<void> | undefined;
+  let injected: Promise<unknown> | undefined;
   let readyAgain: Promise<number> | undefined;
   // From the fault on: how long until /readyz answers 200 again (at once for faults it does not see).
   const waitUntilReady = async () => {
@@ -84,7 +108,8 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
   // An order system: retries 503s and connection errors with the same Idempotency-Key.
   const send = async (i: number) => {
     const key = `chaos-${randomUUID()}`;
-    for (let attempt = 0; attempt < 60; attempt++) {
+    // Up to 3 minutes: a restarted stack on this shared machine can take a minute or more to answer again.
+    for (let attempt = 0; attempt < 180; attempt++) {
       try {
         const r = await call('/api/v1/notifications/send-sms', {
           method: 'POST',
@@ -93,6 +118,8 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
         });
         if (r.status === 202) {
           idOf[i] = r.body.message_id;
+          burst.ids.push(r.body.message_id);
+          burst.phones.push(phones[i]);
           return void ids.push(r.body.message_id);
         }
         if (r.status !== 503) throw new Error(`send ${i}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -103,6 +130,12 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     }
     throw new Error(`send ${i} never accepted`);
   };
+  const totals = async () => {
+    const t = (await call('/api/v1/notifications/stats?message_type=general')).body?.totals;
+    return { messages: Number(t?.messages ?? 0), delivered: Number(t?.by_status?.delivered ?? 0) };
+  };
+  const countedBefore = await totals();
+  await fault.before?.(stack);
   let next = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
@@ -111,7 +144,14 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
         if (i === Math.floor(count / 3) && !injected) {
           faultAt = Date.now();
           console.log(`   injecting at message ${i}`);
-          injected = fault.inject(stack).then(() => fault.heal?.(stack));
+          // A failed injection is reported in the row, and the burst goes on (the stack is stopped at the end).
+          injected = fault
+            .inject(stack, burst)
+            .then(async (note) => {
+              await fault.heal?.(stack);
+              return note;
+            })
+            .catch((err) => `the fault's injection failed: ${err instanceof Error ? err.message : String(err)}`);
           readyAgain = waitUntilReady();
         }
         await send(i);
@@ -119,7 +159,8 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     }),
   );
   const readyAgainS = await readyAgain!;
-  await injected;
+  const note = await injected;
+  await fault.after?.(stack);
   const status = new Map<string, any>();
   const deadline = Date.now() + 10 * 60_000;
   while (Date.now() < deadline) {
@@ -152,7 +193,16 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     // A second text is expected only where the message says so (possible_duplicate).
     unflagged += batch.filter((_, j) => counts[j] > 1 && !isFlagged(idOf[k + j])).length;
   }
-  const row = {
+  // The stats are rolled up a moment after each outcome: wait (a minute at most) until they have caught up.
+  const delivered = states.delivered ?? 0;
+  let counted = { messages: 0, delivered: 0 };
+  for (let tries = 0; tries < 30; tries++) {
+    const now = await totals().catch(() => countedBefore);
+    counted = { messages: now.messages - countedBefore.messages, delivered: now.delivered - countedBefore.delivered };
+    if (counted.messages === ids.length && counted.delivered === delivered) break;
+    await new Promise((res) => setTimeout(res, 2_000));
+  }
+  const row: Row = {
     fault: fault.name,
     accepted: ids.length,
     states,
@@ -162,6 +212,8 @@ async function scenario(stack: LaunchedStack, fault: Fault, count: number): Prom
     possibleDuplicates: ids.filter(isFlagged).length,
     readyAgainS,
     allFinalS,
+    counted,
+    note: typeof note === 'string' ? note : undefined,
   };
   console.log('  ', JSON.stringify(row));
   return row;

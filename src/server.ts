@@ -23,6 +23,10 @@ import { BoundedTemporal } from './temporal/boundedCalls';
 import { dataConverterFor, pingTemporal } from './temporal/connect';
 import type { Db } from 'mongodb';
 
+/** A store that leaves a ping unanswered for a second is treated as down (hung): requests get 503, not a wait. */
+const STORE_PING_OVERDUE_MS = 1_000;
+const STORE_PING_INTERVAL_MS = 250;
+
 export interface ApiDeps {
   config: Config;
   db: Db;
@@ -94,7 +98,7 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
     publicBaseUrl: publicBaseUrl(config),
     retentionDays: config.MESSAGE_RETENTION_DAYS,
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal), ...readiness },
-    store: new StoreHealth(db.client),
+    store: new StoreHealth(db.client, STORE_PING_OVERDUE_MS).watch(() => db.command({ ping: 1 }), STORE_PING_INTERVAL_MS),
     log,
   });
 }

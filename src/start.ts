@@ -13,7 +13,7 @@ import { startApi } from './server';
 import { ensureAlertSchedule } from './temporal/alertSchedule';
 import { ensureBalanceSchedule } from './temporal/balanceSchedule';
 import { ensureRetentionSchedule } from './temporal/retentionSchedule';
-import { connectClient, connectWorker, ensureSearchAttributes, temporalTarget } from './temporal/connect';
+import { connectClient, connectWorker, ensureSearchAttributes, temporalServesNamespace, temporalTarget, waitUntilNamespaceServed } from './temporal/connect';
 import { startWorkers } from './worker';
 
 /**
@@ -96,6 +96,14 @@ async function main(): Promise<void> {
     const target = temporalTarget(config, temporalAddress);
     const client = await connectClient(target);
     stops.push(() => client.connection.close());
+    // A running dev server that cannot serve the namespace for 30 s is restarted (see Supervised.watchHealth).
+    children.get('temporal_server')?.watchHealth({
+      check: () => temporalServesNamespace(client, config.TEMPORAL_NAMESPACE),
+      intervalMs: 5_000,
+      graceMs: 30_000,
+    });
+    // Meanwhile a dev server that never comes to serve it is restarted by the health watch above.
+    await waitUntilNamespaceServed(client, config.TEMPORAL_NAMESPACE, 180_000);
     await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
     await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
     await ensureRetentionSchedule(client);

@@ -115,16 +115,27 @@ export function createApp(deps: AppDeps) {
   const smallBodies = limitBody(MAX_BODY_BYTES);
   const bulkBodies = limitBody(MAX_BULK_BODY_BYTES);
   app.use('/api/*', (c, next) => (c.req.path === BULK_PATH ? bulkBodies(c, next) : smallBodies(c, next)));
+  const storeUnavailable = () =>
+    new ApiError(
+      503,
+      'store_unavailable',
+      'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).',
+      undefined,
+      { 'Retry-After': STORE_RETRY_AFTER_S },
+    );
   app.use('/api/*', async (_c, next) => {
-    if (deps.store.down)
-      throw new ApiError(
-        503,
-        'store_unavailable',
-        'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).',
-        undefined,
-        { 'Retry-After': STORE_RETRY_AFTER_S },
-      );
-    await next();
+    if (deps.store.down) throw storeUnavailable();
+    // A request already waiting on a store that then hangs is answered 503 too, rather than waiting with it; what it
+    // started may still finish when the store resumes, which a retry with the same Idempotency-Key finds.
+    const waiting = deps.store.untilDown();
+    try {
+      const handled = next().then(() => 'done' as const);
+      handled.catch(() => undefined); // a late failure after the 503 went out must not become an unhandled rejection
+      const outcome = await Promise.race([handled, waiting.promise]);
+      if (outcome === 'down') throw storeUnavailable();
+    } finally {
+      waiting.cancel();
+    }
   });
   // The codec decrypts whatever it is given: the same bound as any API body, checked before any work.
   app.use('/codec/*', smallBodies);

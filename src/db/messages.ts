@@ -218,7 +218,16 @@ export class MessageRepository {
       return {
         $set: { updated_at: now },
         ...(closed.$unset ? { $unset: closed.$unset } : {}),
-        $push: { ...closed.$push, events: { at: now, type: 'attempt_failed', provider, detail: error } },
+        $push: {
+          ...closed.$push,
+          events: {
+            $each: [
+              { at: now, type: 'attempt_failed', provider, detail: error },
+              // The provider may have taken it (no answer in time): the next provider's text may be a second one.
+              ...(error.ambiguous ? [{ at: now, type: 'possible_duplicate', provider, detail: { code: error.code } }] : []),
+            ],
+          },
+        },
       };
     });
   }

@@ -1,21 +1,69 @@
 import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError, type MongoClient } from 'mongodb';
 
 /**
- * Whether the driver currently knows a MongoDB server it can use, from its own topology events. When the store
- * goes away the driver learns it from the first failed operation (or its heartbeat); from then on requests are
- * answered 503 at once instead of each waiting out server selection, until a heartbeat finds the server again.
+ * Whether the store can be used right now. Two signals: the driver's topology events (a store that is gone is known
+ * from the first failed operation or heartbeat), and a ping of our own (`watch`). A store that hangs (a stopped
+ * process, a stuck disk) accepts connections and never answers: the driver, with no socket timeout, would notice
+ * only after its 30 s connect timeout, and every request would wait on it. A ping unanswered for `overdueMs` marks it
+ * down at once. Either way requests are then answered 503 at once, until the store answers again.
  */
 export class StoreHealth {
   private usable = true;
 
-  constructor(client: MongoClient) {
+  /** When the unanswered ping was sent; undefined while none is outstanding. */
+  private pingSentAt?: number;
+
+  constructor(
+    client: Pick<MongoClient, 'on'>,
+    private readonly overdueMs = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = Date.now,
+  ) {
     client.on('topologyDescriptionChanged', (event) => {
       this.usable = event.newDescription.hasDataBearingServers;
+      this.wakeWaitersIfDown();
     });
   }
 
   get down(): boolean {
-    return !this.usable;
+    return !this.usable || (this.pingSentAt !== undefined && this.now() - this.pingSentAt > this.overdueMs);
+  }
+
+  private readonly waiters = new Set<() => void>();
+
+  /**
+   * Resolves 'down' once the store is found down (by a topology event or the ping's check) unless cancelled first:
+   * what a request waiting on the store races against.
+   */
+  untilDown(): { promise: Promise<'down'>; cancel: () => void } {
+    let wake!: () => void;
+    const promise = new Promise<'down'>((resolve) => {
+      wake = () => resolve('down');
+    });
+    this.waiters.add(wake);
+    return { promise, cancel: () => this.waiters.delete(wake) };
+  }
+
+  private wakeWaitersIfDown(): void {
+    if (!this.down) return;
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /** Pings the store every `intervalMs` for as long as the process runs. */
+  watch(ping: () => Promise<unknown>, intervalMs: number): this {
+    setInterval(() => this.probeOnce(ping), intervalMs).unref();
+    return this;
+  }
+
+  /** Sends a ping unless one is still out; its answer clears it, as does its failure (the topology events report that). */
+  probeOnce(ping: () => Promise<unknown>): void {
+    this.wakeWaitersIfDown();
+    if (this.pingSentAt !== undefined) return;
+    this.pingSentAt = this.now();
+    const answered = () => {
+      this.pingSentAt = undefined;
+    };
+    void ping().then(answered, answered);
   }
 }
 

@@ -19,10 +19,23 @@ export async function delayPerBehaviour(c: Context, behaviour: Behaviour): Promi
   }
 }
 
-/** Fires a delivery receipt later, as the real provider would; failures are ignored like a real carrier's. */
-export function scheduleReceipt(delayMs: number, send: () => Promise<unknown>): void {
-  const timer = setTimeout(() => void send().catch(() => undefined), delayMs);
-  timer.unref();
+/**
+ * Fires a message's receipt callbacks later, as the real provider would, in order; failures are ignored like a real
+ * carrier's. With `receipt_copies` > 1 (a receipt storm) each callback is sent that many times, each copy at its own
+ * random moment within three receipt delays, so copies and a message's successive callbacks arrive out of order.
+ */
+export function scheduleReceipts(behaviour: Pick<Behaviour, 'receipt_delay_ms' | 'receipt_copies'>, callbacks: (() => Promise<unknown>)[]): void {
+  const later = (ms: number, send: () => Promise<unknown>) => setTimeout(() => void send().catch(() => undefined), ms).unref();
+  const copies = behaviour.receipt_copies ?? 1;
+  if (copies <= 1) {
+    later(behaviour.receipt_delay_ms, async () => {
+      for (const callback of callbacks) await callback();
+    });
+    return;
+  }
+  for (const callback of callbacks) {
+    for (let copy = 0; copy < copies; copy++) later(behaviour.receipt_delay_ms + Math.random() * 2 * (behaviour.receipt_delay_ms + 500), callback);
+  }
 }
 
 export async function readForm(c: Context): Promise<Record<string, string>> {

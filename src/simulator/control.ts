@@ -9,6 +9,7 @@ const BehaviourChange = z.strictObject({
   error_code: z.string().optional(),
   receipt: z.enum(['delivered', 'undelivered', 'none']).optional(),
   receipt_delay_ms: z.number().int().min(0).max(3_600_000).optional(),
+  receipt_copies: z.number().int().min(1).max(20).optional(),
   push_receipts: z.boolean().optional(),
   push_before_reply: z.boolean().optional(),
   reported_cost: z.number().min(0).optional(),

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { countSegments } from '../domain/segments';
 import { controlRoutes, type InboundDelivery } from './control';
 import { taipeiStamp } from '../domain/taipeiTime';
-import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
+import { delayPerBehaviour, readForm, scheduleReceipts } from './common';
 import { SimulatorState } from './state';
 
 export interface Every8dSimOptions {
@@ -81,7 +81,7 @@ export function every8dSimulator({ username, password, callbackUrl, credit }: Ev
       };
       // The receipt reaches the gateway before the answer to the send does (so before the send is recorded).
       if (behaviour.push_before_reply) await push().catch(() => undefined);
-      else scheduleReceipt(behaviour.receipt_delay_ms, push);
+      else scheduleReceipts(behaviour, [push]);
     }
     return c.text(`${state.credit.toFixed(2)},1,${cost},0,${batchId}`);
   });

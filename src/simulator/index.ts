@@ -1,4 +1,7 @@
+import type { Server } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { z } from 'zod';
 import { every8dSimulator } from './every8d';
 import { mitakeSimulator } from './mitake';
 import { twilioSimulator } from './twilio';
@@ -45,10 +48,33 @@ export async function startSimulators(
   const servers: ServerType[] = [];
   const urls = {} as Simulators['urls'];
   for (const [offset, [name, app]] of Object.entries(apps).entries()) {
-    const port = await listen(app.fetch, host, basePort === 0 ? 0 : basePort + offset, servers);
+    const withOutage = new Hono();
+    let port = 0;
+    withOutage.post('/_sim/outage', async (c) => {
+      const parsed = Outage.safeParse(await c.req.json().catch(() => null));
+      if (!parsed.success) return c.json({ error: 'body must be {"refuse_ms": 1..600000}' }, 422);
+      refuseConnections(servers[offset] as Server, host, port, parsed.data.refuse_ms);
+      return c.json({ ok: true });
+    });
+    withOutage.route('/', app);
+    port = await listen(withOutage.fetch, host, basePort === 0 ? 0 : basePort + offset, servers);
     urls[name as keyof typeof apps] = `http://${host}:${port}`;
   }
   return { urls, close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined) };
+}
+
+const Outage = z.strictObject({ refuse_ms: z.number().int().min(1).max(600_000) });
+
+/**
+ * A provider that is down: its port stops listening (connections are refused, open ones closed) for `ms`, then it
+ * listens again. Just after the answer to the control call that asked for it, so that answer still gets out.
+ */
+function refuseConnections(server: Server, host: string, port: number, ms: number): void {
+  setTimeout(() => {
+    server.close();
+    server.closeAllConnections();
+    setTimeout(() => server.listen(port, host), ms);
+  }, 50);
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number, servers: ServerType[]): Promise<number> {

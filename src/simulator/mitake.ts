@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { countSegments } from '../domain/segments';
 import { controlRoutes, type InboundDelivery } from './control';
 import { taipeiStamp } from '../domain/taipeiTime';
-import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
+import { delayPerBehaviour, readForm, scheduleReceipts } from './common';
 import { SimulatorState } from './state';
 
 export interface MitakeSimOptions {
@@ -66,21 +66,23 @@ export function mitakeSimulator({ username, password, inboundUrl, credit }: Mita
     const callback = form.response;
     if (callback && behaviour.receipt !== 'none') {
       const submitted = taipeiStamp();
-      scheduleReceipt(behaviour.receipt_delay_ms, () => {
-        const url = new URL(callback);
-        const flag = behaviour.receipt === 'delivered' ? '4' : '5';
-        const params = {
-          msgid,
-          dstaddr,
-          dlvtime: submitted,
-          donetime: taipeiStamp(),
-          statusstr: flag === '4' ? 'DELIVRD' : 'UNDELIV',
-          statuscode: '0',
-          StatusFlag: flag,
-        };
-        for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-        return fetch(url);
-      });
+      scheduleReceipts(behaviour, [
+        () => {
+          const url = new URL(callback);
+          const flag = behaviour.receipt === 'delivered' ? '4' : '5';
+          const params = {
+            msgid,
+            dstaddr,
+            dlvtime: submitted,
+            donetime: taipeiStamp(),
+            statusstr: flag === '4' ? 'DELIVRD' : 'UNDELIV',
+            statuscode: '0',
+            StatusFlag: flag,
+          };
+          for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+          return fetch(url);
+        },
+      ]);
     }
     return c.text(block({ msgid: `#${msgid}`, statuscode: '1', AccountPoint: String(state.credit) }, clientid ?? '1'));
   });

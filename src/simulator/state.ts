@@ -10,6 +10,8 @@ export interface Behaviour {
   push_receipts: boolean;
   /** Every8d only: push the receipt before answering the send, so it arrives before the send is recorded. */
   push_before_reply?: boolean;
+  /** Each receipt callback sent this many times, copies out of order (a receipt storm); 1 when unset. */
+  receipt_copies?: number;
   /** Every8d only: the points COST it reports, instead of one per segment (a provider's own count can differ). */
   reported_cost?: number;
 }

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import twilio from 'twilio';
 import { countSegments } from '../domain/segments';
 import { controlRoutes, type InboundDelivery } from './control';
-import { delayPerBehaviour, readForm, scheduleReceipt } from './common';
+import { delayPerBehaviour, readForm, scheduleReceipts } from './common';
 import { SimulatorState, nationalForm } from './state';
 
 export interface TwilioSimOptions {
@@ -91,10 +91,7 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
           body: new URLSearchParams(params).toString(),
         });
       };
-      scheduleReceipt(behaviour.receipt_delay_ms, async () => {
-        await post('sent');
-        await post(behaviour.receipt, behaviour.receipt === 'undelivered' ? { ErrorCode: '30003' } : {});
-      });
+      scheduleReceipts(behaviour, [() => post('sent'), () => post(behaviour.receipt, behaviour.receipt === 'undelivered' ? { ErrorCode: '30003' } : {})]);
     }
 
     const now = new Date().toUTCString();

@@ -66,6 +66,7 @@ export async function startEmbeddedTemporal(
     ],
     logFile: join(opts.dataDir, 'logs', 'temporal.log'),
     port: opts.port,
+    pidFile: join(opts.dataDir, 'temporal.pid'),
   });
   return { ...proc, address: `127.0.0.1:${opts.port}`, uiUrl: `http://127.0.0.1:${opts.uiPort}` };
 }
@@ -97,6 +98,7 @@ export async function startEmbeddedMongo(opts: EmbeddedOptions & { port: number 
     args,
     logFile: join(opts.dataDir, 'logs', `${server.kind}.log`),
     port: opts.port,
+    pidFile: join(opts.dataDir, `${server.kind}.pid`),
   });
   return { ...proc, uri: `mongodb://127.0.0.1:${opts.port}/` };
 }

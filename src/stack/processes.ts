@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { dirname } from 'node:path';
+import { forgetServerPid, reapOrphanedServer, recordServerPid } from './staleServer';
 
 export interface ManagedProcess {
   name: string;
@@ -20,16 +21,24 @@ export async function startServerProcess(opts: {
   port: number;
   host?: string;
   readyTimeoutMs?: number;
+  /** Where its PID is kept, so a later start can kill it if this process dies without stopping it (staleServer.ts). */
+  pidFile?: string;
 }): Promise<ManagedProcess> {
   mkdirSync(dirname(opts.logFile), { recursive: true });
+  if (opts.pidFile) await reapOrphanedServer(opts.pidFile);
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const child = spawn(opts.command, opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const pidFile = opts.pidFile;
+  if (pidFile && child.pid) recordServerPid(pidFile, { pid: child.pid, owner: process.pid, command: opts.command });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`)));
   const stopOnParentExit = () => child.kill('SIGKILL');
   process.once('exit', stopOnParentExit);
-  void exited.then(() => process.removeListener('exit', stopOnParentExit));
+  void exited.then(() => {
+    process.removeListener('exit', stopOnParentExit);
+    if (pidFile) forgetServerPid(pidFile);
+  });
 
   const ready = await Promise.race([
     waitForPort(opts.host ?? '127.0.0.1', opts.port, opts.readyTimeoutMs ?? 60_000).then(() => true),

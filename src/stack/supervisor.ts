@@ -10,6 +10,14 @@ export interface Running {
 
 export type SupervisedState = 'running' | 'restarting' | 'failed' | 'stopped';
 
+export interface HealthWatch {
+  /** Whether the child does its job (not merely runs); false or a throw counts as unhealthy. */
+  check: () => Promise<boolean>;
+  intervalMs: number;
+  /** Unhealthy for this long in a row and the child is stopped, so it is restarted like a crashed one. */
+  graceMs: number;
+}
+
 /**
  * Keeps one child running: when it ends without being asked to, it is started again after the back-off of its
  * RestartPolicy; when the policy gives up, `onGiveUp` is called once with a message saying what and why.
@@ -50,7 +58,33 @@ export class Supervised {
   async stop(): Promise<void> {
     this.stopping = true;
     this.state = 'stopped';
+    clearInterval(this.healthTimer);
     await this.current?.stop();
+  }
+
+  private healthTimer?: NodeJS.Timeout;
+
+  /**
+   * A process can run and still not work: the Temporal dev server whose SQLite connection was interrupted under load
+   * answers every call with an error ("interrupted (9)", "Namespace not found") and never recovers by itself. Such a
+   * child, unhealthy for `graceMs` in a row, is stopped, and then restarted (and counted) like one that crashed.
+   */
+  watchHealth({ check, intervalMs, graceMs }: HealthWatch): void {
+    let unhealthySince: number | undefined;
+    let checking = false;
+    this.healthTimer = setInterval(async () => {
+      if (checking || this.state !== 'running') return void (unhealthySince = undefined);
+      checking = true;
+      const healthy = await check().catch(() => false);
+      checking = false;
+      if (healthy || this.state !== 'running') return void (unhealthySince = undefined);
+      unhealthySince ??= this.now();
+      if (this.now() - unhealthySince < graceMs) return;
+      unhealthySince = undefined;
+      this.log.error(`${this.name} runs but has not worked for ${Math.round(graceMs / 1000)} s; stopping it to restart it`, { process: this.name });
+      void this.current?.stop();
+    }, intervalMs);
+    this.healthTimer.unref();
   }
 
   private watch(running: Running): void {

@@ -47,6 +47,32 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   });
 }
 
+/**
+ * Whether the server can serve the namespace: a call that reads its persistence (getSystemInfo does not), so a
+ * server whose database is broken answers false.
+ */
+export async function temporalServesNamespace(client: Client, namespace: string, timeoutMs = 5_000): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + timeoutMs, () => client.connection.workflowService.describeNamespace({ namespace }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until the server serves the namespace. A dev server just started on an existing database can answer
+ * "Namespace not found" for a while (its namespace registry loads asynchronously, slowly on a loaded machine);
+ * start-up must not fail on that. Throws after `timeoutMs`.
+ */
+export async function waitUntilNamespaceServed(client: Client, namespace: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await temporalServesNamespace(client, namespace))) {
+    if (Date.now() > deadline) throw new Error(`Temporal did not serve namespace ${namespace} within ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
 export async function pingTemporal(client: Client, timeoutMs = 500): Promise<boolean> {
   try {
     await client.connection.withDeadline(Date.now() + timeoutMs, () => client.connection.workflowService.getSystemInfo({}));

@@ -77,6 +77,8 @@ describe('send-sms end to end (API → Temporal → provider simulator → recei
     const final = await waitForFinal(body.message_id);
     expect(final).toMatchObject({ status: 'delivered', provider: 'mitake' });
     expect(final.attempts[0]).toMatchObject({ provider: 'every8d', outcome: 'error', error_code: 'timeout', ambiguous: true });
+    // Every8d may have taken it before giving up on the answer (the simulator does): a second text is possible, and said.
+    expect(final.events.filter((e: any) => e.type === 'possible_duplicate')).toEqual([expect.objectContaining({ provider: 'every8d' })]);
   });
 
   it('retries a transient HTTP 500 with back-off before failing over', async () => {

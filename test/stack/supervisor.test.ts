@@ -50,4 +50,24 @@ describe('a supervised child of npm start', () => {
     expect(supervised.status).toBe('failed');
     expect(supervised.up).toBe(false);
   });
+
+  it('stops a child that runs but stays unhealthy past the grace period, and so restarts it', async () => {
+    const children: ReturnType<typeof fakeChild>[] = [];
+    const supervised = new Supervised(
+      'fake server',
+      async () => (children.push(fakeChild()), children.at(-1)!.running),
+      log,
+      () => undefined,
+      quickPolicy,
+    );
+    await supervised.start();
+    // Unhealthy until it has been restarted once: the second child works.
+    supervised.watchHealth({ check: async () => children.length >= 2, intervalMs: 5, graceMs: 20 });
+    for (let i = 0; i < 100 && children.length < 2; i++) await settle();
+    expect(children).toHaveLength(2);
+    await settle();
+    expect(children).toHaveLength(2); // healthy again: left alone
+    expect(supervised.up).toBe(true);
+    await supervised.stop();
+  });
 });

@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SIMULATOR_CREDENTIALS } from '../../simulator/credentials';
 import { freePorts } from './ports';
 import { spawnWorker, waitForWorker } from './workerProcess';
 
@@ -13,9 +14,12 @@ export interface LaunchedStack {
   /** The embedded Temporal UI. */
   temporalUiUrl: string;
   simUrls: { twilio: string; every8d: string; mitake: string };
-  /** The `src/start.ts` process: API, simulators, Temporal dev server and FerretDB. */
+  /** The `src/start.ts` process: API, simulators, Temporal dev server and FerretDB (replaced by `restartStackProcess`). */
   stack: ChildProcess;
+  stackEnv: NodeJS.ProcessEnv;
   stackLog: string;
+  /** The simulators' own process, with `simulatorsProcess`: they outlive a restart of the stack, and so do their counts. */
+  simulators?: ChildProcess;
   workerEnv: NodeJS.ProcessEnv;
   workerLog: string;
   workerPidFile: string;
@@ -27,7 +31,7 @@ export interface LaunchedStack {
  * workers in a process of their own (as in production, and so they can be killed). Used by the tests and the
  * benchmark; `env` adds or overrides configuration.
  */
-export async function launchStack(env: Record<string, string>): Promise<LaunchedStack> {
+export async function launchStack(env: Record<string, string>, options: { simulatorsProcess?: boolean } = {}): Promise<LaunchedStack> {
   const root = resolve(__dirname, '..', '..', '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'luckygas-stack-'));
   const [apiPort, temporalPort, uiPort, mongoPort, simPort, workerMetricsPort] = await Promise.all([
@@ -58,10 +62,20 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
   const setup = spawnSync('node', ['--import', 'tsx', 'scripts/setup.ts'], { cwd: root, env: fullEnv, stdio: 'inherit' });
   if (setup.status !== 0) throw new Error('building the embedded servers failed');
 
+  const simUrls = { twilio: `http://127.0.0.1:${simPort}`, every8d: `http://127.0.0.1:${simPort + 1}`, mitake: `http://127.0.0.1:${simPort + 2}` };
+  let simulators: ChildProcess | undefined;
+  if (options.simulatorsProcess) {
+    // The stack then talks to them as to real providers, configured from the environment.
+    Object.assign(fullEnv, simulatorAccounts(simUrls));
+    const simLog = join(dataDir, 'simulators.log');
+    const simOut = openSync(simLog, 'a');
+    simulators = spawn('node', ['--import', 'tsx', 'src/simulator/main.ts'], { cwd: root, env: fullEnv, stdio: ['ignore', simOut, simOut] });
+    await waitForLine(simLog, 0, 'Simulators:', () => simulators!.exitCode);
+  }
+
   const stackLog = join(dataDir, 'stack.log');
-  const out = openSync(stackLog, 'a');
-  const stack = spawn('node', ['--import', 'tsx', 'src/start.ts'], { cwd: root, env: { ...fullEnv, RUN_WORKERS: 'false' }, stdio: ['ignore', out, out] });
-  await waitUntilServing(stackLog, () => stack.exitCode);
+  const stackEnv = { ...fullEnv, RUN_WORKERS: 'false' };
+  const stack = await spawnStack(root, stackEnv, stackLog);
 
   const mongoUri = `mongodb://127.0.0.1:${mongoPort}/`;
   const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`;
@@ -79,9 +93,11 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
     mongoUri,
     temporalAddress,
     temporalUiUrl: `http://127.0.0.1:${uiPort}`,
-    simUrls: { twilio: `http://127.0.0.1:${simPort}`, every8d: `http://127.0.0.1:${simPort + 1}`, mitake: `http://127.0.0.1:${simPort + 2}` },
+    simUrls,
     stack,
+    stackEnv,
     stackLog,
+    simulators,
     workerEnv,
     workerLog,
     workerPidFile,
@@ -89,13 +105,55 @@ export async function launchStack(env: Record<string, string>): Promise<Launched
   };
 }
 
-async function waitUntilServing(logFile: string, exitCode: () => number | null): Promise<void> {
+/** Starts `src/start.ts` again on the same data directory and ports, as an operator (or systemd) would after it died. */
+export async function restartStackProcess(launched: LaunchedStack): Promise<void> {
+  launched.stack = await spawnStack(resolve(__dirname, '..', '..', '..'), launched.stackEnv, launched.stackLog);
+}
+
+async function spawnStack(root: string, env: NodeJS.ProcessEnv, stackLog: string): Promise<ChildProcess> {
+  const from = sizeOf(stackLog);
+  const out = openSync(stackLog, 'a');
+  const stack = spawn('node', ['--import', 'tsx', 'src/start.ts'], { cwd: root, env, stdio: ['ignore', out, out] });
+  await waitForLine(stackLog, from, 'Press Ctrl-C to stop.', () => stack.exitCode);
+  return stack;
+}
+
+/** Provider accounts pointing at simulators that run outside the stack (SIMULATORS=false reads them from here). */
+function simulatorAccounts(urls: LaunchedStack['simUrls']): Record<string, string> {
+  const { twilio, every8d, mitake } = SIMULATOR_CREDENTIALS;
+  return {
+    SIMULATORS: 'false',
+    TWILIO_ACCOUNT_SID: twilio.account_sid,
+    TWILIO_AUTH_TOKEN: twilio.auth_token,
+    TWILIO_FROM_NUMBER: '+15005550006',
+    TWILIO_API_URL: urls.twilio,
+    EVERY8D_USERNAME: every8d.username,
+    EVERY8D_PASSWORD: every8d.password,
+    EVERY8D_API_URL: urls.every8d,
+    MITAKE_USERNAME: mitake.username,
+    MITAKE_PASSWORD: mitake.password,
+    MITAKE_API_URL: urls.mitake,
+    TWILIO_ALLOWED_HOSTS: '127.0.0.1',
+    EVERY8D_ALLOWED_HOSTS: '127.0.0.1',
+    MITAKE_ALLOWED_HOSTS: '127.0.0.1',
+  };
+}
+
+const sizeOf = (file: string) => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
+async function waitForLine(logFile: string, sinceBytes: number, line: string, exitCode: () => number | null): Promise<void> {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
-    const log = readFileSync(logFile, 'utf8');
-    if (log.includes('Press Ctrl-C to stop.')) return;
-    if (exitCode() !== null || log.includes('Start-up failed')) throw new Error(`the embedded stack did not start:\n${log.slice(-3000)}`);
+    const log = readFileSync(logFile).subarray(sinceBytes).toString('utf8');
+    if (log.includes(line)) return;
+    if (exitCode() !== null || log.includes('Start-up failed')) throw new Error(`${logFile} did not start:\n${log.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`the embedded stack did not start within 180 s; see ${logFile}`);
+  throw new Error(`${logFile} did not show "${line}" within 180 s`);
 }

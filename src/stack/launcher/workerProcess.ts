@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { osProcessTable } from '../staleServer';
 
 /**
  * The test stack runs the workers as their own process (`src/worker.ts`, as in production), so a test can kill
@@ -21,8 +22,13 @@ export function spawnWorker(env: NodeJS.ProcessEnv, logFile: string, pidFile: st
   return child.pid!;
 }
 
+/** The workers still running: a PID of one that ended may since belong to another program, never to be signalled. */
 export function workerPids(pidFile: string): number[] {
-  return readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number);
+  return readFileSync(pidFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => osProcessTable.alive(pid) && osProcessTable.commandLine(pid).includes('src/worker.ts'));
 }
 
 /** Resolves once the worker log shows it running (the line `src/worker.ts` prints once every worker polls). */
