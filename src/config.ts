@@ -121,6 +121,11 @@ const envSchema = z.object({
    * (src/db/lanes.ts). 0: one pool for everything.
    */
   BULK_DB_CONNECTIONS: z.coerce.number().int().min(0).max(100).default(4),
+  /**
+   * Provider calls each provider worker runs at once: keep it above the sum of the batch windows running together,
+   * so an order notice always finds a free slot (src/temporal/providerWorkerPool.ts).
+   */
+  PROVIDER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(5_000).default(400),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
   /** How often the worker retries Temporal calls intake could not make (starts, receipts during an outage). */

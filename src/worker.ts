@@ -141,6 +141,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       'by-priority',
     ),
     log,
+    config.PROVIDER_ACTIVITY_SLOTS,
   );
   await pool.reconcile(await repos.providers.list());
   // Rate limits are edited through the admin API; the pool follows them without a restart.

@@ -19,6 +19,12 @@ export class ProviderWorkerPool {
     private readonly dataConverter: DataConverter,
     private readonly activities: object,
     private readonly log: Logger,
+    /**
+     * Provider calls one worker runs at once. Batch sends wait for the database in their lane (db/lanes.ts) while
+     * holding a slot, so with only as many slots as a batch window a campaign filled them all and an order notice,
+     * first in the task queue by priority, still waited seconds for a slot in this process.
+     */
+    private readonly activitySlots = 400,
   ) {}
 
   reconcile(rows: ProviderRow[]): Promise<void> {
@@ -47,6 +53,7 @@ export class ProviderWorkerPool {
         taskQueue: providerTaskQueue(name),
         activities: this.activities,
         maxTaskQueueActivitiesPerSecond: rateLimit,
+        maxConcurrentActivityTaskExecutions: this.activitySlots,
       });
       const done = worker.run().catch((err) => this.log.error('provider worker stopped', { provider: name, error: String(err) }));
       this.running.set(name, { worker, rateLimit, done });
