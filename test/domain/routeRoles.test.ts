@@ -9,7 +9,8 @@ import type { Role } from '../../src/domain/roles';
 const app = createApp({
   repos: { apiKeys: { findActiveByToken: async (token: string) => ({ _id: `key-${token}`, role: token }) } },
   rateLimiter: { admitRequest: async () => undefined },
-  store: { down: false },
+  // Never goes down: the request never waits on this.
+  store: { down: false, untilDown: () => ({ promise: new Promise(() => undefined), cancel: () => undefined }) },
   codec: { codec: {}, corsOrigins: [] },
   webhookGuard: { trustedProxies: [] },
   log: { error: () => undefined, warn: () => undefined, info: () => undefined },
