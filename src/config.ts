@@ -126,6 +126,12 @@ const envSchema = z.object({
    * so an order notice always finds a free slot (src/temporal/providerWorkerPool.ts).
    */
   PROVIDER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(5_000).default(400),
+  /**
+   * Source-mapped stack traces of every promise a workflow creates, kept for the Temporal UI's "Stack Trace" tab.
+   * Off by default: capturing them took about a fifth of the workflow thread's time per message (docs/throughput.md);
+   * turn on while debugging a stuck workflow. Read when the workers start (patches/README.md).
+   */
+  WORKFLOW_STACK_TRACES: z.stringbool().default(false),
   /** How often workers re-read provider rows to apply a changed rate limit. */
   PROVIDER_REFRESH_MS: millis(10_000),
   /** How often the worker retries Temporal calls intake could not make (starts, receipts during an outage). */

@@ -95,6 +95,8 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     const started = await boundedTemporal.call((c) => startStatusCallbackWorkflow(c, callback));
     if (!started.ok) throw new Error(started.reason);
   });
+  // Read by the workflow threads the SDK spawns in Worker.create (our patch to @temporalio/worker, patches/).
+  process.env.TEMPORAL_WORKFLOW_STACK_TRACES = config.WORKFLOW_STACK_TRACES ? 'on' : 'off';
   // Bundled once for both workflow workers.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const main = await Worker.create({
