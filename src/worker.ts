@@ -189,6 +189,9 @@ async function main(): Promise<void> {
     `LuckyGas SMS worker is running against ${config.TEMPORAL_ADDRESS} (task queues ${[SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)].join(', ')})`,
   );
   await workers.done;
+  // A signal drains the workflow workers, which ends `done`; the relay, the provider-refresh timer, the provider
+  // workers and the balance flush stop here, or they would keep the drained process alive until it is killed.
+  await workers.shutdown();
   metricsServer?.close();
   await connection.close();
   await close();

@@ -1,8 +1,17 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { api, randomMobile, simulatorSends, withDb } from '../helpers';
 import { spawnWorker, waitForWorker, workerPids } from '../../src/stack/launcher/workerProcess';
 import { recountBatch } from '../../src/db/rebuildAggregates';
 import { getBatch, sendBulk, waitForBatch } from './helpers';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const putProvider = (name: string, body: Record<string, unknown>) =>
   api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
@@ -49,4 +58,21 @@ describe('a batch survives its worker being killed', () => {
       await putProvider('mitake', { priority: 15 });
     }
   }, 240_000);
+
+  it('drains on SIGTERM and the worker process exits by itself (nothing left running keeps it alive)', async () => {
+    const [pid] = workerPids(process.env.TEST_WORKER_PIDS!).slice(-1);
+    const log = process.env.TEST_WORKER_LOG!;
+    const offset = statSync(log).size;
+    process.kill(pid, 'SIGTERM');
+    // Generous: this checks that it exits at all. Before, the relay and refresh timers kept a drained worker alive
+    // (logging failed rounds against the closed store) until something killed it.
+    const deadline = Date.now() + 60_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(pid)).toBe(false);
+    expect(readFileSync(log, 'utf8').slice(offset)).not.toContain('MongoNotConnectedError');
+
+    const restartedAt = statSync(log).size;
+    spawnWorker(JSON.parse(process.env.TEST_WORKER_ENV!), log, process.env.TEST_WORKER_PIDS!);
+    await waitForWorker(log, restartedAt);
+  }, 120_000);
 });
