@@ -11,7 +11,8 @@ const NEVER_ANSWERS = `require('node:worker_threads').parentPort.on('message', (
 
 const logger = { error: jest.fn(), warn: jest.fn(), info: jest.fn(), debug: jest.fn(), trace: jest.fn(), log: jest.fn() };
 const activation = (runId: string) => ({ type: 'activate-workflow', runId, activation: {} }) as never;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Unref'd: a race against the thread's exit must not keep Jest waiting after the tests.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 function clientFor(code: string): { client: WorkerThreadClient; exited: Promise<number> } {
   const thread = new Thread(code, { eval: true });
