@@ -1,17 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { api, randomMobile, simulatorSends, withDb } from '../helpers';
 import { spawnWorker, waitForWorker, workerPids } from '../../src/stack/launcher/workerProcess';
+import { osProcessTable } from '../../src/stack/staleServer';
 import { recountBatch } from '../../src/db/rebuildAggregates';
 import { getBatch, sendBulk, waitForBatch } from './helpers';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const putProvider = (name: string, body: Record<string, unknown>) =>
   api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
@@ -67,8 +59,8 @@ describe('a batch survives its worker being killed', () => {
     // Generous: this checks that it exits at all. Before, the relay and refresh timers kept a drained worker alive
     // (logging failed rounds against the closed store) until something killed it.
     const deadline = Date.now() + 60_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(alive(pid)).toBe(false);
+    while (osProcessTable.alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(osProcessTable.alive(pid)).toBe(false);
     expect(readFileSync(log, 'utf8').slice(offset)).not.toContain('MongoNotConnectedError');
 
     const restartedAt = statSync(log).size;

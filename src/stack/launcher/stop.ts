@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { osProcessTable } from '../staleServer';
 
 /** Workers first (they drain), then the stack they talk to; anything that lingers is killed. */
 export async function stopStack(child: ChildProcess | undefined, workers: number[]): Promise<void> {
@@ -11,18 +12,10 @@ export async function stopStack(child: ChildProcess | undefined, workers: number
   clearTimeout(timer);
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
+/** SIGTERM, up to 10 s to drain, then SIGKILL. A zombie (exited, not yet reaped) counts as gone. */
 async function stopProcess(pid: number): Promise<void> {
-  if (!alive(pid)) return;
+  if (!osProcessTable.alive(pid)) return;
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 200));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && osProcessTable.alive(pid); i++) await new Promise((r) => setTimeout(r, 200));
+  if (osProcessTable.alive(pid)) process.kill(pid, 'SIGKILL');
 }
