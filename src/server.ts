@@ -18,6 +18,7 @@ import { ReceiptIntake } from './services/receiptIntake';
 import { OptOutLedger } from './services/optOuts';
 import { ContentPolicyService } from './services/contentPolicy';
 import { SmsIntake } from './services/smsIntake';
+import { sendPlanning, sendPolicyOf } from './services/sendPlanning';
 import { OrderNotifications } from './services/orderNotifications';
 import { BoundedTemporal } from './temporal/boundedCalls';
 import { dataConverterFor, pingTemporal } from './temporal/connect';
@@ -66,6 +67,7 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
       () => repos.settings.quietHours(quietWindows(config)),
       optOuts,
       contentPolicy,
+      sendPlanning({ repos, policy: sendPolicyOf(config) }),
     ),
     orders: new OrderNotifications(repos.orderEvents, repos.templates, temporal),
     receipts: new ReceiptIntake(repos.messages, repos.webhookEvents, bounded, repos.earlyReceipts, repos.temporalOutbox),

@@ -4,7 +4,8 @@ import { DefaultLogger, type NativeConnection, Runtime, Worker, bundleWorkflowCo
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
 import { createOrderActivities, workerSmsIntake } from './activities/orders';
-import { recordSent, sendPlanning } from './activities/bookkeeping';
+import { recordSent } from './activities/bookkeeping';
+import { sendPlanning, sendPolicyOf } from './services/sendPlanning';
 import { createRetentionActivities } from './activities/retention';
 import { createBalanceActivities } from './activities/balances';
 import { ensureBalanceSchedule } from './temporal/balanceSchedule';
@@ -50,13 +51,7 @@ export interface RunningWorkers {
  */
 export async function startWorkers({ config, repos, connection, webhookBaseUrl, log }: WorkerDeps): Promise<RunningWorkers> {
   const namespace = config.TEMPORAL_NAMESPACE;
-  const policy = {
-    sendTimeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
-    attemptsPerProvider: config.SMS_ATTEMPTS_PER_PROVIDER,
-    receiptTimeoutMs: config.SMS_RECEIPT_TIMEOUT_MS,
-    receiptPollMs: config.SMS_RECEIPT_POLL_MS,
-    rerouteOnUndelivered: config.SMS_REROUTE_ON_UNDELIVERED,
-  };
+  const policy = sendPolicyOf(config);
   const dataConverter = dataConverterFor(config);
   const bookkeeping = createBookkeepingActivities({ repos, policy });
   // Provider activities signal batch workflows (a freed window slot) through the worker's own connection.

@@ -109,3 +109,12 @@ export async function withTemporal<T>(fn: (client: Client) => Promise<T>, { decr
 }
 
 export const simulatorUrl = (provider: ProviderName) => simUrls()[provider];
+
+/** Stored counters that went up and back down read 0 (and a cell the message left is empty); a recount has neither. */
+export function withoutZeros(cells: unknown): unknown {
+  if (typeof cells !== 'object' || cells === null) return cells;
+  const kept = Object.entries(cells)
+    .map(([k, v]) => [k, withoutZeros(v)] as const)
+    .filter(([, v]) => v !== 0 && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0));
+  return Object.fromEntries(kept);
+}

@@ -1,20 +1,18 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
-import { planRoute, unroutableReason, type RoutePlan } from '../domain/routing';
-import { routableProvider } from '../db/providerDirectory';
 import { startOfTaipeiDay } from '../domain/taipeiTime';
 import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
-import { POLLING_PROVIDERS } from '../providers';
 import { applyWinnerRule } from '../services/templateStats';
 import type { SmsMessage } from '../db/messages';
-import type { BookkeepingActivities, SendPlan } from './types';
+import { sendPlanning, type SendPolicy } from '../services/sendPlanning';
+import type { BookkeepingActivities } from './types';
 
 type RecordSentInput = Parameters<BookkeepingActivities['recordSent']>[0];
 
 export interface BookkeepingDeps {
   repos: Repositories;
-  policy: { sendTimeoutMs: number; attemptsPerProvider: number; receiptTimeoutMs: number; receiptPollMs: number; rerouteOnUndelivered: boolean };
+  policy: SendPolicy;
 }
 
 /** Adds a send to the provider's day and audits the moment it reaches its daily message limit or budget. */
@@ -49,48 +47,9 @@ export async function recordSent(repos: Repositories, input: RecordSentInput, kn
   await countDailyUsage(repos, provider, charged.cost, charged.points, notBefore);
 }
 
-/**
- * How messages are routed and what their workflows are told: for one message (`prepareSend`) or for a batch page's
- * messages at once (`planSends`: one read of providers and usage for the page instead of one per message).
- */
-export function sendPlanning({ repos, policy }: BookkeepingDeps) {
-  /**
-   * Active providers by priority, skipping any at its daily limit or budget, with an open circuit, or known to lack
-   * the prepaid points for the message (`pointsNeeded`: its segments).
-   */
-  const plannedRoute = async (pointsNeeded: number): Promise<{ routing: Pick<SendPlan, 'route' | 'unroutable'>; skipped: RoutePlan['skipped'] }> => {
-    const now = new Date();
-    const [{ rows, circuits }, usage, balances] = await Promise.all([
-      repos.providerDirectory.snapshot(),
-      repos.providerDirectory.usageOn(startOfTaipeiDay(now)),
-      // At most one read a second per process, plus what this process's sends reported since (no read per message).
-      repos.balances.current(now.getTime()),
-    ]);
-    const plan = planRoute(
-      rows.map((row) => routableProvider(row, usage.get(row._id), circuits.get(row._id), balances.get(row._id)?.points)),
-      now,
-      pointsNeeded,
-    );
-    const unroutable = unroutableReason(plan, pointsNeeded);
-    return { routing: { route: plan.steps.map((s) => s.provider), ...(unroutable ? { unroutable } : {}) }, skipped: plan.skipped };
-  };
-  const planWith = async (routing: Pick<SendPlan, 'route' | 'unroutable'>, templateCode?: string): Promise<SendPlan> => {
-    const template = templateCode ? await repos.templates.getByCode(templateCode) : null;
-    const abTestTemplate = template?.winner_rule && !template.winner ? template.code : undefined;
-    return { ...policy, ...routing, pollingProviders: [...POLLING_PROVIDERS], ...(abTestTemplate ? { abTestTemplate } : {}) };
-  };
-  /** A page's messages differ in length: planned for one segment; each send checks its own (provider activities). */
-  const planSends = async (templateCode?: string): Promise<SendPlan> => {
-    const { routing, skipped } = await plannedRoute(1);
-    if (skipped.length) log.info('providers skipped for a batch page', { skipped });
-    return planWith(routing, templateCode);
-  };
-  return { plannedRoute, planWith, planSends };
-}
-
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
 export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps): BookkeepingActivities {
-  const { plannedRoute, planWith } = sendPlanning({ repos, policy });
+  const { planSends, planWith, templateOf } = sendPlanning({ repos, policy });
   /** Test sends: that provider only, active or not (so a new account can be tried before it takes traffic). */
   const forcedRoute = async (provider: ProviderName): Promise<ProviderName[]> => ((await repos.providerDirectory.config(provider)) ? [provider] : []);
 
@@ -101,13 +60,13 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
       // A scheduled message whose time has come is waiting for a provider like any other from here on.
       if (message.status === 'scheduled') await repos.messages.markDue(messageId);
-      if (message.forced_provider) return planWith({ route: await forcedRoute(message.forced_provider) }, message.template_code);
-      const { routing, skipped } = await plannedRoute(message.segments);
+      if (message.forced_provider) return planWith({ route: await forcedRoute(message.forced_provider) }, await templateOf(message.template_code));
+      const { plan, skipped } = await planSends(message.segments, message.template_code);
       if (skipped.length) {
         log.info('providers skipped', { messageId, skipped });
         await repos.messages.recordRouteSkips(messageId, skipped);
       }
-      return planWith(routing, message.template_code);
+      return plan;
     },
 
     async admitScheduled({ messageId }) {

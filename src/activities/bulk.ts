@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
 import type { NewMessage } from '../db/messages';
 import type { SmsTemplate } from '../db/templates';
@@ -9,7 +9,8 @@ import { admitWithinBudget, MAX_REPORTED_REJECTIONS } from '../services/bulkInta
 import type { PhoneBudget } from '../services/phoneBudget';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
 import { senderOf } from '../services/messageIdentity';
-import type { BulkActivities, SendPlan } from './types';
+import type { SendPlanner } from '../services/sendPlanning';
+import type { BulkActivities } from './types';
 
 export interface BulkDeps {
   repos: Repositories;
@@ -18,8 +19,8 @@ export interface BulkDeps {
   defaultQuietHours: QuietWindow[];
   /** Per-number budget: each campaign run counts against it like any batch. */
   budget: PhoneBudget;
-  /** One route plan for messages that start together (see sendPlanning in bookkeeping.ts). */
-  planSends: (templateCode?: string) => Promise<SendPlan>;
+  /** One route plan for messages that start together (services/sendPlanning.ts). */
+  planSends: SendPlanner['planSends'];
 }
 
 export const batchMessageId = (batchId: string, index: number): string => `${batchId}-${index}`;
@@ -67,7 +68,10 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
     },
 
     async planPageSends({ batchId }) {
-      return planSends((await loadBatch(batchId)).template_code);
+      // Planned as one segment: the page's messages differ in length, and each send checks its own.
+      const { plan, skipped } = await planSends(1, (await loadBatch(batchId)).template_code);
+      if (skipped.length) log.info('providers skipped for a batch page', { batchId, skipped });
+      return plan;
     },
 
     async setBatchStatus({ batchId, status }) {

@@ -10,6 +10,7 @@ import { ContentPolicyService } from '../services/contentPolicy';
 import { OptOutLedger } from '../services/optOuts';
 import { PhoneBudget } from '../services/phoneBudget';
 import { SmsIntake, messageIdForKey } from '../services/smsIntake';
+import { sendPlanning, sendPolicyOf } from '../services/sendPlanning';
 import { BoundedTemporal } from '../temporal/boundedCalls';
 import type { OrderActivities } from './types';
 
@@ -29,6 +30,7 @@ export function workerSmsIntake(config: Config, repos: Repositories, client: Cli
     () => repos.settings.quietHours(quietWindows(config)),
     new OptOutLedger(repos.optOuts, repos.audit),
     new ContentPolicyService(repos.settings, defaultContentPolicy(config)),
+    sendPlanning({ repos, policy: sendPolicyOf(config) }),
   );
 }
 

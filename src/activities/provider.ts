@@ -153,6 +153,8 @@ export function createProviderActivities({
     const reason = row && unusableReason(routableProvider(row, usage, circuits.get(provider), balances.get(provider)?.points), now, message.segments);
     // A test send tries its one provider whatever its state (see prepareSend).
     if (!reason || message.forced_provider === provider) return;
+    // Its route was planned before this was known (at intake, or for a batch page): the events say why it was passed.
+    await repos.messages.recordRouteSkips(message._id, [{ provider, reason }], message);
     throw ApplicationFailure.create({
       type: FAILURE.providerUnavailable,
       message: `${provider} cannot take messages now (${reason})`,

@@ -13,6 +13,8 @@ export interface SendPlan {
   abTestTemplate?: string;
   /** Why the route is empty, when a clearer reason than "no provider" is known (no provider has the credit). */
   unroutable?: { code: string; message: string };
+  /** Providers routing left out for want of prepaid credit: named too if the route's providers then refuse for it. */
+  shortOfCredit?: ProviderName[];
 }
 
 export interface ProviderAccepted {

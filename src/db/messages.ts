@@ -65,9 +65,14 @@ export class MessageRepository {
     ]);
   }
 
-  /** Inserts unless the id exists (idempotent requests); returns the stored document either way. */
-  async insertIfAbsent(message: NewMessage, now = new Date()): Promise<{ inserted: boolean; message: SmsMessage }> {
+  /**
+   * Inserts unless the id exists (idempotent requests); returns the stored document either way. `routeSkips`:
+   * providers its route, planned at intake, passed over and why (recorded as `prepareSend` would have).
+   */
+  async insertIfAbsent(message: NewMessage, { routeSkips }: { routeSkips?: RouteSkip[] } = {}): Promise<{ inserted: boolean; message: SmsMessage }> {
+    const now = new Date();
     const doc = queuedMessage(message, now);
+    if (routeSkips?.length) doc.events.push(routePlannedEvent(routeSkips, now));
     await this.lists?.addNew(doc);
     try {
       await this.col.insertOne(doc);
@@ -117,11 +122,8 @@ export class MessageRepository {
    */
   async admit(id: string): Promise<SmsMessage | null> {
     const message = await this.col.findOne({ _id: id });
-    if (!message || !this.aggregates || message.counted) return message;
-    await this.aggregates.count(message);
-    const counted = countedState(message);
-    await this.col.updateOne({ _id: id }, { $set: { counted } });
-    return { ...message, counted };
+    if (message && (await this.countIfNew(message))) await this.col.updateOne({ _id: id }, { $set: { counted: message.counted } });
+    return message;
   }
 
   /** Stores messages in whatever state they are in, counted and listed (imports; the benchmark's history). */
@@ -232,9 +234,9 @@ export class MessageRepository {
     });
   }
 
-  /** Records why routing passed providers over, in the message's events. */
-  async recordRouteSkips(id: string, skipped: { provider: ProviderName; reason: string }[]): Promise<void> {
-    await this.change(id, (m, now) => (m.finished_at ? null : { $push: { events: { at: now, type: 'route_planned', detail: { skipped } } } }));
+  /** Records why routing passed providers over, in the message's events (`known`: the message as just read). */
+  async recordRouteSkips(id: string, skipped: RouteSkip[], known?: SmsMessage): Promise<void> {
+    await this.change(id, (m, now) => (m.finished_at ? null : { $push: { events: routePlannedEvent(skipped, now) } }), known);
   }
 
   /**
@@ -361,9 +363,14 @@ export class MessageRepository {
     const message = known ? { ...known } : await this.col.findOne({ _id: id });
     if (!message) return { changed: false, message: null };
     const now = new Date();
+    // A message whose route intake planned skips `prepareSend` (and its `admit`): its first change here counts it.
+    const newlyCounted = await this.countIfNew(message);
     await this.settleCounts(message, message, now);
     const decided = decide(message, now);
-    if (!decided) return { changed: false, message };
+    if (!decided) {
+      if (newlyCounted) await this.col.updateOne({ _id: id }, { $set: { counted: message.counted } });
+      return { changed: false, message };
+    }
     // The listener's fields (a callback's sequence number) are written with the change itself, so a retried step
     // that finds the change applied makes no second callback.
     const heard = await this.statusListener?.beforeStatusChange(message, applied(message, decided), now);
@@ -377,11 +384,22 @@ export class MessageRepository {
     // state they last reflected, which `counted` records.
     const moment = after.status === 'sending';
     const reflected = message.counted ? asCounted(message, message.counted) : message;
-    const counted = this.aggregates && message.counted && !moment ? countedState(after) : undefined;
+    const counted = !this.aggregates || !message.counted ? undefined : moment ? (newlyCounted ? message.counted : undefined) : countedState(after);
     if (!moment) await Promise.all([this.lists?.changed(reflected, after), counted ? this.aggregates!.changed(reflected, after, now) : undefined]);
     await this.col.updateOne({ _id: id }, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
     heard?.written();
     return { changed: true, message: counted ? { ...after, counted } : after };
+  }
+
+  /**
+   * Counts a message not counted yet in the rollups, in its current state, and notes it in `message.counted`; the
+   * caller writes that with its next write. Only where the rollups are owned (the worker); true when it counted.
+   */
+  private async countIfNew(message: SmsMessage): Promise<boolean> {
+    if (!this.aggregates || message.counted) return false;
+    await this.aggregates.count(message);
+    message.counted = countedState(message);
+    return true;
   }
 
   /**
@@ -418,5 +436,9 @@ function queuedMessage(message: NewMessage, now: Date): SmsMessage {
   const status = message.scheduled_at ? 'scheduled' : 'queued';
   return { ...message, status, attempts: [], created_at: now, updated_at: now, events: [{ at: now, type: 'accepted', status }] };
 }
+
+type RouteSkip = { provider: ProviderName; reason: string };
+
+const routePlannedEvent = (skipped: RouteSkip[], at: Date): MessageEvent => ({ at, type: 'route_planned', detail: { skipped } });
 
 const round = (n: number): number => Math.round(n * 10_000) / 10_000;

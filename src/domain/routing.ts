@@ -53,6 +53,26 @@ export function unroutableReason(plan: RoutePlan, pointsNeeded: number): { code:
   };
 }
 
+/**
+ * Why a message failed after every provider on its route refused or failed it. When each refused for want of credit
+ * (the send's own check, with balances routing had not yet seen), it is said as such, like `unroutableReason`,
+ * naming those and the providers routing left out for the same reason (`shortOfCredit`).
+ */
+export function exhaustedRouteReason(
+  failures: { provider: ProviderName; code: string }[],
+  shortOfCredit: ProviderName[] = [],
+): { code: string; message: string } {
+  const forCredit = failures.length > 0 && failures.every((f) => f.code === 'insufficient_balance');
+  if (forCredit) {
+    const short = [...new Set([...failures.map((f) => f.provider), ...shortOfCredit])];
+    return { code: 'insufficient_balance', message: `no provider has the prepaid credit for this message (too little left at ${short.join(', ')})` };
+  }
+  return {
+    code: 'all_providers_failed',
+    message: `no provider accepted the message (${failures.map((f) => `${f.provider}: ${f.code}`).join(', ')})`,
+  };
+}
+
 /** Why a provider cannot take a message now; checked when routing and again just before each send. */
 export function unusableReason(p: RoutableProvider, now: Date, pointsNeeded = 0): SkipReason | undefined {
   if (!p.isActive) return 'inactive';

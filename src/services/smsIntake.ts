@@ -15,6 +15,9 @@ import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/q
 import { blockedByOptOut } from '../domain/optOut';
 import type { OptOutLedger } from './optOuts';
 import type { ContentPolicyService } from './contentPolicy';
+import type { RouteSkips, SendPlanner } from './sendPlanning';
+import type { SendPlan } from '../activities/types';
+import { countSegments } from '../domain/segments';
 
 /** Either a finished text or a template to render for this message. */
 export type SmsContent = { text: string } | { templateCode: string; templateData: Record<string, string | number> };
@@ -66,6 +69,8 @@ export class SmsIntake {
     private readonly quietHours: () => Promise<QuietWindow[]>,
     private readonly optOuts: OptOutLedger,
     private readonly policy: ContentPolicyService,
+    /** Plans the route of a message sent at once, so its workflow needs no planning step (see `planNow`). */
+    private readonly planner?: Pick<SendPlanner, 'planSends'>,
   ) {}
 
   async accept(request: SmsRequest): Promise<Intake> {
@@ -85,6 +90,7 @@ export class SmsIntake {
     const rendered = { ...drafted, body: checked.body };
     const tooLong = lengthProblem(rendered.body);
     if (tooLong) throw new DomainError('invalid', 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
+    const planning = this.planNow(request, rendered);
     // Counted only for new messages: a replayed request sends nothing and costs nothing.
     await this.budget.admitOne(request.phone.e164, request.messageType);
     const scheduledAt = await this.sendTimeFor(request.messageType, request.scheduledAt);
@@ -94,24 +100,28 @@ export class SmsIntake {
     }
     // The outbox entry first: a crash or a Temporal outage after the message is stored still gets it started.
     await this.outbox.add({ _id: TemporalOutbox.startMessageId(id), kind: 'start_message', message_id: id, queued_at: new Date() });
-    const { inserted, message } = await this.messages.insertIfAbsent({
-      ...composeMessage({
-        id,
-        phone: request.phone,
-        rendered,
-        messageType: request.messageType,
-        metadata: request.metadata,
-        forcedProvider: request.forcedProvider,
-        fingerprint,
-      }),
-      ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
-      ...(request.validUntil ? { valid_until: request.validUntil } : {}),
-      ...(request.reference !== undefined ? { reference: request.reference } : {}),
-      sent_by: request.sentBy ?? senderOf(request.principalId),
-      ...(request.callback ? { callback: request.callback } : {}),
-    });
+    const planned = scheduledAt ? undefined : await planning;
+    const { inserted, message } = await this.messages.insertIfAbsent(
+      {
+        ...composeMessage({
+          id,
+          phone: request.phone,
+          rendered,
+          messageType: request.messageType,
+          metadata: request.metadata,
+          forcedProvider: request.forcedProvider,
+          fingerprint,
+        }),
+        ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
+        ...(request.validUntil ? { valid_until: request.validUntil } : {}),
+        ...(request.reference !== undefined ? { reference: request.reference } : {}),
+        sent_by: request.sentBy ?? senderOf(request.principalId),
+        ...(request.callback ? { callback: request.callback } : {}),
+      },
+      { routeSkips: planned?.skipped },
+    );
     if (!inserted) return this.replay(message, fingerprint, request); // a concurrent request with the same key won
-    await this.startWorkflow(message);
+    await this.startWorkflow(message, planned?.plan);
     metrics().messagesAccepted.inc({ message_type: message.message_type });
     return { message, replayed: false, warnings: checked.warnings };
   }
@@ -125,6 +135,18 @@ export class SmsIntake {
     // The first request may have died between storing the message and starting its workflow.
     if (!message.finished_at) await this.startWorkflow(message);
     return { message, replayed: true, warnings: [] };
+  }
+
+  /**
+   * The route of a message that goes at once, planned while intake writes it: its workflow then starts with the
+   * provider call instead of a planning step of its own (a workflow task and ~6 round trips that a busy store makes
+   * slow). The send checks the provider again just before the call, so a plan that went stale only fails over.
+   * Test sends (one forced provider) and held messages plan in their workflow, when their time comes. A failed
+   * read only means the workflow plans: never a refused request.
+   */
+  private planNow(request: SmsRequest, rendered: RenderedMessage): Promise<{ plan: SendPlan; skipped: RouteSkips } | undefined> {
+    if (!this.planner || request.scheduledAt || request.forcedProvider) return Promise.resolve(undefined);
+    return this.planner.planSends(countSegments(rendered.body).segments, rendered.template_code).catch(() => undefined);
   }
 
   private async render(content: SmsContent, messageId: string): Promise<RenderedMessage> {
@@ -146,8 +168,8 @@ export class SmsIntake {
    * Hands the message to Temporal, waiting a bounded time. Whatever the outcome the caller gets its 202: the outbox
    * entry written before the message stays until the start is confirmed, and the relay retries it.
    */
-  private async startWorkflow(message: SmsMessage): Promise<void> {
-    const started = await this.temporal.call((client) => startSendWorkflow(client, message));
+  private async startWorkflow(message: SmsMessage, plan?: SendPlan): Promise<void> {
+    const started = await this.temporal.call((client) => startSendWorkflow(client, message, plan));
     // A failed removal only costs the relay one repeated (harmless) start; the caller still gets its 202.
     if (started.ok) await this.outbox.remove(TemporalOutbox.startMessageId(message._id)).catch(() => undefined);
     else metrics().startsDeferred.inc({ kind: 'message' });

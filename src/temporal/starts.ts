@@ -8,6 +8,7 @@ import {
   type DeliveryReport,
   type MessageType,
 } from '../domain/sms';
+import type { SendPlan } from '../activities/types';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from './searchAttributes';
 import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow } from '../workflows';
 
@@ -19,6 +20,8 @@ import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow 
 export async function startSendWorkflow(
   client: Client,
   message: { _id: string; message_type: MessageType; scheduled_at?: Date; valid_until?: Date },
+  /** The route planned at intake (services/sendPlanning.ts); without it the workflow plans for itself. */
+  plan?: SendPlan,
 ): Promise<void> {
   // The workflow holds a scheduled message itself (a durable timer) rather than a start delay, so that it is
   // running, and can take a cancel, while it waits.
@@ -33,6 +36,7 @@ export async function startSendWorkflow(
           messageId: message._id,
           ...(message.scheduled_at ? { sendAtMs: message.scheduled_at.getTime() } : {}),
           ...(message.valid_until ? { validUntilMs: message.valid_until.getTime() } : {}),
+          ...(plan ? { plan } : {}),
         },
       ],
       workflowIdConflictPolicy: 'USE_EXISTING',

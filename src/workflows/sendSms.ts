@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SendPlan } from '../activities/types';
 import { FAILURE } from '../domain/failureTypes';
+import { exhaustedRouteReason } from '../domain/routing';
 import { providerTaskQueue, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 import { SmsProviderKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { SendGate } from './sendGate';
@@ -27,8 +28,9 @@ export interface SendSmsInput {
   validUntilMs?: number;
   /**
    * The route and policy, when whoever started the workflow planned them already: a batch page plans once for all
-   * its messages (one read of providers and usage, no planning step per message). Otherwise the workflow plans
-   * with `prepareSend`. The send activity checks the provider again just before sending.
+   * its messages (one read of providers and usage, no planning step per message), and intake plans a message it
+   * starts at once while storing it. Otherwise the workflow plans with `prepareSend`. The send activity checks the
+   * provider again just before sending, and the message's first change counts it in the figures (no `admit`).
    */
   plan?: SendPlan;
 }
@@ -213,11 +215,9 @@ async function deliver(
     setStatus(report.outcome);
     if (!reroute) return { status: report.outcome, provider };
   }
-  return finish(
-    'failed',
-    'all_providers_failed',
-    `no provider accepted the message (${state.failedProviders.map((f) => `${f.provider}: ${f.code}`).join(', ')})`,
-  );
+  // Same commands whichever reason (only markFinal's text differs): no patch needed.
+  const exhausted = exhaustedRouteReason(state.failedProviders, plan.shortOfCredit);
+  return finish('failed', exhausted.code, exhausted.message);
 }
 
 function setWorkflowStatus(state: SmsWorkflowState, status: SmsStatus, provider?: ProviderName): void {

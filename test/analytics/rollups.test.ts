@@ -7,7 +7,7 @@ import { MessageLog } from '../../src/db/messageLog';
 import { expectedRollups, rebuildAggregates } from '../../src/db/rebuildAggregates';
 import { rollupId } from '../../src/domain/rollups';
 import type { DeliveryReport } from '../../src/domain/sms';
-import { withDb } from '../helpers';
+import { withDb, withoutZeros } from '../helpers';
 
 /** Messages as the worker writes them; these tests use their own batch and template, which no other writer touches. */
 const workerRepository = (db: Db) => new MessageRepository(db, { lists: new MessageLists(db, 'worker'), aggregates: new MessageAggregates(db) });
@@ -146,12 +146,3 @@ describe('rollups', () => {
     });
   });
 });
-
-/** Stored counters that went up and back down read 0 (and a cell the message left is empty); a recount has neither. */
-function withoutZeros(cells: unknown): unknown {
-  if (typeof cells !== 'object' || cells === null) return cells;
-  const kept = Object.entries(cells)
-    .map(([k, v]) => [k, withoutZeros(v)] as const)
-    .filter(([, v]) => v !== 0 && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0));
-  return Object.fromEntries(kept);
-}

@@ -1,4 +1,4 @@
-import { planRoute, unroutableReason } from '../../src/domain/routing';
+import { exhaustedRouteReason, planRoute, unroutableReason } from '../../src/domain/routing';
 import { startOfTaipeiDay } from '../../src/domain/taipeiTime';
 
 describe('planRoute', () => {
@@ -52,6 +52,29 @@ describe('planRoute', () => {
     expect(plan.steps).toEqual([]);
     expect(unroutableReason(plan, 1)).toEqual({ code: 'insufficient_balance', message: expect.stringContaining('every8d') });
     expect(unroutableReason(planRoute([provider('mitake', 15, { isActive: false })], new Date(), 1), 1)).toBeUndefined();
+  });
+});
+
+describe('exhaustedRouteReason', () => {
+  it('says credit is why, when every provider on the route refused for it', () => {
+    expect(
+      exhaustedRouteReason([
+        { provider: 'every8d', code: 'insufficient_balance' },
+        { provider: 'mitake', code: 'insufficient_balance' },
+      ]),
+    ).toEqual({ code: 'insufficient_balance', message: expect.stringMatching(/prepaid credit.*every8d, mitake\)/) });
+    // Routing had already left Mitake out for credit; Every8d then refused for it too.
+    const withSkipped = exhaustedRouteReason([{ provider: 'every8d', code: 'insufficient_balance' }], ['mitake']);
+    expect(withSkipped.message).toMatch(/too little left at every8d, mitake\)$/);
+  });
+
+  it('lists each failure otherwise, vendor codes included', () => {
+    const reason = exhaustedRouteReason([
+      { provider: 'every8d', code: 'no_credit' },
+      { provider: 'mitake', code: 'insufficient_balance' },
+    ]);
+    expect(reason).toEqual({ code: 'all_providers_failed', message: 'no provider accepted the message (every8d: no_credit, mitake: insufficient_balance)' });
+    expect(exhaustedRouteReason([]).code).toBe('all_providers_failed');
   });
 });
 

@@ -34,14 +34,9 @@ export interface LaunchedStack {
 export async function launchStack(env: Record<string, string>, options: { simulatorsProcess?: boolean } = {}): Promise<LaunchedStack> {
   const root = resolve(__dirname, '..', '..', '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'luckygas-stack-'));
-  const [apiPort, temporalPort, uiPort, mongoPort, simPort, workerMetricsPort] = await Promise.all([
-    freePorts(1),
-    freePorts(1),
-    freePorts(1),
-    freePorts(1),
-    freePorts(3),
-    freePorts(1),
-  ]);
+  // One block of eight, so no two of them can be picked twice.
+  const base = await freePorts(8);
+  const [apiPort, temporalPort, uiPort, mongoPort, workerMetricsPort, simPort] = [base, base + 1, base + 2, base + 3, base + 4, base + 5];
   const fullEnv: NodeJS.ProcessEnv = {
     ...process.env,
     APP_ENV: 'development',
