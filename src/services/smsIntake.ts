@@ -91,15 +91,26 @@ export class SmsIntake {
     const tooLong = lengthProblem(rendered.body);
     if (tooLong) throw new DomainError('invalid', 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
     const planning = this.planNow(request, rendered);
-    // Counted only for new messages: a replayed request sends nothing and costs nothing.
-    await this.budget.admitOne(request.phone.e164, request.messageType);
-    const scheduledAt = await this.sendTimeFor(request.messageType, request.scheduledAt);
-    if (request.validUntil && scheduledAt && request.validUntil.getTime() <= scheduledAt.getTime()) {
-      const problem = `must be after ${scheduledAt.toISOString()}, when the message may be sent (quiet hours hold marketing until then)`;
-      throw new DomainError('invalid', 'validation_failed', `valid_until: ${problem}`, [{ field: 'valid_until', message: problem }]);
+    // The outbox entry before the message: a crash or a Temporal outage after the message is stored still gets it
+    // started. Written while the budget is checked, not after (one round trip less before the provider call).
+    const outboxEntry = TemporalOutbox.startMessageId(id);
+    const entryWritten = this.outbox.add({ _id: outboxEntry, kind: 'start_message', message_id: id, queued_at: new Date() });
+    entryWritten.catch(() => undefined); // awaited below; a failure before that must not count as unhandled
+    let scheduledAt: Date | undefined;
+    try {
+      // Counted only for new messages: a replayed request sends nothing and costs nothing.
+      await this.budget.admitOne(request.phone.e164, request.messageType);
+      scheduledAt = await this.sendTimeFor(request.messageType, request.scheduledAt);
+      if (request.validUntil && scheduledAt && request.validUntil.getTime() <= scheduledAt.getTime()) {
+        const problem = `must be after ${scheduledAt.toISOString()}, when the message may be sent (quiet hours hold marketing until then)`;
+        throw new DomainError('invalid', 'validation_failed', `valid_until: ${problem}`, [{ field: 'valid_until', message: problem }]);
+      }
+    } catch (refused) {
+      // The entry names a message that will not exist: removed now, or dropped by the relay as an orphan.
+      void entryWritten.then(() => this.outbox.remove(outboxEntry)).catch(() => undefined);
+      throw refused;
     }
-    // The outbox entry first: a crash or a Temporal outage after the message is stored still gets it started.
-    await this.outbox.add({ _id: TemporalOutbox.startMessageId(id), kind: 'start_message', message_id: id, queued_at: new Date() });
+    await entryWritten;
     const planned = scheduledAt ? undefined : await planning;
     const { inserted, message } = await this.messages.insertIfAbsent(
       {

@@ -1,4 +1,8 @@
-import { api, randomMobile, sendSms } from '../helpers';
+import { randomBytes } from 'node:crypto';
+import { BOOTSTRAP_KEY_ID } from '../../src/db/apiKeys';
+import { TemporalOutbox } from '../../src/db/temporalOutbox';
+import { messageIdForKey } from '../../src/services/smsIntake';
+import { api, randomMobile, sendSms, withDb } from '../helpers';
 import { sendBulk } from '../bulk/helpers';
 
 /** The stack runs with the default budget for `general` messages: 5 per hour (20 per day). */
@@ -18,6 +22,26 @@ describe('per-number anti-pumping budget on every path', () => {
     const single = await sendSms({ phone, message: 'x' });
     expect(single.status).toBe(429);
     expect(single.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('leaves nothing behind for a refused send: no message, and its start entry is taken back', async () => {
+    const phone = randomMobile();
+    for (let i = 0; i < PER_HOUR; i++) expect((await sendSms({ phone, message: `before ${i}` })).status).toBe(202);
+    const key = randomBytes(8).toString('hex');
+    expect((await sendSms({ phone, message: 'refused' }, { 'Idempotency-Key': key })).status).toBe(429);
+    // Intake writes the outbox entry while it checks the budget; a refusal removes it (the relay would keep it 60 s).
+    const id = messageIdForKey(BOOTSTRAP_KEY_ID, key);
+    const stored = async () =>
+      withDb(async (db) => ({
+        message: await db.collection('sms_messages').findOne({ _id: id as never }),
+        entry: await db.collection('sms_temporal_outbox').findOne({ _id: TemporalOutbox.startMessageId(id) as never }),
+      }));
+    let left = await stored();
+    for (let i = 0; i < 20 && left.entry; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await stored();
+    }
+    expect(left).toEqual({ message: null, entry: null });
   });
 
   it('rejects only the row over budget and sends the rest of the batch', async () => {
