@@ -40,8 +40,12 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
  * started, so the provider settings it already read serve again (see ProviderDirectory).
  */
 export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number): Promise<void> {
-  const { messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate } = input;
-  const charged = await repos.messages.markSent(messageId, { provider, providerMessageId, pricePerSegment, reportedCost, duplicate }, known);
+  const { messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate, matchReceiptsByProviderId } = input;
+  const charged = await repos.messages.markSent(
+    messageId,
+    { provider, providerMessageId, pricePerSegment, reportedCost, duplicate, matchReceiptsByProviderId },
+    known,
+  );
   if (charged === undefined) return;
   metrics().messagesByStatus.inc({ provider, status: 'sent' });
   await countDailyUsage(repos, provider, charged.cost, charged.points, notBefore);

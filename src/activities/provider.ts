@@ -4,7 +4,7 @@ import type { ProviderConfig } from '../db/providers';
 import type { SmsMessage } from '../db/messages';
 import { publicErrorText } from '../domain/errorText';
 import type { TaiwanPhone } from '../domain/phone';
-import { receiptsMatchedByProviderId, type ProviderName } from '../domain/sms';
+import type { ProviderName } from '../domain/sms';
 import { FAILURE } from '../domain/failureTypes';
 import { metrics } from '../metrics';
 import { blockedByOptOut } from '../domain/optOut';
@@ -222,9 +222,7 @@ export function createProviderActivities({
       recorded = false;
     }
     const earlyReceipt =
-      recorded && receiptsMatchedByProviderId(provider)
-        ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined)
-        : undefined;
+      recorded && accepted.matchReceiptsByProviderId ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined) : undefined;
     // The slot is free once the provider has the message. A failed signal must not fail (and resend) the
     // send: the workflow then signals the batch itself.
     const slotReleased = releaseSlotOf

@@ -22,6 +22,8 @@ export interface ProviderAccepted {
   pricePerSegment: number;
   reportedCost?: number;
   duplicate?: boolean;
+  /** See SendAccepted: recording the send also stores the provider-id ref, and early receipts are looked for. */
+  matchReceiptsByProviderId?: true;
 }
 
 export interface BookkeepingActivities {

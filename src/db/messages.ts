@@ -3,7 +3,7 @@ import { ensureIndexes } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
-import { CANCELLABLE_STATUSES, receiptsMatchedByProviderId, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
+import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 
 export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
 
@@ -109,8 +109,9 @@ export class MessageRepository {
   }
 
   /**
-   * Receipts that do not carry our id (Every8d's account-wide callback) are matched through sms_provider_refs, a
-   * lookup by `_id`: the one query FerretDB answers without scanning, and cheap on MongoDB too.
+   * Receipts that do not carry our id (Every8d's account-wide callback, for a send whose subject could not name the
+   * message) are matched through sms_provider_refs, a lookup by `_id`: the one query FerretDB answers without
+   * scanning, and cheap on MongoDB too.
    */
   async findIdByProviderMessageId(provider: ProviderName, providerMessageId: string): Promise<string | undefined> {
     return (await this.refs.findOne({ _id: `${provider}:${providerMessageId}` }))?.message_id;
@@ -245,10 +246,17 @@ export class MessageRepository {
    */
   async markSent(
     id: string,
-    sent: { provider: ProviderName; providerMessageId: string; pricePerSegment: number; reportedCost?: number; duplicate?: boolean },
+    sent: {
+      provider: ProviderName;
+      providerMessageId: string;
+      pricePerSegment: number;
+      reportedCost?: number;
+      duplicate?: boolean;
+      matchReceiptsByProviderId?: boolean;
+    },
     known?: SmsMessage,
   ): Promise<{ cost: number; points: number } | undefined> {
-    if (receiptsMatchedByProviderId(sent.provider))
+    if (sent.matchReceiptsByProviderId)
       await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
     let charged: { cost: number; points: number } | undefined;
     await this.change(

@@ -49,14 +49,6 @@ export interface DeliveryReport {
 
 export { MESSAGE_ID_PATTERN } from './idPatterns';
 
-/**
- * Providers whose receipts come to an account-wide URL without our message id (Every8d): they are matched by the
- * provider's own id (sms_provider_refs) and can arrive before the send is recorded (held early receipts). The others
- * call the receipt URL we give with each message, which names it, so neither lookup is needed for them.
- */
-const MATCHED_BY_PROVIDER_ID: readonly ProviderName[] = ['every8d'];
-export const receiptsMatchedByProviderId = (provider: ProviderName): boolean => MATCHED_BY_PROVIDER_ID.includes(provider);
-
 export const workflowIdFor = (messageId: string): string => `sms-${messageId}`;
 export const providerTaskQueue = (provider: ProviderName): string => `sms-provider-${provider}`;
 export const SMS_TASK_QUEUE = 'sms';

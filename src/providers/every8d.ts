@@ -9,6 +9,9 @@ import type { OutboundSms, ProviderHttpOptions, SendAccepted, SmsProvider } from
 const PROVIDER_CODES = new Set(['-2', '-11', '-13', '-14']);
 const MESSAGE_CODES = new Set(['-1', '-3', '-4', '-5', '-6', '-8', '-12', '-15', '-20', '-24', '-27']);
 
+/** The send's reply when the subject is too long: a refusal before sending. */
+const SUBJECT_TOO_LONG = '-15';
+
 /** Delivery STATUS codes of getDeliveryStatus / the account callback. 0, 300 and 700 are still pending. */
 const DELIVERED = '100';
 const UNDELIVERED = new Set(['101', '102', '103', '104', '105', '106', '107', '301', '303', '500']);
@@ -22,15 +25,21 @@ export class Every8dProvider implements SmsProvider {
     private readonly http: ProviderHttpOptions,
   ) {}
 
+  /**
+   * The subject (`SB`, never shown to the customer) carries our message id, and the account callback echoes it as
+   * `SUBJECT`: the receipt then names its message, like Twilio's and Mitake's, so no provider-id ref is stored and
+   * no receipt has to be held because it came before the send was recorded. Every8d does not document how long a
+   * subject may be; should the account refuse ours (`-15`, nothing was sent), the message goes without one and its
+   * receipts are matched by BatchID.
+   */
   async send(sms: OutboundSms): Promise<SendAccepted> {
-    const reply = await this.post('/API21/HTTP/sendSMS.ashx', {
-      SB: '',
-      MSG: sms.body,
-      DEST: sms.phone.national,
-      ST: '',
-      RETRYTIME: '1440',
-    });
-    return parseSendReply(reply.trim());
+    const reply = (await this.sendWithSubject(sms, sms.messageId)).trim();
+    if (!reply.startsWith(`${SUBJECT_TOO_LONG},`)) return parseSendReply(reply);
+    return { ...parseSendReply((await this.sendWithSubject(sms, '')).trim()), matchReceiptsByProviderId: true };
+  }
+
+  private sendWithSubject(sms: OutboundSms, subject: string): Promise<string> {
+    return this.post('/API21/HTTP/sendSMS.ashx', { SB: subject, MSG: sms.body, DEST: sms.phone.national, ST: '', RETRYTIME: '1440' });
   }
 
   async queryBalance(): Promise<number> {

@@ -18,6 +18,12 @@ export interface SendAccepted {
   duplicate?: boolean;
   /** Points the account has left after this send, when the reply says (Every8d `CREDIT`, Mitake `AccountPoint`). */
   balance?: number;
+  /**
+   * The receipts of this send will not name our message, only the provider's id: they are matched through
+   * sms_provider_refs and may arrive before the send is recorded (held early receipts). Every8d, when the account
+   * refused our id as the send's subject; every other send's receipts name the message.
+   */
+  matchReceiptsByProviderId?: true;
 }
 
 /** Same shape for every provider; every failure leaves as a ProviderError. */

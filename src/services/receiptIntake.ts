@@ -12,7 +12,7 @@ export interface IncomingReceipt {
   provider: ProviderName;
   method: string;
   fields: Record<string, string>;
-  /** Our id, when the callback URL carried it (Twilio, Mitake). */
+  /** Our id, when the callback carried it (Twilio's and Mitake's URL, Every8d's SUBJECT). */
   messageId?: string;
   providerMessageId?: string;
   /** Undefined for intermediate statuses that are not receipts (Twilio `sent`, Every8d `0`). */
@@ -39,8 +39,8 @@ export class ReceiptIntake {
   async accept(receipt: IncomingReceipt): Promise<WebhookDisposition> {
     let messageId = await this.resolveMessageId(receipt);
     if (!messageId && receipt.report) {
-      // Possibly early: the send may not be recorded yet (Every8d answers with its BatchID, and may push the
-      // receipt before we stored it). Held first, then looked up again: see db/earlyReceipts.ts for why this order.
+      // Possibly early: the send may not be recorded yet (an Every8d receipt without our id names only its BatchID,
+      // and may come before we stored it). Held first, then looked up again: see db/earlyReceipts.ts for why.
       await this.early.hold({ ...receipt.report, receivedAt: new Date().toISOString() });
       messageId = await this.resolveMessageId(receipt);
     }

@@ -13,6 +13,7 @@ const BehaviourChange = z.strictObject({
   push_receipts: z.boolean().optional(),
   push_before_reply: z.boolean().optional(),
   reported_cost: z.number().min(0).optional(),
+  max_subject_length: z.number().int().min(0).max(1_000).optional(),
 });
 
 const CreditChange = z.strictObject({ credit: z.number().min(0).max(1e9) });

@@ -51,6 +51,8 @@ export function every8dSimulator({ username, password, callbackUrl, credit }: Ev
     if (behaviour.failure === 'http_500') return c.text('Internal Server Error', 500);
     if (behaviour.failure === 'invalid_number' || !/^09\d{8}$/.test(dest)) return c.text('-8,手機號碼格式錯誤');
     if (behaviour.failure === 'error_code') return c.text(`${behaviour.error_code ?? '-99'},主機端發生不明錯誤`);
+    const subject = form.SB ?? '';
+    if (behaviour.max_subject_length !== undefined && subject.length > behaviour.max_subject_length) return c.text('-15,主旨長度超過限制');
 
     const batchId = randomUUID();
     const cost = behaviour.reported_cost ?? countSegments(form.MSG ?? '').segments;
@@ -58,7 +60,13 @@ export function every8dSimulator({ username, password, callbackUrl, credit }: Ev
     if (!state.charge(cost)) return c.text(`${state.credit.toFixed(2)},0,0,1,${batchId}`);
     const finalStatus = behaviour.receipt === 'none' ? undefined : behaviour.receipt === 'delivered' ? '100' : '101';
     batches.set(batchId, { mobile: `+886${dest.slice(1)}`, cost, sentAt: new Date(), finalStatus, finalAt: Date.now() + behaviour.receipt_delay_ms });
-    state.recordAccepted({ phone: dest, body: form.MSG ?? '', provider_message_id: batchId, at: new Date().toISOString() });
+    state.recordAccepted({
+      ...(subject ? { ref: subject } : {}),
+      phone: dest,
+      body: form.MSG ?? '',
+      provider_message_id: batchId,
+      at: new Date().toISOString(),
+    });
 
     if (callbackUrl && finalStatus && behaviour.push_receipts) {
       const push = () => {
@@ -71,7 +79,7 @@ export function every8dSimulator({ username, password, callbackUrl, credit }: Ev
           SM: form.MSG ?? '',
           ST: taipeiStamp(),
           MR: '1',
-          SUBJECT: form.SB ?? '',
+          SUBJECT: subject,
           NAME: '',
           USERID: username,
           CHARGE: String(cost),

@@ -14,10 +14,12 @@ export interface Behaviour {
   receipt_copies?: number;
   /** Every8d only: the points COST it reports, instead of one per segment (a provider's own count can differ). */
   reported_cost?: number;
+  /** Every8d only: the longest subject (`SB`) the account takes; a longer one is refused with `-15`. Unlimited when unset. */
+  max_subject_length?: number;
 }
 
 export interface AcceptedSend {
-  /** Our client reference when the wire format carries one (Mitake clientid, Twilio callback message_id). */
+  /** Our client reference when the wire format carries one (Mitake clientid, Twilio callback message_id, Every8d SB). */
   ref?: string;
   phone: string;
   body: string;

@@ -97,7 +97,16 @@ export function webhookRoutes(deps: WebhookDeps) {
     const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
     // STATUS 999 is not a receipt but a customer's reply (MO), on the same account callback: text in SM, number in RM.
     if (fields.STATUS === EVERY8D_INBOUND_REPLY) await deps.inbound.accept({ provider: 'every8d', from: fields.RM ?? '', text: fields.SM ?? '' });
-    else await deps.receipts.accept({ provider: 'every8d', method: c.req.method, fields, providerMessageId: batchId || undefined, report });
+    // SUBJECT names our message for sends that carried it (providers/every8d.ts); older ones are matched by BatchID.
+    else
+      await deps.receipts.accept({
+        provider: 'every8d',
+        method: c.req.method,
+        fields,
+        messageId: fields.SUBJECT,
+        providerMessageId: batchId || undefined,
+        report,
+      });
     return c.text('OK');
   });
 
