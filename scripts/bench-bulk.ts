@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import { bulkWorkflowId } from '../src/workflows/bulkSms';
+import { progressQuery } from '../src/workflows/signals';
 import { dataConverterFor } from '../src/temporal/connect';
 import { launchStack } from '../src/stack/launcher/launch';
 import { stopStack } from '../src/stack/launcher/stop';
 import { workerPids } from '../src/stack/launcher/workerProcess';
 import { type BaselineResult, runBaseline } from './bench/baseline';
-import { historyStats, listRuns } from './bench/histories';
+import { historyStats, SEND_PHASES, type SendPhases, listRuns } from './bench/histories';
 import { childProcesses, cpuMeter, rssMiB } from './bench/procs';
 import { mongoTally } from './bench/mongoTally';
 import { startProbes } from './bench/probes';
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
       recipients: { type: 'string', default: '10000' },
       // BULK_WINDOW's default: a larger window only queues more work in FerretDB (see docs/throughput.md).
       window: { type: 'string', default: '100' },
+      // The recipients split over this many batches sent at once (each with its own window and parent workflow).
+      batches: { type: 'string', default: '1' },
       baseline: { type: 'string' },
       probes: { type: 'string', default: '5' },
       'probe-every': { type: 'string', default: '4' },
@@ -88,24 +91,39 @@ async function main(): Promise<void> {
     const cpuStart = meter.snapshot();
     const tallyStart = tally.snapshot();
     const started = Date.now();
-    const accepted = await api('/api/v1/notifications/send-bulk-sms', {
-      method: 'POST',
-      body: JSON.stringify({
-        recipients: phones.map((phone) => ({ phone })),
-        message: '【幸福氣】冬季安全用氣提醒：請定期檢查瓦斯管線。',
-        message_type: 'general',
-        batch_name: 'benchmark',
-      }),
-    });
+    const parts = Math.max(1, Number(values.batches));
+    const accepted = await Promise.all(
+      Array.from({ length: parts }, (_, k) =>
+        api('/api/v1/notifications/send-bulk-sms', {
+          method: 'POST',
+          body: JSON.stringify({
+            recipients: phones.filter((_, i) => i % parts === k).map((phone) => ({ phone })),
+            message: '【幸福氣】冬季安全用氣提醒：請定期檢查瓦斯管線。',
+            message_type: 'general',
+            batch_name: 'benchmark',
+          }),
+        }),
+      ),
+    );
     const intakeMs = Date.now() - started;
-    const batchId: string = accepted.batch_id;
-    console.log(`Accepted ${accepted.accepted} recipients in ${intakeMs} ms (batch ${batchId}); sending…`);
+    const batchIds: string[] = accepted.map((a) => a.batch_id);
+    console.log(`Accepted ${accepted.map((a) => a.accepted).join(' + ')} recipients in ${intakeMs} ms (batch ${batchIds.join(', ')}); sending…`);
+    const inBatches = `SmsBatchId IN (${batchIds.map((id) => `"${id}"`).join(', ')})`;
     const probes = startProbes(api, Number(values.probes), Number(values['probe-every']) * 1000);
 
-    const done = `SmsBatchId = "${batchId}" AND WorkflowType = "sendSmsWorkflow" AND ExecutionStatus != "Running"`;
+    const done = `${inBatches} AND WorkflowType = "sendSmsWorkflow" AND ExecutionStatus != "Running"`;
+    // Sends in progress, as the batch counts them (its window), every 2 s while it starts children.
+    const inFlight: number[] = [];
     for (;;) {
       const finished = (await client.workflow.count(done)).count;
       if (finished >= n) break;
+      for (const batchId of batchIds) {
+        const progress = await client.workflow
+          .getHandle(bulkWorkflowId(batchId))
+          .query(progressQuery)
+          .catch(() => undefined);
+        if (progress && progress.started < progress.total) inFlight.push(progress.inFlight);
+      }
       process.stdout.write(`\r  ${finished}/${n} finished, ${((Date.now() - started) / 1000).toFixed(0)} s`);
       await new Promise((r) => setTimeout(r, 2_000));
     }
@@ -114,10 +132,12 @@ async function main(): Promise<void> {
     console.log('');
     const probeResults = await probes.results(client, stack.simUrls.every8d, stack.simUrls.mitake);
 
-    const children = await listRuns(client, `SmsBatchId = "${batchId}" AND WorkflowType = "sendSmsWorkflow"`);
-    const parents = await listRuns(client, `WorkflowId = "${bulkWorkflowId(batchId)}"`);
+    const children = await listRuns(client, `${inBatches} AND WorkflowType = "sendSmsWorkflow"`);
+    const parents = await listRuns(client, `WorkflowId IN (${batchIds.map((id) => `"${bulkWorkflowId(id)}"`).join(', ')})`);
     const totalMs = Math.max(...children.map((c) => c.closeTimeMs ?? 0)) - started;
-    const sample = await Promise.all(children.slice(0, 20).map((c) => historyStats(client, c.workflowId, c.runId)));
+    // About 100 children spread over the whole batch (its start, steady state and tail alike).
+    const every = Math.max(1, Math.floor(children.length / 100));
+    const sample = await Promise.all(children.filter((_, i) => i % every === 0).map((c) => historyStats(client, c.workflowId, c.runId)));
     const parentStats = await Promise.all(parents.map((p) => historyStats(client, p.workflowId, p.runId)));
     if (values['show-history']) {
       const counts = (types: string[]) =>
@@ -138,7 +158,10 @@ async function main(): Promise<void> {
     const perPhone = new Map<string, number>();
     for (const send of sims.flat()) perPhone.set(send.phone, (perPhone.get(send.phone) ?? 0) + 1);
     const duplicates = [...perPhone.values()].reduce((d, c) => d + (c - 1), 0);
-    const batch = await api(`/api/v1/notifications/batches/${batchId}`);
+    const finalCounts: Record<string, number> = {};
+    for (const batchId of batchIds)
+      for (const [status, count] of Object.entries((await api(`/api/v1/notifications/batches/${batchId}`)).counts as Record<string, number>))
+        finalCounts[status] = (finalCounts[status] ?? 0) + count;
 
     console.log(
       [
@@ -158,12 +181,14 @@ async function main(): Promise<void> {
         `MongoDB round trips      ${roundTrips.total.toFixed(1)} per message: ${roundTrips.rows.map(([key, per]) => `${key} ${per.toFixed(2)}`).join(', ')}`,
         `events per SMS workflow  ${(sum(children.map((c) => c.historyLength)) / children.length).toFixed(1)} (max ${Math.max(...children.map((c) => c.historyLength))})`,
         `workflow tasks / message ${(childTasks + parentTasks).toFixed(2)} (SMS workflow ${childTasks.toFixed(2)}, batch ${parentTasks.toFixed(2)})`,
-        `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (batch ran as ${parents.length} continued-as-new runs)`,
+        `window in use            ${quantiles(inFlight)} of ${values.window} per batch while children were starting`,
+        `batch message, ms        child start ${quantiles(parentStats.flatMap((s) => s.startLags))}, ${sendPhasesLine(sample.flatMap((s) => (s.phases ? [s.phases] : [])))}`,
+        `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (${parts > 1 ? `${parts} batches` : 'batch'} ran as ${parents.length} continued-as-new runs)`,
         `order confirmations      time to provider ${probeResults.map((p) => (p.toProviderMs === undefined ? 'never' : `${(p.toProviderMs / 1000).toFixed(2)} s`)).join(', ')}; to final ${probeResults.map((p) => (p.toFinalMs === undefined ? p.status : `${(p.toFinalMs / 1000).toFixed(2)} s`)).join(', ')}`,
         ...probeResults.map((p, i) => `  confirmation ${i + 1}         ms after request: ${p.timeline ?? '?'}`),
         `peak RSS                 worker ${peaks.worker.toFixed(0)} MiB, API+simulators ${peaks.api.toFixed(0)} MiB`,
         `duplicates at simulators ${duplicates}`,
-        `final counts             ${JSON.stringify(batch.counts)}`,
+        `final counts             ${JSON.stringify(finalCounts)}`,
       ].join('\n'),
     );
   } finally {
@@ -178,3 +203,15 @@ main().catch((err) => {
   console.error(err instanceof Error ? err.stack : err);
   process.exit(1);
 });
+
+/** Median and 90th percentile, in ms. */
+function quantiles(xs: number[]): string {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return `${at(0.5).toFixed(0)} (p90 ${at(0.9).toFixed(0)})`;
+}
+
+/** Each phase before the provider accepted (see SendPhases). */
+function sendPhasesLine(phases: SendPhases[]): string {
+  return SEND_PHASES.map((k) => `${k} ${quantiles(phases.map((p) => p[k]))}`).join(', ');
+}

@@ -1,12 +1,51 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
+/**
+ * Where an SMS workflow's time went until its provider accepted, in ms: waiting for its first workflow task to be
+ * picked up, running it, waiting for the provider activity to be picked up, and the activity itself (send + record).
+ */
+export interface SendPhases {
+  taskWait: number;
+  task: number;
+  activityWait: number;
+  activity: number;
+}
+export const SEND_PHASES: (keyof SendPhases)[] = ['taskWait', 'task', 'activityWait', 'activity'];
+
 /** Events and workflow tasks of one run, read back from the server after the run. */
-export async function historyStats(client: Client, workflowId: string, runId?: string): Promise<{ events: number; workflowTasks: number; types: string[] }> {
+export async function historyStats(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<{ events: number; workflowTasks: number; types: string[]; phases?: SendPhases; startLags: number[] }> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
   const types = events.map((e) => String(temporal.api.enums.v1.EventType[Number(e.eventType)]).replace('EVENT_TYPE_', ''));
-  return { events: events.length, workflowTasks: types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED').length, types };
+  const at = (type: string) => {
+    const e = events[types.indexOf(type)];
+    return e ? Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6 : undefined;
+  };
+  const [started, taskStarted, taskDone, scheduled, activityStarted, activityDone] = [
+    'WORKFLOW_EXECUTION_STARTED',
+    'WORKFLOW_TASK_STARTED',
+    'WORKFLOW_TASK_COMPLETED',
+    'ACTIVITY_TASK_SCHEDULED',
+    'ACTIVITY_TASK_STARTED',
+    'ACTIVITY_TASK_COMPLETED',
+  ].map(at);
+  const phases =
+    started && taskStarted && taskDone && scheduled && activityStarted && activityDone
+      ? { taskWait: taskStarted - started, task: taskDone - taskStarted, activityWait: activityStarted - scheduled, activity: activityDone - activityStarted }
+      : undefined;
+  // A batch run: how long after the batch asked for each child the server had started it.
+  const timeOf = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const initiated = new Map(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).map((e) => [Number(e.eventId), timeOf(e)]));
+  const startLags = events.flatMap((e) => {
+    const asked = initiated.get(Number(e.childWorkflowExecutionStartedEventAttributes?.initiatedEventId ?? -1));
+    return asked === undefined ? [] : [timeOf(e) - asked];
+  });
+  return { events: events.length, workflowTasks: types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED').length, types, ...(phases ? { phases } : {}), startLags };
 }
 
 /** Close times and history lengths of the runs a visibility query finds. */
