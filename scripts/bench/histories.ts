@@ -13,6 +13,11 @@ export interface SendPhases {
 }
 export const SEND_PHASES: (keyof SendPhases)[] = ['taskWait', 'task', 'activityWait', 'activity'];
 
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** When the server recorded an event, in epoch ms (with its sub-millisecond part). */
+export const eventMs = (e: HistoryEvent): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+
 /** Events and workflow tasks of one run, read back from the server after the run. */
 export async function historyStats(
   client: Client,
@@ -24,7 +29,7 @@ export async function historyStats(
   const types = events.map((e) => String(temporal.api.enums.v1.EventType[Number(e.eventType)]).replace('EVENT_TYPE_', ''));
   const at = (type: string) => {
     const e = events[types.indexOf(type)];
-    return e ? Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6 : undefined;
+    return e ? eventMs(e) : undefined;
   };
   const [started, taskStarted, taskDone, scheduled, activityStarted, activityDone] = [
     'WORKFLOW_EXECUTION_STARTED',
@@ -39,11 +44,10 @@ export async function historyStats(
       ? { taskWait: taskStarted - started, task: taskDone - taskStarted, activityWait: activityStarted - scheduled, activity: activityDone - activityStarted }
       : undefined;
   // A batch run: how long after the batch asked for each child the server had started it.
-  const timeOf = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-  const initiated = new Map(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).map((e) => [Number(e.eventId), timeOf(e)]));
+  const initiated = new Map(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).map((e) => [Number(e.eventId), eventMs(e)]));
   const startLags = events.flatMap((e) => {
     const asked = initiated.get(Number(e.childWorkflowExecutionStartedEventAttributes?.initiatedEventId ?? -1));
-    return asked === undefined ? [] : [timeOf(e) - asked];
+    return asked === undefined ? [] : [eventMs(e) - asked];
   });
   return { events: events.length, workflowTasks: types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED').length, types, ...(phases ? { phases } : {}), startLags };
 }

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { eventMs } from './histories';
 
 type Api = (path: string, init?: RequestInit) => Promise<any>;
 
@@ -80,7 +81,7 @@ async function timeline(client: Client, messageId: string, requestedAt: number):
   for (const e of history?.events ?? []) {
     const name = wanted.get(Number(e.eventType));
     if (!name || steps.some((s) => s.startsWith(`${name} `))) continue;
-    const ms = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6) - requestedAt;
+    const ms = Math.floor(eventMs(e)) - requestedAt;
     steps.push(`${name} ${ms}`);
   }
   return steps.join(', ');
