@@ -40,15 +40,11 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
  * started, so the provider settings it already read serve again (see ProviderDirectory).
  */
 export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number): Promise<void> {
-  const { messageId, provider, providerMessageId, pricePerSegment, reportedCost, duplicate, matchReceiptsByProviderId } = input;
-  const charged = await repos.messages.markSent(
-    messageId,
-    { provider, providerMessageId, pricePerSegment, reportedCost, duplicate, matchReceiptsByProviderId },
-    known,
-  );
+  const { messageId, ...sent } = input;
+  const charged = await repos.messages.markSent(messageId, sent, known);
   if (charged === undefined) return;
-  metrics().messagesByStatus.inc({ provider, status: 'sent' });
-  await countDailyUsage(repos, provider, charged.cost, charged.points, notBefore);
+  metrics().messagesByStatus.inc({ provider: sent.provider, status: 'sent' });
+  await countDailyUsage(repos, sent.provider, charged.cost, charged.points, notBefore);
 }
 
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
