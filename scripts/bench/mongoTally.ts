@@ -10,7 +10,7 @@ export function mongoTally() {
   const dir = mkdtempSync(join(tmpdir(), 'luckygas-mongo-tally-'));
   const read = (): Record<string, number> => {
     const total: Record<string, number> = {};
-    for (const file of readdirSync(dir)) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
       const counts = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, number>;
       for (const [key, n] of Object.entries(counts)) total[key] = (total[key] ?? 0) + n;
     }

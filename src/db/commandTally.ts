@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 
@@ -15,7 +15,12 @@ export function tallyCommands(client: MongoClient, dir = process.env.MONGO_COMMA
   if (!counts) {
     const tally: Record<string, number> = {};
     counts = tally;
-    const flush = () => writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(tally));
+    const file = join(dir, `${process.pid}.json`);
+    // Written aside and renamed into place: a bench reading the directory never sees half a file.
+    const flush = () => {
+      writeFileSync(`${file}.partial`, JSON.stringify(tally));
+      renameSync(`${file}.partial`, file);
+    };
     setInterval(flush, 1_000).unref();
     process.once('exit', flush);
   }
