@@ -12,6 +12,7 @@ import { historyStats, SEND_PHASES, type SendPhases, listRuns } from './bench/hi
 import { childProcesses, cpuMeter, rssMiB } from './bench/procs';
 import { mongoTally } from './bench/mongoTally';
 import { startProbes } from './bench/probes';
+import { eventLoopSampler } from './bench/eventLoop';
 import { TEMPORAL_SERVER_VERSION, startPostgresTemporal } from './bench/postgresTemporal';
 
 /**
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     const done = `${inBatches} AND WorkflowType = "sendSmsWorkflow" AND ExecutionStatus != "Running"`;
     // Sends in progress, as the batch counts them (its window), every 2 s while it starts children.
     const inFlight: number[] = [];
+    const eventLoop = eventLoopSampler(stack.workerMetricsUrl);
     for (;;) {
       const finished = (await client.workflow.count(done)).count;
       if (finished >= n) break;
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
           .catch(() => undefined);
         if (progress && progress.started < progress.total) inFlight.push(progress.inFlight);
       }
+      await eventLoop.sample();
       process.stdout.write(`\r  ${finished}/${n} finished, ${((Date.now() - started) / 1000).toFixed(0)} s`);
       await new Promise((r) => setTimeout(r, 2_000));
     }
@@ -183,6 +186,7 @@ async function main(): Promise<void> {
         `workflow tasks / message ${(childTasks + parentTasks).toFixed(2)} (SMS workflow ${childTasks.toFixed(2)}, batch ${parentTasks.toFixed(2)})`,
         `window in use            ${quantiles(inFlight)} of ${values.window} per batch while children were starting`,
         `batch message, ms        child start ${quantiles(parentStats.flatMap((s) => s.startLags))}, ${sendPhasesLine(sample.flatMap((s) => (s.phases ? [s.phases] : [])))}`,
+        `worker event loop, ms    delay p99 ${quantiles(eventLoop.result().p99)} over 2 s samples, longest ${eventLoop.result().longestMs.toFixed(0)}`,
         `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (${parts > 1 ? `${parts} batches` : 'batch'} ran as ${parents.length} continued-as-new runs)`,
         `order confirmations      time to provider ${probeResults.map((p) => (p.toProviderMs === undefined ? 'never' : `${(p.toProviderMs / 1000).toFixed(2)} s`)).join(', ')}; to final ${probeResults.map((p) => (p.toFinalMs === undefined ? p.status : `${(p.toFinalMs / 1000).toFixed(2)} s`)).join(', ')}`,
         ...probeResults.map((p, i) => `  confirmation ${i + 1}         ms after request: ${p.timeline ?? '?'}`),

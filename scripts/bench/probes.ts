@@ -10,7 +10,7 @@ export interface ProbeResult {
   toProviderMs?: number;
   /** From the API request to the final status being stored (receipt applied). */
   toFinalMs?: number;
-  /** Where the time to provider went: ms from the request to each step of the workflow's history. */
+  /** Where the time to provider went: ms from the request to the API's answer, each step of the workflow's history and the provider's acceptance. */
   timeline?: string;
 }
 
@@ -19,7 +19,7 @@ export interface ProbeResult {
  * campaign must not push past a second.
  */
 export function startProbes(api: Api, count: number, everyMs: number) {
-  const sent: { phone: string; at: number; messageId?: string }[] = [];
+  const sent: { phone: string; at: number; messageId?: string; answeredAt?: number }[] = [];
   const timer = setInterval(() => {
     if (sent.length >= count) return clearInterval(timer);
     const phone = `0988${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
@@ -28,7 +28,10 @@ export function startProbes(api: Api, count: number, everyMs: number) {
     void api('/api/v1/notifications/send-sms', {
       method: 'POST',
       body: JSON.stringify({ phone, message: '【幸福氣】您的訂單已確認，司機將於30分鐘內送達。', message_type: 'order_confirmation' }),
-    }).then((r) => (probe.messageId = r.message_id));
+    }).then((r) => {
+      probe.messageId = r.message_id;
+      probe.answeredAt = Date.now();
+    });
   }, everyMs);
 
   return {
@@ -51,10 +54,14 @@ export function startProbes(api: Api, count: number, everyMs: number) {
             simUrls.map(async (url) => ((await (await fetch(`${url}/_sim/sends?phone=${probe.phone}`)).json()) as { sends: { at: string }[] }).sends),
           )
         ).flat();
+        const toProviderMs = sends[0] ? Date.parse(sends[0].at) - probe.at : undefined;
+        // The API's answer and the provider's acceptance frame the workflow's steps.
+        const steps = probe.messageId ? [`answered ${probe.answeredAt! - probe.at}`, await timeline(client, probe.messageId, probe.at)] : [];
+        if (steps.length && toProviderMs !== undefined) steps.push(`provider ${toProviderMs}`);
         out.push({
           status,
-          ...(probe.messageId ? { timeline: await timeline(client, probe.messageId, probe.at) } : {}),
-          ...(sends[0] ? { toProviderMs: Date.parse(sends[0].at) - probe.at } : {}),
+          ...(steps.length ? { timeline: steps.join(', ') } : {}),
+          ...(toProviderMs === undefined ? {} : { toProviderMs }),
           ...(finishedAt ? { toFinalMs: Date.parse(finishedAt) - probe.at } : {}),
         });
       }
