@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 import { CountingWriter } from './countingWriter';
 
 export interface Alert {
@@ -41,11 +41,11 @@ export class AlertRepository {
     this.eventCounts = new CountingWriter(this.counters);
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // open alerts by rule and subject (evaluation), and listing by state
-    await ensureIndexes(this.alerts, [{ key: { state: 1, rule: 1, subject: 1 }, name: 'state_rule_subject' }]);
+    await ensureIndexes(this.alerts, plan, [{ key: { state: 1, rule: 1, subject: 1 }, name: 'state_rule_subject' }]);
     // event counts over a window
-    await ensureIndexes(this.counters, [{ key: { kind: 1, second: 1 }, name: 'kind_second' }]);
+    await ensureIndexes(this.counters, plan, [{ key: { kind: 1, second: 1 }, name: 'kind_second' }]);
   }
 
   async countEvent(kind: string, now = new Date(), events = 1): Promise<void> {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { Role } from '../domain/roles';
 import type { CredentialCipher, EncryptedSecret } from './credentialCipher';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 
 export interface ApiKey {
   _id: string;
@@ -44,9 +44,9 @@ export class ApiKeyRepository {
     this.col = db.collection<ApiKey>('api_keys');
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // every authenticated request looks its key up by hash
-    await ensureIndexes(this.col, [{ key: { hash: 1 }, name: 'hash_unique', unique: true }]);
+    await ensureIndexes(this.col, plan, [{ key: { hash: 1 }, name: 'hash_unique', unique: true }]);
   }
 
   /**

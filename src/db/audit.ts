@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 
 export interface AuditEntry {
   at: Date;
@@ -19,8 +19,8 @@ export class AuditRepository {
     this.col = db.collection<AuditEntry>('audit_log');
   }
 
-  async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.col, [
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
+    await ensureIndexes(this.col, plan, [
       // history of one object, newest first
       { key: { 'target.type': 1, 'target.id': 1, at: -1 }, name: 'target_at' },
       // the audit log listing, newest first

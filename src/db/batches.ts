@@ -2,7 +2,7 @@ import type { MessageCallback } from './messageTypes';
 import type { Collection, Db } from 'mongodb';
 import type { TaiwanPhone } from '../domain/phone';
 import type { MessageType } from '../domain/sms';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 
 export type BatchStatus = 'scheduled' | 'running' | 'paused' | 'cancelled' | 'completed';
 
@@ -64,11 +64,11 @@ export class BatchRepository {
     this.recipients = db.collection<RecipientChunk>('sms_batch_recipients');
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // removing a batch's recipients
-    await ensureIndexes(this.recipients, [{ key: { batch_id: 1 }, name: 'batch_id' }]);
+    await ensureIndexes(this.recipients, plan, [{ key: { batch_id: 1 }, name: 'batch_id' }]);
     // batch listing, newest first; a non-admin's listing of their own batches
-    await ensureIndexes(this.batches, [
+    await ensureIndexes(this.batches, plan, [
       { key: { created_at: -1 }, name: 'created_at' },
       { key: { created_by: 1, created_at: -1 }, name: 'created_by_created_at' },
     ]);

@@ -26,6 +26,7 @@ import { TemplateRepository } from './templates';
 import { TemporalOutbox } from './temporalOutbox';
 import { WebhookEventRepository } from './webhookEvents';
 import { CallbackLogRepository } from './callbackLog';
+import { indexPlanOf, type IndexPlan } from './indexes';
 import { StatusCallbacks } from '../services/statusCallbacks';
 
 export interface Repositories {
@@ -105,6 +106,8 @@ export async function createRepositories(
     balances: new ProviderBalanceRepository(db),
     orderEvents: new OrderEventRepository(db),
   };
-  await Promise.all(Object.values(repos).map((r) => r.ensureIndexes()));
+  const plan = await indexPlanOf(db);
+  const indexed: { ensureIndexes(plan: IndexPlan): Promise<void> }[] = Object.values(repos);
+  await Promise.all(indexed.map((r) => r.ensureIndexes(plan)));
   return { ...repos, statusCallbacks, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };
 }

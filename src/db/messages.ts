@@ -1,5 +1,5 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
@@ -46,8 +46,8 @@ export class MessageRepository {
     this.statusListener = upkeep.statusListener;
   }
 
-  async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.col, [
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
+    await ensureIndexes(this.col, plan, [
       // sms-logs and stats filtered by provider over a date range
       { key: { provider: 1, created_at: -1 }, name: 'provider_created_at' },
       // sms-logs listing and stats over a date range, newest first (the _id breaks ties for the cursor)

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { ProviderName } from '../domain/sms';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 import { CountingWriter } from './countingWriter';
 import type { ProviderGeneration } from './providerDirectory';
 
@@ -47,9 +47,9 @@ export class ProviderHealthRepository {
     this.failureCounts = new CountingWriter(this.circuits);
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // routing reads today's usage of every provider at once
-    await ensureIndexes(this.usage, [{ key: { day: 1, provider: 1 }, name: 'day_provider' }]);
+    await ensureIndexes(this.usage, plan, [{ key: { day: 1, provider: 1 }, name: 'day_provider' }]);
   }
 
   /** Adds one accepted send (its TWD cost and the points it took); returns the day's totals after it. */

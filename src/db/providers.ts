@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 import type { ProviderName } from '../domain/sms';
 import type { CredentialCipher, EncryptedSecret } from './credentialCipher';
 import type { ProviderGeneration } from './providerDirectory';
@@ -71,9 +71,9 @@ export class ProviderRepository {
     this.col = db.collection<ProviderRow>('sms_providers');
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // routing reads active providers by priority; the _id index covers lookups by name
-    await ensureIndexes(this.col, [{ key: { is_active: 1, priority: -1 }, name: 'active_priority' }]);
+    await ensureIndexes(this.col, plan, [{ key: { is_active: 1, priority: -1 }, name: 'active_priority' }]);
   }
 
   /**

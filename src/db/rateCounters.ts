@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 import { CountingWriter } from './countingWriter';
 
 interface RateCounter {
@@ -24,9 +24,9 @@ export class RateCounterRepository {
     this.counts = new CountingWriter(this.col);
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // the daily removal of expired windows (deleteExpired)
-    await ensureIndexes(this.col, [{ key: { expires_at: 1 }, name: 'expires_at' }]);
+    await ensureIndexes(this.col, plan, [{ key: { expires_at: 1 }, name: 'expires_at' }]);
   }
 
   /** Counts one more event in the window starting at `windowStart`; returns the count including this one. */

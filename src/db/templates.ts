@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { WinnerRule } from '../domain/abTesting';
 import type { TemplateVariant } from '../domain/templates';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 
 export interface SmsTemplate {
   _id: string;
@@ -31,9 +31,9 @@ export class TemplateRepository {
     this.col = db.collection<SmsTemplate>('sms_templates');
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // send-sms looks templates up by code; unique so two templates can never answer to one code
-    await ensureIndexes(this.col, [{ key: { code: 1 }, name: 'code_unique', unique: true }]);
+    await ensureIndexes(this.col, plan, [{ key: { code: 1 }, name: 'code_unique', unique: true }]);
   }
 
   async create(draft: TemplateDraft, now = new Date()): Promise<SmsTemplate> {

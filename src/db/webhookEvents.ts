@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { GroupInsert } from './groupInsert';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, type IndexPlan } from './indexes';
 import type { ProviderName } from '../domain/sms';
 
 /** `deferred`: Temporal did not answer; the receipt waits in the outbox and is signalled when it is back. */
@@ -33,9 +33,9 @@ export class WebhookEventRepository {
     this.inserts = new GroupInsert(this.col);
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
     // all receipts of one message, in arrival order (support and tests)
-    await ensureIndexes(this.col, [{ key: { message_id: 1, received_at: 1 }, name: 'message_received_at' }]);
+    await ensureIndexes(this.col, plan, [{ key: { message_id: 1, received_at: 1 }, name: 'message_received_at' }]);
   }
 
   /** Resolves once the row is stored. */
