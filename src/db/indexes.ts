@@ -13,6 +13,8 @@ export interface IndexPlan {
   secondary: boolean;
 }
 
+const INDEX_NOT_FOUND = 27;
+
 /** MongoDB gets every declared index; FerretDB (its buildInfo names its version) only the unique ones. */
 export async function indexPlanOf(db: Db): Promise<IndexPlan> {
   const info: Document = await db
@@ -23,8 +25,9 @@ export async function indexPlanOf(db: Db): Promise<IndexPlan> {
 }
 
 /**
- * Creates the wanted indexes that are missing, by name. FerretDB v1 crashes the connection when createIndexes names
- * an index that already exists, so existing ones are skipped rather than re-declared (MongoDB would accept both).
+ * Creates the wanted indexes that are missing, by name, and drops the declared ones the plan leaves out. FerretDB v1
+ * crashes the connection when createIndexes names an index that already exists, so existing ones are skipped rather
+ * than re-declared (MongoDB would accept both).
  */
 export async function ensureIndexes<T extends Document>(col: Collection<T>, plan: IndexPlan, specs: (IndexDescription & { name: string })[]): Promise<void> {
   const existing = new Set(
@@ -37,5 +40,9 @@ export async function ensureIndexes<T extends Document>(col: Collection<T>, plan
   );
   const wanted = (spec: IndexDescription) => plan.secondary || spec.unique === true;
   for (const spec of specs.filter((s) => wanted(s) && !existing.has(s.name))) await col.createIndexes([spec]);
-  for (const spec of specs.filter((s) => !wanted(s) && existing.has(s.name))) await col.dropIndex(spec.name);
+  // The API and the worker start together: the other may have dropped it first (27: IndexNotFound).
+  for (const spec of specs.filter((s) => !wanted(s) && existing.has(s.name)))
+    await col.dropIndex(spec.name).catch((err: { code?: number }) => {
+      if (err.code !== INDEX_NOT_FOUND) throw err;
+    });
 }

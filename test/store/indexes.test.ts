@@ -38,6 +38,19 @@ describe('indexes per store', () => {
         // Run again (every start-up does): nothing left to create or drop.
         await ensureIndexes(col, { secondary: false }, specs);
         expect(await names(db, col.collectionName)).toEqual(['_id_', 'code_unique']);
+        // The API and the worker start together: the other process dropped it after this one listed it.
+        await ensureIndexes(col, { secondary: true }, specs);
+        const listed = await col.listIndexes().toArray();
+        await col.dropIndex('at');
+        const listedEarlier = new Proxy(col, {
+          get(target, prop) {
+            if (prop === 'listIndexes') return () => ({ toArray: async () => listed });
+            const value = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        await ensureIndexes(listedEarlier, { secondary: false }, specs);
+        expect(await names(db, col.collectionName)).toEqual(['_id_', 'code_unique']);
         // The unique index still holds its rule.
         await expect(col.insertOne({ _id: 'b', code: 'x' } as never)).rejects.toMatchObject({ code: 11000 });
       } finally {
