@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SIMULATOR_CREDENTIALS } from '../../simulator/credentials';
 import { freePorts } from './ports';
-import { spawnWorker, waitForWorker } from './workerProcess';
+import { stopStack } from './stop';
+import { spawnWorker, waitForWorker, workerPids } from './workerProcess';
 
 export interface LaunchedStack {
   dataDir: string;
@@ -80,7 +81,13 @@ export async function launchStack(env: Record<string, string>, options: { simula
   writeFileSync(workerLog, '');
   writeFileSync(workerPidFile, '');
   spawnWorker(workerEnv, workerLog, workerPidFile);
-  await waitForWorker(workerLog, 0);
+  // A worker that never comes up must not leave the rest running: the caller gets no handle to stop it with (a
+  // failed bench left its servers and API running until found by hand).
+  await waitForWorker(workerLog, 0).catch(async (err) => {
+    await stopStack(stack, workerPids(workerPidFile));
+    simulators?.kill();
+    throw err;
+  });
 
   return {
     dataDir,
