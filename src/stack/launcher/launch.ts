@@ -66,12 +66,21 @@ export async function launchStack(env: Record<string, string>, options: { simula
     const simLog = join(dataDir, 'simulators.log');
     const simOut = openSync(simLog, 'a');
     simulators = spawn('node', ['--import', 'tsx', 'src/simulator/main.ts'], { cwd: root, env: fullEnv, stdio: ['ignore', simOut, simOut] });
-    await waitForLine(simLog, 0, 'Simulators:', () => simulators!.exitCode);
+    await readyOrStopped(
+      simulators,
+      waitForLine(simLog, 0, 'Simulators:', () => simulators!.exitCode),
+    );
   }
+  // From here a failed step also stops what the earlier ones started: the caller gets no handle to stop it with (a
+  // failed bench had left its servers and API running until found by hand).
+  const stopSimulators = async () => void (simulators && (await stopStack(simulators, [])));
 
   const stackLog = join(dataDir, 'stack.log');
   const stackEnv = { ...fullEnv, RUN_WORKERS: 'false' };
-  const stack = await spawnStack(root, stackEnv, stackLog);
+  const stack = await spawnStack(root, stackEnv, stackLog).catch(async (err) => {
+    await stopSimulators();
+    throw err;
+  });
 
   const mongoUri = `mongodb://127.0.0.1:${mongoPort}/`;
   const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`;
@@ -81,11 +90,9 @@ export async function launchStack(env: Record<string, string>, options: { simula
   writeFileSync(workerLog, '');
   writeFileSync(workerPidFile, '');
   spawnWorker(workerEnv, workerLog, workerPidFile);
-  // A worker that never comes up must not leave the rest running: the caller gets no handle to stop it with (a
-  // failed bench left its servers and API running until found by hand).
   await waitForWorker(workerLog, 0).catch(async (err) => {
     await stopStack(stack, workerPids(workerPidFile));
-    simulators?.kill();
+    await stopSimulators();
     throw err;
   });
 
@@ -116,8 +123,19 @@ async function spawnStack(root: string, env: NodeJS.ProcessEnv, stackLog: string
   const from = sizeOf(stackLog);
   const out = openSync(stackLog, 'a');
   const stack = spawn('node', ['--import', 'tsx', 'src/start.ts'], { cwd: root, env, stdio: ['ignore', out, out] });
-  await waitForLine(stackLog, from, 'Press Ctrl-C to stop.', () => stack.exitCode);
+  await readyOrStopped(
+    stack,
+    waitForLine(stackLog, from, 'Press Ctrl-C to stop.', () => stack.exitCode),
+  );
   return stack;
+}
+
+/** Waits for a started process to be ready; one that never gets there (a timeout, a logged failure) is stopped. */
+async function readyOrStopped(child: ChildProcess, ready: Promise<void>): Promise<void> {
+  await ready.catch(async (err) => {
+    await stopStack(child, []);
+    throw err;
+  });
 }
 
 /** Provider accounts pointing at simulators that run outside the stack (SIMULATORS=false reads them from here). */
