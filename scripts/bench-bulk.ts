@@ -190,6 +190,10 @@ async function main(): Promise<void> {
         `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (${parts > 1 ? `${parts} batches` : 'batch'} ran as ${parents.length} continued-as-new runs)`,
         `order confirmations      time to provider ${probeResults.map((p) => (p.toProviderMs === undefined ? 'never' : `${(p.toProviderMs / 1000).toFixed(2)} s`)).join(', ')}; to final ${probeResults.map((p) => (p.toFinalMs === undefined ? p.status : `${(p.toFinalMs / 1000).toFixed(2)} s`)).join(', ')}`,
         ...probeResults.map((p, i) => `  confirmation ${i + 1}         ms after request: ${p.timeline ?? '?'}`),
+        `batch start, s           ${batchStartLine(
+          children.map((c) => c.startTimeMs - started),
+          Number(values.window),
+        )}; confirmations sent at ${probeResults.map((p) => ((p.requestedAtMs - started) / 1000).toFixed(1)).join(', ')}`,
         `peak RSS                 worker ${peaks.worker.toFixed(0)} MiB, API+simulators ${peaks.api.toFixed(0)} MiB`,
         `duplicates at simulators ${duplicates}`,
         `final counts             ${JSON.stringify(finalCounts)}`,
@@ -213,6 +217,19 @@ function quantiles(xs: number[]): string {
   const sorted = [...xs].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return `${at(0.5).toFixed(0)} (p90 ${at(0.9).toFixed(0)})`;
+}
+
+/**
+ * When the batch's children started, in s after the bulk request: the first, the one that filled the window, and
+ * how many started in the busiest second, so a slow confirmation can be placed against the batch's start-up burst.
+ */
+function batchStartLine(startedAfterMs: number[], window: number): string {
+  const sorted = [...startedAfterMs].sort((a, b) => a - b);
+  const perSecond = new Map<number, number>();
+  for (const ms of sorted) perSecond.set(Math.floor(ms / 1000), (perSecond.get(Math.floor(ms / 1000)) ?? 0) + 1);
+  const [busiest, count] = [...perSecond].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
+  const at = (i: number) => ((sorted[Math.min(i, sorted.length - 1)] ?? 0) / 1000).toFixed(1);
+  return `children: first started ${at(0)}, window full (${window}) ${at(window - 1)}, busiest second ${busiest}–${busiest + 1} (${count} started)`;
 }
 
 /** Each phase before the provider accepted (see SendPhases). */

@@ -6,6 +6,8 @@ type Api = (path: string, init?: RequestInit) => Promise<any>;
 
 export interface ProbeResult {
   status: string;
+  /** When the request was sent (epoch ms). */
+  requestedAtMs: number;
   /** From the API request to the provider simulator accepting the send. */
   toProviderMs?: number;
   /** From the API request to the final status being stored (receipt applied). */
@@ -60,6 +62,7 @@ export function startProbes(api: Api, count: number, everyMs: number) {
         if (steps.length && toProviderMs !== undefined) steps.push(`provider ${toProviderMs}`);
         out.push({
           status,
+          requestedAtMs: probe.at,
           ...(steps.length ? { timeline: steps.join(', ') } : {}),
           ...(toProviderMs === undefined ? {} : { toProviderMs }),
           ...(finishedAt ? { toFinalMs: Date.parse(finishedAt) - probe.at } : {}),
