@@ -192,7 +192,7 @@ async function main(): Promise<void> {
         ...probeResults.map((p, i) => `  confirmation ${i + 1}         ms after request: ${p.timeline ?? '?'}`),
         `batch start, s           ${batchStartLine(
           children.map((c) => c.startTimeMs - started),
-          Number(values.window),
+          Number(values.window) * parts,
         )}; confirmations sent at ${probeResults.map((p) => ((p.requestedAtMs - started) / 1000).toFixed(1)).join(', ')}`,
         `peak RSS                 worker ${peaks.worker.toFixed(0)} MiB, API+simulators ${peaks.api.toFixed(0)} MiB`,
         `duplicates at simulators ${duplicates}`,
@@ -220,16 +220,17 @@ function quantiles(xs: number[]): string {
 }
 
 /**
- * When the batch's children started, in s after the bulk request: the first, the one that filled the window, and
- * how many started in the busiest second, so a slow confirmation can be placed against the batch's start-up burst.
+ * When the batch's children started, in s after the bulk request: the first, the one that filled the window (all
+ * batches' windows with --batches), and how many started in the busiest second, so a slow confirmation can be
+ * placed against the batch's start-up burst.
  */
-function batchStartLine(startedAfterMs: number[], window: number): string {
+function batchStartLine(startedAfterMs: number[], windowTotal: number): string {
   const sorted = [...startedAfterMs].sort((a, b) => a - b);
   const perSecond = new Map<number, number>();
-  for (const ms of sorted) perSecond.set(Math.floor(ms / 1000), (perSecond.get(Math.floor(ms / 1000)) ?? 0) + 1);
+  for (const second of sorted.map((ms) => Math.floor(ms / 1000))) perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
   const [busiest, count] = [...perSecond].reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
   const at = (i: number) => ((sorted[Math.min(i, sorted.length - 1)] ?? 0) / 1000).toFixed(1);
-  return `children: first started ${at(0)}, window full (${window}) ${at(window - 1)}, busiest second ${busiest}–${busiest + 1} (${count} started)`;
+  return `children: first started ${at(0)}, window full (${windowTotal}) ${at(windowTotal - 1)}, busiest second ${busiest}–${busiest + 1} (${count} started)`;
 }
 
 /** Each phase before the provider accepted (see SendPhases). */
