@@ -65,10 +65,11 @@ export async function launchStack(env: Record<string, string>, options: { simula
     Object.assign(fullEnv, simulatorAccounts(simUrls));
     const simLog = join(dataDir, 'simulators.log');
     const simOut = openSync(simLog, 'a');
-    simulators = spawn('node', ['--import', 'tsx', 'src/simulator/main.ts'], { cwd: root, env: fullEnv, stdio: ['ignore', simOut, simOut] });
-    await readyOrStopped(
-      simulators,
-      waitForLine(simLog, 0, 'Simulators:', () => simulators!.exitCode),
+    const started = spawn('node', ['--import', 'tsx', 'src/simulator/main.ts'], { cwd: root, env: fullEnv, stdio: ['ignore', simOut, simOut] });
+    simulators = started;
+    await orStop(
+      waitForLine(simLog, 0, 'Simulators:', () => started.exitCode),
+      () => stopStack(started, []),
     );
   }
   // From here a failed step also stops what the earlier ones started: the caller gets no handle to stop it with (a
@@ -77,10 +78,7 @@ export async function launchStack(env: Record<string, string>, options: { simula
 
   const stackLog = join(dataDir, 'stack.log');
   const stackEnv = { ...fullEnv, RUN_WORKERS: 'false' };
-  const stack = await spawnStack(root, stackEnv, stackLog).catch(async (err) => {
-    await stopSimulators();
-    throw err;
-  });
+  const stack = await orStop(spawnStack(root, stackEnv, stackLog), stopSimulators);
 
   const mongoUri = `mongodb://127.0.0.1:${mongoPort}/`;
   const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`;
@@ -90,10 +88,9 @@ export async function launchStack(env: Record<string, string>, options: { simula
   writeFileSync(workerLog, '');
   writeFileSync(workerPidFile, '');
   spawnWorker(workerEnv, workerLog, workerPidFile);
-  await waitForWorker(workerLog, 0).catch(async (err) => {
+  await orStop(waitForWorker(workerLog, 0), async () => {
     await stopStack(stack, workerPids(workerPidFile));
     await stopSimulators();
-    throw err;
   });
 
   return {
@@ -123,17 +120,20 @@ async function spawnStack(root: string, env: NodeJS.ProcessEnv, stackLog: string
   const from = sizeOf(stackLog);
   const out = openSync(stackLog, 'a');
   const stack = spawn('node', ['--import', 'tsx', 'src/start.ts'], { cwd: root, env, stdio: ['ignore', out, out] });
-  await readyOrStopped(
-    stack,
+  await orStop(
     waitForLine(stackLog, from, 'Press Ctrl-C to stop.', () => stack.exitCode),
+    () => stopStack(stack, []),
   );
   return stack;
 }
 
-/** Waits for a started process to be ready; one that never gets there (a timeout, a logged failure) is stopped. */
-async function readyOrStopped(child: ChildProcess, ready: Promise<void>): Promise<void> {
-  await ready.catch(async (err) => {
-    await stopStack(child, []);
+/**
+ * A start step's outcome; when it fails (a timeout, a logged failure), `stop` first stops what was started for it,
+ * and the step's own error is what the caller sees.
+ */
+async function orStop<T>(step: Promise<T>, stop: () => Promise<void>): Promise<T> {
+  return step.catch(async (err) => {
+    await stop();
     throw err;
   });
 }
