@@ -1,4 +1,6 @@
-import type { DeliveryReport, ProviderName } from '../domain/sms';
+import type { DeliveryReport, ProviderAccepted, ProviderName } from '../domain/sms';
+
+export type { ProviderAccepted } from '../domain/sms';
 
 /** Route and timing for one message, decided by the worker's configuration and recorded in history. */
 export interface SendPlan {
@@ -15,15 +17,6 @@ export interface SendPlan {
   unroutable?: { code: string; message: string };
   /** Providers routing left out for want of prepaid credit: named too if the route's providers then refuse for it. */
   shortOfCredit?: ProviderName[];
-}
-
-export interface ProviderAccepted {
-  providerMessageId: string;
-  pricePerSegment: number;
-  reportedCost?: number;
-  duplicate?: boolean;
-  /** See SendAccepted: recording the send also stores the provider-id ref, and early receipts are looked for. */
-  matchReceiptsByProviderId?: true;
 }
 
 export interface BookkeepingActivities {

@@ -3,7 +3,7 @@ import { ensureIndexes, type IndexPlan } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
-import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
+import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderAccepted, type ProviderName, type SmsStatus } from '../domain/sms';
 
 export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
 
@@ -244,18 +244,7 @@ export class MessageRepository {
    * Provider accepted: status `sent`, unless a receipt or a final state got there first. Returns the cost (TWD)
    * and the prepaid points it took when this call recorded the send (undefined for a repeat), so usage is counted once.
    */
-  async markSent(
-    id: string,
-    sent: {
-      provider: ProviderName;
-      providerMessageId: string;
-      pricePerSegment: number;
-      reportedCost?: number;
-      duplicate?: boolean;
-      matchReceiptsByProviderId?: boolean;
-    },
-    known?: SmsMessage,
-  ): Promise<{ cost: number; points: number } | undefined> {
+  async markSent(id: string, sent: { provider: ProviderName } & ProviderAccepted, known?: SmsMessage): Promise<{ cost: number; points: number } | undefined> {
     if (sent.matchReceiptsByProviderId)
       await upsertRacing(() => this.refs.updateOne({ _id: `${sent.provider}:${sent.providerMessageId}` }, { $set: { message_id: id } }, { upsert: true }));
     let charged: { cost: number; points: number } | undefined;

@@ -47,6 +47,18 @@ export interface DeliveryReport {
   receivedAt: string;
 }
 
+/** A provider took a send: what recording it on the message needs. */
+export interface ProviderAccepted {
+  providerMessageId: string;
+  pricePerSegment: number;
+  /** Charge the provider itself reported for this send (Every8d), in TWD. */
+  reportedCost?: number;
+  /** The provider said it had already seen this client reference (Mitake `Duplicate=Y`). */
+  duplicate?: boolean;
+  /** See SendAccepted: recording the send also stores the provider-id ref, and early receipts are looked for. */
+  matchReceiptsByProviderId?: true;
+}
+
 export { MESSAGE_ID_PATTERN } from './idPatterns';
 
 export const workflowIdFor = (messageId: string): string => `sms-${messageId}`;
