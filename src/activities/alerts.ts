@@ -40,7 +40,13 @@ export function createAlertActivities({ repos, thresholds, lowBalancePoints = 0,
           deliveries: rows.map((r) => ({ provider: r._id, ...(deliveries.get(r._id) ?? { decided: 0, delivered: 0 }) })),
           circuits: rows.map((r) => {
             const c = circuits.get(r._id);
-            return { provider: r._id, open: Boolean(c?.open_until && c.open_until > now), consecutiveFailures: c?.consecutive_failures ?? 0 };
+            // A provider an operator switched off sends nothing, so nothing would ever close its circuit: no alert.
+            return {
+              provider: r._id,
+              tripped: r.is_active && Boolean(c?.opened_at),
+              coolingDown: Boolean(c?.open_until && c.open_until > now),
+              consecutiveFailures: c?.consecutive_failures ?? 0,
+            };
           }),
           spend: rows.map((r) => ({ provider: r._id, spentToday: usage.get(r._id)?.spend ?? 0, dailyBudget: r.daily_budget ?? 0 })),
           rateLimited,

@@ -5,7 +5,11 @@
 export interface AlertObservations {
   /** Per provider over the window: receipts decided and how many were delivered. */
   deliveries: { provider: string; decided: number; delivered: number }[];
-  circuits: { provider: string; open: boolean; consecutiveFailures: number }[];
+  /**
+   * Per provider: `tripped` from the failure that opened its circuit until a send succeeds again (through the
+   * cool-down and the half-open probes after it), `coolingDown` while routing skips it outright.
+   */
+  circuits: { provider: string; tripped: boolean; coolingDown: boolean; consecutiveFailures: number }[];
   spend: { provider: string; spentToday: number; dailyBudget: number }[];
   rateLimited: number;
   webhookRejected: number;
@@ -44,9 +48,11 @@ export function evaluateAlertRules(o: AlertObservations, t: AlertThresholds): Fi
     findings.push({
       rule: 'provider_failing',
       subject: c.provider,
-      firing: c.open,
-      message: `${c.provider} failed ${c.consecutiveFailures} times in a row; its circuit is open`,
-      details: { consecutive_failures: c.consecutiveFailures },
+      // Not only while it cools down (a minute by default): an evaluation every few minutes would miss most trips,
+      // and a provider whose probes keep failing is still failing between them.
+      firing: c.tripped,
+      message: `${c.provider} failed ${c.consecutiveFailures} times in a row; its circuit is ${c.coolingDown ? 'open' : 'half-open, waiting for a send to succeed'}`,
+      details: { consecutive_failures: c.consecutiveFailures, cooling_down: c.coolingDown },
     });
   }
   for (const s of o.spend) {

@@ -70,7 +70,7 @@ describe('alerts', () => {
     const isOpen = (rule: string, subject: string) => (alerts: any[]) => of(alerts, rule, subject).some((a) => a.state === 'open');
     const isResolved = (rule: string, subject: string) => (alerts: any[]) => of(alerts, rule, subject).every((a) => a.state === 'resolved');
 
-    // Twilio fails once with a threshold of 1: its circuit opens; a good test send after the cool-down closes it.
+    // Twilio fails once with a threshold of 1: its circuit opens; only a good test send after the cool-down closes it.
     await put('twilio', { circuit_failure_threshold: 1, circuit_cooldown_ms: 1_000 });
     try {
       const phone = randomMobile();
@@ -78,6 +78,8 @@ describe('alerts', () => {
       await waitForFinal((await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone, provider: 'twilio' }) })).body.message_id);
       await evaluateUntil(isOpen('provider_failing', 'twilio'));
       await new Promise((r) => setTimeout(r, 1_100));
+      // Past the cool-down the circuit is half-open: no send has succeeded yet, so the alert stays open.
+      await evaluateUntil((alerts) => of(alerts, 'provider_failing', 'twilio').some((a) => a.state === 'open' && a.details.cooling_down === false));
       await waitForFinal(
         (await api('/api/v1/test/send-test-sms', { method: 'POST', body: JSON.stringify({ phone: randomMobile(), provider: 'twilio' }) })).body.message_id,
       );

@@ -14,15 +14,16 @@ describe('alert rules', () => {
     expect(firing({ deliveries: [{ provider: 'mitake', decided: 10, delivered: 9 }] })).toEqual([]);
   });
 
-  it('fire on an open circuit, a spent budget, frequent rate limiting and refused webhooks', () => {
+  it('fire on a tripped circuit (cooling down or half-open until a send succeeds), a spent budget, frequent rate limiting and refused webhooks', () => {
     expect(
       firing({
         circuits: [
-          { provider: 'twilio', open: true, consecutiveFailures: 5 },
-          { provider: 'every8d', open: false, consecutiveFailures: 2 },
+          { provider: 'twilio', tripped: true, coolingDown: true, consecutiveFailures: 5 },
+          { provider: 'mitake', tripped: true, coolingDown: false, consecutiveFailures: 5 },
+          { provider: 'every8d', tripped: false, coolingDown: false, consecutiveFailures: 2 },
         ],
       }),
-    ).toEqual(['provider_failing:twilio']);
+    ).toEqual(['provider_failing:twilio', 'provider_failing:mitake']);
     expect(
       firing({
         spend: [
