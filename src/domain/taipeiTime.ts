@@ -8,6 +8,12 @@ export const taipeiDate = (d: Date | number): string => new Date(+d + TAIPEI_OFF
 /** The instant an Asia/Taipei date (YYYY-MM-DD) begins. */
 export const taipeiDayStart = (date: string): Date => new Date(`${date}T00:00:00+08:00`);
 
+/** True for a YYYY-MM-DD that names a real day (not `2025-13-01`, not `2025-02-30`, which Date would roll into March). */
+export function isCalendarDate(date: string): boolean {
+  const start = taipeiDayStart(date);
+  return !Number.isNaN(start.getTime()) && taipeiDate(start) === date;
+}
+
 /** Every Asia/Taipei date from `start` to `end`, both included, oldest first. */
 export function taipeiDatesBetween(start: string, end: string): string[] {
   const dates: string[] = [];

@@ -151,4 +151,15 @@ describe('stats', () => {
 
     expect((await api(`/api/v1/notifications/stats?batch_id=${batch}&start_date=2025-03-11&end_date=2025-03-10`)).status).toBe(422);
   });
+
+  it('refuses a date that is no calendar day with a 422 naming the field, not a 500 or an empty answer', async () => {
+    for (const [query, field] of [
+      ['end_date=2025-13-01', 'end_date'],
+      ['start_date=2025-02-30&end_date=2025-03-10', 'start_date'],
+    ]) {
+      const { status, body } = await api(`/api/v1/notifications/stats?${query}`);
+      expect(status).toBe(422);
+      expect(body.error.details).toEqual([expect.objectContaining({ field, message: expect.stringContaining('calendar date') })]);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import type { CountedMessage } from '../../src/domain/rollups';
 import { computeStats, taipeiDate } from '../../src/domain/stats';
+import { isCalendarDate } from '../../src/domain/taipeiTime';
 
 const at = (iso: string) => new Date(iso);
 const row = (over: Partial<CountedMessage>): CountedMessage => ({
@@ -53,5 +54,12 @@ describe('computeStats', () => {
     ]);
     expect(taipeiDate(at('2026-11-25T15:59:59Z'))).toBe('2026-11-25');
     expect(taipeiDate(at('2026-11-25T16:00:00Z'))).toBe('2026-11-26');
+  });
+});
+
+describe('isCalendarDate', () => {
+  it('accepts real Asia/Taipei days and refuses the ones Date would roll over or cannot read', () => {
+    expect(['2025-01-01', '2024-02-29', '2025-12-31'].filter(isCalendarDate)).toHaveLength(3);
+    expect(['2025-13-01', '2025-02-30', '2025-02-29', '2025-00-10', '2025-04-31'].filter(isCalendarDate)).toEqual([]);
   });
 });

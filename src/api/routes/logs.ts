@@ -11,7 +11,7 @@ import { maskPhone, parseTaiwanPhone } from '../../domain/phone';
 import type { RateLimiter } from '../../services/rateLimits';
 import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../../domain/sms';
 import { statsFromCells, type CellRow } from '../../domain/stats';
-import { DAY_MS, taipeiDate, taipeiDatesBetween, taipeiDayStart } from '../../domain/taipeiTime';
+import { DAY_MS, isCalendarDate, taipeiDate, taipeiDatesBetween, taipeiDayStart } from '../../domain/taipeiTime';
 import { ApiError } from '../../errors';
 import type { AuthEnv, Principal } from '../auth';
 import { validationError } from '../errors';
@@ -19,7 +19,10 @@ import { json, openApiHook } from '../openapi';
 import { allow, callableBy } from '../routeRoles';
 import { ErrorResponse } from '../schemas';
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD (Asia/Taipei)');
+const date = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD (Asia/Taipei)')
+  .refine(isCalendarDate, 'must be a real calendar date YYYY-MM-DD (Asia/Taipei)');
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a zone' });
 
 const Filters = z.object({
