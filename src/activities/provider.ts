@@ -115,8 +115,8 @@ export function createProviderActivities({
     } catch (err) {
       timer();
       const error = err instanceof ProviderError ? err : fromTransportError(provider, err);
-      // What clients see of it: never our credentials echoed back, never a whole vendor page.
-      const text = publicErrorText(error.message, [...Object.values(config.credentials ?? {}), webhookToken]);
+      // What clients see of it: never our credentials or the full number echoed back, never a whole vendor page.
+      const text = publicErrorText(error.message, [...Object.values(config.credentials ?? {}), webhookToken], phoneOf(message));
       metrics().providerCalls.inc({ provider, outcome: failureType(error) });
       // "Insufficient credit": routing skips this provider for messages it cannot pay for until the balance rises.
       if (error.balance !== undefined) repos.balances.observe(provider, error.balance, 'no_credit_reply');

@@ -10,6 +10,15 @@ describe('provider error text shown to clients', () => {
     expect(safe).toContain('[redacted]');
   });
 
+  it('masks the recipient number in each form a provider may echo it', () => {
+    const phone = { e164: '+886912345678', national: '0912345678', masked: '0912***678', kind: 'mobile' as const };
+    for (const echoed of ["The 'To' number +886912345678 is not a valid phone number.", 'To=%2B886912345678', 'dest 886912345678', 'DEST=0912345678']) {
+      const safe = publicErrorText(echoed, [], phone);
+      expect(safe).not.toMatch(/912345678/);
+      expect(safe).toContain('0912***678');
+    }
+  });
+
   it(`cuts long text to ${MAX_ERROR_TEXT} characters and drops control characters`, () => {
     const safe = publicErrorText(`<html>\r\n${'x'.repeat(10_000)}`, []);
     expect(Array.from(safe)).toHaveLength(MAX_ERROR_TEXT);
