@@ -90,7 +90,7 @@ export const IdempotencyHeaders = z.object({
     .string()
     .regex(/^[\x21-\x7E]{1,255}$/, 'must be 1-255 printable ASCII characters')
     .optional()
-    .openapi({ description: 'Repeat a request with the same key to get the same message instead of a second SMS' }),
+    .openapi({ description: 'Repeat a request with the same key to get the same message (or batch) instead of sending again' }),
 });
 
 export const SendSmsAccepted = z

@@ -17,13 +17,15 @@ export interface SmsBatch {
   /** Recipients accepted into the batch (indexes 0 … total-1). */
   total: number;
   rejected: number;
-  /** The first rejected rows with their reasons, for runs no client saw the answer of (campaign runs). */
+  /** The first rejected rows with their reasons: for runs no client saw the answer of (campaign runs), and for a keyed request's repeats. */
   rejections?: { index: number; phone: string; reason: string }[];
   respect_quiet_hours: boolean;
   scheduled_at?: Date;
   campaign_id?: string;
   /** Every message of the batch reports its status changes here (services/statusCallbacks.ts). */
   callback?: MessageCallback;
+  /** A keyed request's body, hashed: a repeat of the key with another body is refused (services/bulkIntake.ts). */
+  idempotency_fingerprint?: string;
   created_by: string;
   created_at: Date;
   started_at?: Date;
@@ -74,18 +76,34 @@ export class BatchRepository {
     ]);
   }
 
-  /** Writes recipients in chunks, then the batch; on any failure removes what it wrote, leaving nothing half-done. */
+  /**
+   * Writes recipients in chunks, then the batch; on any failure removes what it wrote, leaving nothing half-done.
+   * Callers own the batch id alone (a random id, a campaign run's own activity, a claimed Idempotency-Key), so chunks
+   * already under it were left by an attempt that died before its batch row: they are removed and written again.
+   */
   async create(batch: SmsBatch, recipients: Omit<BatchRecipient, '_id' | 'batch_id'>[]): Promise<void> {
-    try {
-      const chunks: RecipientChunk[] = [];
-      for (let i = 0; i < recipients.length; i += CHUNK) {
-        chunks.push({ _id: chunkId(batch._id, i / CHUNK), batch_id: batch._id, chunk: i / CHUNK, recipients: recipients.slice(i, i + CHUNK) });
-      }
+    const chunks: RecipientChunk[] = [];
+    for (let i = 0; i < recipients.length; i += CHUNK) {
+      chunks.push({ _id: chunkId(batch._id, i / CHUNK), batch_id: batch._id, chunk: i / CHUNK, recipients: recipients.slice(i, i + CHUNK) });
+    }
+    const write = async () => {
       for (let i = 0; i < chunks.length; i += INSERT_GROUP) await this.recipients.insertMany(chunks.slice(i, i + INSERT_GROUP));
       await this.batches.insertOne(batch);
+    };
+    try {
+      await write();
     } catch (err) {
+      const duplicate = (err as { code?: number }).code === 11000;
+      // A whole batch under this id is already stored: none of it is this call's to remove.
+      if (duplicate && (await this.get(batch._id))) throw err;
       await this.remove(batch._id).catch(() => undefined);
-      throw err;
+      if (!duplicate) throw err;
+      try {
+        await write();
+      } catch (again) {
+        await this.remove(batch._id).catch(() => undefined);
+        throw again;
+      }
     }
   }
 

@@ -43,6 +43,20 @@ export class TemporalOutbox {
     await upsertRacing(() => this.col.updateOne({ _id }, { $setOnInsert: rest as never }, { upsert: true }));
   }
 
+  /**
+   * Adds the entry only if none has its `_id`: true when this call added it. A keyed bulk request claims its batch id
+   * this way, so two requests with one Idempotency-Key never store the same batch at once.
+   */
+  async claim(entry: OutboxEntry): Promise<boolean> {
+    try {
+      await this.col.insertOne(entry);
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return false;
+      throw err;
+    }
+  }
+
   async remove(id: string): Promise<void> {
     await this.col.deleteOne({ _id: id });
   }

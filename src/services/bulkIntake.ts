@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
 import type { MessageCallback } from '../db/messages';
@@ -17,6 +17,7 @@ import type { PhoneBudget } from './phoneBudget';
 import { blockedByOptOut } from '../domain/optOut';
 import type { OptOutLedger } from './optOuts';
 import { ContentPolicyService, type TextCheck } from './contentPolicy';
+import { batchIdForKey } from './messageIdentity';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -48,6 +49,16 @@ export interface BulkRequest {
   principalId: string;
   /** Where each message's status changes are POSTed (services/statusCallbacks.ts). */
   callback?: MessageCallback;
+  /** A repeat with the same key (and body) answers with the batch the first stored, and sends nothing again. */
+  idempotencyKey?: string;
+}
+
+export interface BulkAccepted {
+  batch: SmsBatch;
+  /** The rejected rows, or for a repeat the ones the first request stored (at most MAX_REPORTED_REJECTIONS). */
+  rejected: Rejection[];
+  /** True when this answers a repeated Idempotency-Key with the batch stored before. */
+  replayed: boolean;
 }
 
 export interface Rejection {
@@ -69,15 +80,21 @@ export class BulkIntake {
   ) {}
 
   /** In the bulk database lane (db/lanes.ts): storing ten thousand recipients must not hold up an order notice. */
-  accept(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
+  accept(request: BulkRequest): Promise<BulkAccepted> {
     return inBulkLane(() => this.store(request));
   }
 
-  private async store(request: BulkRequest): Promise<{ batch: SmsBatch; rejected: Rejection[] }> {
+  private async store(request: BulkRequest): Promise<BulkAccepted> {
     if (request.recipients.length > MAX_RECIPIENTS)
       throw new DomainError('too_large', 'payload_too_large', `A batch takes at most ${MAX_RECIPIENTS} recipients; split it`);
+    const key = request.idempotencyKey;
+    const batchId = key === undefined ? randomUUID() : batchIdForKey(request.principalId, key);
+    const fingerprint = key === undefined ? undefined : fingerprintOf(request);
+    if (fingerprint) {
+      const earlier = await this.batches.get(batchId);
+      if (earlier) return replay(earlier, fingerprint);
+    }
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
-    const batchId = randomUUID();
     const policy = await this.policy.current();
     const checkText = (text: string) => ContentPolicyService.check(text, request.messageType === 'marketing', policy);
     const message = request.message === undefined ? undefined : acceptedOrReject(checkText(request.message), 'message');
@@ -113,11 +130,13 @@ export class BulkIntake {
       respect_quiet_hours: request.respectQuietHours,
       ...(request.scheduledAt ? { scheduled_at: request.scheduledAt } : {}),
       ...(request.callback ? { callback: request.callback } : {}),
+      // A repeat answers with these rows, as the first answer listed them.
+      ...(fingerprint ? { idempotency_fingerprint: fingerprint, rejections: rejected.slice(0, MAX_REPORTED_REJECTIONS) } : {}),
       created_by: request.principalId,
       created_at: new Date(),
     };
     try {
-      await this.createAndStart(batch, accepted);
+      await this.createAndStart(batch, accepted, fingerprint !== undefined);
     } catch (err) {
       // Nothing was stored, so nothing will be sent: the numbers get their budget back.
       await this.budget.giveBack(
@@ -125,18 +144,30 @@ export class BulkIntake {
         request.messageType,
         admittedAt,
       );
-      throw err;
+      if (!(err instanceof KeyInUse)) throw err;
+      const earlier = await this.batches.get(batchId);
+      if (earlier && fingerprint) return replay(earlier, fingerprint);
+      throw new DomainError('conflict', 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still being stored; retry shortly');
     }
-    return { batch, rejected };
+    return { batch, rejected, replayed: false };
   }
 
   /**
    * An outbox entry, the recipients and the batch, then the start. A start that does not succeed in a bounded time
-   * is left to the outbox relay: the batch is accepted either way.
+   * is left to the outbox relay: the batch is accepted either way. A keyed request (`claimKey`) adds the entry only
+   * if none is there: the entry is then its claim on the batch id while it stores, so a concurrent repeat stops
+   * (KeyInUse) instead of writing the same batch beside it.
    */
-  private async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[]): Promise<void> {
+  private async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[], claimKey: boolean): Promise<void> {
     const entryId = TemporalOutbox.startBatchId(batch._id);
-    await this.outbox.add({ _id: entryId, kind: 'start_batch', batch_id: batch._id, queued_at: new Date() });
+    const entry = { _id: entryId, kind: 'start_batch' as const, batch_id: batch._id, queued_at: new Date() };
+    if (!claimKey) await this.outbox.add(entry);
+    else if (!(await this.outbox.claim(entry))) throw new KeyInUse();
+    else if (await this.batches.get(batch._id)) {
+      // The request before finished (and let go of its entry) since this one looked: its batch answers.
+      await this.outbox.remove(entryId).catch(() => undefined); // left, it would only start that batch once more
+      throw new KeyInUse();
+    }
     try {
       await this.batches.create(batch, recipients);
     } catch (err) {
@@ -151,9 +182,37 @@ export class BulkIntake {
 }
 
 /** The answer's share of the rejections: the first MAX_REPORTED_REJECTIONS rows, and how many there were. */
-export function reportRejections(rejected: Rejection[]) {
+export function reportRejections(rejected: Rejection[], count = rejected.length) {
   const shown = rejected.slice(0, MAX_REPORTED_REJECTIONS);
-  return { rejected: shown, rejected_count: rejected.length, rejected_omitted: rejected.length - shown.length };
+  return { rejected: shown, rejected_count: count, rejected_omitted: count - shown.length };
+}
+
+/** Another request holds (or has just used) this Idempotency-Key's batch id. */
+class KeyInUse extends Error {}
+
+/** A repeated key: the stored batch if the body is the same, a conflict if the key was used for another request. */
+function replay(earlier: SmsBatch, fingerprint: string): BulkAccepted {
+  if (earlier.idempotency_fingerprint !== fingerprint)
+    throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+  return { batch: earlier, rejected: earlier.rejections ?? [], replayed: true };
+}
+
+/** The request as a repeat must match it, recipients included. */
+function fingerprintOf(r: BulkRequest): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        r.recipients,
+        r.templateCode ?? null,
+        r.message ?? null,
+        r.messageType,
+        r.batchName,
+        r.scheduledAt?.getTime() ?? null,
+        r.respectQuietHours,
+        r.callback?.url ?? null,
+      ]),
+    )
+    .digest('hex');
 }
 
 /** The rejection reason for a marketing row whose number is in the suppression ledger. */

@@ -32,6 +32,11 @@ export function messageIdForReference(principalId: string, reference: string): s
   return uuidFrom(`${principalId}\u0000reference\u0000${reference}`);
 }
 
+/** The batch id for a bulk request's Idempotency-Key; another namespace than messages, so the two never meet. */
+export function batchIdForKey(principalId: string, key: string): string {
+  return uuidFrom(`${principalId}\u0000batch\u0000${key}`);
+}
+
 /** The id a request's message has (or gets), and whether a stored message with it answers a repeat. */
 export function messageIdFor(r: RequestIdentity): { id: string; repeatable: boolean } {
   if (r.reference !== undefined && r.idempotencyKey !== undefined) {

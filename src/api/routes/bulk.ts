@@ -14,7 +14,7 @@ import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
 import { CallbackUrlInput, callbackFor } from '../callbackTarget';
 import { json, openApiHook } from '../openapi';
 import { callableBy } from '../routeRoles';
-import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
+import { ErrorResponse, IdempotencyHeaders, MessageText, TemplateCode } from '../schemas';
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid input') };
 const common = { tags: ['bulk'], security: [{ bearer: [] }] };
@@ -72,7 +72,7 @@ export function bulkRoutes(deps: {
       path: '/send-bulk-sms',
       ...callableBy('sender'),
       summary: 'Queue a batch (recipients validated up front; rejected rows reported, duplicates sent once)',
-      request: { body: { content: { 'application/json': { schema: SendBulkRequest } }, required: true } },
+      request: { body: { content: { 'application/json': { schema: SendBulkRequest } }, required: true }, headers: IdempotencyHeaders },
       responses: {
         202: json(
           z.object({
@@ -84,8 +84,9 @@ export function bulkRoutes(deps: {
             rejected_omitted: z.number().openapi({ description: 'rejected rows past the first 1 000, not listed' }),
             scheduled_at: z.string().nullable(),
           }),
-          'Queued',
+          'Queued (or the batch stored before, for a repeated Idempotency-Key)',
         ),
+        409: json(ErrorResponse, 'Idempotency-Key reused with a different body, or its first request is still being stored'),
         413: json(ErrorResponse, 'Too many recipients or too large'),
         ...errors,
       },
@@ -93,6 +94,7 @@ export function bulkRoutes(deps: {
     async (c) => {
       const body = c.req.valid('json');
       const { batch, rejected } = await deps.intake.accept({
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
         recipients: body.recipients,
         templateCode: body.template_code,
         message: body.message,
@@ -108,7 +110,7 @@ export function bulkRoutes(deps: {
           batch_id: batch._id,
           status: batch.status,
           accepted: batch.total,
-          ...reportRejections(rejected),
+          ...reportRejections(rejected, batch.rejected),
           scheduled_at: batch.scheduled_at?.toISOString() ?? null,
         },
         202,

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { BatchRepository, type SmsBatch } from '../../src/db/batches';
+import { parseTaiwanPhone } from '../../src/domain/phone';
+import { api, randomMobile, simulatorSends, withDb } from '../helpers';
+import { allFinal, waitForBatch } from './helpers';
+
+const sendKeyed = (key: string, body: Record<string, unknown>) =>
+  api('/api/v1/notifications/send-bulk-sms', { method: 'POST', body: JSON.stringify(body), headers: { 'Idempotency-Key': key } });
+
+const batchOf = (phones: string[]) => ({
+  recipients: [...phones.map((phone) => ({ phone })), { phone: '12345' }],
+  message: '【幸福氣】本週瓦斯優惠，歡迎來電訂購',
+  message_type: 'general',
+  batch_name: '重送測試',
+});
+
+/** Each number texted exactly once, at whichever provider took it. */
+async function sendsPerPhone(phones: string[]): Promise<number[]> {
+  return Promise.all(
+    phones.map(async (phone) => {
+      const perProvider = await Promise.all((['every8d', 'mitake', 'twilio'] as const).map((p) => simulatorSends(p, { phone })));
+      return perProvider.reduce((n, sends) => n + sends.length, 0);
+    }),
+  );
+}
+
+describe('bulk sends with an Idempotency-Key', () => {
+  it('answers a repeated key with the batch stored first, rejections included, and texts no one twice', async () => {
+    const phones = [randomMobile(), randomMobile(), randomMobile()];
+    const key = `bulk-${randomUUID()}`;
+    const first = await sendKeyed(key, batchOf(phones));
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ accepted: 3, rejected_count: 1, rejected: [expect.objectContaining({ index: 3 })] });
+
+    const repeat = await sendKeyed(key, batchOf(phones));
+    expect(repeat.status).toBe(202);
+    expect(repeat.body).toMatchObject({ batch_id: first.body.batch_id, accepted: 3, rejected_count: 1, rejected_omitted: 0 });
+    expect(repeat.body.rejected).toEqual(first.body.rejected);
+
+    const other = await sendKeyed(key, { ...batchOf(phones), batch_name: '另一批' });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+
+    await waitForBatch(first.body.batch_id, allFinal);
+    expect(await sendsPerPhone(phones)).toEqual([1, 1, 1]);
+  }, 90_000);
+
+  it('stores one batch when the same keyed request arrives twice at once', async () => {
+    const phones = [randomMobile(), randomMobile()];
+    const key = `bulk-${randomUUID()}`;
+    const answers = await Promise.all([sendKeyed(key, batchOf(phones)), sendKeyed(key, batchOf(phones))]);
+    const stored = answers.filter((a) => a.status === 202);
+    expect(stored.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(stored.map((a) => a.body.batch_id)).size).toBe(1);
+    // The one that lost the race while the other was still storing says so, and a retry gets the batch.
+    for (const lost of answers.filter((a) => a.status !== 202)) {
+      expect(lost.status).toBe(409);
+      expect(lost.body.error.code).toBe('idempotency_key_in_progress');
+    }
+    const retried = await sendKeyed(key, batchOf(phones));
+    expect(retried.body.batch_id).toBe(stored[0].body.batch_id);
+
+    await waitForBatch(stored[0].body.batch_id, allFinal);
+    expect(await sendsPerPhone(phones)).toEqual([1, 1]);
+  }, 90_000);
+
+  it('keeps batches of different keys apart', async () => {
+    const phones = [randomMobile()];
+    const a = await sendKeyed(`bulk-${randomUUID()}`, batchOf(phones));
+    const b = await sendKeyed(`bulk-${randomUUID()}`, batchOf([randomMobile()]));
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(a.body.batch_id).not.toBe(b.body.batch_id);
+  });
+});
+
+describe('storing a batch', () => {
+  const recipient = (index: number) => ({ index, phone: (parseTaiwanPhone(randomMobile()) as { ok: true; phone: any }).phone });
+  const batchRow = (id: string, total: number): SmsBatch => ({
+    _id: id,
+    name: 'leftovers',
+    message_type: 'general',
+    message: '【幸福氣】測試',
+    status: 'scheduled',
+    total,
+    rejected: 0,
+    respect_quiet_hours: false,
+    created_by: 'test',
+    created_at: new Date(),
+  });
+
+  it('replaces recipients an attempt left behind without its batch row, and never removes a stored batch', async () => {
+    await withDb(async (db) => {
+      const batches = new BatchRepository(db);
+      const id = randomUUID();
+      // An attempt that died after its first chunk: no batch row.
+      await db.collection('sms_batch_recipients').insertOne({ _id: `${id}:0`, batch_id: id, chunk: 0, recipients: [recipient(0)] } as never);
+
+      const fresh = [recipient(0), recipient(1)];
+      await batches.create(batchRow(id, 2), fresh);
+      expect((await batches.page(id, 0, 10)).map((r) => r.phone.e164)).toEqual(fresh.map((r) => r.phone.e164));
+
+      // Storing it again fails on the existing batch and leaves it whole.
+      await expect(batches.create(batchRow(id, 1), [recipient(0)])).rejects.toMatchObject({ code: 11000 });
+      expect((await batches.get(id))?.total).toBe(2);
+      expect(await batches.page(id, 0, 10)).toHaveLength(2);
+    });
+  });
+});
