@@ -95,13 +95,7 @@ export class BulkIntake {
       if (earlier) return replay(earlier, fingerprint);
     }
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
-    const policy = await this.policy.current();
-    const checkText = (text: string) => ContentPolicyService.check(text, request.messageType === 'marketing', policy);
-    const message = request.message === undefined ? undefined : acceptedOrReject(checkText(request.message), 'message');
-    // Templates carry the identity themselves (checked at create/update); one from before that rule is refused here.
-    if (template)
-      for (const content of [template.content, ...template.variants.map((v) => v.content)])
-        acceptedOrReject(ContentPolicyService.check(content, request.messageType === 'marketing', { ...policy, missing_identity: 'reject' }), 'template_code');
+    const { message, checkText } = await checkBatchContent(this.policy, request, template);
     const suppressed = blockedByOptOut(request.messageType) ? await this.optOuts.suppressedAmong(phonesOf(request.recipients)) : undefined;
     const admittedAt = new Date();
     const { accepted, rejected } = await admitWithinBudget(
@@ -217,6 +211,27 @@ function fingerprintOf(r: BulkRequest): string {
 
 /** The rejection reason for a marketing row whose number is in the suppression ledger. */
 export const OPTED_OUT = 'opted_out';
+
+/**
+ * The content policy for a list of recipients (a batch, a campaign): the shared `message` checked (422 naming it,
+ * or with the identity prepended), a template from before the identity rule refused, and `checkText` for the
+ * rows' own messages, which `screen` rejects row by row.
+ */
+export async function checkBatchContent(
+  policy: ContentPolicyService,
+  request: { message?: string; messageType: MessageType },
+  template: SmsTemplate | null,
+): Promise<{ message?: string; checkText: (text: string) => TextCheck }> {
+  const current = await policy.current();
+  const marketing = request.messageType === 'marketing';
+  const checkText = (text: string) => ContentPolicyService.check(text, marketing, current);
+  const message = request.message === undefined ? undefined : acceptedOrReject(checkText(request.message), 'message');
+  // Templates carry the identity themselves (checked at create/update); one from before that rule is refused here.
+  if (template)
+    for (const content of [template.content, ...template.variants.map((v) => v.content)])
+      acceptedOrReject(ContentPolicyService.check(content, marketing, { ...current, missing_identity: 'reject' }), 'template_code');
+  return { message, checkText };
+}
 
 function acceptedOrReject(result: TextCheck, field: string): string {
   if (!result.ok) throw new DomainError('invalid', 'content_policy', `${field}: ${result.problem}`, [{ field, message: result.problem }]);

@@ -5,7 +5,8 @@ import type { TemplateRepository } from '../db/templates';
 import { SMS_TASK_QUEUE, type MessageType } from '../domain/sms';
 import { DomainError } from '../domain/errors';
 import { campaignRunWorkflow, campaignScheduleId } from '../workflows';
-import { MAX_CAMPAIGN_RECIPIENTS, screen, type Rejection } from './bulkIntake';
+import { MAX_CAMPAIGN_RECIPIENTS, checkBatchContent, screen, type Rejection } from './bulkIntake';
+import type { ContentPolicyService } from './contentPolicy';
 import { activeTemplate } from './templateRendering';
 
 export const CAMPAIGN_TIMEZONE = 'Asia/Taipei';
@@ -27,6 +28,7 @@ export class CampaignService {
     private readonly campaigns: CampaignRepository,
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
+    private readonly policy: ContentPolicyService,
   ) {}
 
   async create(request: CampaignRequest): Promise<{ campaign: Campaign; rejected: Rejection[] }> {
@@ -34,7 +36,9 @@ export class CampaignService {
       throw new DomainError('too_large', 'payload_too_large', `A campaign list takes at most ${MAX_CAMPAIGN_RECIPIENTS} recipients`);
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const id = randomUUID();
-    const { accepted, rejected } = screen(request, template, id);
+    // Checked as a batch is, once here: each run sends what was stored.
+    const { message, checkText } = await checkBatchContent(this.policy, request, template);
+    const { accepted, rejected } = screen({ ...request, message }, template, id, undefined, checkText);
     if (accepted.length === 0)
       throw new DomainError(
         'invalid',
@@ -48,7 +52,7 @@ export class CampaignService {
       cron: request.cron,
       message_type: request.messageType,
       ...(request.templateCode ? { template_code: request.templateCode } : {}),
-      ...(request.message ? { message: request.message } : {}),
+      ...(message ? { message } : {}),
       respect_quiet_hours: request.respectQuietHours,
       recipients: accepted,
       created_by: request.principalId,

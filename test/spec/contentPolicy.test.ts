@@ -87,6 +87,29 @@ describe('sender identity and registered links / call-back numbers', () => {
     expect(wholeBatch.body.error.details[0].field).toBe('message');
   });
 
+  it("checks a campaign as a batch: its message at create, each row's own message row by row", async () => {
+    await setPolicy({ link_domains: ['luckygas.com.tw'] });
+    const campaign = (body: Record<string, unknown>) =>
+      api('/api/v1/notifications/campaigns', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'links', cron: '0 10 1 * *', message_type: 'marketing', ...body }),
+      });
+    const whole = await campaign({ message: '【幸福氣】冬季優惠 https://bit.ly/abc', recipients: [{ phone: randomMobile() }] });
+    expect(whole.status).toBe(422);
+    expect(whole.body.error.details).toEqual([{ field: 'message', message: expect.stringContaining('unregistered link https://bit.ly/abc') }]);
+
+    const rows = await campaign({
+      message: '【幸福氣】冬季優惠',
+      recipients: [{ phone: randomMobile(), message: '【幸福氣】看 evil.example.com' }, { phone: randomMobile() }],
+    });
+    expect(rows.status).toBe(201);
+    expect(rows.body).toMatchObject({
+      recipients: 1,
+      rejected: [{ index: 0, reason: 'message contains unregistered link evil.example.com (register it in settings/content-policy)' }],
+    });
+    expect((await api(`/api/v1/notifications/campaigns/${rows.body.campaign_id}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('checks templates at create and update, and reports segments, encoding and cost per provider', async () => {
     const missing = await api(templatesPath, {
       method: 'POST',
