@@ -10,9 +10,7 @@ import { SIMULATOR_CREDENTIALS, startSimulators } from './simulator';
 import { devUiCodec, startEmbeddedMongo, startEmbeddedTemporal } from './stack/embedded';
 import { Supervised, type Running } from './stack/supervisor';
 import { startApi } from './server';
-import { ensureAlertSchedule } from './temporal/alertSchedule';
-import { ensureBalanceSchedule } from './temporal/balanceSchedule';
-import { ensureRetentionSchedule } from './temporal/retentionSchedule';
+import { ensureSchedules } from './temporal/schedules';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalServesNamespace, temporalTarget, waitUntilNamespaceServed } from './temporal/connect';
 import { startWorkers } from './worker';
 
@@ -105,9 +103,7 @@ async function main(): Promise<void> {
     // Meanwhile a dev server that never comes to serve it is restarted by the health watch above.
     await waitUntilNamespaceServed(client, config.TEMPORAL_NAMESPACE, 180_000);
     await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-    await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
-    await ensureRetentionSchedule(client);
-    await ensureBalanceSchedule(client, config.BALANCE_REFRESH_INTERVAL_MS);
+    await ensureSchedules(client, config, log);
 
     const api = await startApi({ config, db: mongo.db, repos, temporal: client, log: createLogger('api', config.LOG_LEVEL), readiness, uiCodec });
     stops.push(api.close);

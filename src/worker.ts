@@ -8,12 +8,10 @@ import { recordSent } from './activities/bookkeeping';
 import { sendPlanning, sendPolicyOf } from './services/sendPlanning';
 import { createRetentionActivities } from './activities/retention';
 import { createBalanceActivities } from './activities/balances';
-import { ensureBalanceSchedule } from './temporal/balanceSchedule';
 import { createCallbackActivities } from './activities/callbacks';
 import { startStatusCallbackWorkflow } from './temporal/callbackStarts';
 import { BoundedTemporal } from './temporal/boundedCalls';
-import { ensureAlertSchedule } from './temporal/alertSchedule';
-import { ensureRetentionSchedule } from './temporal/retentionSchedule';
+import { ensureSchedules } from './temporal/schedules';
 import { connectExternal, runMain } from './bootstrap';
 import { phoneLimits, publicBaseUrl, quietWindows, type Config } from './config';
 import { PhoneBudget } from './services/phoneBudget';
@@ -172,9 +170,7 @@ async function main(): Promise<void> {
   const { config, log, repos, target, client, close } = await connectExternal('worker');
   await repos.providers.seed(providerSeedsFromConfig(config));
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-  await ensureAlertSchedule(client, config.ALERT_INTERVAL_MS);
-  await ensureRetentionSchedule(client);
-  await ensureBalanceSchedule(client, config.BALANCE_REFRESH_INTERVAL_MS);
+  await ensureSchedules(client, config, log);
   const connection = await connectWorker(target);
   // Default Runtime: SIGINT/SIGTERM make every worker drain and stop, which ends `done`.
   Runtime.instance();

@@ -6,8 +6,8 @@ import { ensureSchedule } from './ensureSchedule';
 export const RETENTION_TIME = { hour: 3, minute: 30, timezone: 'Asia/Taipei' } as const;
 
 /** Creates the daily retention schedule once; later starts leave it (and an operator's pause) alone. */
-export function ensureRetentionSchedule(client: Client): Promise<void> {
+export async function ensureRetentionSchedule(client: Client): Promise<void> {
   // Two runs at once would walk the same days (ensureSchedule skips a run that is due while one still goes).
   const spec = { calendars: [{ hour: RETENTION_TIME.hour, minute: RETENTION_TIME.minute }], timezone: RETENTION_TIME.timezone };
-  return ensureSchedule(client, RETENTION_SCHEDULE_ID, spec, retentionWorkflow, [{}]);
+  await ensureSchedule(client, RETENTION_SCHEDULE_ID, spec, retentionWorkflow, [{}]);
 }
