@@ -81,6 +81,15 @@ export function createProviderActivities({
    */
   const send = async (message: SmsMessage, provider: ProviderName, startedAt: number): Promise<ProviderAccepted & { message: SmsMessage | null }> => {
     const messageId = message._id;
+    // A message already final (cancelled while its workflow was being started, say) is never texted.
+    if (message.finished_at) {
+      throw ApplicationFailure.create({
+        type: FAILURE.messageRejected,
+        message: `the message is already ${message.status}`,
+        nonRetryable: true,
+        details: [{ code: 'already_final', ambiguous: false }],
+      });
+    }
     // Checked again at send time: a number may opt out after its batch, campaign run or quiet-hours wait was accepted.
     if (blockedByOptOut(message.message_type) && (await repos.optOuts.get(message.phone_e164))) {
       throw ApplicationFailure.create({
@@ -202,7 +211,7 @@ export function createProviderActivities({
     const message = await loadMessage(messageId);
     // A retry of an attempt that got as far as recording the acceptance (its worker died before reporting it):
     // the provider has the message, so it is not sent again.
-    const alreadySent = message.provider === provider && message.provider_message_id && message.sent_at;
+    const alreadySent = acceptanceRecordedFor(message, provider);
     // `latest`: the message as this activity last read or wrote it, so recording the send need not read it again.
     const { message: latest, ...accepted }: ProviderAccepted & { message: SmsMessage | null } = alreadySent
       ? {
@@ -246,6 +255,19 @@ function receiptUrl(base: string, provider: ProviderName, messageId: string, web
 
 /** Twilio 21610: the handset replied STOP to our sender, so the carrier path refuses us; honour it everywhere. */
 const isUnsubscribedRecipient = (e: ProviderError): boolean => e.provider === 'twilio' && e.code === '21610';
+
+/**
+ * Whether `provider` accepted this message and the acceptance is on record: every attempt at it started before the
+ * recorded send. A rerouted message (undelivered by one provider, sent on by the next) still carries the first
+ * provider's id and `sent_at` until the next acceptance replaces them, so the provider's name alone would make a
+ * retry of the next provider's send skip the call.
+ */
+export function acceptanceRecordedFor(message: SmsMessage, provider: ProviderName): boolean {
+  const sentAt = message.sent_at?.getTime();
+  if (message.provider !== provider || !message.provider_message_id || sentAt === undefined) return false;
+  const attempts = [...(message.attempts ?? []), ...(message.open_attempt ? [message.open_attempt] : [])];
+  return attempts.every((a) => a.provider !== provider || a.started_at.getTime() <= sentAt);
+}
 
 function phoneOf(message: SmsMessage): TaiwanPhone {
   return { e164: message.phone_e164, national: message.phone_national, masked: message.phone_masked, kind: message.phone_kind };
