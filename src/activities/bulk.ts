@@ -12,6 +12,9 @@ import { senderOf } from '../services/messageIdentity';
 import type { SendPlanner } from '../services/sendPlanning';
 import type { BulkActivities } from './types';
 
+/** Messages of a cancelled batch marked cancelled at once. */
+const CANCEL_GROUP = 20;
+
 export interface BulkDeps {
   repos: Repositories;
   pageSize: number;
@@ -82,6 +85,12 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
         completed: ['running', 'paused'],
       } as const;
       await repos.batches.transition(batchId, [...from[status]], status);
+    },
+
+    async cancelUnstarted({ messageIds }) {
+      // A few at a time: at most two pages, and each cancel also moves counters and lists and may start a callback.
+      for (let i = 0; i < messageIds.length; i += CANCEL_GROUP)
+        await Promise.all(messageIds.slice(i, i + CANCEL_GROUP).map((id) => repos.messages.markCancelled(id)));
     },
 
     async createCampaignBatch({ campaignId, runId }) {

@@ -75,6 +75,8 @@ export interface BulkActivities {
   /** The route and policy for the messages of the page about to start, planned once for all of them. */
   planPageSends(input: { batchId: string }): Promise<SendPlan>;
   setBatchStatus(input: { batchId: string; status: 'running' | 'paused' | 'cancelled' | 'completed' }): Promise<void>;
+  /** A cancelled batch's prepared messages that no child was started for: each becomes `cancelled` (and says so). */
+  cancelUnstarted(input: { batchId: string; messageIds: string[] }): Promise<void>;
   quietGate(input: Record<string, never>): Promise<QuietGate>;
   /** One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one. */
   createCampaignBatch(input: { campaignId: string; runId: string }): Promise<{ batchId: string; messageType: string } | null>;

@@ -63,6 +63,12 @@ export const PAGE_SEND_PLAN = 'bulk-page-send-plan';
  */
 export const PREPARE_NEXT_PAGE = 'bulk-prepare-next-page';
 
+/**
+ * Patch id: a cancelled batch also cancels the messages it had prepared and not started (the rest of its page and
+ * the next page). Before it, they stayed `queued` for ever: no workflow, no final status, no callback.
+ */
+export const CANCEL_UNSTARTED = 'bulk-cancel-unstarted';
+
 /** How long a page's route plan serves its children before it is planned again. */
 const SEND_PLAN_MAX_AGE_MS = 60_000;
 
@@ -130,8 +136,9 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     }
   };
 
-  const messageIds = input.carried?.messageIds ?? (await activities.prepareBatchPage({ batchId, fromIndex: state.nextIndex, limit: plan.pageSize }));
-  const pageEnd = state.nextIndex + messageIds.length;
+  const pageStart = state.nextIndex;
+  const messageIds = input.carried?.messageIds ?? (await activities.prepareBatchPage({ batchId, fromIndex: pageStart, limit: plan.pageSize }));
+  const pageEnd = pageStart + messageIds.length;
   const nextPage =
     pageEnd < plan.total && patched(PREPARE_NEXT_PAGE) ? activities.prepareBatchPage({ batchId, fromIndex: pageEnd, limit: plan.pageSize }) : undefined;
   nextPage?.catch(() => undefined); // awaited before continuing as new; a cancelled batch never needs it
@@ -176,7 +183,13 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   }
   // Every start confirmed (or found already done) before the batch records its end or continues as new.
   await Promise.all(starts);
-  if (state.cancelled) return finish('cancelled');
+  if (state.cancelled) {
+    if (patched(CANCEL_UNSTARTED)) {
+      const unstarted = [...messageIds.slice(state.nextIndex - pageStart), ...((await nextPage?.catch(() => [])) ?? [])];
+      if (unstarted.length > 0) await activities.cancelUnstarted({ batchId, messageIds: unstarted });
+    }
+    return finish('cancelled');
+  }
   if (state.nextIndex < plan.total) {
     // Only a page that started every child hands over the page after it.
     const carried = nextPage && state.nextIndex === pageEnd ? { plan, messageIds: await nextPage, ...(sendPlan ? { sendPlan } : {}) } : undefined;

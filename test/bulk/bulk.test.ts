@@ -76,6 +76,24 @@ describe('bulk batches', () => {
     expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(409);
   });
 
+  it('cancels a paused batch: the messages it prepared and never started end cancelled, and none is sent', async () => {
+    const at = new Date(Date.now() + 1_500).toISOString();
+    const phones = Array.from({ length: 30 }, () => randomMobile());
+    const { body } = await sendBulk({
+      recipients: phones.map((phone) => ({ phone })),
+      message: '【幸福氣】暫停後取消',
+      batch_name: 'cancel paused',
+      scheduled_at: at,
+    });
+    await api(`/api/v1/notifications/batches/${body.batch_id}/pause`, { method: 'POST' });
+    await waitForBatch(body.batch_id, (b) => b.status === 'paused' && b.counts.queued === 30);
+    expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
+    const cancelled = await waitForBatch(body.batch_id, (b) => b.status === 'cancelled' && b.counts.cancelled === 30);
+    expect(cancelled.counts).toEqual({ cancelled: 30 });
+    expect((await api(`/api/v1/notifications/sms-status/${body.batch_id}-7`)).body).toMatchObject({ status: 'cancelled' });
+    expect(await simulatorSends('every8d', { phone: phones[7] })).toEqual([]);
+  });
+
   it('cancels a running batch: no new children start, the ones already sent keep their receipts', async () => {
     const phones = Array.from({ length: 120 }, () => randomMobile());
     const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】取消測試', batch_name: 'cancel mid-way' });

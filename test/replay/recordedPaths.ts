@@ -95,6 +95,15 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await handle.signal(cancelSignal);
     return finished('bulkSms-cancelled', handle);
   },
+  // After patch `bulk-cancel-unstarted`: the rest of the page and the page prepared ahead are cancelled too.
+  'bulkSms-cancelled-unstarted': async (h) => {
+    h.fake.holdSends();
+    const handle = await startBatch(h, delivered({ total: 5, pageSize: 2, window: 1 }), 'rec-cancelled-unstarted');
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    await h.fake.waitForCalls('prepareBatchPage', 2);
+    await handle.signal(cancelSignal);
+    return finished('bulkSms-cancelled-unstarted', handle);
+  },
   'bulkSms-scheduled-cancelled': async (h) => {
     const handle = await startBatch(h, delivered({ scheduledAtMs: Date.now() + 3_600_000 }), 'rec-scheduled');
     await until(

@@ -91,6 +91,18 @@ describe('bulkSmsWorkflow', () => {
     expect(batchStatuses()).toEqual(['running', 'cancelled']);
   });
 
+  it('cancels the messages it prepared and did not start: the rest of its page and the next page', async () => {
+    h.fake.holdSends();
+    const batchId = freshId('batch');
+    const handle = await startBatch(h, batch({ total: 5, pageSize: 2, window: 1 }), batchId);
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    await h.fake.waitForCalls('prepareBatchPage', 2); // this page, and the next prepared ahead
+    await handle.signal(cancelSignal);
+    expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 1 });
+    expect(h.fake.named('cancelUnstarted').map((c) => c.input)).toEqual([{ batchId, messageIds: batchMessageIds(batchId, 1, 4) }]);
+    expect(batchStatuses()).toEqual(['running', 'cancelled']);
+  });
+
   it('ends a scheduled batch cancelled before its time without sending anything', async () => {
     const handle = await startBatch(h, batch({ scheduledAtMs: Date.now() + 3_600_000 }));
     await until(

@@ -262,6 +262,7 @@ export class FakeActivities {
       },
       planPageSends: async (input) => (this.record('planPageSends', input), { ...DEFAULT_PLAN, ...this.scenario.plan }),
       setBatchStatus: async (input) => this.record('setBatchStatus', input),
+      cancelUnstarted: async (input) => this.record('cancelUnstarted', input),
       quietGate: async (input) => {
         this.record('quietGate', input);
         return this.scenario.quietGate?.() ?? { openAt: 0, closeAt: Date.now() + 24 * 3_600_000 };
