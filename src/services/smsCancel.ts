@@ -1,9 +1,10 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { MessageRepository, SmsMessage } from '../db/messages';
 import { DomainError } from '../domain/errors';
 import { CANCELLABLE_STATUSES, workflowIdFor } from '../domain/sms';
-import { startSendWorkflow } from '../temporal/starts';
+import { sendWorkflowOptions } from '../temporal/starts';
+import { sendSmsWorkflow } from '../workflows';
 import { cancelMessageUpdate } from '../workflows/signals';
 
 /** Long enough for the workflow to store the cancel (one workflow task and a MongoDB write) on a loaded worker. */
@@ -27,14 +28,16 @@ export class SmsCancellation {
   async cancel(message: SmsMessage): Promise<SmsMessage> {
     if (message.finished_at || !CANCELLABLE_STATUSES.includes(message.status)) throw tooLate(message);
     try {
-      await this.askWorkflow(message);
+      await this.askWorkflow(message, () => this.temporal.workflow.getHandle(workflowIdFor(message._id)).executeUpdate(cancelMessageUpdate));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // Not started yet (the outbox relay was going to: Temporal was unreachable at intake), or it has just closed.
+      // Not started yet (the outbox relay was going to: Temporal was unreachable at intake; a paused batch had not
+      // reached it), or it has just closed. Started together with the cancel, so the cancel is in its first workflow
+      // task, ahead of any provider call: a start, then a separate update, would race the send and mostly lose.
       const now = await this.messages.findById(message._id);
       if (!now || now.finished_at) throw tooLate(now ?? message);
-      await this.withDeadline(() => startSendWorkflow(this.temporal, now));
-      await this.askWorkflow(now).catch((again) => {
+      const startWorkflowOperation = new WithStartWorkflowOperation(sendSmsWorkflow, sendWorkflowOptions(now));
+      await this.askWorkflow(now, () => this.temporal.workflow.executeUpdateWithStart(cancelMessageUpdate, { startWorkflowOperation })).catch((again) => {
         throw again instanceof WorkflowNotFoundError ? tooLate(now) : again;
       });
     }
@@ -42,15 +45,17 @@ export class SmsCancellation {
     return after ?? message;
   }
 
-  private async askWorkflow(message: SmsMessage): Promise<void> {
+  private async askWorkflow(message: SmsMessage, update: () => Promise<unknown>): Promise<void> {
     try {
-      await this.withDeadline(() => this.temporal.workflow.getHandle(workflowIdFor(message._id)).executeUpdate(cancelMessageUpdate));
+      await this.withDeadline(update);
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         // Refused by the workflow: a provider call has started, or the message ended meanwhile.
         throw tooLate((await this.messages.findById(message._id)) ?? message);
       }
       if (err instanceof WorkflowNotFoundError) throw err;
+      // Its workflow has closed since the message was read (a start with the cancel is refused then).
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw tooLate((await this.messages.findById(message._id)) ?? message);
       throw new DomainError('unavailable', 'temporal_unavailable', 'The message could not be reached to cancel it right now; retry shortly', undefined, 5);
     }
   }

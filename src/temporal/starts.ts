@@ -10,7 +10,7 @@ import {
 } from '../domain/sms';
 import type { SendPlan } from '../activities/types';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from './searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow } from '../workflows';
+import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow, type SendSmsInput } from '../workflows';
 
 /**
  * The Temporal calls that intake makes and the outbox relay repeats. Each is safe to repeat: the workflow id is
@@ -19,34 +19,42 @@ import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow 
  */
 export async function startSendWorkflow(
   client: Client,
-  message: { _id: string; message_type: MessageType; scheduled_at?: Date; valid_until?: Date },
+  message: StartableMessage,
   /** The route planned at intake (services/sendPlanning.ts); without it the workflow plans for itself. */
   plan?: SendPlan,
 ): Promise<void> {
+  await alreadyStartedIsFine(() => client.workflow.start(sendSmsWorkflow, sendWorkflowOptions(message, plan)));
+}
+
+type StartableMessage = { _id: string; message_type: MessageType; scheduled_at?: Date; valid_until?: Date };
+
+/**
+ * How a message's workflow is started, by intake, the outbox relay, or a cancel that finds it not started yet
+ * (`WithStartWorkflowOperation`, services/smsCancel.ts).
+ */
+export function sendWorkflowOptions(message: StartableMessage, plan?: SendPlan) {
   // The workflow holds a scheduled message itself (a durable timer) rather than a start delay, so that it is
   // running, and can take a cancel, while it waits.
   const scheduled = message.scheduled_at !== undefined && message.scheduled_at.getTime() > Date.now();
-  await alreadyStartedIsFine(() =>
-    client.workflow.start(sendSmsWorkflow, {
-      taskQueue: workflowTaskQueueFor(message.message_type),
-      ...(isTransactional(message.message_type) ? { priority: { priorityKey: TRANSACTIONAL_PRIORITY } } : {}),
-      workflowId: workflowIdFor(message._id),
-      args: [
-        {
-          messageId: message._id,
-          ...(message.scheduled_at ? { sendAtMs: message.scheduled_at.getTime() } : {}),
-          ...(message.valid_until ? { validUntilMs: message.valid_until.getTime() } : {}),
-          ...(plan ? { plan } : {}),
-        },
-      ],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: SmsStatusKey, value: scheduled ? 'scheduled' : 'queued' },
-        { key: SmsMessageTypeKey, value: message.message_type },
-      ],
-    }),
-  );
+  return {
+    taskQueue: workflowTaskQueueFor(message.message_type),
+    ...(isTransactional(message.message_type) ? { priority: { priorityKey: TRANSACTIONAL_PRIORITY } } : {}),
+    workflowId: workflowIdFor(message._id),
+    args: [
+      {
+        messageId: message._id,
+        ...(message.scheduled_at ? { sendAtMs: message.scheduled_at.getTime() } : {}),
+        ...(message.valid_until ? { validUntilMs: message.valid_until.getTime() } : {}),
+        ...(plan ? { plan } : {}),
+      },
+    ] as [SendSmsInput],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: SmsStatusKey, value: scheduled ? 'scheduled' : 'queued' },
+      { key: SmsMessageTypeKey, value: message.message_type },
+    ],
+  };
 }
 
 export async function startBatchWorkflow(client: Client, batch: { _id: string; message_type: MessageType }): Promise<void> {

@@ -94,6 +94,26 @@ describe('bulk batches', () => {
     expect(await simulatorSends('every8d', { phone: phones[7] })).toEqual([]);
   });
 
+  it('cancels one message of a paused batch that it has not started: never sent, and the batch goes on without it', async () => {
+    const at = new Date(Date.now() + 1_500).toISOString();
+    const phones = Array.from({ length: 10 }, () => randomMobile());
+    const { body } = await sendBulk({
+      recipients: phones.map((phone) => ({ phone })),
+      message: '【幸福氣】單則取消',
+      batch_name: 'cancel one',
+      scheduled_at: at,
+    });
+    await api(`/api/v1/notifications/batches/${body.batch_id}/pause`, { method: 'POST' });
+    await waitForBatch(body.batch_id, (b) => b.status === 'paused' && b.counts.queued === 10);
+    const cancelled = await api(`/api/v1/notifications/sms/${body.batch_id}-3/cancel`, { method: 'POST' });
+    expect({ status: cancelled.status, message: cancelled.body.status }).toEqual({ status: 200, message: 'cancelled' });
+
+    await api(`/api/v1/notifications/batches/${body.batch_id}/resume`, { method: 'POST' });
+    const done = await waitForBatch(body.batch_id, (b) => b.status === 'completed' && (b.counts.delivered ?? 0) === 9);
+    expect(done.counts).toEqual({ delivered: 9, cancelled: 1 });
+    expect(await simulatorSends('every8d', { phone: phones[3] })).toEqual([]);
+  });
+
   it('cancels a running batch: no new children start, the ones already sent keep their receipts', async () => {
     const phones = Array.from({ length: 120 }, () => randomMobile());
     const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】取消測試', batch_name: 'cancel mid-way' });
