@@ -7,6 +7,7 @@ import type { ProviderUrlPolicy } from './domain/providerUrls';
 import { SIMULATOR_CREDENTIALS } from './simulator/credentials';
 import { DEFAULT_SIMULATOR_CREDIT } from './simulator/state';
 import { keyStrengthProblem } from './domain/keyStrength';
+import { MAX_SCHEDULE_AHEAD_DAYS } from './domain/sendWindow';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
 const millis = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -109,7 +110,14 @@ const envSchema = z.object({
    * Retention: message bodies and full numbers are purged this many days after a message was created (its counts
    * stay in the rollups); the log's lookup lists and webhook receipts go too.
    */
-  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(180),
+  MESSAGE_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    // A message may be scheduled 30 days ahead and then wait a day for its receipt: purged sooner, it would be sent
+    // with its text and number already gone.
+    .min(MAX_SCHEDULE_AHEAD_DAYS + 2, `must be at least ${MAX_SCHEDULE_AHEAD_DAYS + 2}: a message may be scheduled ${MAX_SCHEDULE_AHEAD_DAYS} days ahead`)
+    .max(3_650)
+    .default(180),
   /**
    * How long a change to a shared counter or lookup document waits for others to join its write (batch messages
    * only; order and delivery notices never wait). See src/db/coalescingWriter.ts.

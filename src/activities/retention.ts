@@ -1,4 +1,4 @@
-import { heartbeat } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
 import type { DayCursor } from '../db/lookupRetention';
 import { groups } from '../db/lookupRetention';
@@ -6,7 +6,7 @@ import { orderRefOf } from '../db/messageAggregates';
 import type { RetentionCounts } from '../db/retention';
 import { dayOf, family, monthOf, type Family } from '../domain/lookupKeys';
 import { FIRST_RUN_LOOKBACK_DAYS, RETENTION_AUDIT_ACTION, addDays, retentionCutoff } from '../domain/retention';
-import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../domain/sms';
+import { FINAL_STATUSES, MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../domain/sms';
 
 export type { DayCursor } from '../db/lookupRetention';
 export type { RetentionCounts } from '../db/retention';
@@ -73,7 +73,16 @@ export function createRetentionActivities({ repos, retentionDays }: RetentionDep
         // An entry listed under an older time than its message's own creation never makes a newer message due.
         const found = (await repos.messages.findSummaries(ids)).filter((m) => m.created_at.getTime() < cutoffMs);
         for (const m of found) if (m.batch_id) batchIds.add(m.batch_id);
-        const due = found.filter((m) => !m.purged_at);
+        // Never one still to be sent or waiting for its receipt (a batch paused for longer than retention): it would
+        // go out with its text and number gone. Such a message keeps them, and is logged for an operator to end.
+        const unfinished = found.filter((m) => !FINAL_STATUSES.includes(m.status));
+        if (unfinished.length)
+          log.warn('retention left unfinished messages past the cutoff as they are', {
+            day,
+            messageIds: unfinished.map((m) => m._id).slice(0, 20),
+            count: unfinished.length,
+          });
+        const due = found.filter((m) => !m.purged_at && FINAL_STATUSES.includes(m.status));
         // Numbers and order refs are remembered before anonymising removes them: their month lists go later.
         const byMonth = new Map<string, Set<string>>();
         for (const m of due) {

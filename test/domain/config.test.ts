@@ -12,4 +12,9 @@ describe('configuration from the environment', () => {
   it('still reads other empty variables as unset', () => {
     expect(loadConfig({ JWT_SECRET: '' }).JWT_SECRET).toBeUndefined();
   });
+
+  it('refuses a retention shorter than a message may wait to be sent', () => {
+    expect(() => loadConfig({ MESSAGE_RETENTION_DAYS: '14' })).toThrow(/MESSAGE_RETENTION_DAYS.*at least 32/s);
+    expect(loadConfig({ MESSAGE_RETENTION_DAYS: '32' }).MESSAGE_RETENTION_DAYS).toBe(32);
+  });
 });

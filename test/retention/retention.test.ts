@@ -79,6 +79,8 @@ describe('retention', () => {
         sent_at: t('2024-02-11T22:00:02Z'),
       },
     ];
+    // A message of a batch paused since then: still to be sent, so it keeps its text and number.
+    const waiting = { _id: randomUUID(), body: '暫停中的批次 waiting', metadata: {}, status: 'queued', created_at: t('2024-02-10T04:00:00Z') };
     const recentId = randomUUID();
     const recentAt = new Date(Date.now() - 3600_000);
     // An alert-window counter from two and a half days ago (its minute and one of its seconds).
@@ -94,7 +96,7 @@ describe('retention', () => {
       created_at: recentAt,
     };
     await withDb(async (db) => {
-      await workerRepository(db).insertCounted([...old, recent].map((m) => ({ ...base, ...m })) as any);
+      await workerRepository(db).insertCounted([...old, recent, waiting].map((m) => ({ ...base, ...m })) as any);
       await db.collection('webhook_events').insertMany([
         {
           provider: 'every8d',
@@ -137,6 +139,7 @@ describe('retention', () => {
         metadata: { order_id: order },
       });
       expect((await messages.findOne({ _id: recentId })).purged_at).toBeUndefined();
+      expect(await messages.findOne({ _id: waiting._id })).toMatchObject({ body: waiting.body, phone_e164: e164, status: 'queued' });
 
       for (const id of [
         'worker/d|a|20240210',
