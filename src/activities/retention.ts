@@ -42,6 +42,8 @@ const MESSAGE_GROUP = 50;
 /** Days looked at per findNextDay: an empty day costs two point reads. */
 const SCAN_DAYS = 120;
 const DAY_MS = 24 * 3600_000;
+/** How long a receipt waits in sms_early_receipts for its send to be recorded. */
+const EARLY_RECEIPT_DAYS = 2;
 const MINUTES_PER_DAY = 1440;
 
 /** Retention: each activity is one bounded step (a page of messages, a day of lists, a page of a month's lists). */
@@ -150,12 +152,14 @@ export function createRetentionActivities({ repos, retentionDays }: RetentionDep
 
     async finishRetention({ plan, counts }) {
       const now = Date.now();
-      const [webhookEvents, opsCounters, rateCounters] = await Promise.all([
+      const [webhookEvents, opsCounters, rateCounters, earlyReceipts] = await Promise.all([
         repos.webhookEvents.deleteReceivedBefore(new Date(plan.cutoffMs)),
         repos.alerts.deleteEventCountsBefore(new Date(now - DAY_MS)),
         repos.rateCounters.deleteExpired(new Date(now)),
+        // A send records itself within minutes (or fails); a receipt held for days has no send of ours to wait for.
+        repos.earlyReceipts.deleteHeldBefore(new Date(now - EARLY_RECEIPT_DAYS * DAY_MS)),
       ]);
-      const total = { ...counts, webhook_events: webhookEvents, counters: counts.counters + opsCounters + rateCounters };
+      const total = { ...counts, webhook_events: webhookEvents, early_receipts: earlyReceipts, counters: counts.counters + opsCounters + rateCounters };
       await repos.retention.recordRun(total);
       await repos.audit.record({
         actor: 'system',

@@ -35,6 +35,14 @@ export class EarlyReceiptRepository {
     await upsertRacing(() => this.col.updateOne({ _id }, { $setOnInsert: { report, held_at: new Date() } }, { upsert: true }));
   }
 
+  /**
+   * Retention: receipts no send came to take. Every8d's callback covers the whole account, so receipts of sends
+   * made by other systems on it are held too, and would otherwise stay for ever.
+   */
+  async deleteHeldBefore(cutoff: Date): Promise<number> {
+    return (await this.col.deleteMany({ held_at: { $lt: cutoff } })).deletedCount;
+  }
+
   /** The held receipt of this send, removed as it is handed over (the workflow then owns it). */
   async take(provider: ProviderName, providerMessageId: string): Promise<DeliveryReport | undefined> {
     // Asked for every send and almost always absent: a point read, and a write only when there is something.

@@ -8,6 +8,8 @@ export interface RetentionCounts {
   keyed_lists: number;
   recipient_chunks: number;
   webhook_events: number;
+  /** Held receipts that no send came for (counted by the run's last step). */
+  early_receipts?: number;
   counters: number;
 }
 

@@ -109,6 +109,11 @@ describe('retention', () => {
         { provider: 'twilio', received_at: new Date(), method: 'POST', payload: [], message_id: recentId, disposition: 'signalled' },
       ]);
       await db.collection<{ _id: string }>('sms_rollups').insertMany(outcomeIds.map((_id) => ({ _id })));
+      // Receipts held for sends that never came (another system's, on the shared Every8d account), old and new.
+      await db.collection<any>('sms_early_receipts').insertMany([
+        { _id: `every8d:${batch}-stale`, report: {}, held_at: new Date(Date.now() - 3 * 24 * 3600_000) },
+        { _id: `every8d:${batch}-fresh`, report: {}, held_at: new Date() },
+      ]);
       // Outcome cleaning resumes where the last run stopped; another test (or the daily schedule) may have run one
       // already, so this run starts just before this test's counters.
       await new RetentionRepository(db).setOutcomesCleaned(minute - 1);
@@ -140,6 +145,11 @@ describe('retention', () => {
       });
       expect((await messages.findOne({ _id: recentId })).purged_at).toBeUndefined();
       expect(await messages.findOne({ _id: waiting._id })).toMatchObject({ body: waiting.body, phone_e164: e164, status: 'queued' });
+      const held = await db
+        .collection<any>('sms_early_receipts')
+        .find({ _id: { $in: [`every8d:${batch}-stale`, `every8d:${batch}-fresh`] } })
+        .toArray();
+      expect(held.map((r) => r._id)).toEqual([`every8d:${batch}-fresh`]);
 
       for (const id of [
         'worker/d|a|20240210',
