@@ -91,12 +91,13 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     paused: input.paused ?? false,
     started: input.started ?? false,
     cancelled: false,
+    completed: false,
     resumesAt: undefined as number | undefined,
   };
   const plan = input.carried?.plan ?? (await activities.planBatch({ batchId }));
 
   const progress = (): BulkProgress => ({
-    status: state.cancelled ? 'cancelled' : !state.started ? 'scheduled' : state.resumesAt ? 'waiting_for_allowed_hours' : state.paused ? 'paused' : 'running',
+    status: state.cancelled ? 'cancelled' : state.completed ? 'completed' : !state.started ? 'scheduled' : state.resumesAt ? 'waiting_for_allowed_hours' : state.paused ? 'paused' : 'running',
     started: state.nextIndex,
     total: plan.total,
     inFlight: inFlight.size,
@@ -111,6 +112,9 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   const finish = async (status: 'cancelled' | 'completed'): Promise<BulkProgress> => {
     await activities.setBatchStatus({ batchId, status });
     upsertSearchAttributes([{ key: SmsStatusKey, value: status }]);
+    // Only what the result and the progress query say (no command changes, so no patch): a finished batch said
+    // `running` before.
+    state.completed = status === 'completed';
     return progress();
   };
 
