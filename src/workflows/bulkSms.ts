@@ -96,8 +96,15 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   };
   const plan = input.carried?.plan ?? (await activities.planBatch({ batchId }));
 
+  const status = (): BulkProgress['status'] => {
+    if (state.cancelled) return 'cancelled';
+    if (state.completed) return 'completed';
+    if (!state.started) return 'scheduled';
+    if (state.resumesAt) return 'waiting_for_allowed_hours';
+    return state.paused ? 'paused' : 'running';
+  };
   const progress = (): BulkProgress => ({
-    status: state.cancelled ? 'cancelled' : state.completed ? 'completed' : !state.started ? 'scheduled' : state.resumesAt ? 'waiting_for_allowed_hours' : state.paused ? 'paused' : 'running',
+    status: status(),
     started: state.nextIndex,
     total: plan.total,
     inFlight: inFlight.size,
