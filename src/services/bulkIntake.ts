@@ -315,7 +315,11 @@ export function screen(
       if (missing.length) problem = `template_data missing ${missing.join(', ')}`;
       else {
         const outcome = renderWithTemplate(template, row.data.template_data ?? {}, `${batchId}-${accepted.length}`);
-        problem = outcome.ok ? lengthProblem(outcome.rendered.body) : `template_data missing ${outcome.missing.join(', ')}`;
+        // The values are the sender's text too: a link in one meets the policy as a link in a message would.
+        const checked = outcome.ok ? checkText?.(outcome.rendered.body) : undefined;
+        if (!outcome.ok) problem = `template_data missing ${outcome.missing.join(', ')}`;
+        else if (checked && !checked.ok) problem = `template_data gives a text that ${checked.problem}`;
+        else problem = lengthProblem(outcome.rendered.body);
       }
     }
     if (problem) return reject(problem);

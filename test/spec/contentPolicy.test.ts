@@ -110,6 +110,29 @@ describe('sender identity and registered links / call-back numbers', () => {
     expect((await api(`/api/v1/notifications/campaigns/${rows.body.campaign_id}`, { method: 'DELETE' })).status).toBe(204);
   });
 
+  it("checks the text a batch row's template_data makes, as it would a message", async () => {
+    await setPolicy({ link_domains: ['luckygas.com.tw'] });
+    const template = await api(templatesPath, {
+      method: 'POST',
+      body: JSON.stringify({ code: code('greet'), name: 'n', content: '【幸福氣】{name} 您好，冬季優惠開跑' }),
+    });
+    expect(template.status).toBe(201);
+    const batch = await sendBulk({
+      recipients: [
+        { phone: randomMobile(), template_data: { name: '請看 bit.ly/x' } },
+        { phone: randomMobile(), template_data: { name: '王先生' } },
+      ],
+      template_code: template.body.code,
+      message_type: 'marketing',
+      batch_name: 'links in data',
+    });
+    expect(batch.status).toBe(202);
+    expect(batch.body).toMatchObject({
+      accepted: 1,
+      rejected: [{ index: 0, reason: 'template_data gives a text that contains unregistered link bit.ly/x (register it in settings/content-policy)' }],
+    });
+  });
+
   it('checks templates at create and update, and reports segments, encoding and cost per provider', async () => {
     const missing = await api(templatesPath, {
       method: 'POST',
