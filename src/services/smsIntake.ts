@@ -98,13 +98,13 @@ export class SmsIntake {
     entryWritten.catch(() => undefined); // awaited below; a failure before that must not count as unhandled
     let scheduledAt: Date | undefined;
     try {
-      // Counted only for new messages: a replayed request sends nothing and costs nothing.
-      await this.budget.admitOne(request.phone.e164, request.messageType);
       scheduledAt = await this.sendTimeFor(request.messageType, request.scheduledAt);
       if (request.validUntil && scheduledAt && request.validUntil.getTime() <= scheduledAt.getTime()) {
         const problem = `must be after ${scheduledAt.toISOString()}, when the message may be sent (quiet hours hold marketing until then)`;
         throw new DomainError('invalid', 'validation_failed', `valid_until: ${problem}`, [{ field: 'valid_until', message: problem }]);
       }
+      // Counted last, and only for new messages: a refused or replayed request sends nothing and costs nothing.
+      await this.budget.admitOne(request.phone.e164, request.messageType);
     } catch (refused) {
       // The entry names a message that will not exist: removed now, or dropped by the relay as an orphan.
       void entryWritten.then(() => this.outbox.remove(outboxEntry)).catch(() => undefined);

@@ -3,7 +3,7 @@ import { BOOTSTRAP_KEY_ID } from '../../src/db/apiKeys';
 import { TemporalOutbox } from '../../src/db/temporalOutbox';
 import { messageIdForKey } from '../../src/services/smsIntake';
 import { api, randomMobile, sendSms, withDb } from '../helpers';
-import { sendBulk } from '../bulk/helpers';
+import { sendBulk, taipeiTime } from '../bulk/helpers';
 
 /** The stack runs with the default budget for `general` messages: 5 per hour (20 per day). */
 const PER_HOUR = 5;
@@ -42,6 +42,25 @@ describe('per-number anti-pumping budget on every path', () => {
       left = await stored();
     }
     expect(left).toEqual({ message: null, entry: null });
+  });
+
+  it('counts nothing for a message refused for its valid_until (quiet hours would hold it past it)', async () => {
+    const quietHours = '/api/v1/notifications/settings/quiet-hours';
+    const saved = (await api(quietHours)).body.windows;
+    const put = (windows: unknown[]) => api(quietHours, { method: 'PUT', body: JSON.stringify({ windows }) });
+    expect((await put([{ start: taipeiTime(-60_000), end: taipeiTime(3_600_000) }])).status).toBe(200);
+    try {
+      const phone = randomMobile();
+      const offer = { phone, message: '【幸福氣】今晚優惠', message_type: 'marketing' };
+      for (let i = 0; i <= PER_HOUR; i++) {
+        const refused = await sendSms({ ...offer, valid_until: new Date(Date.now() + 60_000).toISOString() });
+        expect({ status: refused.status, field: refused.body.error?.details?.[0]?.field }).toEqual({ status: 422, field: 'valid_until' });
+      }
+      // None of those counted: the number still has its whole hour.
+      expect((await sendSms(offer)).status).toBe(202);
+    } finally {
+      await put(saved);
+    }
   });
 
   it('rejects only the row over budget and sends the rest of the batch', async () => {
