@@ -96,6 +96,11 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
     async createCampaignBatch({ campaignId, runId }) {
       const campaign = await repos.campaigns.get(campaignId);
       if (!campaign) return null; // deleted after this run was scheduled: nothing to send
+      // Switching a template off stops what uses it, a campaign's runs too (requests with it are refused already).
+      if (campaign.template_code && !(await repos.templates.getByCode(campaign.template_code))?.is_active) {
+        log.warn('campaign run skipped: its template is switched off or gone', { campaignId, templateCode: campaign.template_code });
+        return null;
+      }
       const batchId = uuidFrom(`campaign-run:${runId}`);
       if (!(await repos.batches.get(batchId))) {
         // A run is a batch like any other: numbers over their budget are left out with the reason, the rest go.

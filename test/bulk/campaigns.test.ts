@@ -1,4 +1,4 @@
-import { api, randomMobile, simulatorSends } from '../helpers';
+import { api, randomMobile, simulatorSends, withTemporal } from '../helpers';
 import { allFinal, waitForBatch } from './helpers';
 
 const campaigns = '/api/v1/notifications/campaigns';
@@ -45,6 +45,39 @@ describe('recurring campaigns (Temporal Schedules in Asia/Taipei)', () => {
     expect((await api(campaigns)).body.campaigns.find((k: any) => k.campaign_id === id)).toMatchObject({ paused: true });
     expect((await api(`${campaigns}/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await api(campaigns)).body.campaigns.find((k: any) => k.campaign_id === id)).toBeUndefined();
+  });
+
+  it('skips its runs while its template is switched off', async () => {
+    const code = `camp_${Date.now().toString(36)}`;
+    const template = await api('/api/v1/notifications/sms-templates', {
+      method: 'POST',
+      body: JSON.stringify({ code, name: 'n', content: '【幸福氣】本週優惠' }),
+    });
+    expect(template.status).toBe(201);
+    const created = await api(campaigns, {
+      method: 'POST',
+      body: JSON.stringify({ name: '停用模板', cron: '0 10 1 * *', template_code: code, message_type: 'general', recipients: [{ phone: randomMobile() }] }),
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.campaign_id;
+    const off = await api(`/api/v1/notifications/sms-templates/${template.body.id}`, { method: 'PUT', body: JSON.stringify({ is_active: false }) });
+    expect(off.body.is_active).toBe(false);
+
+    expect((await api(`${campaigns}/${id}/trigger`, { method: 'POST' })).status).toBe(200);
+    // The run's workflow ends without a batch (the trigger returns before it has run: wait for it to close).
+    await withTemporal(async (client) => {
+      for (let i = 0; i < 40; i++) {
+        const runs: string[] = [];
+        for await (const wf of client.workflow.list({ query: `WorkflowType = "campaignRunWorkflow" AND ExecutionStatus = "Completed"` }))
+          if (JSON.stringify(wf.memo ?? {}).includes(id) || wf.workflowId.includes(id)) runs.push(wf.workflowId);
+        if (runs.length) return;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error('the campaign run never finished');
+    });
+    const batches = (await api('/api/v1/notifications/batches?limit=200')).body.batches.filter((b: any) => b.campaign_id === id);
+    expect(batches).toEqual([]);
+    expect((await api(`${campaigns}/${id}`, { method: 'DELETE' })).status).toBe(204);
   });
 
   it('rejects a bad cron expression with 422 naming the field, leaving no campaign behind', async () => {
