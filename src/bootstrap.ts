@@ -25,7 +25,7 @@ export async function connectExternal(component: 'api' | 'worker'): Promise<Exte
   }
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB, { bulkConnections: config.BULK_DB_CONNECTIONS });
   const repos = await createRepositories(mongo.db, config, component);
-  await seedDefaults(repos, config.ADMIN_TOKEN);
+  await seedDefaults(repos, config.ADMIN_TOKEN, log);
   const target = temporalTarget(config, config.TEMPORAL_ADDRESS);
   const client = await connectClient(target);
   const close = async () => {

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     stops.push(() => mongo.close());
     // This process owns the rollups when it runs the workers too (the default).
     const repos = await createRepositories(mongo.db, config, config.RUN_WORKERS ? 'worker' : 'api');
-    await seedDefaults(repos, config.ADMIN_TOKEN);
+    await seedDefaults(repos, config.ADMIN_TOKEN, log);
     const target = temporalTarget(config, temporalAddress);
     const client = await connectClient(target);
     stops.push(() => client.connection.close());

@@ -106,11 +106,14 @@ export class ApiKeyRepository {
     return this.cipher.encrypt({ secret });
   }
 
-  /** Makes ADMIN_TOKEN the bootstrap admin key (replacing an earlier token's hash). */
-  async upsertBootstrap(token: string): Promise<void> {
+  /**
+   * Makes ADMIN_TOKEN the bootstrap admin key (replacing an earlier token's hash). A revoked key stays revoked
+   * while the token is the same: a restart must not bring back a key an admin took away. Returns whether it is.
+   */
+  async upsertBootstrap(token: string): Promise<{ revoked: boolean }> {
     const hash = hashToken(token);
     const existing = await this.col.findOne({ _id: BOOTSTRAP_KEY_ID });
-    if (existing?.hash === hash) return;
+    if (existing?.hash === hash) return { revoked: Boolean(existing.revoked_at) };
     if (existing) await this.col.deleteOne({ _id: BOOTSTRAP_KEY_ID });
     await this.col.insertOne({
       _id: BOOTSTRAP_KEY_ID,
@@ -120,6 +123,7 @@ export class ApiKeyRepository {
       created_by: 'system',
       created_at: new Date(),
     });
+    return { revoked: false };
   }
 
   /** The active key for a presented token, or null (unknown or revoked). */

@@ -1,5 +1,6 @@
 import { DEFAULT_TEMPLATES, upgradeFor } from '../domain/defaultTemplates';
 import type { Repositories } from '.';
+import type { Logger } from '../log';
 
 export interface SeedResult {
   created: string[];
@@ -11,8 +12,9 @@ export interface SeedResult {
  * Default data every deployment starts with; idempotent, and never overwrites what an operator changed.
  * ADMIN_TOKEN becomes the bootstrap admin API key, so authentication has one path for every token.
  */
-export async function seedDefaults(repos: Repositories, adminToken: string): Promise<SeedResult> {
-  await repos.apiKeys.upsertBootstrap(adminToken);
+export async function seedDefaults(repos: Repositories, adminToken: string, log: Logger): Promise<SeedResult> {
+  if ((await repos.apiKeys.upsertBootstrap(adminToken)).revoked)
+    log.warn('ADMIN_TOKEN names a revoked key: it authenticates nothing; set a new ADMIN_TOKEN (or use npm run create-api-key) to get an admin key');
   const created: string[] = [];
   const upgraded: string[] = [];
   for (const t of DEFAULT_TEMPLATES) {

@@ -1,12 +1,13 @@
 import { loadConfig } from '../../src/config';
 import { createRepositories } from '../../src/db';
 import { seedDefaults } from '../../src/db/seed';
+import { createLogger } from '../../src/log';
 import { DEFAULT_TEMPLATES, SUPERSEDED_DEFAULTS } from '../../src/domain/defaultTemplates';
 import { adminToken, api, withDb } from '../helpers';
 
 const templatesPath = '/api/v1/notifications/sms-templates';
 /** Runs start-up's seeding (also `npm run seed`) against the running stack's database. */
-const seedAgain = () => withDb(async (db) => seedDefaults(await createRepositories(db, loadConfig({})), adminToken()));
+const seedAgain = () => withDb(async (db) => seedDefaults(await createRepositories(db, loadConfig({})), adminToken(), createLogger('test')));
 const byCode = async (code: string) => ((await api(`${templatesPath}?is_active=true`)).body.templates as any[]).find((t) => t.code === code);
 /** Puts a template back in the state an earlier release's seeding left it in (as an old database holds it). */
 const storeAsOldRelease = (code: string) => withDb((db) => db.collection('sms_templates').updateOne({ code }, { $set: SUPERSEDED_DEFAULTS[code][0] }));
