@@ -91,27 +91,30 @@ export const TemplateView = z
   })
   .openapi('Template');
 
+const VariantFigures = z.object({
+  variant: z.string(),
+  sent: z.number(),
+  delivered: z.number(),
+  undelivered: z.number(),
+  expired: z.number(),
+  failed: z.number(),
+  pending: z.number(),
+  cancelled: z.number(),
+  delivery_rate: z.number(),
+  avg_segments: z.number(),
+  total_cost: z.number(),
+  avg_cost: z.number(),
+});
+
 export const TemplateStatsResponse = z
   .object({
     template_id: z.string(),
     code: z.string(),
     winner: z.string().nullable(),
-    variants: z.array(
-      z.object({
-        variant: z.string(),
-        sent: z.number(),
-        delivered: z.number(),
-        undelivered: z.number(),
-        expired: z.number(),
-        failed: z.number(),
-        pending: z.number(),
-        cancelled: z.number(),
-        delivery_rate: z.number(),
-        avg_segments: z.number(),
-        total_cost: z.number(),
-        avg_cost: z.number(),
-      }),
-    ),
+    variants: z.array(VariantFigures).openapi({ description: 'every send of the template' }),
+    current_round: z
+      .array(VariantFigures)
+      .openapi({ description: 'sends since the texts last changed: what the winner rule judges (a rewritten variant starts from zero)' }),
   })
   .openapi('TemplateStats');
 

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { rollupId, type RollupDoc } from '../domain/rollups';
+import { rollupId, type RollupCell, type RollupDoc } from '../domain/rollups';
 
 /** Alert windows read outcomes per minute, and per second at the window's ragged edges. */
 const outcomeId = { second: (s: number) => `out|s|${s}`, minute: (m: number) => `out|m|${m}` };
@@ -33,6 +33,11 @@ export class RollupRepository {
 
   template(code: string): Promise<RollupDoc | null> {
     return this.col.findOne({ _id: rollupId.template(code) });
+  }
+
+  /** A template's cells, one per variant (none yet: empty). */
+  async templateCells(code: string): Promise<Record<string, RollupCell>> {
+    return (await this.template(code))?.cells ?? {};
   }
 
   /** Outcomes (delivered, undelivered, expired) per provider between `since` and `now`. */

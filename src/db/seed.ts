@@ -36,7 +36,7 @@ async function upgradeSupersededDefault(repos: Repositories, code: string): Prom
   const stored = await repos.templates.getByCode(code);
   const target = stored && upgradeFor(stored);
   if (!stored || !target) return false;
-  const updated = await repos.templates.update(stored, { name: target.name, content: target.content });
+  const updated = await repos.templates.update(stored, { name: target.name, content: target.content }, () => repos.rollups.templateCells(code));
   if (!updated) return false;
   await repos.audit.record({
     actor: 'system',

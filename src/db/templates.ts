@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { WinnerRule } from '../domain/abTesting';
+import type { RollupCell } from '../domain/rollups';
 import type { TemplateVariant } from '../domain/templates';
 import { ensureIndexes, type IndexPlan } from './indexes';
 
@@ -14,6 +15,11 @@ export interface SmsTemplate {
   version: number;
   winner_rule?: WinnerRule;
   winner?: { variant: string; decided_at: Date };
+  /**
+   * The template's rollup cells when its texts last changed: the winner rule counts only what was sent since, so a
+   * rewritten variant is tested on its new text, not judged on the old one's figures.
+   */
+  ab_baseline?: Record<string, RollupCell>;
   created_at: Date;
   updated_at: Date;
 }
@@ -22,6 +28,9 @@ export type TemplateDraft = Pick<SmsTemplate, 'code' | 'name' | 'content' | 'var
 export type TemplateChanges = Partial<Omit<TemplateDraft, 'code'>>;
 
 export class DuplicateTemplateCode extends Error {}
+
+/** A change to what the template texts: it starts a new A/B round. */
+export const textsChange = (changes: TemplateChanges): boolean => changes.content !== undefined || changes.variants !== undefined;
 
 /** sms_templates: `code` is unique and never changes; every edit bumps `version`. */
 export class TemplateRepository {
@@ -78,12 +87,18 @@ export class TemplateRepository {
    * Applies changes only to the version the caller read (optimistic concurrency); returns null when someone else
    * changed it first. A content or variant change clears any A/B winner, since it was decided for other texts.
    */
-  async update(current: SmsTemplate, changes: TemplateChanges, now = new Date()): Promise<SmsTemplate | null> {
-    const clearsWinner = changes.content !== undefined || changes.variants !== undefined;
+  async update(
+    current: SmsTemplate,
+    changes: TemplateChanges,
+    figuresNow: () => Promise<Record<string, RollupCell>>,
+    now = new Date(),
+  ): Promise<SmsTemplate | null> {
+    const clearsWinner = textsChange(changes);
+    const baseline = clearsWinner ? { ab_baseline: await figuresNow() } : {};
     return this.col.findOneAndUpdate(
       { _id: current._id, version: current.version },
       {
-        $set: { ...changes, version: current.version + 1, updated_at: now },
+        $set: { ...changes, ...baseline, version: current.version + 1, updated_at: now },
         ...(clearsWinner && current.winner ? { $unset: { winner: '' } } : {}),
       },
       { returnDocument: 'after' },

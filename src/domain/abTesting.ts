@@ -63,6 +63,16 @@ export function variantStatsFromCells(cells: Record<string, RollupCell>): Varian
   });
 }
 
+/** A variant's figures since `baseline` (cells read earlier from the same rollup). */
+export function cellsSince(cells: Record<string, RollupCell>, baseline: Record<string, RollupCell> = {}): Record<string, RollupCell> {
+  return Object.fromEntries(Object.entries(cells).map(([variant, cell]) => [variant, addCells(cell, negated(baseline[variant] ?? {}))]));
+}
+
+function negated(cell: RollupCell): RollupCell {
+  const minus = (counts: Record<string, number> = {}) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, -v]));
+  return { n: minus(cell.n), seg: -(cell.seg ?? 0), cost: -(cell.cost ?? 0), sl: minus(cell.sl), dl: minus(cell.dl) };
+}
+
 export interface WinnerRule {
   min_sends_per_variant: number;
   min_delivery_rate_lead: number;

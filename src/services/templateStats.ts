@@ -1,10 +1,18 @@
 import type { Repositories } from '../db';
 import type { RollupRepository } from '../db/rollups';
-import { decideWinner, variantStatsFromCells, type VariantStats } from '../domain/abTesting';
+import type { SmsTemplate } from '../db/templates';
+import { cellsSince, decideWinner, variantStatsFromCells, type VariantStats } from '../domain/abTesting';
 
-/** Per-variant figures of one template, from its rollup: one point read however many messages it sent. */
-export async function templateVariantStats(rollups: RollupRepository, code: string): Promise<VariantStats[]> {
-  return variantStatsFromCells((await rollups.template(code))?.cells ?? {});
+/**
+ * Per-variant figures of one template, from its rollup (one point read however many messages it sent): all of them,
+ * and those since its texts last changed, which the winner rule judges.
+ */
+export async function templateVariantStats(
+  rollups: RollupRepository,
+  template: Pick<SmsTemplate, 'code' | 'ab_baseline'>,
+): Promise<{ all: VariantStats[]; currentRound: VariantStats[] }> {
+  const cells = await rollups.templateCells(template.code);
+  return { all: variantStatsFromCells(cells), currentRound: variantStatsFromCells(cellsSince(cells, template.ab_baseline)) };
 }
 
 /**
@@ -14,7 +22,8 @@ export async function templateVariantStats(rollups: RollupRepository, code: stri
 export async function applyWinnerRule(repos: Repositories, code: string): Promise<string | undefined> {
   const template = await repos.templates.getByCode(code);
   if (!template?.winner_rule || template.winner || template.variants.length < 2) return undefined;
-  const stats = await templateVariantStats(repos.rollups, code);
+  // This round only: what was sent since the texts last changed.
+  const stats = (await templateVariantStats(repos.rollups, template)).currentRound;
   const winner = decideWinner(
     stats,
     template.variants.map((v) => v.id),

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { BOOTSTRAP_KEY_ID } from '../../src/db/apiKeys';
 import { chooseVariant } from '../../src/domain/templates';
 import { messageIdForKey } from '../../src/services/smsIntake';
-import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb } from '../helpers';
+import { workflowIdFor } from '../../src/domain/sms';
+import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb, withTemporal } from '../helpers';
 
 const uniqueCode = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 const createTemplate = (body: Record<string, unknown>) => api('/api/v1/notifications/sms-templates', { method: 'POST', body: JSON.stringify(body) });
@@ -235,5 +236,26 @@ describe('A/B variants', () => {
     expect(audit).toMatchObject({ actor: 'system', after: { winner: 'good' } });
     const next = await sendSms({ phone: randomMobile(), template_code: created.code, template_data: { n: 2 } }, { 'Idempotency-Key': keyFor(variants, 'bad') });
     expect(next.body.variant).toBe('good');
+    await waitForFinal(next.body.message_id);
+
+    // Rewriting the losing variant starts a new round, judged on new sends only: the old figures would name the
+    // same winner again on the very next message.
+    const rewritten = [variants[0], { id: 'bad', content: '【幸福氣】改寫 {n}', weight: 50 }];
+    const edited = await api(`/api/v1/notifications/sms-templates/${created.id}`, { method: 'PUT', body: JSON.stringify({ variants: rewritten }) });
+    expect(edited.body.winner).toBeNull();
+    const phone = randomMobile();
+    await setBehaviour('every8d', phone, { receipt: 'delivered' });
+    const one = await sendSms({ phone, template_code: created.code, template_data: { n: 3 } }, { 'Idempotency-Key': keyFor(rewritten, 'good') });
+    // Its workflow applies the winner rule after the receipt: done once it has closed.
+    await withTemporal((client) => client.workflow.getHandle(workflowIdFor(one.body.message_id)).result());
+    expect((await api(`/api/v1/notifications/sms-templates/${created.id}`)).body.winner).toBeNull();
+    const stats = (await api(`/api/v1/notifications/sms-templates/${created.id}/stats`)).body;
+    expect(stats.current_round.map((v: any) => [v.variant, v.delivered, v.undelivered])).toEqual(
+      expect.arrayContaining([
+        ['good', 1, 0],
+        ['bad', 0, 0],
+      ]),
+    );
+    expect(stats.variants.find((v: any) => v.variant === 'good').delivered).toBe(4);
   });
 });

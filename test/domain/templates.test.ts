@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decideWinner, variantStats } from '../../src/domain/abTesting';
+import { cellsSince, decideWinner, variantStats, variantStatsFromCells } from '../../src/domain/abTesting';
 import { chooseVariant, placeholdersOf, renderTemplate, templateProblems } from '../../src/domain/templates';
 
 describe('renderTemplate', () => {
@@ -104,6 +104,21 @@ describe('A/B figures and winner', () => {
     expect(decideWinner(stats, ['A', 'B'], { min_sends_per_variant: 5, min_delivery_rate_lead: 0.3 })).toBeUndefined();
     expect(decideWinner(stats, ['A', 'B'], { min_sends_per_variant: 4, min_delivery_rate_lead: 0.6 })).toBeUndefined();
     expect(decideWinner(stats, ['A', 'B', 'C'], { min_sends_per_variant: 1, min_delivery_rate_lead: 0 })).toBeUndefined();
+  });
+
+  it('judges a new round on what was sent since the texts changed, not on the old figures', () => {
+    const before = { A: { n: { delivered: 4 }, seg: 4, cost: 2.8 }, B: { n: { undelivered: 4 }, seg: 4, cost: 2.8 } };
+    const now = { A: { n: { delivered: 5 }, seg: 5, cost: 3.5 }, B: { n: { undelivered: 4, delivered: 1 }, seg: 5, cost: 3.5 } };
+    const rule = { min_sends_per_variant: 1, min_delivery_rate_lead: 0.3 };
+    expect(decideWinner(variantStatsFromCells(now), ['A', 'B'], rule)).toBe('A');
+    const round = variantStatsFromCells(cellsSince(now, before));
+    expect(round.map((v) => [v.variant, v.delivered, v.undelivered, v.total_cost])).toEqual([
+      ['A', 1, 0, 0.7],
+      ['B', 1, 0, 0.7],
+    ]);
+    expect(decideWinner(round, ['A', 'B'], rule)).toBeUndefined();
+    // A template never changed has no baseline: everything counts.
+    expect(cellsSince(now)).toEqual(Object.fromEntries(Object.entries(now).map(([k, c]) => [k, expect.objectContaining({ n: c.n, seg: c.seg })])));
   });
 });
 

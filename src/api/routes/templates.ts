@@ -136,7 +136,7 @@ export function templateRoutes({ repos, policy }: { repos: Repositories; policy:
         { field: 'winner_rule', message: 'needs at least two variants' },
       ]);
     }
-    const updated = await repos.templates.update(current, changes);
+    const updated = await repos.templates.update(current, changes, () => repos.rollups.templateCells(current.code));
     if (!updated) throw new ApiError(409, 'version_conflict', 'The template changed while this update was applied; re-read and retry');
     await repos.audit.record({
       actor: c.get('principal').id,
@@ -150,8 +150,11 @@ export function templateRoutes({ repos, policy }: { repos: Repositories; policy:
 
   app.openapi(routes.stats, async (c) => {
     const template = await load(c.req.valid('param').template_id);
-    const variants = await templateVariantStats(repos.rollups, template.code);
-    return c.json({ template_id: template._id, code: template.code, winner: template.winner?.variant ?? null, variants }, 200);
+    const { all, currentRound } = await templateVariantStats(repos.rollups, template);
+    return c.json(
+      { template_id: template._id, code: template.code, winner: template.winner?.variant ?? null, variants: all, current_round: currentRound },
+      200,
+    );
   });
 
   return app;
