@@ -72,10 +72,14 @@ export class LookupWriter {
     if (f.timed) {
       const dirId = `${this.tag}/${directoryId(f, dayOf(entry.ms))}`;
       const slot = listId.slice(listId.lastIndexOf('@') + 1);
-      if (!this.named.has(`${dirId}|${slot}`)) {
+      const named = `${dirId}|${slot}`;
+      if (!this.named.has(named)) {
         if (this.named.size > 200_000) this.named.clear();
-        this.named.add(`${dirId}|${slot}`);
-        writes.push(this.writer.apply(dirId, { addToSet: { s: [slot] } }, urgent));
+        this.named.add(named);
+        // Readers find an hour's entries only through the directory: a failed write must be tried again next time.
+        const written = this.writer.apply(dirId, { addToSet: { s: [slot] } }, urgent);
+        written.catch(() => this.named.delete(named));
+        writes.push(written);
       }
     }
     await Promise.all(writes);

@@ -38,9 +38,10 @@ export class TemporalOutbox {
   static startCallbackId = (callbackId: string) => `start:${callbackId}`;
 
   /** Idempotent for starts (one entry per workflow id); every receipt gets an entry of its own. */
-  async add(entry: OutboxEntry): Promise<void> {
+  /** True when this call wrote the entry; false when one was there already (another request's, say). */
+  async add(entry: OutboxEntry): Promise<boolean> {
     const { _id, ...rest } = entry;
-    await upsertRacing(() => this.col.updateOne({ _id }, { $setOnInsert: rest as never }, { upsert: true }));
+    return (await upsertRacing(() => this.col.updateOne({ _id }, { $setOnInsert: rest as never }, { upsert: true }))).upsertedCount > 0;
   }
 
   /**

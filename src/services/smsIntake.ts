@@ -106,8 +106,9 @@ export class SmsIntake {
       // Counted last, and only for new messages: a refused or replayed request sends nothing and costs nothing.
       await this.budget.admitOne(request.phone.e164, request.messageType);
     } catch (refused) {
-      // The entry names a message that will not exist: removed now, or dropped by the relay as an orphan.
-      void entryWritten.then(() => this.outbox.remove(outboxEntry)).catch(() => undefined);
+      // The entry names a message that will not exist: removed now, or dropped by the relay as an orphan. Only if
+      // this request wrote it: a repeat of a request still being stored shares the entry, which the first needs.
+      void entryWritten.then((created) => (created ? this.outbox.remove(outboxEntry) : undefined)).catch(() => undefined);
       throw refused;
     }
     await entryWritten;

@@ -1,0 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { TemporalOutbox } from '../../src/db/temporalOutbox';
+import { withDb } from '../helpers';
+
+describe('the Temporal outbox', () => {
+  it('tells the request that wrote a start entry from a repeat that found it, so only the writer takes it back', async () => {
+    await withDb(async (db) => {
+      const outbox = new TemporalOutbox(db);
+      const messageId = randomUUID();
+      const entry = { _id: TemporalOutbox.startMessageId(messageId), kind: 'start_message' as const, message_id: messageId, queued_at: new Date() };
+      expect(await Promise.all([outbox.add(entry), outbox.add(entry)])).toEqual(expect.arrayContaining([true, false]));
+      expect(await outbox.add(entry)).toBe(false);
+      await outbox.remove(entry._id);
+      expect(await outbox.add(entry)).toBe(true);
+      await outbox.remove(entry._id);
+    });
+  });
+});
