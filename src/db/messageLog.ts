@@ -80,7 +80,15 @@ export class MessageLog {
 
   private async *candidateGroups(filter: MessageFilter, after?: Entry): AsyncGenerator<Entry[]> {
     const now = Date.now();
-    const range = { fromMs: filter.from?.getTime() ?? now - this.lookbackMs, toMs: filter.to?.getTime() ?? now + 60_000, after };
+    // Lists hold messages by creation time, which retention bounds from below and the clock from above: a range
+    // beyond either (to=9999-12-31) would only walk millions of empty days.
+    const oldest = now - this.lookbackMs;
+    const newest = now + 60_000;
+    const range = {
+      fromMs: Math.max(filter.from?.getTime() ?? oldest, oldest),
+      toMs: Math.min(filter.to?.getTime() ?? newest, newest),
+      after,
+    };
     const seen = new Set<string>();
     let group: Entry[] = [];
     const [driver, ...alsoIn] = familiesFor(filter);

@@ -152,6 +152,17 @@ describe('stats', () => {
     expect((await api(`/api/v1/notifications/stats?batch_id=${batch}&start_date=2025-03-11&end_date=2025-03-10`)).status).toBe(422);
   });
 
+  it('answers a range reaching far past now or before retention at once, and refuses from after to', async () => {
+    // Unclamped, the first would walk every day to the year 9999 (millions of reads) and never answer in time.
+    for (const query of ['to=9999-12-31T00:00:00Z', 'from=0001-01-01T00:00:00Z&status=expired&provider=twilio']) {
+      expect((await api(`/api/v1/notifications/sms-logs?${query}`)).status).toBe(200);
+      expect((await api(`/api/v1/notifications/sms-logs/export.csv?${query}`)).status).toBe(200);
+    }
+    const reversed = await api('/api/v1/notifications/sms-logs?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z');
+    expect(reversed.status).toBe(422);
+    expect(reversed.body.error.details[0].field).toBe('from');
+  });
+
   it('refuses a date that is no calendar day with a 422 naming the field, not a 500 or an empty answer', async () => {
     for (const [query, field] of [
       ['end_date=2025-13-01', 'end_date'],

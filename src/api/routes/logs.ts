@@ -188,6 +188,8 @@ function toFilter(q: z.infer<typeof Filters> & { from?: string; to?: string }): 
     if (!parsed.ok) throw new ApiError(422, 'validation_failed', `phone: ${parsed.reason}`, [{ field: 'phone', message: parsed.reason }]);
     phoneE164 = parsed.phone.e164;
   }
+  if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to))
+    throw new ApiError(422, 'validation_failed', 'from: must not be after to', [{ field: 'from', message: 'must not be after to' }]);
   return {
     status: q.status,
     provider: q.provider,
