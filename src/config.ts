@@ -265,6 +265,10 @@ export function productionProblems(config: Config): string[] {
   ];
   for (const [name, value] of simulatorAccounts) if (config[name] === value) problems.push(`${name} is the simulator's account: set the real provider account`);
   if (!config.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL must be set in production');
+  // Providers call it from the internet with our webhook token in the query: an internal name never answers them
+  // (every receipt would be lost), and plain http would hand the token to anyone on the way.
+  else if (!/^https:\/\/[^/]*\./.test(config.PUBLIC_BASE_URL))
+    problems.push(`PUBLIC_BASE_URL is ${config.PUBLIC_BASE_URL}: in production it must be the public https address providers call back`);
   return problems;
 }
 

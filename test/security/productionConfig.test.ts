@@ -61,6 +61,14 @@ describe('production entries refuse unsafe defaults', () => {
     expect(output).toContain('PAYLOAD_ENCRYPTION_KEY has 8 characters');
   });
 
+  it('refuses a PUBLIC_BASE_URL providers cannot reach or that would send the webhook token in the clear', async () => {
+    for (const url of ['http://api:8080', 'https://api:8080', 'http://sms.example.com']) {
+      const { code, output } = await run('npm', ['run', '--silent', 'start:api'], { ...strong, PUBLIC_BASE_URL: url });
+      expect(code).not.toBe(0);
+      expect(output).toContain(`PUBLIC_BASE_URL is ${url}: in production it must be the public https address`);
+    }
+  });
+
   it('passes the checks with production settings (and then needs its servers)', async () => {
     const { code, output } = await run('npm', ['run', '--silent', 'start:api'], strong);
     expect(code).not.toBe(0);
