@@ -34,7 +34,7 @@ export function callbackFor(principal: Principal, requested: string | null | und
       'callback_secret_missing',
       principal.id.startsWith('jwt:')
         ? 'callbacks are signed with an API key secret: send with an API key'
-        : 'this API key has no callback secret yet: an admin makes one with POST /api/v1/admin/api-keys/{id}/callback-secret',
+        : 'this API key has no callback secret yet: an admin makes one with POST /api/v1/api-keys/{id}/callback-secret',
     );
   return { url, key_id: principal.id };
 }

@@ -238,10 +238,16 @@ function acceptedOrReject(result: TextCheck, field: string): string {
   return result.body;
 }
 
+/** A row's `phone` as given, if it is text: any other value (an object, even one with its own toString) is no number. */
+function phoneText(raw: unknown): string {
+  const phone = (raw as { phone?: unknown } | null)?.phone;
+  return typeof phone === 'string' ? phone : '';
+}
+
 /** The E.164 numbers of the rows that have a valid phone, for one look-up in the ledger. */
 function phonesOf(rows: unknown[]): string[] {
   return rows.flatMap((raw) => {
-    const parsed = parseTaiwanPhone(String((raw as { phone?: unknown })?.phone ?? ''));
+    const parsed = parseTaiwanPhone(phoneText(raw));
     return parsed.ok ? [parsed.phone.e164] : [];
   });
 }
@@ -292,7 +298,7 @@ export function screen(
   const needed = template ? placeholdersOf([template.content, ...template.variants.map((v) => v.content)].join(' ')) : [];
 
   request.recipients.forEach((raw, index) => {
-    const reject = (reason: string) => rejected.push({ index, phone: maskPhone(String((raw as { phone?: unknown })?.phone ?? '')), reason });
+    const reject = (reason: string) => rejected.push({ index, phone: maskPhone(phoneText(raw)), reason });
     const row = Recipient.safeParse(raw);
     if (!row.success) return reject(row.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '));
     const parsed = parseTaiwanPhone(row.data.phone);

@@ -162,4 +162,21 @@ describe('bulk batches', () => {
     expect(none.status).toBe(422);
     expect(none.body.error.details[0]).toMatchObject({ field: 'recipients.0' });
   });
+
+  it('reports a row whose phone is no text as a rejected row, for marketing too, never a 500', async () => {
+    for (const message_type of ['general', 'marketing']) {
+      const { status, body } = await sendBulk({
+        recipients: [{ phone: { toString: 1 } }, { phone: 912345678 }, null, { phone: randomMobile() }],
+        message: '【幸福氣】格式測試',
+        message_type,
+        batch_name: 'odd rows',
+        // Far ahead: the row that is accepted is never sent while this file runs.
+        scheduled_at: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+      expect({ message_type, status }).toEqual({ message_type, status: 202 });
+      expect(body).toMatchObject({ accepted: 1, rejected_count: 3 });
+      expect(body.rejected.map((r: any) => r.index)).toEqual([0, 1, 2]);
+      expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
+    }
+  });
 });
