@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import {
   SMS_TASK_QUEUE,
   TRANSACTIONAL_PRIORITY,
@@ -10,7 +11,7 @@ import {
 } from '../domain/sms';
 import type { SendPlan } from '../activities/types';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from './searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow, type SendSmsInput } from '../workflows';
+import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow, type BulkSmsInput, type SendSmsInput } from '../workflows';
 
 /**
  * The Temporal calls that intake makes and the outbox relay repeats. Each is safe to repeat: the workflow id is
@@ -57,22 +58,41 @@ export function sendWorkflowOptions(message: StartableMessage, plan?: SendPlan) 
   };
 }
 
-export async function startBatchWorkflow(client: Client, batch: { _id: string; message_type: MessageType }): Promise<void> {
-  await alreadyStartedIsFine(() =>
-    client.workflow.start(bulkSmsWorkflow, {
-      taskQueue: SMS_TASK_QUEUE,
-      workflowId: bulkWorkflowId(batch._id),
-      args: [{ batchId: batch._id }],
-      // A repeated start after the batch finished must not run it again.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: SmsBatchIdKey, value: batch._id },
-        { key: SmsMessageTypeKey, value: batch.message_type },
-        { key: SmsStatusKey, value: 'scheduled' },
-      ],
-    }),
-  );
+export async function startBatchWorkflow(client: Client, batch: StartableBatch): Promise<void> {
+  await alreadyStartedIsFine(() => client.workflow.start(bulkSmsWorkflow, batchWorkflowOptions(batch)));
+}
+
+/**
+ * Pauses, resumes or cancels a batch. One whose start is still pending (intake left it to the outbox relay while
+ * Temporal was slow) is started with the signal, so a cancel lands before any child starts. 'finished' when the
+ * batch's workflow has closed.
+ */
+export async function signalBatchWorkflow(client: Client, batch: StartableBatch, signal: SignalDefinition<[]>): Promise<'signalled' | 'finished'> {
+  try {
+    await client.workflow.signalWithStart(bulkSmsWorkflow, { ...batchWorkflowOptions(batch), signal, signalArgs: [] });
+    return 'signalled';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'finished';
+    throw err;
+  }
+}
+
+type StartableBatch = { _id: string; message_type: MessageType };
+
+function batchWorkflowOptions(batch: StartableBatch) {
+  return {
+    taskQueue: SMS_TASK_QUEUE,
+    workflowId: bulkWorkflowId(batch._id),
+    args: [{ batchId: batch._id }] as [BulkSmsInput],
+    // A repeated start after the batch finished must not run it again.
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: SmsBatchIdKey, value: batch._id },
+      { key: SmsMessageTypeKey, value: batch.message_type },
+      { key: SmsStatusKey, value: 'scheduled' },
+    ],
+  };
 }
 
 /** Hands a receipt to its message's workflow; 'finished' when that workflow has closed (nothing waits for it). */

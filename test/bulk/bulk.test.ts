@@ -1,5 +1,8 @@
 import { bulkWorkflowId } from '../../src/workflows/bulkSms';
-import { api, randomMobile, simulatorSends, withTemporal } from '../helpers';
+import { randomUUID } from 'node:crypto';
+import { BatchRepository } from '../../src/db/batches';
+import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
+import { api, randomMobile, simulatorSends, withDb, withTemporal } from '../helpers';
 import { allFinal, getBatch, sendBulk, taipeiTime, waitForBatch } from './helpers';
 
 describe('bulk batches', () => {
@@ -161,6 +164,32 @@ describe('bulk batches', () => {
     const none = await sendBulk({ recipients: [{ phone: 'nope' }], message: 'x', batch_name: 'empty' });
     expect(none.status).toBe(422);
     expect(none.body.error.details[0]).toMatchObject({ field: 'recipients.0' });
+  });
+
+  it('cancels a batch whose start is still pending (left to the outbox relay): started with the cancel, nothing sent', async () => {
+    // Stored as intake stores it when Temporal does not take the start in time: the batch and its recipients, no workflow.
+    const batchId = randomUUID();
+    const phone = randomMobile();
+    await withDb((db) =>
+      new BatchRepository(db).create(
+        {
+          _id: batchId,
+          name: 'start pending',
+          message_type: 'general',
+          message: '【幸福氣】延遲啟動',
+          status: 'scheduled',
+          total: 1,
+          rejected: 0,
+          respect_quiet_hours: false,
+          created_by: 'test',
+          created_at: new Date(),
+        },
+        [{ index: 0, phone: (parseTaiwanPhone(phone) as { ok: true; phone: TaiwanPhone }).phone }],
+      ),
+    );
+    expect((await api(`/api/v1/notifications/batches/${batchId}/cancel`, { method: 'POST' })).status).toBe(202);
+    expect((await waitForBatch(batchId, (b) => b.status === 'cancelled')).progress).toMatchObject({ status: 'cancelled', started: 0 });
+    expect(await simulatorSends('every8d', { phone })).toEqual([]);
   });
 
   it('reports a row whose phone is no text as a rejected row, for marketing too, never a 500', async () => {

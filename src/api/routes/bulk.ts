@@ -1,13 +1,15 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { UUID_PATTERN } from '../../domain/idPatterns';
-import type { Client } from '@temporalio/client';
+import { ServiceError, type Client } from '@temporalio/client';
 import type { Repositories } from '../../db';
 import type { SmsBatch } from '../../db/batches';
 import { isTimeOfDay } from '../../domain/quietHours';
 import { batchCounts } from '../../domain/rollups';
 import { MESSAGE_TYPES } from '../../domain/sms';
 import { ApiError } from '../../errors';
+import { DomainError } from '../../domain/errors';
 import { reportRejections, type BulkIntake } from '../../services/bulkIntake';
+import { signalBatchWorkflow } from '../../temporal/starts';
 import { bulkWorkflowId, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows';
 import type { AuthEnv, Principal } from '../auth';
 import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
@@ -181,7 +183,11 @@ export function bulkRoutes(deps: {
         const batch = await loadBatch(c.req.valid('param').batch_id);
         assertMayControl(c.get('principal'), batch);
         if (batch.status === 'completed' || batch.status === 'cancelled') throw new ApiError(409, 'batch_finished', `The batch is already ${batch.status}`);
-        await deps.temporal.workflow.getHandle(bulkWorkflowId(batch._id)).signal(signal);
+        const signalled = await signalBatchWorkflow(deps.temporal, batch, signal).catch((err) => {
+          if (!(err instanceof ServiceError)) throw err;
+          throw new DomainError('unavailable', 'temporal_unavailable', 'The batch could not be reached right now; retry shortly', undefined, 5);
+        });
+        if (signalled === 'finished') throw new ApiError(409, 'batch_finished', 'The batch has already finished');
         await repos.audit.record({ actor: c.get('principal').id, action: `batch.${action}`, target: { type: 'batch', id: batch._id } });
         return c.json({ batch_id: batch._id, requested: action }, 202);
       },
