@@ -19,13 +19,18 @@ const TemplateContent = z
 const Variant = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
   content: TemplateContent,
-  weight: z.number().positive('must be positive').max(10_000),
+  // 0 switches a variant off, as a declared A/B winner does to the others: a template saves back as it reads.
+  weight: z.number().min(0, 'must not be negative').max(10_000),
 });
 
 const Variants = z
   .array(Variant)
   .max(10)
-  .refine((vs) => new Set(vs.map((v) => v.id)).size === vs.length, 'variant ids must be unique');
+  .refine((vs) => new Set(vs.map((v) => v.id)).size === vs.length, 'variant ids must be unique')
+  .superRefine((vs, ctx) => {
+    if (vs.length === 0 || vs.some((v) => v.weight > 0)) return;
+    vs.forEach((_, i) => ctx.addIssue({ code: 'custom', path: [i, 'weight'], message: 'at least one variant needs a positive weight' }));
+  });
 
 const WinnerRuleInput = z.strictObject({
   min_sends_per_variant: z.number().int().min(1).max(1_000_000),

@@ -29,8 +29,14 @@ export type TemplateChanges = Partial<Omit<TemplateDraft, 'code'>>;
 
 export class DuplicateTemplateCode extends Error {}
 
-/** A change to what the template texts: it starts a new A/B round. */
-export const textsChange = (changes: TemplateChanges): boolean => changes.content !== undefined || changes.variants !== undefined;
+/** A change to the texts or the variants (a save of them as they are is none): it starts a new A/B round. */
+export function textsChange(current: SmsTemplate, changes: TemplateChanges): boolean {
+  const variants = (vs: TemplateVariant[]) => JSON.stringify(vs.map((v) => [v.id, v.content, v.weight]));
+  return (
+    (changes.content !== undefined && changes.content !== current.content) ||
+    (changes.variants !== undefined && variants(changes.variants) !== variants(current.variants))
+  );
+}
 
 /** sms_templates: `code` is unique and never changes; every edit bumps `version`. */
 export class TemplateRepository {
@@ -93,7 +99,7 @@ export class TemplateRepository {
     figuresNow: () => Promise<Record<string, RollupCell>>,
     now = new Date(),
   ): Promise<SmsTemplate | null> {
-    const clearsWinner = textsChange(changes);
+    const clearsWinner = textsChange(current, changes);
     const baseline = clearsWinner ? { ab_baseline: await figuresNow() } : {};
     return this.col.findOneAndUpdate(
       { _id: current._id, version: current.version },

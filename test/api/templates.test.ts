@@ -234,6 +234,14 @@ describe('A/B variants', () => {
     ]);
     const audit = await withDb((db) => db.collection('audit_log').findOne({ 'target.id': created.id, action: 'template.winner_declared' }));
     expect(audit).toMatchObject({ actor: 'system', after: { winner: 'good' } });
+    // Read after the decision (the loser at weight 0), it saves back as it is.
+    const asRead = (await api(`/api/v1/notifications/sms-templates/${created.id}`)).body;
+    const savedBack = await api(`/api/v1/notifications/sms-templates/${created.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: asRead.name, variants: asRead.variants }),
+    });
+    expect(savedBack.status).toBe(200);
+    expect(savedBack.body.winner).toMatchObject({ variant: 'good' }); // nothing changed: the decision stands
     const next = await sendSms({ phone: randomMobile(), template_code: created.code, template_data: { n: 2 } }, { 'Idempotency-Key': keyFor(variants, 'bad') });
     expect(next.body.variant).toBe('good');
     await waitForFinal(next.body.message_id);
