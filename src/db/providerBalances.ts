@@ -89,7 +89,16 @@ export class ProviderBalanceRepository {
     return this.writer.flush();
   }
 
+  /**
+   * Never over a newer figure: a send reply's balance waits up to a second before it is written, and a balance query
+   * (or another process) may have stored a later one meanwhile. Then the filter misses, the upsert finds the `_id`
+   * taken, and the newer figure stays.
+   */
   private async write(doc: ProviderBalance): Promise<void> {
-    await this.col.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    try {
+      await this.col.replaceOne({ _id: doc._id, observed_at: { $lt: doc.observed_at } }, doc, { upsert: true });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
   }
 }

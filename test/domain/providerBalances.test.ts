@@ -7,8 +7,11 @@ function fakeDb() {
   const counts = { reads: 0, writes: 0 };
   const col = {
     find: () => ({ toArray: async () => (counts.reads++, [...docs.values()]) }),
-    replaceOne: async (filter: { _id: string }, doc: ProviderBalance) => {
+    // As MongoDB and FerretDB do: a filter that misses an existing _id makes the upsert a duplicate insert.
+    replaceOne: async (filter: { _id: string; observed_at?: { $lt: Date } }, doc: ProviderBalance) => {
       counts.writes++;
+      const stored = docs.get(filter._id);
+      if (stored && filter.observed_at && !(stored.observed_at < filter.observed_at.$lt)) throw Object.assign(new Error('E11000'), { code: 11000 });
       docs.set(filter._id, doc);
     },
   };
@@ -34,6 +37,18 @@ describe('ProviderBalanceRepository', () => {
     expect(counts.reads).toBe(1);
     await balances.current(now + 1_000);
     expect(counts.reads).toBe(2);
+  });
+
+  it('never stores an older figure over a newer one (a reply that waited its turn behind a balance query)', async () => {
+    const { db, docs } = fakeDb();
+    const balances = new ProviderBalanceRepository(db, 0, 0);
+    docs.set('every8d', { _id: 'every8d', points: 900, source: 'balance_query', observed_at: new Date('2026-11-25T01:05:00Z') });
+    balances.observe('every8d', 12, 'send_reply', new Date('2026-11-25T01:04:59Z'));
+    await balances.flush();
+    expect(docs.get('every8d')).toMatchObject({ points: 900, source: 'balance_query' });
+    balances.observe('every8d', 850, 'send_reply', new Date('2026-11-25T01:06:00Z'));
+    await balances.flush();
+    expect(docs.get('every8d')).toMatchObject({ points: 850, source: 'send_reply' });
   });
 
   it('prefers a newer stored figure (another worker, the balance query) over an older one seen here', async () => {
