@@ -4,7 +4,7 @@ import { startOfTaipeiDay } from '../domain/taipeiTime';
 import type { ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import { applyWinnerRule } from '../services/templateStats';
-import type { SmsMessage } from '../db/messages';
+import { MessageRepository, type SmsMessage } from '../db/messages';
 import { sendPlanning, type SendPolicy } from '../services/sendPlanning';
 import type { BookkeepingActivities } from './types';
 
@@ -41,10 +41,13 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
  */
 export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number): Promise<void> {
   const { messageId, ...sent } = input;
-  const charged = await repos.messages.markSent(messageId, sent, known);
-  if (charged === undefined) return;
-  metrics().messagesByStatus.inc({ provider: sent.provider, status: 'sent' });
-  await countDailyUsage(repos, sent.provider, charged.cost, charged.points, notBefore);
+  const message = known ?? (await repos.messages.findById(messageId));
+  // Counted before the send is recorded: a failure in between counts it again on the retry (a stricter daily limit),
+  // where the other order lost the count for good and let a provider past its limit and budget.
+  const charge = message ? MessageRepository.chargeFor(message, sent) : undefined;
+  if (charge) await countDailyUsage(repos, sent.provider, charge.cost, charge.points, notBefore);
+  const charged = await repos.messages.markSent(messageId, sent, message ?? undefined);
+  if (charged !== undefined) metrics().messagesByStatus.inc({ provider: sent.provider, status: 'sent' });
 }
 
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */

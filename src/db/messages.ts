@@ -241,8 +241,19 @@ export class MessageRepository {
   }
 
   /**
-   * Provider accepted: status `sent`, unless a receipt or a final state got there first. Returns the cost (TWD)
-   * and the prepaid points it took when this call recorded the send (undefined for a repeat), so usage is counted once.
+   * What recording this acceptance will charge: the cost (TWD) and the prepaid points; undefined when it is already
+   * recorded (a repeat) or the message has ended, so usage is counted once.
+   */
+  static chargeFor(m: SmsMessage, sent: ProviderAccepted): { cost: number; points: number } | undefined {
+    if (m.finished_at || m.provider_message_id === sent.providerMessageId) return undefined;
+    // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
+    const points = sent.reportedCost ?? m.segments;
+    return { cost: round(points * sent.pricePerSegment), points };
+  }
+
+  /**
+   * Provider accepted: status `sent`, unless a receipt or a final state got there first. Returns what it charged
+   * (chargeFor) when this call recorded the send, undefined for a repeat.
    */
   async markSent(id: string, sent: { provider: ProviderName } & ProviderAccepted, known?: SmsMessage): Promise<{ cost: number; points: number } | undefined> {
     if (sent.matchReceiptsByProviderId)
@@ -251,11 +262,9 @@ export class MessageRepository {
     await this.change(
       id,
       (m, now) => {
-        if (m.finished_at || m.provider_message_id === sent.providerMessageId) return null;
-        // Every8d reports the points it charged (one per segment it billed): when given, that count wins.
-        const points = sent.reportedCost ?? m.segments;
-        const cost = round(points * sent.pricePerSegment);
-        charged = { cost, points };
+        charged = MessageRepository.chargeFor(m, sent);
+        if (!charged) return null;
+        const { cost } = charged;
         const closed = this.closeOpenAttempt(m, { outcome: 'accepted' }, now);
         return {
           $set: {

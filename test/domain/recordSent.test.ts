@@ -1,0 +1,36 @@
+import type { Repositories } from '../../src/db';
+import type { SmsMessage } from '../../src/db/messages';
+import { recordSent } from '../../src/activities/bookkeeping';
+
+/** Just what recording a send touches: the message, the provider's day counter and its directory row. */
+function fakeRepos(markSent: () => Promise<unknown>) {
+  const counted: { provider: string; cost: number; points: number }[] = [];
+  const message = { _id: 'm1', segments: 2, status: 'sending' } as unknown as SmsMessage;
+  const repos = {
+    messages: { findById: async () => message, markSent },
+    providerHealth: {
+      addSend: async (provider: string, _day: Date, cost: number, points: number) => (counted.push({ provider, cost, points }), { messages: 1, spend: cost }),
+    },
+    providerDirectory: { snapshot: async () => ({ rows: [] }) },
+  } as unknown as Repositories;
+  return { repos, counted };
+}
+
+const input = { messageId: 'm1', provider: 'mitake' as const, providerMessageId: 'P1', pricePerSegment: 0.75 };
+
+describe('recording an accepted send', () => {
+  it('counts the provider day before recording, so a failure in between is counted again, never lost', async () => {
+    const failing = fakeRepos(async () => {
+      throw new Error('store went away');
+    });
+    await expect(recordSent(failing.repos, input)).rejects.toThrow('store went away');
+    expect(failing.counted).toEqual([{ provider: 'mitake', cost: 1.5, points: 2 }]);
+  });
+
+  it('counts nothing for a send already recorded', async () => {
+    const { repos, counted } = fakeRepos(async () => undefined);
+    const recorded = { _id: 'm1', segments: 2, status: 'sent', provider_message_id: 'P1' } as unknown as SmsMessage;
+    await recordSent(repos, input, recorded);
+    expect(counted).toEqual([]);
+  });
+});
