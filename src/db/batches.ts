@@ -1,5 +1,6 @@
 import type { MessageCallback } from './messageTypes';
 import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from './upsert';
 import type { TaiwanPhone } from '../domain/phone';
 import type { MessageType } from '../domain/sms';
 import { ensureIndexes, type IndexPlan } from './indexes';
@@ -93,7 +94,7 @@ export class BatchRepository {
     try {
       await write();
     } catch (err) {
-      const duplicate = (err as { code?: number }).code === 11000;
+      const duplicate = isDuplicateKey(err);
       // A whole batch under this id is already stored: none of it is this call's to remove.
       if (duplicate && (await this.get(batch._id))) throw err;
       await this.remove(batch._id).catch(() => undefined);

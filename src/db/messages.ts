@@ -1,7 +1,7 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { ensureIndexes, type IndexPlan } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
-import { upsertRacing } from './upsert';
+import { isDuplicateKey, upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
 import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderAccepted, type ProviderName, type SmsStatus } from '../domain/sms';
 
@@ -78,7 +78,7 @@ export class MessageRepository {
       await this.col.insertOne(doc);
       return { inserted: true, message: doc };
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
       const existing = await this.col.findOne({ _id: message._id });
       if (!existing) throw err;
       return { inserted: false, message: existing };
@@ -98,7 +98,7 @@ export class MessageRepository {
     } catch (err) {
       const writeErrors = (err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } }).writeErrors;
       const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+      if (errors.length === 0 || errors.some((e) => !isDuplicateKey(e))) throw err;
       duplicates = new Set(errors.map((e) => e.index));
     }
     await Promise.all(docs.filter((_, i) => !duplicates.has(i)).map((d) => this.aggregates?.count(d)));

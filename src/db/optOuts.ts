@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { insertUnlessPresent } from './upsert';
 import type { OptOutSource } from '../domain/optOut';
 
 const POINT_READ_LIMIT = 500;
@@ -29,14 +30,8 @@ export class OptOutRepository {
   }
 
   /** Adds the number unless it is already suppressed; the first entry (and its reason) is kept. */
-  async addIfAbsent(entry: OptOut): Promise<boolean> {
-    try {
-      await this.col.insertOne(entry);
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
-      throw err;
-    }
+  addIfAbsent(entry: OptOut): Promise<boolean> {
+    return insertUnlessPresent(this.col, entry);
   }
 
   get(e164: string): Promise<OptOut | null> {

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { insertUnlessPresent } from './upsert';
 import type { OrderEventName } from '../domain/orderEvents';
 import type { TemplateData } from '../domain/templateData';
 
@@ -34,11 +35,7 @@ export class OrderEventRepository {
 
   /** Stores the event unless this very event (same id) is already stored; the first copy is kept. */
   async addIfAbsent(event: StoredOrderEvent): Promise<void> {
-    try {
-      await this.col.insertOne(event);
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
-    }
+    await insertUnlessPresent(this.col, event);
   }
 
   get(id: string): Promise<StoredOrderEvent | null> {

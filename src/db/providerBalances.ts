@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from './upsert';
 import type { ProviderName } from '../domain/sms';
 import { LatestValueWriter } from './latestValueWriter';
 
@@ -98,7 +99,7 @@ export class ProviderBalanceRepository {
     try {
       await this.col.replaceOne({ _id: doc._id, observed_at: { $lt: doc.observed_at } }, doc, { upsert: true });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
 }

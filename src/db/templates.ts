@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from './upsert';
 import type { WinnerRule } from '../domain/abTesting';
 import type { RollupCell } from '../domain/rollups';
 import type { TemplateVariant } from '../domain/templates';
@@ -57,7 +58,7 @@ export class TemplateRepository {
       await this.col.insertOne(template);
       return template;
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) throw new DuplicateTemplateCode(draft.code);
+      if (isDuplicateKey(err)) throw new DuplicateTemplateCode(draft.code);
       throw err;
     }
   }

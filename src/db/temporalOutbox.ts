@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { DeliveryReport } from '../domain/sms';
 import type { StatusCallbackInput } from '../domain/statusCallback';
-import { upsertRacing } from './upsert';
+import { insertUnlessPresent, upsertRacing } from './upsert';
 
 /** A Temporal call that was due but not (yet) confirmed: a workflow to start, or a receipt to signal. */
 export type OutboxEntry =
@@ -48,14 +48,8 @@ export class TemporalOutbox {
    * Adds the entry only if none has its `_id`: true when this call added it. A keyed bulk request claims its batch id
    * this way, so two requests with one Idempotency-Key never store the same batch at once.
    */
-  async claim(entry: OutboxEntry): Promise<boolean> {
-    try {
-      await this.col.insertOne(entry);
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
-      throw err;
-    }
+  claim(entry: OutboxEntry): Promise<boolean> {
+    return insertUnlessPresent(this.col, entry);
   }
 
   async remove(id: string): Promise<void> {
