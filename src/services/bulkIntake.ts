@@ -57,8 +57,6 @@ export interface BulkAccepted {
   batch: SmsBatch;
   /** The rejected rows, or for a repeat the ones the first request stored (at most MAX_REPORTED_REJECTIONS). */
   rejected: Rejection[];
-  /** True when this answers a repeated Idempotency-Key with the batch stored before. */
-  replayed: boolean;
 }
 
 export interface Rejection {
@@ -143,7 +141,7 @@ export class BulkIntake {
       if (earlier && fingerprint) return replay(earlier, fingerprint);
       throw new DomainError('conflict', 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still being stored; retry shortly');
     }
-    return { batch, rejected, replayed: false };
+    return { batch, rejected };
   }
 
   /**
@@ -188,7 +186,7 @@ class KeyInUse extends Error {}
 function replay(earlier: SmsBatch, fingerprint: string): BulkAccepted {
   if (earlier.idempotency_fingerprint !== fingerprint)
     throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
-  return { batch: earlier, rejected: earlier.rejections ?? [], replayed: true };
+  return { batch: earlier, rejected: earlier.rejections ?? [] };
 }
 
 /** The request as a repeat must match it, recipients included. */
