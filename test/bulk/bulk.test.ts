@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchRepository } from '../../src/db/batches';
 import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
 import { api, randomMobile, simulatorSends, withDb, withTemporal } from '../helpers';
-import { allFinal, getBatch, sendBulk, taipeiTime, waitForBatch } from './helpers';
+import { allFinal, getBatch, pausedBatch, sendBulk, taipeiTime, waitForBatch } from './helpers';
 
 describe('bulk batches', () => {
   it('sends a few hundred recipients once each, reports bad rows and in-batch duplicates, and keeps histories small', async () => {
@@ -65,54 +65,32 @@ describe('bulk batches', () => {
   });
 
   it('pauses, resumes and cancels a running batch', async () => {
-    const at = new Date(Date.now() + 1_500).toISOString();
-    const phones = Array.from({ length: 30 }, () => randomMobile());
-    const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: 'hello', batch_name: 'pausable', scheduled_at: at });
-    await api(`/api/v1/notifications/batches/${body.batch_id}/pause`, { method: 'POST' });
-    const paused = await waitForBatch(body.batch_id, (b) => b.status === 'paused');
+    const { batchId, paused } = await pausedBatch(30, 'hello', 'pausable');
     await new Promise((r) => setTimeout(r, 1_000));
-    expect((await getBatch(body.batch_id)).progress).toMatchObject({ status: 'paused', started: 0 });
+    expect((await getBatch(batchId)).progress).toMatchObject({ status: 'paused', started: 0 });
     expect(paused.counts).toEqual({ queued: 30 }); // prepared, none sent
 
-    await api(`/api/v1/notifications/batches/${body.batch_id}/resume`, { method: 'POST' });
-    expect((await waitForBatch(body.batch_id, allFinal)).counts).toEqual({ delivered: 30 });
-    expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(409);
+    await api(`/api/v1/notifications/batches/${batchId}/resume`, { method: 'POST' });
+    expect((await waitForBatch(batchId, allFinal)).counts).toEqual({ delivered: 30 });
+    expect((await api(`/api/v1/notifications/batches/${batchId}/cancel`, { method: 'POST' })).status).toBe(409);
   });
 
   it('cancels a paused batch: the messages it prepared and never started end cancelled, and none is sent', async () => {
-    const at = new Date(Date.now() + 1_500).toISOString();
-    const phones = Array.from({ length: 30 }, () => randomMobile());
-    const { body } = await sendBulk({
-      recipients: phones.map((phone) => ({ phone })),
-      message: '【幸福氣】暫停後取消',
-      batch_name: 'cancel paused',
-      scheduled_at: at,
-    });
-    await api(`/api/v1/notifications/batches/${body.batch_id}/pause`, { method: 'POST' });
-    await waitForBatch(body.batch_id, (b) => b.status === 'paused' && b.counts.queued === 30);
-    expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
-    const cancelled = await waitForBatch(body.batch_id, (b) => b.status === 'cancelled' && b.counts.cancelled === 30);
+    const { batchId, phones } = await pausedBatch(30, '【幸福氣】暫停後取消', 'cancel paused');
+    expect((await api(`/api/v1/notifications/batches/${batchId}/cancel`, { method: 'POST' })).status).toBe(202);
+    const cancelled = await waitForBatch(batchId, (b) => b.status === 'cancelled' && b.counts.cancelled === 30);
     expect(cancelled.counts).toEqual({ cancelled: 30 });
-    expect((await api(`/api/v1/notifications/sms-status/${body.batch_id}-7`)).body).toMatchObject({ status: 'cancelled' });
+    expect((await api(`/api/v1/notifications/sms-status/${batchId}-7`)).body).toMatchObject({ status: 'cancelled' });
     expect(await simulatorSends('every8d', { phone: phones[7] })).toEqual([]);
   });
 
   it('cancels one message of a paused batch that it has not started: never sent, and the batch goes on without it', async () => {
-    const at = new Date(Date.now() + 1_500).toISOString();
-    const phones = Array.from({ length: 10 }, () => randomMobile());
-    const { body } = await sendBulk({
-      recipients: phones.map((phone) => ({ phone })),
-      message: '【幸福氣】單則取消',
-      batch_name: 'cancel one',
-      scheduled_at: at,
-    });
-    await api(`/api/v1/notifications/batches/${body.batch_id}/pause`, { method: 'POST' });
-    await waitForBatch(body.batch_id, (b) => b.status === 'paused' && b.counts.queued === 10);
-    const cancelled = await api(`/api/v1/notifications/sms/${body.batch_id}-3/cancel`, { method: 'POST' });
+    const { batchId, phones } = await pausedBatch(10, '【幸福氣】單則取消', 'cancel one');
+    const cancelled = await api(`/api/v1/notifications/sms/${batchId}-3/cancel`, { method: 'POST' });
     expect({ status: cancelled.status, message: cancelled.body.status }).toEqual({ status: 200, message: 'cancelled' });
 
-    await api(`/api/v1/notifications/batches/${body.batch_id}/resume`, { method: 'POST' });
-    const done = await waitForBatch(body.batch_id, (b) => b.status === 'completed' && (b.counts.delivered ?? 0) === 9);
+    await api(`/api/v1/notifications/batches/${batchId}/resume`, { method: 'POST' });
+    const done = await waitForBatch(batchId, (b) => b.status === 'completed' && (b.counts.delivered ?? 0) === 9);
     expect(done.counts).toEqual({ delivered: 9, cancelled: 1 });
     expect(await simulatorSends('every8d', { phone: phones[3] })).toEqual([]);
   });
