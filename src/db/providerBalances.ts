@@ -93,11 +93,12 @@ export class ProviderBalanceRepository {
   /**
    * Never over a newer figure: a send reply's balance waits up to a second before it is written, and a balance query
    * (or another process) may have stored a later one meanwhile. Then the filter misses, the upsert finds the `_id`
-   * taken, and the newer figure stays.
+   * taken, and the newer figure stays. A figure of the same millisecond replaces the stored one: within a process the
+   * writer hands them over in the order they were seen, so the later one is the newer.
    */
   private async write(doc: ProviderBalance): Promise<void> {
     try {
-      await this.col.replaceOne({ _id: doc._id, observed_at: { $lt: doc.observed_at } }, doc, { upsert: true });
+      await this.col.replaceOne({ _id: doc._id, observed_at: { $lte: doc.observed_at } }, doc, { upsert: true });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }

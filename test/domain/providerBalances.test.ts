@@ -8,10 +8,10 @@ function fakeDb() {
   const col = {
     find: () => ({ toArray: async () => (counts.reads++, [...docs.values()]) }),
     // As MongoDB and FerretDB do: a filter that misses an existing _id makes the upsert a duplicate insert.
-    replaceOne: async (filter: { _id: string; observed_at?: { $lt: Date } }, doc: ProviderBalance) => {
+    replaceOne: async (filter: { _id: string; observed_at?: { $lte: Date } }, doc: ProviderBalance) => {
       counts.writes++;
       const stored = docs.get(filter._id);
-      if (stored && filter.observed_at && !(stored.observed_at < filter.observed_at.$lt)) throw Object.assign(new Error('E11000'), { code: 11000 });
+      if (stored && filter.observed_at && !(stored.observed_at <= filter.observed_at.$lte)) throw Object.assign(new Error('E11000'), { code: 11000 });
       docs.set(filter._id, doc);
     },
   };
@@ -22,7 +22,9 @@ describe('ProviderBalanceRepository', () => {
   it('routes by what this process saw at once, and stores a burst of replies as one write per interval', async () => {
     const { db, docs, counts } = fakeDb();
     const balances = new ProviderBalanceRepository(db, 1_000, 40);
-    for (let points = 10; points > 0; points--) balances.observe('every8d', points, 'send_reply');
+    // One millisecond for the whole burst, as a fast burst often is: the later reply is still the newer figure.
+    const at = new Date();
+    for (let points = 10; points > 0; points--) balances.observe('every8d', points, 'send_reply', at);
     expect((await balances.current()).get('every8d')?.points).toBe(1);
     await balances.flush();
     expect(counts.writes).toBe(2); // the first figure at once, then the newest after the interval
