@@ -21,6 +21,7 @@ import { ProviderWorkerPool } from './temporal/providerWorkerPool';
 import { inDatabaseLanes } from './temporal/activityLanes';
 import { OutboxRelay } from './services/outboxRelay';
 import type { Logger } from './log';
+import { warmUpWorkflowThread } from './temporal/warmUp';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
@@ -153,6 +154,8 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
   );
   log.info('workers started', { task_queues: [SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)] });
   const done = Promise.all([main.run(), transactional.run()]).then(() => undefined);
+  // Notices must not pay the transactional workflow thread's first-run cost (workflows/warmUp.ts).
+  void warmUpWorkflowThread(client, SMS_TRANSACTIONAL_TASK_QUEUE, log);
   return {
     done,
     shutdown: async () => {

@@ -7,3 +7,4 @@ export * from './retention';
 export * from './balances';
 export * from './orderNotifications';
 export * from './statusCallback';
+export * from './warmUp';

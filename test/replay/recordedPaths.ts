@@ -13,6 +13,7 @@ import {
   resumeSignal,
   sendSmsWorkflow,
   statusCallbackWorkflow,
+  workerWarmUpWorkflow,
 } from '../../src/workflows';
 import { statusCallbackId, type StatusCallbackInput } from '../../src/domain/statusCallback';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
@@ -245,6 +246,8 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     h.fake.reset({ balances: { every8d: 812, mitake: 'timeout' } });
     return finished('balances-refreshed', await h.client.workflow.start(balanceRefreshWorkflow, { workflowId: 'balances-run', taskQueue: SMS_TASK_QUEUE }));
   },
+  workerWarmUp: async (h) =>
+    finished('workerWarmUp', await h.client.workflow.start(workerWarmUpWorkflow, { workflowId: 'warm-up-run', taskQueue: SMS_TASK_QUEUE })),
   // No provider has the credit: the plan's empty route says why (no patch: the same commands as sendSms-no-provider).
   'sendSms-no-credit': async (h) =>
     sms(h, 'no-credit', { plan: { route: [], unroutable: { code: 'insufficient_balance', message: 'no provider has the prepaid credit' } } }),
