@@ -81,36 +81,43 @@ export class BatchRepository {
    * Writes recipients in chunks, then the batch; on any failure removes what it wrote, leaving nothing half-done.
    * Callers own the batch id alone (a random id, a campaign run's own activity, a claimed Idempotency-Key), so chunks
    * already under it were left by an attempt that died before its batch row: they are removed and written again.
+   * `progress` runs after each group of chunks (the caller keeps its claim alive through a long store).
    */
-  async create(batch: SmsBatch, recipients: Omit<BatchRecipient, '_id' | 'batch_id'>[]): Promise<void> {
+  async create(batch: SmsBatch, recipients: Omit<BatchRecipient, '_id' | 'batch_id'>[], progress?: () => Promise<void>): Promise<void> {
     const chunks: RecipientChunk[] = [];
     for (let i = 0; i < recipients.length; i += CHUNK) {
       chunks.push({ _id: chunkId(batch._id, i / CHUNK), batch_id: batch._id, chunk: i / CHUNK, recipients: recipients.slice(i, i + CHUNK) });
     }
     const write = async () => {
-      for (let i = 0; i < chunks.length; i += INSERT_GROUP) await this.recipients.insertMany(chunks.slice(i, i + INSERT_GROUP));
+      for (let i = 0; i < chunks.length; i += INSERT_GROUP) {
+        await this.recipients.insertMany(chunks.slice(i, i + INSERT_GROUP));
+        await progress?.();
+      }
       await this.batches.insertOne(batch);
+    };
+    // A whole batch under this id is already stored: none of it is this call's to remove.
+    const removeOwnWrites = async (err: unknown) => {
+      if (isDuplicateKey(err) && (await this.get(batch._id))) throw err;
+      await this.remove(batch._id).catch(() => undefined);
     };
     try {
       await write();
     } catch (err) {
-      const duplicate = isDuplicateKey(err);
-      // A whole batch under this id is already stored: none of it is this call's to remove.
-      if (duplicate && (await this.get(batch._id))) throw err;
-      await this.remove(batch._id).catch(() => undefined);
-      if (!duplicate) throw err;
+      await removeOwnWrites(err);
+      if (!isDuplicateKey(err)) throw err;
       try {
         await write();
       } catch (again) {
-        await this.remove(batch._id).catch(() => undefined);
+        await removeOwnWrites(again);
         throw again;
       }
     }
   }
 
+  /** The row first: a failure in between leaves only chunks, which the next create() replaces, never a batch row without its recipients. */
   async remove(batchId: string): Promise<void> {
-    await this.recipients.deleteMany({ batch_id: batchId });
     await this.batches.deleteOne({ _id: batchId });
+    await this.recipients.deleteMany({ batch_id: batchId });
   }
 
   /** Retention: a finished batch's recipients (numbers, template values), chunk by chunk by `_id`; the batch row stays. */

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { BatchRepository, type SmsBatch } from '../../src/db/batches';
+import { TemporalOutbox } from '../../src/db/temporalOutbox';
+import { MessageRepository } from '../../src/db/messages';
+import { createLogger } from '../../src/log';
+import { OutboxRelay } from '../../src/services/outboxRelay';
 import { parseTaiwanPhone } from '../../src/domain/phone';
-import { api, randomMobile, simulatorSends, withDb } from '../helpers';
+import { api, randomMobile, simulatorSends, withDb, withTemporal } from '../helpers';
 import { allFinal, waitForBatch } from './helpers';
 
 const sendKeyed = (key: string, body: Record<string, unknown>) =>
@@ -105,5 +109,28 @@ describe('storing a batch', () => {
       expect((await batches.get(id))?.total).toBe(2);
       expect(await batches.page(id, 0, 10)).toHaveLength(2);
     });
+  });
+
+  it('keeps a keyed store’s claim alive while it writes: the relay never drops it as an orphan mid-store', async () => {
+    await withDb(async (db) =>
+      withTemporal(async (client) => {
+        const batches = new BatchRepository(db);
+        const outbox = new TemporalOutbox(db);
+        const relay = new OutboxRelay({ outbox, messages: new MessageRepository(db), batches, client, log: createLogger('test', 'error'), graceMs: 0 });
+        const id = randomUUID();
+        const entryId = TemporalOutbox.startBatchId(id);
+        // Claimed long ago, past the relay's orphan age: a large batch whose store is still going on.
+        await outbox.add({ _id: entryId, kind: 'start_batch', batch_id: id, queued_at: new Date(0) });
+        let seenMidStore: unknown = 'not run';
+        await batches.create(batchRow(id, 1), [recipient(0)], async () => {
+          await outbox.touch(entryId);
+          await relay.runOnce();
+          seenMidStore = await outbox.get(entryId);
+        });
+        expect(seenMidStore).toMatchObject({ _id: entryId, kind: 'start_batch' });
+        await outbox.remove(entryId);
+        await batches.remove(id);
+      }),
+    );
   });
 });
