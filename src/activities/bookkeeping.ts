@@ -1,4 +1,4 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
 import { startOfTaipeiDay } from '../domain/taipeiTime';
 import type { ProviderName } from '../domain/sms';
@@ -37,14 +37,15 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
 /**
  * Records an accepted send and counts it in the provider's day. `known`: the message as the caller (the send
  * activity, its single writer) last wrote it, which saves reading it again; `notBefore`: when the calling activity
- * started, so the provider settings it already read serve again (see ProviderDirectory).
+ * started, so the provider settings it already read serve again (see ProviderDirectory). `mayCharge` false: a retry
+ * that must not count the send again (see the `recordSent` activity).
  */
-export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number): Promise<void> {
+export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number, mayCharge = true): Promise<void> {
   const { messageId, ...sent } = input;
   const message = known ?? (await repos.messages.findById(messageId));
   // Counted before the send is recorded: a failure in between counts it again on the retry (a stricter daily limit),
   // where the other order lost the count for good and let a provider past its limit and budget.
-  const charge = message ? MessageRepository.chargeFor(message, sent) : undefined;
+  const charge = message && mayCharge ? MessageRepository.chargeFor(message, sent) : undefined;
   if (charge) await countDailyUsage(repos, sent.provider, charge.cost, charge.points, notBefore);
   const charged = await repos.messages.markSent(messageId, sent, message ?? undefined);
   if (charged !== undefined) metrics().messagesByStatus.inc({ provider: sent.provider, status: 'sent' });
@@ -81,7 +82,11 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
     },
 
-    recordSent: (input) => recordSent(repos, input),
+    // The workflow's fallback after the send activity could not record (it counted the send first, most likely).
+    // Only its first attempt counts again: a record that keeps failing for minutes is retried without limit, and
+    // counting on every try would pass the provider's daily limit for nothing. So a send counts at most twice, and
+    // is lost from the count only if the usage write failed in both places.
+    recordSent: (input) => recordSent(repos, input, undefined, undefined, Context.current().info.attempt === 1),
 
     async recordAttemptFailed({ messageId, provider, code, message, ambiguous }) {
       await repos.messages.recordAttemptFailed(messageId, provider, { code, message, ambiguous });

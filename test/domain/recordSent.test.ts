@@ -1,6 +1,7 @@
 import type { Repositories } from '../../src/db';
 import type { SmsMessage } from '../../src/db/messages';
-import { recordSent } from '../../src/activities/bookkeeping';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createBookkeepingActivities, recordSent } from '../../src/activities/bookkeeping';
 
 /** Just what recording a send touches: the message, the provider's day counter and its directory row. */
 function fakeRepos(markSent: () => Promise<unknown>) {
@@ -32,5 +33,24 @@ describe('recording an accepted send', () => {
     const recorded = { _id: 'm1', segments: 2, status: 'sent', provider_message_id: 'P1' } as unknown as SmsMessage;
     await recordSent(repos, input, recorded);
     expect(counted).toEqual([]);
+  });
+
+  it('counts nothing on a retry that must not count again (the workflow’s later attempts), and still records', async () => {
+    let recordedTimes = 0;
+    const { repos, counted } = fakeRepos(async () => void recordedTimes++);
+    await recordSent(repos, input, undefined, undefined, false);
+    expect(counted).toEqual([]);
+    expect(recordedTimes).toBe(1);
+  });
+
+  it('as the workflow’s activity, counts on the first attempt only', async () => {
+    const counts: number[] = [];
+    for (const attempt of [1, 2, 3]) {
+      const { repos, counted } = fakeRepos(async () => undefined);
+      const activities = createBookkeepingActivities({ repos, policy: {} as never });
+      await new MockActivityEnvironment({ attempt }).run(activities.recordSent, input);
+      counts.push(counted.length);
+    }
+    expect(counts).toEqual([1, 0, 0]);
   });
 });
