@@ -92,6 +92,10 @@ export class BulkIntake {
     if (fingerprint) {
       const earlier = await this.batches.get(batchId);
       if (earlier) return replay(earlier, fingerprint);
+      // The first request is still storing (its claim is there): answer before this one takes any number's budget,
+      // which would otherwise refuse rows the first request is about to send, or all of them (a 422 for a batch
+      // that is in fact going out). Two requests at the very same moment still meet at the claim below.
+      if (await this.outbox.get(TemporalOutbox.startBatchId(batchId))) throw keyInProgress();
     }
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const { message, checkText } = await checkBatchContent(this.policy, request, template);
@@ -140,7 +144,7 @@ export class BulkIntake {
       if (!(err instanceof KeyInUse)) throw err;
       const earlier = await this.batches.get(batchId);
       if (earlier && fingerprint) return replay(earlier, fingerprint);
-      throw new DomainError('conflict', 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still being stored; retry shortly');
+      throw keyInProgress();
     }
     return { batch, rejected };
   }
@@ -182,6 +186,9 @@ export function reportRejections(rejected: Rejection[], count = rejected.length)
   const shown = rejected.slice(0, MAX_REPORTED_REJECTIONS);
   return { rejected: shown, rejected_count: count, rejected_omitted: count - shown.length };
 }
+
+const keyInProgress = () =>
+  new DomainError('conflict', 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still being stored; retry shortly');
 
 /** Another request holds (or has just used) this Idempotency-Key's batch id. */
 class KeyInUse extends Error {}

@@ -4,6 +4,15 @@ import { TemporalOutbox } from '../../src/db/temporalOutbox';
 import { MessageRepository } from '../../src/db/messages';
 import { createLogger } from '../../src/log';
 import { OutboxRelay } from '../../src/services/outboxRelay';
+import { Client } from '@temporalio/client';
+import { defaultContentPolicy, loadConfig } from '../../src/config';
+import { createRepositories } from '../../src/db';
+import { BulkIntake } from '../../src/services/bulkIntake';
+import { batchIdForKey } from '../../src/services/messageIdentity';
+import { ContentPolicyService } from '../../src/services/contentPolicy';
+import { OptOutLedger } from '../../src/services/optOuts';
+import { PhoneBudget } from '../../src/services/phoneBudget';
+import { BoundedTemporal } from '../../src/temporal/boundedCalls';
 import { parseTaiwanPhone } from '../../src/domain/phone';
 import { api, randomMobile, simulatorSends, withDb, withTemporal } from '../helpers';
 import { allFinal, waitForBatch } from './helpers';
@@ -132,5 +141,36 @@ describe('storing a batch', () => {
         await batches.remove(id);
       }),
     );
+  });
+
+  it('answers a repeat whose first request is still storing with 409, not a refusal of numbers the first one took', async () => {
+    await withDb(async (db) => {
+      const repos = await createRepositories(db, loadConfig({}));
+      // Never called: the request is answered before anything is stored or started.
+      const temporal = new BoundedTemporal(new Client());
+      const oneADay = new PhoneBudget(repos.phoneCounters, { perHour: 1, perDay: 1, transactionalPerHour: 1, transactionalPerDay: 1 }, repos.alerts);
+      const intake = new BulkIntake(
+        repos.batches,
+        repos.templates,
+        temporal,
+        repos.temporalOutbox,
+        oneADay,
+        new OptOutLedger(repos.optOuts, repos.audit),
+        new ContentPolicyService(repos.settings, defaultContentPolicy(loadConfig({}))),
+      );
+      const phone = randomMobile();
+      const request = { recipients: [{ phone }], message: '【幸福氣】測試', messageType: 'general' as const, batchName: 'claim', respectQuietHours: false };
+      const key = `bulk-${randomUUID()}`;
+      const batchId = batchIdForKey('claim-test', key);
+      // The first request with this key took the number's one send a day, claimed its batch and is still writing.
+      await oneADay.admit([(parseTaiwanPhone(phone) as { ok: true; phone: { e164: string } }).phone.e164], 'general');
+      await repos.temporalOutbox.add({ _id: TemporalOutbox.startBatchId(batchId), kind: 'start_batch', batch_id: batchId, queued_at: new Date() });
+
+      // Not a 422 ("no recipient can be sent to") for a batch that is going out: the repeat is told to wait.
+      await expect(intake.accept({ ...request, principalId: 'claim-test', idempotencyKey: key })).rejects.toMatchObject({
+        code: 'idempotency_key_in_progress',
+      });
+      await repos.temporalOutbox.remove(TemporalOutbox.startBatchId(batchId));
+    });
   });
 });
