@@ -124,7 +124,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
         webhookBaseUrl,
         webhookToken: config.WEBHOOK_TOKEN,
         timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
-        recordSent: (input, known, notBefore) => recordSent(repos, input, known, notBefore),
+        recordSent: (input, known, notBefore) => recordSent(repos, input, { known, notBefore }),
         releaseSlot: async (batchWorkflowId, messageId) => {
           try {
             await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);

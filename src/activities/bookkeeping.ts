@@ -10,6 +10,15 @@ import type { BookkeepingActivities } from './types';
 
 type RecordSentInput = Parameters<BookkeepingActivities['recordSent']>[0];
 
+interface RecordSentOptions {
+  /** The message as the caller (the send activity, its single writer) last wrote it, which saves reading it again. */
+  known?: SmsMessage;
+  /** When the calling activity started, so the provider settings it already read serve again (see ProviderDirectory). */
+  notBefore?: number;
+  /** False for a retry that must not count the send again (see the `recordSent` activity). */
+  mayCharge?: boolean;
+}
+
 export interface BookkeepingDeps {
   repos: Repositories;
   policy: SendPolicy;
@@ -35,12 +44,9 @@ async function countDailyUsage(repos: Repositories, provider: ProviderName, cost
 }
 
 /**
- * Records an accepted send and counts it in the provider's day. `known`: the message as the caller (the send
- * activity, its single writer) last wrote it, which saves reading it again; `notBefore`: when the calling activity
- * started, so the provider settings it already read serve again (see ProviderDirectory). `mayCharge` false: a retry
- * that must not count the send again (see the `recordSent` activity).
+ * Records an accepted send and counts it in the provider's day.
  */
-export async function recordSent(repos: Repositories, input: RecordSentInput, known?: SmsMessage, notBefore?: number, mayCharge = true): Promise<void> {
+export async function recordSent(repos: Repositories, input: RecordSentInput, { known, notBefore, mayCharge = true }: RecordSentOptions = {}): Promise<void> {
   const { messageId, ...sent } = input;
   const message = known ?? (await repos.messages.findById(messageId));
   // Counted before the send is recorded: a failure in between counts it again on the retry (a stricter daily limit),
@@ -86,7 +92,7 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     // Only its first attempt counts again: a record that keeps failing for minutes is retried without limit, and
     // counting on every try would pass the provider's daily limit for nothing. So a send counts at most twice, and
     // is lost from the count only if the usage write failed in both places.
-    recordSent: (input) => recordSent(repos, input, undefined, undefined, Context.current().info.attempt === 1),
+    recordSent: (input) => recordSent(repos, input, { mayCharge: Context.current().info.attempt === 1 }),
 
     async recordAttemptFailed({ messageId, provider, code, message, ambiguous }) {
       await repos.messages.recordAttemptFailed(messageId, provider, { code, message, ambiguous });

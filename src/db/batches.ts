@@ -58,6 +58,15 @@ interface RecipientChunk {
 const chunkId = (batchId: string, chunk: number) => `${batchId}:${chunk}`;
 
 /** sms_batches and sms_batch_recipients: recipients live here, never in workflow input. */
+/** A whole batch under this id was stored by another call. Still a duplicate key (code 11000) for callers that ask. */
+export class BatchAlreadyStored extends Error {
+  readonly code = 11000;
+
+  constructor(batchId: string, cause: unknown) {
+    super(`a batch ${batchId} is already stored`, { cause });
+  }
+}
+
 export class BatchRepository {
   private readonly batches: Collection<SmsBatch>;
   private readonly recipients: Collection<RecipientChunk>;
@@ -81,7 +90,8 @@ export class BatchRepository {
    * Writes recipients in chunks, then the batch; on any failure removes what it wrote, leaving nothing half-done.
    * Callers own the batch id alone (a random id, a campaign run's own activity, a claimed Idempotency-Key), so chunks
    * already under it were left by an attempt that died before its batch row: they are removed and written again.
-   * `progress` runs after each group of chunks (the caller keeps its claim alive through a long store).
+   * `progress` runs after each group of chunks (the caller keeps its claim alive through a long store). Throws
+   * BatchAlreadyStored when another call stored a batch under this id.
    */
   async create(batch: SmsBatch, recipients: Omit<BatchRecipient, '_id' | 'batch_id'>[], progress?: () => Promise<void>): Promise<void> {
     const chunks: RecipientChunk[] = [];
@@ -97,7 +107,7 @@ export class BatchRepository {
     };
     // A whole batch under this id is already stored: none of it is this call's to remove.
     const removeOwnWrites = async (err: unknown) => {
-      if (isDuplicateKey(err) && (await this.get(batch._id))) throw err;
+      if (isDuplicateKey(err) && (await this.get(batch._id))) throw new BatchAlreadyStored(batch._id, err);
       await this.remove(batch._id).catch(() => undefined);
     };
     try {

@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { BatchRecipient, BatchRepository, SmsBatch } from '../db/batches';
+import { BatchAlreadyStored, type BatchRecipient, type BatchRepository, type SmsBatch } from '../db/batches';
 import type { MessageCallback } from '../db/messages';
-import { isDuplicateKey } from '../db/upsert';
 import { inBulkLane } from '../db/lanes';
 import type { SmsTemplate, TemplateRepository } from '../db/templates';
 import { parseTaiwanPhone, maskPhone } from '../domain/phone';
@@ -170,7 +169,7 @@ export class BulkIntake {
       await this.batches.create(batch, recipients, claimKey ? () => this.outbox.touch(entryId) : undefined);
     } catch (err) {
       // Another request stored this batch (its entry is its own, still to start it): this one answers with it.
-      if (claimKey && isDuplicateKey(err) && (await this.batches.get(batch._id))) throw new KeyInUse();
+      if (claimKey && err instanceof BatchAlreadyStored) throw new KeyInUse();
       await this.outbox.remove(entryId).catch(() => undefined); // create() removed what it wrote; the entry goes too
       throw err;
     }

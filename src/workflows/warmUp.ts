@@ -1,4 +1,4 @@
-import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import { deliveryReportSignal, statusQuery } from './signals';
 
 /**
@@ -8,9 +8,8 @@ import { deliveryReportSignal, statusQuery } from './signals';
  * 15–50 ms for the next ones. This pays that before a customer's notice does, with the calls an SMS workflow makes
  * first (handlers, a timer). It reads and writes no store and sends nothing.
  */
-export async function workerWarmUpWorkflow(): Promise<{ taskQueue: string }> {
+export async function workerWarmUpWorkflow(): Promise<void> {
   setHandler(deliveryReportSignal, () => undefined);
   setHandler(statusQuery, () => ({ status: 'queued', failedProviders: [] }));
   await condition(() => false, 1);
-  return { taskQueue: workflowInfo().taskQueue };
 }

@@ -158,12 +158,18 @@ describe('storing a batch', () => {
         new OptOutLedger(repos.optOuts, repos.audit),
         new ContentPolicyService(repos.settings, defaultContentPolicy(loadConfig({}))),
       );
-      const phone = randomMobile();
-      const request = { recipients: [{ phone }], message: '【幸福氣】測試', messageType: 'general' as const, batchName: 'claim', respectQuietHours: false };
+      const { phone } = recipient(0);
+      const request = {
+        recipients: [{ phone: phone.national }],
+        message: '【幸福氣】測試',
+        messageType: 'general' as const,
+        batchName: 'claim',
+        respectQuietHours: false,
+      };
       const key = `bulk-${randomUUID()}`;
       const batchId = batchIdForKey('claim-test', key);
       // The first request with this key took the number's one send a day, claimed its batch and is still writing.
-      await oneADay.admit([(parseTaiwanPhone(phone) as { ok: true; phone: { e164: string } }).phone.e164], 'general');
+      await oneADay.admit([phone.e164], 'general');
       await repos.temporalOutbox.add({ _id: TemporalOutbox.startBatchId(batchId), kind: 'start_batch', batch_id: batchId, queued_at: new Date() });
 
       // Not a 422 ("no recipient can be sent to") for a batch that is going out: the repeat is told to wait.

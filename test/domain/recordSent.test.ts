@@ -31,14 +31,14 @@ describe('recording an accepted send', () => {
   it('counts nothing for a send already recorded', async () => {
     const { repos, counted } = fakeRepos(async () => undefined);
     const recorded = { _id: 'm1', segments: 2, status: 'sent', provider_message_id: 'P1' } as unknown as SmsMessage;
-    await recordSent(repos, input, recorded);
+    await recordSent(repos, input, { known: recorded });
     expect(counted).toEqual([]);
   });
 
   it('counts nothing on a retry that must not count again (the workflow’s later attempts), and still records', async () => {
     let recordedTimes = 0;
     const { repos, counted } = fakeRepos(async () => void recordedTimes++);
-    await recordSent(repos, input, undefined, undefined, false);
+    await recordSent(repos, input, { mayCharge: false });
     expect(counted).toEqual([]);
     expect(recordedTimes).toBe(1);
   });
