@@ -37,11 +37,22 @@ export class TemporalOutbox {
   static startBatchId = (batchId: string) => `start:bulk-${batchId}`;
   static startCallbackId = (callbackId: string) => `start:${callbackId}`;
 
-  /** Idempotent for starts (one entry per workflow id); every receipt gets an entry of its own. */
-  /** True when this call wrote the entry; false when one was there already (another request's, say). */
+  /**
+   * Idempotent for starts (one entry per workflow id); every receipt gets an entry of its own. True when this call
+   * wrote the entry; false when one was there already (another request's, say).
+   */
   async add(entry: OutboxEntry): Promise<boolean> {
     const { _id, ...rest } = entry;
     return (await upsertRacing(() => this.col.updateOne({ _id }, { $setOnInsert: rest as never }, { upsert: true }))).upsertedCount > 0;
+  }
+
+  /**
+   * Writes the entry, replacing one with its `_id`: for a call whose content is decided anew each time it is
+   * written, where the last write is the one that counts (a status callback: see services/statusCallbacks.ts).
+   */
+  async put(entry: OutboxEntry): Promise<void> {
+    const { _id, ...rest } = entry;
+    await upsertRacing(() => this.col.updateOne({ _id }, { $set: rest as never }, { upsert: true }));
   }
 
   /**
@@ -62,6 +73,11 @@ export class TemporalOutbox {
 
   async remove(id: string): Promise<void> {
     await this.col.deleteOne({ _id: id });
+  }
+
+  /** Removes the entry as it was read: one written again since (`put`, `touch`) stays for the next round. */
+  async removeIfUnchanged(entry: OutboxEntry): Promise<void> {
+    await this.col.deleteOne({ _id: entry._id, queued_at: entry.queued_at });
   }
 
   /** Pending entries (up to READ_LIMIT), oldest first. */

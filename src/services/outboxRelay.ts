@@ -49,7 +49,8 @@ export class OutboxRelay {
       const outcome = await this.relay(entry, now);
       if (outcome === 'unreachable') break;
       if (outcome === 'done') {
-        await this.deps.outbox.remove(entry._id);
+        // As read: a status callback's entry written again meanwhile names a change not stored yet (it is due later).
+        await this.deps.outbox.removeIfUnchanged(entry);
         done += 1;
       }
     }

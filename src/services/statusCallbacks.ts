@@ -43,7 +43,10 @@ export class StatusCallbacks implements StatusChangeListener {
       },
     };
     const entryId = TemporalOutbox.startCallbackId(callback.callbackId);
-    await this.outbox.add({ _id: entryId, kind: 'start_callback', message_id: before._id, callback, queued_at: now });
+    // Replaced, not kept: an entry under this sequence number can only be left by a step that died before its change
+    // was stored, and what is stored now may differ (a receipt came meanwhile, a retry failed over). The relay
+    // starts the entry once the message shows this sequence, so it must say what the message says.
+    await this.outbox.put({ _id: entryId, kind: 'start_callback', message_id: before._id, callback, queued_at: now });
     return {
       set: { callback_seq: sequence, callback_status: after.status },
       written: () => {
