@@ -91,11 +91,41 @@ export class BulkIntake {
     if (fingerprint) {
       const earlier = await this.batches.get(batchId);
       if (earlier) return replay(earlier, fingerprint);
-      // The first request is still storing (its claim is there): answer before this one takes any number's budget,
-      // which would otherwise refuse rows the first request is about to send, or all of them (a 422 for a batch
-      // that is in fact going out). Two requests at the very same moment still meet at the claim below.
-      if (await this.outbox.get(TemporalOutbox.startBatchId(batchId))) throw keyInProgress();
+      // Claimed before any number's budget is taken: a repeat, even one at the very same moment, meets the claim and
+      // is told to wait. Taking budget first, it would refuse rows this request is about to send, or all of them (a
+      // 422 for a batch that is in fact going out).
+      if (!(await this.claim(batchId))) return this.repeatOf(batchId, fingerprint);
     }
+    try {
+      return await this.admitAndStore(request, batchId, fingerprint);
+    } catch (err) {
+      if (err instanceof KeyInUse) return this.repeatOf(batchId, fingerprint!);
+      // Nothing was stored: the claim goes (it would otherwise hold the key until the relay drops it as an orphan).
+      if (fingerprint) await this.outbox.remove(TemporalOutbox.startBatchId(batchId)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * A keyed request's hold on its batch id while it stores: the start entry, added only if none is there. False
+   * when another request holds it, or finished storing (and let go of its entry) since this one looked.
+   */
+  private async claim(batchId: string): Promise<boolean> {
+    const entryId = TemporalOutbox.startBatchId(batchId);
+    if (!(await this.outbox.claim({ _id: entryId, kind: 'start_batch', batch_id: batchId, queued_at: new Date() }))) return false;
+    if (!(await this.batches.get(batchId))) return true;
+    await this.outbox.remove(entryId).catch(() => undefined); // left, it would only start that batch once more
+    return false;
+  }
+
+  /** A repeat of a keyed request that another one holds: its stored batch, or "still being stored". */
+  private async repeatOf(batchId: string, fingerprint: string): Promise<BulkAccepted> {
+    const earlier = await this.batches.get(batchId);
+    if (earlier) return replay(earlier, fingerprint);
+    throw keyInProgress();
+  }
+
+  private async admitAndStore(request: BulkRequest, batchId: string, fingerprint: string | undefined): Promise<BulkAccepted> {
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const { message, checkText } = await checkBatchContent(this.policy, request, template);
     const suppressed = blockedByOptOut(request.messageType) ? await this.optOuts.suppressedAmong(phonesOf(request.recipients)) : undefined;
@@ -140,36 +170,27 @@ export class BulkIntake {
         request.messageType,
         admittedAt,
       );
-      if (!(err instanceof KeyInUse)) throw err;
-      const earlier = await this.batches.get(batchId);
-      if (earlier && fingerprint) return replay(earlier, fingerprint);
-      throw keyInProgress();
+      throw err;
     }
     return { batch, rejected };
   }
 
   /**
    * An outbox entry, the recipients and the batch, then the start. A start that does not succeed in a bounded time
-   * is left to the outbox relay: the batch is accepted either way. A keyed request (`claimKey`) adds the entry only
-   * if none is there: the entry is then its claim on the batch id while it stores, so a concurrent repeat stops
-   * (KeyInUse) instead of writing the same batch beside it.
+   * is left to the outbox relay: the batch is accepted either way. A keyed request (`claimed`) already wrote the
+   * entry as its claim (see claim()).
    */
-  private async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[], claimKey: boolean): Promise<void> {
+  private async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[], claimed: boolean): Promise<void> {
     const entryId = TemporalOutbox.startBatchId(batch._id);
-    const entry = { _id: entryId, kind: 'start_batch' as const, batch_id: batch._id, queued_at: new Date() };
-    if (!claimKey) await this.outbox.add(entry);
-    else if (!(await this.outbox.claim(entry))) throw new KeyInUse();
-    else if (await this.batches.get(batch._id)) {
-      // The request before finished (and let go of its entry) since this one looked: its batch answers.
-      await this.outbox.remove(entryId).catch(() => undefined); // left, it would only start that batch once more
-      throw new KeyInUse();
-    }
+    // A keyed store keeps its claim fresh, so the relay never drops it as an orphan while it is still writing:
+    // now (the budget of ten thousand numbers takes a while), then after each group of recipients.
+    if (claimed) await this.outbox.touch(entryId);
+    else await this.outbox.add({ _id: entryId, kind: 'start_batch', batch_id: batch._id, queued_at: new Date() });
     try {
-      // A keyed store keeps its claim fresh, so the relay never drops it as an orphan while it is still writing.
-      await this.batches.create(batch, recipients, claimKey ? () => this.outbox.touch(entryId) : undefined);
+      await this.batches.create(batch, recipients, claimed ? () => this.outbox.touch(entryId) : undefined);
     } catch (err) {
       // Another request stored this batch (its entry is its own, still to start it): this one answers with it.
-      if (claimKey && err instanceof BatchAlreadyStored) throw new KeyInUse();
+      if (claimed && err instanceof BatchAlreadyStored) throw new KeyInUse();
       await this.outbox.remove(entryId).catch(() => undefined); // create() removed what it wrote; the entry goes too
       throw err;
     }

@@ -143,6 +143,43 @@ describe('storing a batch', () => {
     );
   });
 
+  it('lets two keyed requests at the same moment meet before either takes a number’s budget', async () => {
+    await withDb(async (db) =>
+      withTemporal(async (client) => {
+        const repos = await createRepositories(db, loadConfig({}));
+        const oneADay = new PhoneBudget(repos.phoneCounters, { perHour: 1, perDay: 1, transactionalPerHour: 1, transactionalPerDay: 1 }, repos.alerts);
+        const intake = new BulkIntake(
+          repos.batches,
+          repos.templates,
+          new BoundedTemporal(client),
+          repos.temporalOutbox,
+          oneADay,
+          new OptOutLedger(repos.optOuts, repos.audit),
+          new ContentPolicyService(repos.settings, defaultContentPolicy(loadConfig({}))),
+        );
+        const { phone } = recipient(0);
+        const request = {
+          recipients: [{ phone: phone.national }],
+          message: '【幸福氣】測試',
+          messageType: 'general' as const,
+          batchName: 'same moment',
+          respectQuietHours: false,
+          principalId: 'claim-test',
+          idempotencyKey: `bulk-${randomUUID()}`,
+        };
+        const answers = await Promise.allSettled([intake.accept(request), intake.accept(request)]);
+        // One stores the batch with the number in it; the other gets that batch or "still being stored" — never a
+        // 422 refusing the number whose one send a day the first request had just taken.
+        const stored = answers.filter((a) => a.status === 'fulfilled').map((a) => a.value);
+        expect(stored.length).toBeGreaterThanOrEqual(1);
+        expect(new Set(stored.map((a) => a.batch._id)).size).toBe(1);
+        expect(stored[0]).toMatchObject({ batch: { total: 1 }, rejected: [] });
+        for (const lost of answers.filter((a) => a.status === 'rejected')) expect(lost.reason).toMatchObject({ code: 'idempotency_key_in_progress' });
+        await waitForBatch(stored[0].batch._id, allFinal);
+      }),
+    );
+  }, 90_000);
+
   it('answers a repeat whose first request is still storing with 409, not a refusal of numbers the first one took', async () => {
     await withDb(async (db) => {
       const repos = await createRepositories(db, loadConfig({}));
