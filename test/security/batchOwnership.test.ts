@@ -1,17 +1,19 @@
 import { api, randomMobile } from '../helpers';
 
-const senderKey = async (name: string) =>
-  (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name, role: 'sender' }) })).body.key as string;
+const keyFor = async (name: string, role: 'sender' | 'viewer') =>
+  (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name, role }) })).body.key as string;
 const as = (token: string, method: string, path: string, body?: unknown) => api(path, { method, token, ...(body ? { body: JSON.stringify(body) } : {}) });
 
 describe('batch ownership', () => {
   let owner: string;
   let other: string;
+  let viewer: string;
   let batchId: string;
 
   beforeAll(async () => {
-    owner = await senderKey('batch owner');
-    other = await senderKey('another client');
+    owner = await keyFor('batch owner', 'sender');
+    other = await keyFor('another client', 'sender');
+    viewer = await keyFor('operations desk', 'viewer');
     // Scheduled a day ahead, so it is still controllable whatever else runs.
     const created = await as(owner, 'POST', '/api/v1/notifications/send-bulk-sms', {
       batch_name: 'owned batch',
@@ -31,11 +33,15 @@ describe('batch ownership', () => {
     expect((await api(`/api/v1/notifications/batches/${batchId}`)).body.status).toBe('scheduled');
   });
 
-  it('lists to a non-admin only the batches their key created; admins see all', async () => {
+  it('shows a sender only the batches its key created; admins and viewers see all', async () => {
     const ids = async (token: string) => (await as(token, 'GET', '/api/v1/notifications/batches?limit=200')).body.batches.map((b: any) => b.batch_id);
     expect(await ids(owner)).toEqual([batchId]);
     expect(await ids(other)).toEqual([]);
     expect(await ids(process.env.TEST_ADMIN_TOKEN!)).toContain(batchId);
+    expect(await ids(viewer)).toContain(batchId);
+
+    const read = async (token: string) => (await as(token, 'GET', `/api/v1/notifications/batches/${batchId}`)).status;
+    expect({ owner: await read(owner), other: await read(other), viewer: await read(viewer) }).toEqual({ owner: 200, other: 404, viewer: 200 });
   });
 
   it('lets the creating key and an admin control the batch', async () => {

@@ -131,9 +131,7 @@ export function bulkRoutes(deps: {
       responses: { 200: json(z.object({ batches: z.array(z.record(z.string(), z.unknown())) }), 'Batches'), ...errors },
     }),
     async (c) => {
-      const principal = c.get('principal');
-      // Non-admins see the batches their own key created; a shared list would show other clients' campaigns.
-      const batches = await repos.batches.list(c.req.valid('query').limit, principal.role === 'admin' ? undefined : principal.id);
+      const batches = await repos.batches.list(c.req.valid('query').limit, batchesLimitedTo(c.get('principal')));
       return c.json({ batches: batches.map(batchView) }, 200);
     },
   );
@@ -150,6 +148,9 @@ export function bulkRoutes(deps: {
     }),
     async (c) => {
       const batch = await loadBatch(c.req.valid('param').batch_id);
+      const creator = batchesLimitedTo(c.get('principal'));
+      // Answered as if absent, as the list leaves it out: another client's batch is not confirmed to exist.
+      if (creator !== undefined && batch.created_by !== creator) throw new ApiError(404, 'not_found', 'No batch with this id');
       const counts = batchCounts(await repos.rollups.batch(batch._id));
       const progress = await deps.temporal.workflow
         .getHandle(bulkWorkflowId(batch._id))
@@ -236,6 +237,14 @@ export function bulkRoutes(deps: {
   }
 
   return app;
+}
+
+/**
+ * Whose batches a principal reads: a sender (a client system's key) only those it created, since a shared list would
+ * show other clients' campaigns; admins and viewers (LuckyGas's operators) all of them. Undefined means all.
+ */
+function batchesLimitedTo(principal: Principal): string | undefined {
+  return principal.role === 'sender' ? principal.id : undefined;
 }
 
 /** Pausing, resuming or cancelling a batch is for admins and the key that created it. */
