@@ -63,19 +63,11 @@ export class TemporalOutbox {
     return insertUnlessPresent(this.col, entry);
   }
 
-  /**
-   * Marks an entry as still being worked on: a start whose batch is still being stored is dropped as an orphan
-   * `orphanAfterMs` after its last touch, not after it was queued, so a large batch's slow store keeps its claim.
-   */
-  async touch(id: string, now = new Date()): Promise<void> {
-    await this.col.updateOne({ _id: id }, { $set: { queued_at: now } });
-  }
-
   async remove(id: string): Promise<void> {
     await this.col.deleteOne({ _id: id });
   }
 
-  /** Removes the entry as it was read: one written again since (`put`, `touch`) stays for the next round. */
+  /** Removes the entry as it was read: one written again since (`put`) stays for the next round. */
   async removeIfUnchanged(entry: OutboxEntry): Promise<void> {
     await this.col.deleteOne({ _id: entry._id, queued_at: entry.queued_at });
   }

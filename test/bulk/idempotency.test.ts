@@ -4,7 +4,7 @@ import { TemporalOutbox } from '../../src/db/temporalOutbox';
 import { MessageRepository } from '../../src/db/messages';
 import { createLogger } from '../../src/log';
 import { OutboxRelay } from '../../src/services/outboxRelay';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { defaultContentPolicy, loadConfig } from '../../src/config';
 import { createRepositories } from '../../src/db';
 import { BulkIntake } from '../../src/services/bulkIntake';
@@ -132,7 +132,7 @@ describe('storing a batch', () => {
         await outbox.add({ _id: entryId, kind: 'start_batch', batch_id: id, queued_at: new Date(0) });
         let seenMidStore: unknown = 'not run';
         await batches.create(batchRow(id, 1), [recipient(0)], async () => {
-          await outbox.touch(entryId);
+          await outbox.put({ _id: entryId, kind: 'start_batch', batch_id: id, queued_at: new Date() });
           await relay.runOnce();
           seenMidStore = await outbox.get(entryId);
         });
@@ -179,6 +179,42 @@ describe('storing a batch', () => {
       }),
     );
   }, 90_000);
+
+  it('puts back a claim the relay dropped while the numbers were admitted, so a start that fails is still relayed', async () => {
+    await withDb(async (db) => {
+      const repos = await createRepositories(db, loadConfig({}));
+      const key = `bulk-${randomUUID()}`;
+      const entryId = TemporalOutbox.startBatchId(batchIdForKey('claim-test', key));
+      const budget = new PhoneBudget(repos.phoneCounters, { perHour: 5, perDay: 5, transactionalPerHour: 5, transactionalPerDay: 5 }, repos.alerts);
+      // Admitting a large batch outlasted the relay's orphan age: the relay dropped the claim meanwhile.
+      const slowBudget = Object.assign(Object.create(budget), {
+        admit: async (...args: Parameters<PhoneBudget['admit']>) => (await repos.temporalOutbox.remove(entryId), budget.admit(...args)),
+      });
+      // Temporal is unreachable, so the start is left to the relay, which needs the entry.
+      const unreachable = new BoundedTemporal(new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), 500);
+      const intake = new BulkIntake(
+        repos.batches,
+        repos.templates,
+        unreachable,
+        repos.temporalOutbox,
+        slowBudget,
+        new OptOutLedger(repos.optOuts, repos.audit),
+        new ContentPolicyService(repos.settings, defaultContentPolicy(loadConfig({}))),
+      );
+      const { phone } = recipient(0);
+      const request = {
+        recipients: [{ phone: phone.national }],
+        message: '【幸福氣】測試',
+        messageType: 'general' as const,
+        batchName: 'slow',
+        respectQuietHours: false,
+      };
+      const { batch } = await intake.accept({ ...request, principalId: 'claim-test', idempotencyKey: key, scheduledAt: new Date(Date.now() + 86_400_000) });
+      expect(await repos.temporalOutbox.get(entryId)).toMatchObject({ kind: 'start_batch', batch_id: batch._id });
+      await repos.temporalOutbox.remove(entryId);
+      await repos.batches.remove(batch._id);
+    });
+  });
 
   it('answers a repeat whose first request is still storing with 409, not a refusal of numbers the first one took', async () => {
     await withDb(async (db) => {
