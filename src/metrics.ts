@@ -13,6 +13,7 @@ export interface Metrics {
   providerCalls: Counter<'provider' | 'outcome'>;
   providerLatency: Histogram<'provider'>;
   receipts: Counter<'provider' | 'disposition'>;
+  receiptRowsDropped: Counter;
   webhookRejections: Counter<'provider' | 'reason'>;
   rateLimitRejections: Counter<'scope'>;
   providerRateLimit: Gauge<'provider'>;
@@ -64,6 +65,11 @@ export function metrics(): Metrics {
       name: 'luckygas_receipts_total',
       help: 'Delivery receipts received, by what became of them',
       labelNames: ['provider', 'disposition'],
+      registers,
+    }),
+    receiptRowsDropped: new Counter({
+      name: 'luckygas_receipt_rows_dropped_total',
+      help: 'Raw webhook rows of receipts taken during a store outage and dropped before the store was back (the receipts themselves were applied)',
       registers,
     }),
     webhookRejections: new Counter({

@@ -24,7 +24,7 @@ import { contentPolicyRoutes } from './routes/contentPolicy';
 import { authenticate, type AuthEnv, type JwtPolicy } from './auth';
 import { closeAfterErrorWithBody } from './connections';
 import { allow } from './routeRoles';
-import { STORE_RETRY_AFTER_S, onError } from './errors';
+import { onError, storeUnavailable } from './errors';
 import type { StoreHealth } from '../db/storeHealth';
 import { adminRoutes } from './routes/admin';
 import { callbackRoutes } from './routes/callbacks';
@@ -47,7 +47,7 @@ import { balanceRoutes } from './routes/balances';
 import { retentionRoutes } from './routes/retention';
 import { templateRoutes } from './routes/templates';
 import { testSendRoutes } from './routes/testSend';
-import { webhookRoutes, type WebhookGuard } from './routes/webhooks';
+import { RECEIPT_ROUTES, webhookRoutes, type WebhookGuard } from './routes/webhooks';
 
 export interface AppDeps {
   repos: Repositories;
@@ -93,6 +93,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** 100 000 recipients with template data fit comfortably; beyond this a batch should be split. */
 const MAX_BULK_BODY_BYTES = 32 * 1024 * 1024;
 const BULK_PATH = '/api/v1/notifications/send-bulk-sms';
+const WEBHOOKS_PATH = '/api/v1/webhooks/sms';
+const isReceiptPath = (path: string) => RECEIPT_ROUTES.some((route) => path === `${WEBHOOKS_PATH}${route}`);
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AuthEnv>();
@@ -115,16 +117,12 @@ export function createApp(deps: AppDeps) {
   const smallBodies = limitBody(MAX_BODY_BYTES);
   const bulkBodies = limitBody(MAX_BULK_BODY_BYTES);
   app.use('/api/*', (c, next) => (c.req.path === BULK_PATH ? bulkBodies(c, next) : smallBodies(c, next)));
-  const storeUnavailable = () =>
-    new ApiError(
-      503,
-      'store_unavailable',
-      'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).',
-      undefined,
-      { 'Retry-After': STORE_RETRY_AFTER_S },
-    );
-  app.use('/api/*', async (_c, next) => {
-    if (deps.store.down) throw storeUnavailable();
+  app.use('/api/*', async (c, next) => {
+    if (deps.store.down) {
+      // Receipts have a path of their own while the store is down (webhookRoutes): Twilio does not resend them.
+      if (isReceiptPath(c.req.path)) return next();
+      throw storeUnavailable();
+    }
     // A request already waiting on a store that then hangs is answered 503 too, rather than waiting with it; what it
     // started may still finish when the store resumes, which a retry with the same Idempotency-Key finds.
     const waiting = deps.store.untilDown();
@@ -210,14 +208,18 @@ export function createApp(deps: AppDeps) {
   app.route('/codec', codecRoutes(deps.codec.codec));
   if (deps.codec.uiSecret) app.route(`/codec-ui/${deps.codec.uiSecret}`, codecRoutes(deps.codec.codec));
   app.route(
-    '/api/v1/webhooks/sms',
+    WEBHOOKS_PATH,
     webhookRoutes({
       receipts: deps.receipts,
       inbound: new InboundReplies(deps.optOuts, (m, f) => deps.log.info(m, f)),
       providers: deps.repos.providers,
       publicBaseUrl: deps.publicBaseUrl,
       guard: deps.webhookGuard,
-      countRejection: () => deps.repos.alerts.countEvent('webhook_rejected'),
+      storeDown: () => deps.store.down,
+      // The alert's count needs the store; while it is down the refusal is still logged and in the metrics.
+      countRejection: async () => {
+        if (!deps.store.down) await deps.repos.alerts.countEvent('webhook_rejected');
+      },
       log: (m, f) => deps.log.warn(m, f),
     }),
   );

@@ -9,6 +9,11 @@ import { isStoreUnreachable } from '../db/storeHealth';
 /** Seconds a client should wait before retrying while MongoDB is unreachable. */
 export const STORE_RETRY_AFTER_S = '5';
 
+const STORE_UNAVAILABLE_MESSAGE = 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).';
+
+/** What every request that needs the store is answered while it is unreachable. */
+export const storeUnavailable = () => new ApiError(503, 'store_unavailable', STORE_UNAVAILABLE_MESSAGE, undefined, { 'Retry-After': STORE_RETRY_AFTER_S });
+
 /** A 422 naming every invalid field; `under` prefixes field paths of a nested value checked on its own. */
 export function validationError(error: ZodError, where: 'body' | 'query' | 'path' | 'header', under?: string): ApiError {
   const details = error.issues.map((issue) => {
@@ -45,10 +50,7 @@ export function onError(log: (message: string, fields: Record<string, unknown>) 
     }
     if (isStoreUnreachable(err)) {
       c.header('Retry-After', STORE_RETRY_AFTER_S);
-      return c.json(
-        errorBody('store_unavailable', 'The message store is unreachable right now; retry shortly (a retry with the same Idempotency-Key never sends twice).'),
-        503,
-      );
+      return c.json(errorBody('store_unavailable', STORE_UNAVAILABLE_MESSAGE), 503);
     }
     log('unhandled error', { path: c.req.path, method: c.req.method, error: err.message });
     return c.json(errorBody('internal_error', 'Something went wrong on our side; the request can be retried.'), 500);

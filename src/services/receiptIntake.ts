@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EarlyReceiptRepository } from '../db/earlyReceipts';
 import type { MessageRepository } from '../db/messages';
-import type { WebhookDisposition, WebhookEventRepository } from '../db/webhookEvents';
+import type { WebhookDisposition, WebhookEvent, WebhookEventRepository } from '../db/webhookEvents';
 import type { TemporalOutbox } from '../db/temporalOutbox';
 import { MESSAGE_ID_PATTERN, type DeliveryReport, type ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
@@ -46,17 +46,30 @@ export class ReceiptIntake {
     }
     const disposition = await this.deliver(receipt, messageId);
     metrics().receipts.inc({ provider: receipt.provider, disposition });
-    await this.events.record({
-      provider: receipt.provider,
-      received_at: new Date(),
-      method: receipt.method,
-      payload: Object.entries(receipt.fields)
-        .slice(0, MAX_FIELDS)
-        .map(([name, value]) => ({ name: name.slice(0, 100), value: value.slice(0, MAX_VALUE) })),
-      message_id: messageId,
-      provider_message_id: receipt.providerMessageId ?? receipt.report?.providerMessageId,
-      disposition,
-    });
+    await this.events.record(rowOf(receipt, messageId, disposition));
+    return disposition;
+  }
+
+  /**
+   * While the store is down. A receipt that names its message (Twilio's and Mitake's URL, Every8d's SUBJECT) needs
+   * no lookup: it goes straight to its workflow, whose receipt step writes the message once the store is back, and
+   * its webhook row waits in memory until then. Twilio does not resend a status callback that was answered 503, so
+   * this is what keeps its receipts through an outage. Anything else needs the store (`needs_store`, answered 503):
+   * a receipt naming only a provider id, or one whose workflow is not running (finished or unknown, which only
+   * the store tells apart). Mitake and Every8d resend on errors, and the poll finds what they do not.
+   */
+  async acceptWithoutStore(receipt: IncomingReceipt): Promise<WebhookDisposition | 'needs_store'> {
+    const messageId = receipt.messageId && MESSAGE_ID_PATTERN.test(receipt.messageId) ? receipt.messageId : undefined;
+    let disposition: WebhookDisposition | 'needs_store' = 'needs_store';
+    if (!receipt.report) disposition = 'ignored';
+    else if (messageId) {
+      const report: DeliveryReport = { ...receipt.report, receivedAt: new Date().toISOString() };
+      const signalled = await this.temporal.call((client) => signalReceipt(client, messageId, report));
+      if (signalled.ok && signalled.value === 'signalled') disposition = 'signalled';
+    }
+    if (disposition === 'needs_store') return disposition;
+    metrics().receipts.inc({ provider: receipt.provider, disposition });
+    this.events.recordWhenStoreIsBack(rowOf(receipt, messageId, disposition));
     return disposition;
   }
 
@@ -86,4 +99,19 @@ export class ReceiptIntake {
     metrics().startsDeferred.inc({ kind: 'receipt' });
     return 'deferred';
   }
+}
+
+/** The receipt as received, bounded: a hostile provider-side caller cannot make a row of any size. */
+function rowOf(receipt: IncomingReceipt, messageId: string | undefined, disposition: WebhookDisposition): WebhookEvent {
+  return {
+    provider: receipt.provider,
+    received_at: new Date(),
+    method: receipt.method,
+    payload: Object.entries(receipt.fields)
+      .slice(0, MAX_FIELDS)
+      .map(([name, value]) => ({ name: name.slice(0, 100), value: value.slice(0, MAX_VALUE) })),
+    message_id: messageId,
+    provider_message_id: receipt.providerMessageId ?? receipt.report?.providerMessageId,
+    disposition,
+  };
 }

@@ -1,15 +1,16 @@
 import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import twilio from 'twilio';
-import type { ProviderRepository } from '../../db/providers';
+import type { ProviderConfig, ProviderRepository } from '../../db/providers';
 import { every8dReport } from '../../providers/every8d';
 import { mitakeReport } from '../../providers/mitake';
 import { twilioReport } from '../../providers/twilio';
 import type { InboundReplies } from '../../services/inboundReplies';
-import type { ReceiptIntake } from '../../services/receiptIntake';
+import type { IncomingReceipt, ReceiptIntake } from '../../services/receiptIntake';
 import { ApiError } from '../../errors';
 import { metrics } from '../../metrics';
 import { secretsEqual } from '../auth';
+import { storeUnavailable } from '../errors';
 import { clientAddress, ipMatches } from '../ipAllowlist';
 
 /** Every8d and Mitake sign nothing: their callback URLs carry our token, optionally from known addresses only. */
@@ -29,20 +30,32 @@ export interface WebhookDeps {
   /** Customer replies (MO): opt-out keywords suppress marketing. */
   inbound: InboundReplies;
   providers: ProviderRepository;
+  /** Whether the store is known to be unreachable: receipts that name their message are then taken without it. */
+  storeDown: () => boolean;
   /** What Twilio signed: our public base URL, as configured there (proxies change what we see locally). */
   publicBaseUrl: string;
   log: (message: string, fields: Record<string, unknown>) => void;
 }
 
+/** The delivery-receipt routes, which stay open while the store is down (see `acceptReceipt`). */
+export const RECEIPT_ROUTES = ['/twilio', '/mitake', '/every8d'];
+
 /** Delivery-receipt and inbound-reply callbacks. Each provider's acknowledgement is what it expects, or it resends. */
 export function webhookRoutes(deps: WebhookDeps) {
   const app = new Hono();
+  const acceptReceipt = async (receipt: IncomingReceipt) => {
+    if (!deps.storeDown()) return deps.receipts.accept(receipt);
+    const disposition = await deps.receipts.acceptWithoutStore(receipt);
+    if (disposition === 'needs_store') throw storeUnavailable();
+    return disposition;
+  };
+  const twilioSigning = new LastKnownTwilioConfig(deps);
 
   app.post('/twilio', async (c) => {
     const { form, fields } = await readFields(c);
-    await assertTwilioSignature(c, form, deps);
+    await assertTwilioSignature(c, form, await twilioSigning.get(), deps);
     const report = twilioReport(fields);
-    await deps.receipts.accept({
+    await acceptReceipt({
       provider: 'twilio',
       method: 'POST',
       fields,
@@ -56,7 +69,7 @@ export function webhookRoutes(deps: WebhookDeps) {
   // Inbound messages: the number's "A message comes in" webhook. Signed like receipts; empty TwiML = no auto-reply.
   app.post('/twilio/inbound', async (c) => {
     const { form, fields } = await readFields(c);
-    await assertTwilioSignature(c, form, deps);
+    await assertTwilioSignature(c, form, await twilioSigning.get(), deps);
     await deps.inbound.accept({ provider: 'twilio', from: fields.From ?? '', text: fields.Body ?? '' });
     return c.body('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', 200, { 'content-type': 'text/xml' });
   });
@@ -78,7 +91,7 @@ export function webhookRoutes(deps: WebhookDeps) {
     await assertUnsignedWebhookAllowed(c, token, deps);
     const msgid = fields.msgid ?? '';
     const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
-    await deps.receipts.accept({
+    await acceptReceipt({
       provider: 'mitake',
       method: c.req.method,
       fields,
@@ -96,10 +109,13 @@ export function webhookRoutes(deps: WebhookDeps) {
     const batchId = fields.BatchID ?? '';
     const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
     // STATUS 999 is not a receipt but a customer's reply (MO), on the same account callback: text in SM, number in RM.
-    if (fields.STATUS === EVERY8D_INBOUND_REPLY) await deps.inbound.accept({ provider: 'every8d', from: fields.RM ?? '', text: fields.SM ?? '' });
+    if (fields.STATUS === EVERY8D_INBOUND_REPLY) {
+      if (deps.storeDown()) throw storeUnavailable(); // the opt-out ledger needs it; Every8d resends
+      await deps.inbound.accept({ provider: 'every8d', from: fields.RM ?? '', text: fields.SM ?? '' });
+    }
     // SUBJECT names our message for sends that carried it (providers/every8d.ts); older ones are matched by BatchID.
     else
-      await deps.receipts.accept({
+      await acceptReceipt({
         provider: 'every8d',
         method: c.req.method,
         fields,
@@ -147,9 +163,29 @@ async function assertUnsignedWebhookAllowed(c: Context, token: string | undefine
   }
 }
 
-async function assertTwilioSignature(c: Context, form: Record<string, string>, deps: WebhookDeps): Promise<void> {
+/**
+ * Twilio's config (its auth token signs every callback), read from the store for each callback while the store is
+ * up, and the last one read while it is down: a receipt taken without the store is checked like any other. Before
+ * the first read there is nothing to check against, and the callback is answered 503.
+ */
+class LastKnownTwilioConfig {
+  private last?: ProviderConfig;
+
+  constructor(private readonly deps: Pick<WebhookDeps, 'providers' | 'storeDown'>) {}
+
+  async get(): Promise<ProviderConfig | null> {
+    if (this.deps.storeDown()) {
+      if (!this.last) throw storeUnavailable();
+      return this.last;
+    }
+    const config = await this.deps.providers.get('twilio');
+    this.last = config ?? undefined;
+    return config;
+  }
+}
+
+async function assertTwilioSignature(c: Context, form: Record<string, string>, config: ProviderConfig | null, deps: WebhookDeps): Promise<void> {
   const signature = c.req.header('x-twilio-signature');
-  const config = await deps.providers.get('twilio');
   const url = `${deps.publicBaseUrl}${c.req.path}${new URL(c.req.url).search}`;
   const valid = Boolean(signature && config && twilio.validateRequest(config.credentials.auth_token, signature, url, form));
   if (!valid) {

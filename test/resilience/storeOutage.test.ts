@@ -1,0 +1,132 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import twilio from 'twilio';
+import { loadConfig, publicBaseUrl } from '../../src/config';
+import { createRepositories } from '../../src/db';
+import { createLogger } from '../../src/log';
+import { buildApp } from '../../src/server';
+import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
+import { api, randomMobile, sendSms, setBehaviour, waitForFinal, withDb } from '../helpers';
+
+/**
+ * A TCP relay in front of the stack's store that the test can cut and restore: an in-process API reaches the store
+ * only through it, while the stack's own API, worker and store stay up.
+ */
+class StoreLink {
+  private server?: Server;
+
+  private readonly sockets = new Set<Socket>();
+
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async open(): Promise<void> {
+    const server = createServer((inbound) => {
+      const outbound = connect(this.target.port, this.target.host);
+      for (const socket of [inbound, outbound]) {
+        this.sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          this.sockets.delete(socket);
+          inbound.destroy();
+          outbound.destroy();
+        });
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('a store outage at the receipt webhooks', () => {
+  const stackStore = new URL(process.env.TEST_MONGO_URI!);
+  const link = new StoreLink({ host: stackStore.hostname, port: Number(stackStore.port) });
+  const config = loadConfig(JSON.parse(process.env.TEST_WORKER_ENV!));
+  let mongo: MongoClient;
+  let connection: Connection;
+  let app: ReturnType<typeof buildApp>;
+
+  beforeAll(async () => {
+    await link.open();
+    mongo = await MongoClient.connect(`mongodb://127.0.0.1:${link.port}/`, { serverSelectionTimeoutMS: 2_000 });
+    const db = mongo.db(process.env.TEST_MONGO_DB);
+    connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+    app = buildApp({ config, db, repos: await createRepositories(db, config), temporal: new Client({ connection }), log: createLogger('test', 'error') });
+  });
+  afterAll(async () => {
+    await link.cut();
+    await mongo.close(true);
+    await connection.close();
+  });
+
+  const twilioCallback = (messageId: string, fields: Record<string, string>) => {
+    const path = `/api/v1/webhooks/sms/twilio?message_id=${messageId}`;
+    const signature = twilio.getExpectedTwilioSignature(SIMULATOR_CREDENTIALS.twilio.auth_token, `${publicBaseUrl(config)}${path}`, fields);
+    return app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      body: new URLSearchParams(fields).toString(),
+    });
+  };
+  const statusOf = async (messageId: string) => (await api(`/api/v1/notifications/sms-status/${messageId}`)).body;
+  const storeAnswers = async () =>
+    (await app.request('/api/v1/notifications/sms-logs?limit=1', { headers: { authorization: `Bearer ${config.ADMIN_TOKEN}` } })).status;
+
+  it('applies a Twilio receipt taken while the store is down, and stores its webhook row once the store is back', async () => {
+    const phone = randomMobile();
+    await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
+    await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'e' });
+    await setBehaviour('twilio', phone, { receipt: 'none' });
+    const { body } = await sendSms({ phone, message: '【幸福氣】瓦斯已送達' });
+    const messageId: string = body.message_id;
+    // Twilio reports `queued` and `sent` before the receipt: the API reads Twilio's config then, as it checks each one.
+    expect((await twilioCallback(messageId, { MessageSid: 'SM-early', MessageStatus: 'queued' })).status).toBe(204);
+
+    await link.cut();
+    await until(storeAnswers, (status) => status === 503, 'the in-process API to see the store down');
+    const sent = await until(
+      () => statusOf(messageId),
+      (s) => s.status === 'sent',
+      'the send',
+    );
+
+    const receipt = await twilioCallback(messageId, { MessageSid: sent.provider_message_id, MessageStatus: 'delivered' });
+    expect(receipt.status).toBe(204);
+    expect(await waitForFinal(messageId)).toMatchObject({ status: 'delivered', provider: 'twilio' });
+
+    // Receipts that need the store are still refused, so that their providers resend them.
+    const every8d = await app.request(`/api/v1/webhooks/sms/every8d?token=${config.WEBHOOK_TOKEN}&BatchID=only-a-batch-id&STATUS=100`);
+    expect(every8d.status).toBe(503);
+    expect(((await every8d.json()) as any).error.code).toBe('store_unavailable');
+
+    await link.open();
+    const rows = await until(
+      () => withDb((db) => db.collection('webhook_events').find({ message_id: messageId, disposition: 'signalled' }).toArray()),
+      (found) => found.length > 0,
+      'the parked webhook row',
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].payload).toContainEqual({ name: 'MessageStatus', value: 'delivered' });
+  });
+});
