@@ -13,6 +13,8 @@ export interface BulkSmsInput {
   inFlight?: string[];
   paused?: boolean;
   started?: boolean;
+  /** A cancel that came while the previous run was handing over (waiting for the next page): this run only ends. */
+  cancelled?: boolean;
   /**
    * Handed over by the previous run (PREPARE_NEXT_PAGE): the batch's plan, the page it prepared while its own
    * children were starting, and its route plan; the new run starts sending in its first workflow task.
@@ -90,7 +92,7 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     nextIndex: input.nextIndex ?? 0,
     paused: input.paused ?? false,
     started: input.started ?? false,
-    cancelled: false,
+    cancelled: input.cancelled ?? false,
     completed: false,
     resumesAt: undefined as number | undefined,
   };
@@ -150,8 +152,11 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   const pageStart = state.nextIndex;
   const messageIds = input.carried?.messageIds ?? (await activities.prepareBatchPage({ batchId, fromIndex: pageStart, limit: plan.pageSize }));
   const pageEnd = pageStart + messageIds.length;
+  // A run that starts cancelled (input.cancelled, which histories before it never have) prepares nothing more.
   const nextPage =
-    pageEnd < plan.total && patched(PREPARE_NEXT_PAGE) ? activities.prepareBatchPage({ batchId, fromIndex: pageEnd, limit: plan.pageSize }) : undefined;
+    pageEnd < plan.total && !input.cancelled && patched(PREPARE_NEXT_PAGE)
+      ? activities.prepareBatchPage({ batchId, fromIndex: pageEnd, limit: plan.pageSize })
+      : undefined;
   nextPage?.catch(() => undefined); // awaited before continuing as new; a cancelled batch never needs it
   // Planned for the children about to start, and again once a plan is a minute old (a pause or quiet hours).
   const plansPages = patched(PAGE_SEND_PLAN);
@@ -210,6 +215,8 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
       inFlight: [...inFlight],
       paused: state.paused,
       started: true,
+      // A cancel signalled while this run waited for its next page is this run's to hand on: the signal is spent.
+      ...(state.cancelled ? { cancelled: true } : {}),
       ...(carried ? { carried } : {}),
     });
   }

@@ -17,7 +17,7 @@ import {
 } from '../../src/workflows';
 import { statusCallbackId, type StatusCallbackInput } from '../../src/domain/statusCallback';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
-import { startBatch, startSms, until, type Harness } from '../workflows/harness';
+import { startBatch, startSms, until, untilChildrenStartedAndIdle, type Harness } from '../workflows/harness';
 import { at, orderHandle, postEvent } from '../workflows/orders';
 
 type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
@@ -104,6 +104,19 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await h.fake.waitForCalls('prepareBatchPage', 2);
     await handle.signal(cancelSignal);
     return finished('bulkSms-cancelled-unstarted', handle);
+  },
+  // A cancel while the run waits for its next page is handed on: the next run starts cancelled and only ends.
+  'bulkSms-cancel-handed-on': async (h) => {
+    h.fake.holdPagesFrom(2);
+    const handle = await startBatch(h, delivered({ total: 4, pageSize: 2 }), 'rec-cancel-handed-on');
+    await untilChildrenStartedAndIdle(handle, 2);
+    await handle.signal(cancelSignal);
+    h.fake.releasePages();
+    await handle.result();
+    return {
+      'bulkSms-cancel-handed-over': h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+      'bulkSms-starts-cancelled': handle,
+    };
   },
   'bulkSms-scheduled-cancelled': async (h) => {
     const handle = await startBatch(h, delivered({ scheduledAtMs: Date.now() + 3_600_000 }), 'rec-scheduled');

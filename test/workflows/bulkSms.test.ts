@@ -1,7 +1,7 @@
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
 import { batchMessageIds, type Scenario } from './fakes';
-import { freshId, startBatch, startHarness, until, type Harness } from './harness';
+import { freshId, startBatch, startHarness, until, untilChildrenStartedAndIdle, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -99,6 +99,20 @@ describe('bulkSmsWorkflow', () => {
     await handle.signal(cancelSignal);
     expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 1 });
     expect(h.fake.named('cancelUnstarted').map((c) => c.input)).toEqual([{ batchId, messageIds: batchMessageIds(batchId, 1, 4) }]);
+    expect(batchStatuses()).toEqual(['running', 'cancelled']);
+  });
+
+  it('keeps a cancel that comes while the next page is still being prepared, across continue-as-new', async () => {
+    const batchId = freshId('batch');
+    h.fake.holdPagesFrom(2);
+    const handle = await startBatch(h, batch({ total: 4, pageSize: 2, window: 5 }), batchId);
+    // The first page's children are started and confirmed: the run now waits only for the next page.
+    await untilChildrenStartedAndIdle(handle, 2);
+    await handle.signal(cancelSignal);
+    h.fake.releasePages();
+    expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 2 });
+    expect(sentIds().sort()).toEqual(batchMessageIds(batchId, 0, 2));
+    expect(h.fake.named('cancelUnstarted').map((c) => c.input)).toEqual([{ batchId, messageIds: batchMessageIds(batchId, 2, 4) }]);
     expect(batchStatuses()).toEqual(['running', 'cancelled']);
   });
 

@@ -71,6 +71,8 @@ export class FakeActivities {
   private releaseHeld: () => void = () => undefined;
   private preparing: Promise<void> | undefined;
   private releasePreparing: () => void = () => undefined;
+  private pagesHeld: { fromIndex: number; until: Promise<void> } | undefined;
+  private releasePagesHeld: () => void = () => undefined;
   private readonly events = new EventEmitter();
 
   constructor(private readonly client: () => Client) {}
@@ -91,6 +93,17 @@ export class FakeActivities {
     this.releaseHeld();
     this.held = undefined;
     this.releasePrepares();
+    this.releasePages();
+  }
+
+  /** `prepareBatchPage` from `fromIndex` on waits until `releasePages`: a batch then waits for its next page. */
+  holdPagesFrom(fromIndex: number): void {
+    this.pagesHeld = { fromIndex, until: new Promise((resolve) => (this.releasePagesHeld = resolve)) };
+  }
+
+  releasePages(): void {
+    this.releasePagesHeld();
+    this.pagesHeld = undefined;
   }
 
   /** `prepareSend` waits until `releasePrepares`, so a test can act while a message is admitted but not yet sent. */
@@ -257,6 +270,7 @@ export class FakeActivities {
       planBatch: async (input) => (this.record('planBatch', input), { ...DEFAULT_BATCH, ...this.scenario.batch }),
       prepareBatchPage: async (input) => {
         this.record('prepareBatchPage', input);
+        if (this.pagesHeld && input.fromIndex >= this.pagesHeld.fromIndex) await this.pagesHeld.until;
         const total = this.scenario.batch?.total ?? DEFAULT_BATCH.total;
         return batchMessageIds(input.batchId, input.fromIndex, Math.min(total, input.fromIndex + input.limit));
       },

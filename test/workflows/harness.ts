@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
@@ -113,4 +113,19 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
       throw new Error(`condition not reached within ${timeoutMs} ms; last read: ${'value' in last ? JSON.stringify(last.value) : String(last.error)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Resolves once a batch run has confirmed `children` child starts and has no workflow task left to run: with its
+ * next page held (`holdPagesFrom`), it is then waiting only for that page.
+ */
+export function untilChildrenStartedAndIdle(handle: Pick<WorkflowHandle, 'fetchHistory'>, children: number) {
+  return until(
+    () => handle.fetchHistory(),
+    (history) => {
+      const events = history.events ?? [];
+      const started = events.filter((e) => e.childWorkflowExecutionStartedEventAttributes).length;
+      return started === children && Boolean(events.at(-1)?.workflowTaskCompletedEventAttributes);
+    },
+  );
 }
