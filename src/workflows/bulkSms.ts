@@ -15,6 +15,8 @@ export interface BulkSmsInput {
   started?: boolean;
   /** A cancel that came while the previous run was handing over (waiting for the next page): this run only ends. */
   cancelled?: boolean;
+  /** What the batch document says (paused or not), when it differs from `paused`: a change not yet recorded. */
+  reportedPaused?: boolean;
   /**
    * Handed over by the previous run (PREPARE_NEXT_PAGE): the batch's plan, the page it prepared while its own
    * children were starting, and its route plan; the new run starts sending in its first workflow task.
@@ -70,6 +72,12 @@ export const PREPARE_NEXT_PAGE = 'bulk-prepare-next-page';
  * the next page). Before it, they stayed `queued` for ever: no workflow, no final status, no callback.
  */
 export const CANCEL_UNSTARTED = 'bulk-cancel-unstarted';
+
+/**
+ * Patch id: a pause that comes while the batch waits for allowed hours or plans a page's route holds the next start
+ * too. Before it, that one message was started after the wait although the batch was paused.
+ */
+export const PAUSE_AFTER_WAITS = 'bulk-pause-after-waits';
 
 /** How long a page's route plan serves its children before it is planned again. */
 const SEND_PLAN_MAX_AGE_MS = 60_000;
@@ -167,7 +175,7 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     return sendPlan.plan;
   };
   // What the batch document says: a pause signalled before this point still has to be recorded.
-  let reportedPaused = input.paused ?? false;
+  let reportedPaused = input.reportedPaused ?? input.paused ?? false;
   const reportPause = async () => {
     if (reportedPaused === state.paused || state.cancelled) return;
     reportedPaused = state.paused;
@@ -177,18 +185,23 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   const concurrent = patched(CONCURRENT_CHILD_STARTS);
   const starts: Promise<void>[] = [];
   for (const messageId of messageIds) {
-    // Wait for a free slot while not paused, recording pause changes in the batch as they happen.
-    while (!mayStart()) {
+    let routed: SendPlan | undefined;
+    for (;;) {
+      // Wait for a free slot while not paused, recording pause changes in the batch as they happen.
+      while (!mayStart()) {
+        await reportPause();
+        await condition(() => mayStart() || state.paused !== reportedPaused);
+      }
       await reportPause();
-      await condition(() => mayStart() || state.paused !== reportedPaused);
+      if (state.cancelled) break;
+      if (plan.respectQuietHours) await waitForAllowedHours();
+      if (state.cancelled) break;
+      routed = await currentSendPlan();
+      // Paused during those waits: back to waiting for a resume (asked only then, so only such histories get a marker).
+      if (state.cancelled || !state.paused || !patched(PAUSE_AFTER_WAITS)) break;
     }
-    await reportPause();
-    if (state.cancelled) break;
-    if (plan.respectQuietHours) await waitForAllowedHours();
     if (state.cancelled) break;
     // Counted before the start: a quick child's release can reach us in the same activation as its start.
-    const routed = await currentSendPlan();
-    if (state.cancelled) break;
     inFlight.add(messageId);
     const started = startMessage({ messageId, ...(routed ? { plan: routed } : {}) }, batchId, plan, concurrent).then(
       (ok) => void (ok || inFlight.delete(messageId)),
@@ -214,6 +227,7 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
       nextIndex: state.nextIndex,
       inFlight: [...inFlight],
       paused: state.paused,
+      ...(reportedPaused !== state.paused ? { reportedPaused } : {}),
       started: true,
       // A cancel signalled while this run waited for its next page is this run's to hand on: the signal is spent.
       ...(state.cancelled ? { cancelled: true } : {}),

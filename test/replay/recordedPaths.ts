@@ -137,6 +137,38 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await handle.signal(cancelSignal);
     return finished('bulkSms-quiet-hours', handle);
   },
+  // After patch `bulk-pause-after-waits`: a quiet-hours wait that ends while paused starts nothing until the resume.
+  'bulkSms-paused-in-quiet-hours': async (h) => {
+    const openAt = Date.now() + 2_000;
+    const handle = await startBatch(
+      h,
+      { ...delivered({ total: 1, respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) },
+      'rec-paused-quiet',
+    );
+    await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'waiting_for_allowed_hours',
+    );
+    await handle.signal(pauseSignal);
+    await h.fake.waitForCalls('setBatchStatus', 2);
+    await handle.signal(resumeSignal);
+    return finished('bulkSms-paused-in-quiet-hours', handle);
+  },
+  // A pause while the run waits for its next page: the next run records it (it is handed `reportedPaused`).
+  'bulkSms-pause-handed-on': async (h) => {
+    h.fake.holdPagesFrom(2);
+    const handle = await startBatch(h, delivered({ total: 4, pageSize: 2 }), 'rec-pause-handed-on');
+    await untilChildrenStartedAndIdle(handle, 2);
+    await handle.signal(pauseSignal);
+    h.fake.releasePages();
+    await h.fake.waitForCalls('setBatchStatus', 2);
+    await handle.signal(resumeSignal);
+    await handle.result();
+    return {
+      'bulkSms-pause-handed-over': h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+      'bulkSms-records-handed-pause': handle,
+    };
+  },
   'bulkSms-already-started': async (h) => {
     const [first] = batchMessageIds('rec-started', 0, 1);
     await h.client.workflow.start(sendSmsWorkflow, { workflowId: workflowIdFor(first), taskQueue: `${SMS_TASK_QUEUE}-nobody`, args: [{ messageId: first }] });

@@ -81,6 +81,38 @@ describe('bulkSmsWorkflow', () => {
     expect(batchStatuses()).toEqual(['running', 'paused', 'running', 'completed']);
   });
 
+  it('records a pause that comes while the next page is prepared, in the run that continues', async () => {
+    const batchId = freshId('batch');
+    h.fake.holdPagesFrom(2);
+    const handle = await startBatch(h, batch({ total: 4, pageSize: 2, window: 5 }), batchId);
+    await untilChildrenStartedAndIdle(handle, 2);
+    await handle.signal(pauseSignal);
+    h.fake.releasePages();
+    await h.fake.waitForCalls('setBatchStatus', 2);
+    expect(batchStatuses()).toEqual(['running', 'paused']);
+    expect(await handle.query(progressQuery)).toMatchObject({ status: 'paused', started: 2 });
+    await handle.signal(resumeSignal);
+    expect(await handle.result()).toMatchObject({ status: 'completed', started: 4 });
+    expect(batchStatuses()).toEqual(['running', 'paused', 'running', 'completed']);
+  });
+
+  it('starts nothing when a quiet-hours wait ends while the batch is paused', async () => {
+    const openAt = Date.now() + 2_000;
+    const handle = await startBatch(h, { ...batch({ total: 1, respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) });
+    await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'waiting_for_allowed_hours',
+    );
+    await handle.signal(pauseSignal);
+    // Once the wait is over the pause is recorded, and nothing has started.
+    await h.fake.waitForCalls('setBatchStatus', 2);
+    expect(await handle.query(progressQuery)).toMatchObject({ status: 'paused', started: 0 });
+    expect(sentIds()).toEqual([]);
+    await handle.signal(resumeSignal);
+    expect(await handle.result()).toMatchObject({ status: 'completed', started: 1 });
+    expect(batchStatuses()).toEqual(['running', 'paused', 'running', 'completed']);
+  });
+
   it('starts nothing more once cancelled and records the batch as cancelled', async () => {
     h.fake.holdSends();
     const handle = await startBatch(h, batch({ total: 3, window: 1 }));
