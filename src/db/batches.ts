@@ -167,8 +167,14 @@ export class BatchRepository {
 
   /** Moves the batch between states; `from` guards against racing changes (e.g. resume after cancel). */
   async transition(batchId: string, from: BatchStatus[], to: BatchStatus, now = new Date()): Promise<boolean> {
-    const timestamps = to === 'running' ? { started_at: now } : to === 'completed' || to === 'cancelled' ? { finished_at: now } : {};
-    const result = await this.batches.updateOne({ _id: batchId, status: { $in: from } }, { $set: { status: to, ...timestamps } });
+    // started_at is when the batch first ran: set by the move out of `scheduled` only, never by a resume.
+    if (to === 'running' && from.includes('scheduled')) {
+      const started = await this.batches.updateOne({ _id: batchId, status: 'scheduled' }, { $set: { status: to, started_at: now } });
+      if (started.modifiedCount === 1) return true;
+    }
+    const timestamps = to === 'completed' || to === 'cancelled' ? { finished_at: now } : {};
+    const others = to === 'running' ? from.filter((status) => status !== 'scheduled') : from;
+    const result = await this.batches.updateOne({ _id: batchId, status: { $in: others } }, { $set: { status: to, ...timestamps } });
     return result.modifiedCount === 1;
   }
 }

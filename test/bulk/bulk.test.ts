@@ -71,7 +71,11 @@ describe('bulk batches', () => {
     expect(paused.counts).toEqual({ queued: 30 }); // prepared, none sent
 
     await api(`/api/v1/notifications/batches/${batchId}/resume`, { method: 'POST' });
-    expect((await waitForBatch(batchId, allFinal)).counts).toEqual({ delivered: 30 });
+    const done = await waitForBatch(batchId, allFinal);
+    expect(done.counts).toEqual({ delivered: 30 });
+    // A resume is not a start: the batch keeps the time it first ran.
+    expect(paused.started_at).not.toBeNull();
+    expect(done.started_at).toBe(paused.started_at);
     expect((await api(`/api/v1/notifications/batches/${batchId}/cancel`, { method: 'POST' })).status).toBe(409);
   });
 

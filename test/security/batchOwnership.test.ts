@@ -25,10 +25,10 @@ describe('batch ownership', () => {
     batchId = created.body.batch_id;
   });
 
-  it("answers 403 to another sender's pause, resume or cancel and leaves the batch alone", async () => {
+  it("answers another sender's pause, resume or cancel as if the batch did not exist, and leaves it alone", async () => {
     for (const action of ['pause', 'resume', 'cancel']) {
       const response = await as(other, 'POST', `/api/v1/notifications/batches/${batchId}/${action}`);
-      expect({ action, status: response.status, code: response.body.error?.code }).toEqual({ action, status: 403, code: 'forbidden' });
+      expect({ action, status: response.status, code: response.body.error?.code }).toEqual({ action, status: 404, code: 'not_found' });
     }
     expect((await api(`/api/v1/notifications/batches/${batchId}`)).body.status).toBe('scheduled');
   });

@@ -147,10 +147,7 @@ export function bulkRoutes(deps: {
       responses: { 200: json(z.record(z.string(), z.unknown()), 'The batch'), 404: json(ErrorResponse, 'No such batch'), ...errors },
     }),
     async (c) => {
-      const batch = await loadBatch(c.req.valid('param').batch_id);
-      const creator = batchesLimitedTo(c.get('principal'));
-      // Answered as if absent, as the list leaves it out: another client's batch is not confirmed to exist.
-      if (creator !== undefined && batch.created_by !== creator) throw new ApiError(404, 'not_found', 'No batch with this id');
+      const batch = await loadBatch(c.req.valid('param').batch_id, c.get('principal'));
       const counts = batchCounts(await repos.rollups.batch(batch._id));
       const progress = await deps.temporal.workflow
         .getHandle(bulkWorkflowId(batch._id))
@@ -181,7 +178,7 @@ export function bulkRoutes(deps: {
         },
       }),
       async (c) => {
-        const batch = await loadBatch(c.req.valid('param').batch_id);
+        const batch = await loadBatch(c.req.valid('param').batch_id, c.get('principal'));
         assertMayControl(c.get('principal'), batch);
         if (batch.status === 'completed' || batch.status === 'cancelled') throw new ApiError(409, 'batch_finished', `The batch is already ${batch.status}`);
         const signalled = await signalBatchWorkflow(deps.temporal, batch, signal).catch((err) => {
@@ -230,9 +227,11 @@ export function bulkRoutes(deps: {
     },
   );
 
-  async function loadBatch(id: string): Promise<SmsBatch> {
+  /** A batch the principal may see; another client's is answered as absent, as the list leaves it out. */
+  async function loadBatch(id: string, principal: Principal): Promise<SmsBatch> {
     const batch = await repos.batches.get(id);
-    if (!batch) throw new ApiError(404, 'not_found', 'No batch with this id');
+    const creator = batchesLimitedTo(principal);
+    if (!batch || (creator !== undefined && batch.created_by !== creator)) throw new ApiError(404, 'not_found', 'No batch with this id');
     return batch;
   }
 
@@ -247,7 +246,7 @@ function batchesLimitedTo(principal: Principal): string | undefined {
   return principal.role === 'sender' ? principal.id : undefined;
 }
 
-/** Pausing, resuming or cancelling a batch is for admins and the key that created it. */
+/** Pausing, resuming or cancelling a batch is for admins and the key that created it (campaign runs: admins only). */
 function assertMayControl(principal: Principal, batch: SmsBatch): void {
   if (principal.role === 'admin' || principal.id === batch.created_by) return;
   throw new ApiError(403, 'forbidden', 'Only an admin or the key that created this batch may pause, resume or cancel it');
