@@ -59,14 +59,10 @@ export class ReceiptIntake {
    * the store tells apart). Mitake and Every8d resend on errors, and the poll finds what they do not.
    */
   async acceptWithoutStore(receipt: IncomingReceipt): Promise<WebhookDisposition | 'needs_store'> {
-    const messageId = receipt.messageId && MESSAGE_ID_PATTERN.test(receipt.messageId) ? receipt.messageId : undefined;
+    const messageId = namedMessageId(receipt);
     let disposition: WebhookDisposition | 'needs_store' = 'needs_store';
     if (!receipt.report) disposition = 'ignored';
-    else if (messageId) {
-      const report: DeliveryReport = { ...receipt.report, receivedAt: new Date().toISOString() };
-      const signalled = await this.temporal.call((client) => signalReceipt(client, messageId, report));
-      if (signalled.ok && signalled.value === 'signalled') disposition = 'signalled';
-    }
+    else if (messageId && (await this.signal(messageId, receipt.report)).signalled) disposition = 'signalled';
     if (disposition === 'needs_store') return disposition;
     metrics().receipts.inc({ provider: receipt.provider, disposition });
     this.events.recordWhenStoreIsBack(rowOf(receipt, messageId, disposition));
@@ -74,7 +70,8 @@ export class ReceiptIntake {
   }
 
   private async resolveMessageId(receipt: IncomingReceipt): Promise<string | undefined> {
-    if (receipt.messageId && MESSAGE_ID_PATTERN.test(receipt.messageId)) return receipt.messageId;
+    const named = namedMessageId(receipt);
+    if (named) return named;
     const providerMessageId = receipt.providerMessageId ?? receipt.report?.providerMessageId;
     if (!providerMessageId) return undefined;
     return this.messages.findIdByProviderMessageId(receipt.provider, providerMessageId);
@@ -88,17 +85,28 @@ export class ReceiptIntake {
   private async deliver(receipt: IncomingReceipt, messageId: string | undefined): Promise<WebhookDisposition> {
     if (!receipt.report) return 'ignored';
     if (!messageId) return 'unknown_message';
-    const report: DeliveryReport = { ...receipt.report, receivedAt: new Date().toISOString() };
-    const signalled = await this.temporal.call((client) => signalReceipt(client, messageId, report));
-    if (signalled.ok && signalled.value === 'signalled') return 'signalled';
+    const { report, signalled, temporalAnswered } = await this.signal(messageId, receipt.report);
+    if (signalled) return 'signalled';
     const message = await this.messages.findById(messageId);
     if (!message) return 'unknown_message';
-    if (signalled.ok || message.finished_at) return 'message_finished';
+    if (temporalAnswered || message.finished_at) return 'message_finished';
     // Temporal is down: keep the receipt for the relay and acknowledge it, as the provider would not resend it.
     await this.outbox.add({ _id: `receipt:${message._id}:${randomUUID()}`, kind: 'receipt', message_id: message._id, report, queued_at: new Date() });
     metrics().startsDeferred.inc({ kind: 'receipt' });
     return 'deferred';
   }
+
+  /** Hands the report, stamped now, to the message's workflow: `signalled` when a running workflow took it. */
+  private async signal(messageId: string, received: Omit<DeliveryReport, 'receivedAt'>) {
+    const report: DeliveryReport = { ...received, receivedAt: new Date().toISOString() };
+    const result = await this.temporal.call((client) => signalReceipt(client, messageId, report));
+    return { report, signalled: result.ok && result.value === 'signalled', temporalAnswered: result.ok };
+  }
+}
+
+/** Our id as the callback carried it (Twilio's and Mitake's URL, Every8d's SUBJECT), if it is one. */
+function namedMessageId(receipt: IncomingReceipt): string | undefined {
+  return receipt.messageId && MESSAGE_ID_PATTERN.test(receipt.messageId) ? receipt.messageId : undefined;
 }
 
 /** The receipt as received, bounded: a hostile provider-side caller cannot make a row of any size. */
