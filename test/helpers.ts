@@ -88,6 +88,34 @@ export async function waitForFinal(messageId: string, timeoutMs = 30_000): Promi
   }
 }
 
+/** Reads until `done` holds; past `timeoutMs` fails naming `what` and the last value read. */
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  { timeoutMs = 30_000, everyMs = 300 }: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what} never happened; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * A new number only Twilio takes (Every8d and Mitake refuse it), and for which Twilio sends no receipt: a test
+ * delivers the receipt itself.
+ */
+export async function twilioOnlyNumberWithoutReceipt(): Promise<string> {
+  const phone = randomMobile();
+  await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
+  await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'e' });
+  await setBehaviour('twilio', phone, { receipt: 'none' });
+  return phone;
+}
+
 /** Direct MongoDB access for assertions about what was stored. */
 export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   const client = await MongoClient.connect(env('TEST_MONGO_URI'));

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
-import { api, apiUrl, randomMobile, sendSms, setBehaviour, waitForFinal, withDb } from '../helpers';
+import { api, apiUrl, randomMobile, sendSms, setBehaviour, twilioOnlyNumberWithoutReceipt, waitForFinal, withDb } from '../helpers';
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
@@ -14,10 +14,7 @@ async function deliveredVia(provider: 'mitake' | 'twilio') {
 
 describe('delivery-receipt webhooks', () => {
   it('rejects a forged Twilio receipt with 403 and leaves the message untouched', async () => {
-    const phone = randomMobile();
-    await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
-    await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'e' });
-    await setBehaviour('twilio', phone, { receipt: 'none' });
+    const phone = await twilioOnlyNumberWithoutReceipt();
     const { body } = await sendSms({ phone, message: 'hello' });
     let status: any;
     for (let i = 0; i < 100 && status?.status !== 'sent'; i++) {

@@ -1,6 +1,6 @@
 import { allFinal, sendBulk, waitForBatch } from '../bulk/helpers';
 import { BALANCE_SCHEDULE_ID } from '../../src/workflows/balances';
-import { api, randomMobile, sendSms, simulatorSends, simulatorUrl, waitForFinal, withDb, withTemporal } from '../helpers';
+import { api, randomMobile, sendSms, simulatorSends, simulatorUrl, until, waitForFinal, withDb, withTemporal } from '../helpers';
 
 /** The simulated prepaid account's points (its control API), as a top-up or a drained account would leave them. */
 async function setCredit(provider: 'every8d' | 'mitake', credit: number): Promise<void> {
@@ -14,16 +14,6 @@ async function setCredit(provider: 'every8d' | 'mitake', credit: number): Promis
 
 const put = (name: string, body: Record<string, unknown>) => api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
 const providerView = async (name: string) => (await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === name);
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what} never happened; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 const alertsOf = async (rule: string, subject: string) =>
   (await api('/api/v1/notifications/alerts')).body.alerts.filter((a: any) => a.rule === rule && a.subject === subject);

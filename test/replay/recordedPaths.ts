@@ -17,7 +17,7 @@ import {
 } from '../../src/workflows';
 import { statusCallbackId, type StatusCallbackInput } from '../../src/domain/statusCallback';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
-import { startBatch, startSms, until, untilChildrenStartedAndIdle, type Harness } from '../workflows/harness';
+import { signalWhileNextPageIsPrepared, startBatch, startSms, until, type Harness } from '../workflows/harness';
 import { at, orderHandle, postEvent } from '../workflows/orders';
 
 type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
@@ -107,11 +107,7 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   },
   // A cancel while the run waits for its next page is handed on: the next run starts cancelled and only ends.
   'bulkSms-cancel-handed-on': async (h) => {
-    h.fake.holdPagesFrom(2);
-    const handle = await startBatch(h, delivered({ total: 4, pageSize: 2 }), 'rec-cancel-handed-on');
-    await untilChildrenStartedAndIdle(handle, 2);
-    await handle.signal(cancelSignal);
-    h.fake.releasePages();
+    const handle = await signalWhileNextPageIsPrepared(h, delivered({ total: 4, pageSize: 2 }), 'rec-cancel-handed-on', cancelSignal);
     await handle.result();
     return {
       'bulkSms-cancel-handed-over': h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
@@ -156,11 +152,7 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   },
   // A pause while the run waits for its next page: the next run records it (it is handed `reportedPaused`).
   'bulkSms-pause-handed-on': async (h) => {
-    h.fake.holdPagesFrom(2);
-    const handle = await startBatch(h, delivered({ total: 4, pageSize: 2 }), 'rec-pause-handed-on');
-    await untilChildrenStartedAndIdle(handle, 2);
-    await handle.signal(pauseSignal);
-    h.fake.releasePages();
+    const handle = await signalWhileNextPageIsPrepared(h, delivered({ total: 4, pageSize: 2 }), 'rec-pause-handed-on', pauseSignal);
     await h.fake.waitForCalls('setBatchStatus', 2);
     await handle.signal(resumeSignal);
     await handle.result();

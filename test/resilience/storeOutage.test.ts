@@ -7,7 +7,7 @@ import { createRepositories } from '../../src/db';
 import { createLogger } from '../../src/log';
 import { buildApp } from '../../src/server';
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
-import { api, randomMobile, sendSms, setBehaviour, waitForFinal, withDb } from '../helpers';
+import { api, sendSms, twilioOnlyNumberWithoutReceipt, until, waitForFinal, withDb } from '../helpers';
 
 /**
  * A TCP relay in front of the stack's store that the test can cut and restore: an in-process API reaches the store
@@ -49,15 +49,8 @@ class StoreLink {
   }
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The receipt must come within the stack's 5 s receipt timeout of the send: poll often. */
+const QUICK_POLL = { timeoutMs: 20_000, everyMs: 100 };
 
 describe('a store outage at the receipt webhooks', () => {
   const stackStore = new URL(process.env.TEST_MONGO_URI!);
@@ -94,21 +87,19 @@ describe('a store outage at the receipt webhooks', () => {
     (await app.request('/api/v1/notifications/sms-logs?limit=1', { headers: { authorization: `Bearer ${config.ADMIN_TOKEN}` } })).status;
 
   it('applies a Twilio receipt taken while the store is down, and stores its webhook row once the store is back', async () => {
-    const phone = randomMobile();
-    await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
-    await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'e' });
-    await setBehaviour('twilio', phone, { receipt: 'none' });
+    const phone = await twilioOnlyNumberWithoutReceipt();
     const { body } = await sendSms({ phone, message: '【幸福氣】瓦斯已送達' });
     const messageId: string = body.message_id;
     // Twilio reports `queued` and `sent` before the receipt: the API reads Twilio's config then, as it checks each one.
     expect((await twilioCallback(messageId, { MessageSid: 'SM-early', MessageStatus: 'queued' })).status).toBe(204);
 
     await link.cut();
-    await until(storeAnswers, (status) => status === 503, 'the in-process API to see the store down');
+    await until(storeAnswers, (status) => status === 503, 'the in-process API to see the store down', QUICK_POLL);
     const sent = await until(
       () => statusOf(messageId),
       (s) => s.status === 'sent',
       'the send',
+      QUICK_POLL,
     );
 
     const receipt = await twilioCallback(messageId, { MessageSid: sent.provider_message_id, MessageStatus: 'delivered' });
@@ -125,6 +116,7 @@ describe('a store outage at the receipt webhooks', () => {
       () => withDb((db) => db.collection('webhook_events').find({ message_id: messageId, disposition: 'signalled' }).toArray()),
       (found) => found.length > 0,
       'the parked webhook row',
+      QUICK_POLL,
     );
     expect(rows).toHaveLength(1);
     expect(rows[0].payload).toContainEqual({ name: 'MessageStatus', value: 'delivered' });

@@ -1,7 +1,7 @@
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
 import { batchMessageIds, type Scenario } from './fakes';
-import { freshId, startBatch, startHarness, until, untilChildrenStartedAndIdle, type Harness } from './harness';
+import { freshId, signalWhileNextPageIsPrepared, startBatch, startHarness, until, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -82,12 +82,7 @@ describe('bulkSmsWorkflow', () => {
   });
 
   it('records a pause that comes while the next page is prepared, in the run that continues', async () => {
-    const batchId = freshId('batch');
-    h.fake.holdPagesFrom(2);
-    const handle = await startBatch(h, batch({ total: 4, pageSize: 2, window: 5 }), batchId);
-    await untilChildrenStartedAndIdle(handle, 2);
-    await handle.signal(pauseSignal);
-    h.fake.releasePages();
+    const handle = await signalWhileNextPageIsPrepared(h, batch({ total: 4, pageSize: 2, window: 5 }), freshId('batch'), pauseSignal);
     await h.fake.waitForCalls('setBatchStatus', 2);
     expect(batchStatuses()).toEqual(['running', 'paused']);
     expect(await handle.query(progressQuery)).toMatchObject({ status: 'paused', started: 2 });
@@ -136,12 +131,7 @@ describe('bulkSmsWorkflow', () => {
 
   it('keeps a cancel that comes while the next page is still being prepared, across continue-as-new', async () => {
     const batchId = freshId('batch');
-    h.fake.holdPagesFrom(2);
-    const handle = await startBatch(h, batch({ total: 4, pageSize: 2, window: 5 }), batchId);
-    // The first page's children are started and confirmed: the run now waits only for the next page.
-    await untilChildrenStartedAndIdle(handle, 2);
-    await handle.signal(cancelSignal);
-    h.fake.releasePages();
+    const handle = await signalWhileNextPageIsPrepared(h, batch({ total: 4, pageSize: 2, window: 5 }), batchId, cancelSignal);
     expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 2 });
     expect(sentIds().sort()).toEqual(batchMessageIds(batchId, 0, 2));
     expect(h.fake.named('cancelUnstarted').map((c) => c.input)).toEqual([{ batchId, messageIds: batchMessageIds(batchId, 2, 4) }]);

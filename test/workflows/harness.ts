@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
@@ -116,16 +117,22 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
 }
 
 /**
- * Resolves once a batch run has confirmed `children` child starts and has no workflow task left to run: with its
- * next page held (`holdPagesFrom`), it is then waiting only for that page.
+ * Starts a batch under `scenario` and sends it `signal` while its first run, every child of its first page started
+ * and confirmed, waits only for its next page (held until then); continue-as-new follows the signal.
  */
-export function untilChildrenStartedAndIdle(handle: Pick<WorkflowHandle, 'fetchHistory'>, children: number) {
-  return until(
+export async function signalWhileNextPageIsPrepared(h: Harness, scenario: Scenario, batchId: string, signal: SignalDefinition) {
+  const pageSize = scenario.batch?.pageSize ?? 0;
+  h.fake.holdPagesFrom(pageSize);
+  const handle = await startBatch(h, scenario, batchId);
+  await until(
     () => handle.fetchHistory(),
     (history) => {
       const events = history.events ?? [];
       const started = events.filter((e) => e.childWorkflowExecutionStartedEventAttributes).length;
-      return started === children && Boolean(events.at(-1)?.workflowTaskCompletedEventAttributes);
+      return started === pageSize && Boolean(events.at(-1)?.workflowTaskCompletedEventAttributes);
     },
   );
+  await handle.signal(signal);
+  h.fake.releasePages();
+  return handle;
 }
