@@ -69,7 +69,8 @@ export function metrics(): Metrics {
     }),
     receiptRowsDropped: new Counter({
       name: 'luckygas_receipt_rows_dropped_total',
-      help: 'Raw webhook rows of receipts taken during a store outage and dropped before the store was back (the receipts themselves were applied)',
+      help: 'Raw webhook rows of receipts taken during a store outage and given up (the receipts themselves were applied): too many waiting (overflow), refused by the store (refused), or the API stopped first (shutdown)',
+      labelNames: ['reason'],
       registers,
     }),
     webhookRejections: new Counter({

@@ -28,6 +28,9 @@ import type { Db } from 'mongodb';
 const STORE_PING_OVERDUE_MS = 1_000;
 const STORE_PING_INTERVAL_MS = 250;
 
+/** Within the 10 s a container gets to stop, beside closing connections. */
+const PARKED_ROWS_AT_SHUTDOWN_MS = 4_000;
+
 export interface ApiDeps {
   config: Config;
   db: Db;
@@ -116,7 +119,13 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
   applyServerTimeouts(server as Server);
   const url = `http://${config.HOST}:${config.PORT}`;
   log.info('api listening', { url });
-  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const close = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Receipts taken during a store outage whose rows still wait (the store may be back since the last retry).
+    const givenUp = await deps.repos.webhookEvents.writeParkedBefore(Date.now() + PARKED_ROWS_AT_SHUTDOWN_MS);
+    if (givenUp > 0) log.warn('receipt rows not stored before shutdown (their receipts were applied)', { rows: givenUp });
+  };
+  return { url, close };
 }
 
 /** Production entry: the API alone, against TEMPORAL_ADDRESS and MONGODB_URI. */

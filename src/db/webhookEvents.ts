@@ -1,7 +1,8 @@
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import { metrics } from '../metrics';
 import { GroupInsert } from './groupInsert';
 import { ensureIndexes, type IndexPlan } from './indexes';
+import { type DropReason, ParkedInserts } from './parkedInserts';
 import type { ProviderName } from '../domain/sms';
 
 /** `deferred`: Temporal did not answer; the receipt waits in the outbox and is signalled when it is back. */
@@ -22,15 +23,20 @@ export interface WebhookEvent {
   reason?: string;
 }
 
-const MAX_PARKED_ROWS = 10_000;
-const MAX_ROWS_PER_WRITE = 500;
-const PARKED_RETRY_MS = 3_000;
-
-function onlyDuplicateKeys(err: unknown): boolean {
-  if (!(err instanceof MongoBulkWriteError)) return false;
-  const errors = [err.writeErrors].flat();
-  return errors.length > 0 && errors.every((e) => e.code === 11000);
-}
+/**
+ * Receipts taken while the store was down wait in memory for it (ReceiptIntake.acceptWithoutStore). A row is at most
+ * ~100 KB (rowOf bounds its fields), so the byte cap is what binds when hostile-sized rows come in.
+ */
+const PARKED_LIMITS = {
+  maxRows: 10_000,
+  maxBytes: 32 * 1024 * 1024,
+  sizeOf: (row: WebhookEvent) => 200 + row.payload.reduce((sum, f) => sum + 2 * (f.name.length + f.value.length), 0),
+  maxRefusals: 5,
+  insertTimeoutMs: 10_000,
+  retryEveryMs: 3_000,
+  rowsPerInsert: 500,
+  onDrop: (reason: DropReason, rows: number) => metrics().receiptRowsDropped.inc({ reason }, rows),
+};
 
 /** webhook_events: raw delivery receipts, append-only. */
 export class WebhookEventRepository {
@@ -39,9 +45,12 @@ export class WebhookEventRepository {
   /** Receipts come in bursts (a batch's): rows that arrive while one insert is in flight share the next. */
   private readonly inserts: GroupInsert<WebhookEvent>;
 
+  private readonly parked: ParkedInserts<WebhookEvent>;
+
   constructor(db: Db) {
     this.col = db.collection<WebhookEvent>('webhook_events');
     this.inserts = new GroupInsert(this.col);
+    this.parked = new ParkedInserts(this.col, PARKED_LIMITS);
   }
 
   async ensureIndexes(plan: IndexPlan): Promise<void> {
@@ -54,47 +63,18 @@ export class WebhookEventRepository {
     return this.inserts.add(event);
   }
 
-  /** Rows of receipts taken while the store was down (ReceiptIntake.acceptWithoutStore), oldest first. */
-  private parked: WebhookEvent[] = [];
-
-  private parkedRetry?: NodeJS.Timeout;
-
-  private writingParked = false;
-
   /**
-   * Keeps the row in memory and writes it once the store answers again, retrying every few seconds. Bounded: past
-   * MAX_PARKED_ROWS the oldest row is dropped and counted (luckygas_receipt_rows_dropped_total); its receipt still
-   * reached its workflow, only the raw copy is gone. A process that exits before the store is back loses its rows
-   * the same way, uncounted.
+   * Keeps the row in memory and writes it once the store answers again (see ParkedInserts). A row given up is
+   * counted in luckygas_receipt_rows_dropped_total by reason; its receipt still reached its workflow, only the raw
+   * copy is gone.
    */
   recordWhenStoreIsBack(event: WebhookEvent): void {
-    if (this.parked.length >= MAX_PARKED_ROWS) {
-      this.parked.shift();
-      metrics().receiptRowsDropped.inc();
-    }
-    this.parked.push(event);
-    this.parkedRetry ??= setInterval(() => void this.writeParked(), PARKED_RETRY_MS).unref();
+    this.parked.park(event);
   }
 
-  private async writeParked(): Promise<void> {
-    if (this.writingParked) return;
-    this.writingParked = true;
-    const rows = this.parked.splice(0, MAX_ROWS_PER_WRITE);
-    try {
-      // The driver gives each row its _id before the first try, so a row a failed try did store is refused as a
-      // duplicate on the next one instead of being stored twice.
-      await this.col.insertMany(rows, { ordered: false }).catch((err) => {
-        if (!onlyDuplicateKeys(err)) throw err;
-      });
-      if (this.parked.length === 0) {
-        clearInterval(this.parkedRetry);
-        this.parkedRetry = undefined;
-      }
-    } catch {
-      this.parked.unshift(...rows);
-    } finally {
-      this.writingParked = false;
-    }
+  /** At shutdown: the parked rows get until `deadlineMs` to be written; returns how many were given up. */
+  writeParkedBefore(deadlineMs: number): Promise<number> {
+    return this.parked.writeAllBefore(deadlineMs);
   }
 
   /**
