@@ -29,6 +29,8 @@ export interface BookkeepingActivities {
   recordAttemptFailed(input: { messageId: string; provider: ProviderName; code: string; message: string; ambiguous: boolean }): Promise<void>;
   recordReceipt(input: { messageId: string; report: DeliveryReport; final: boolean }): Promise<void>;
   markFinal(input: { messageId: string; status: 'failed' | 'expired'; code: string; message: string }): Promise<void>;
+  /** A receipt for a message that ended `expired` (domain/lateReceipts.ts); true when it changed the message. */
+  recordLateReceipt(input: { messageId: string; report: DeliveryReport }): Promise<boolean>;
   applyWinnerRule(input: { templateCode: string }): Promise<{ winner?: string }>;
 }
 

@@ -3,6 +3,7 @@ import { ensureIndexes, type IndexPlan } from './indexes';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { isDuplicateKey, upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
+import { takesLateReceipt } from '../domain/lateReceipts';
 import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderAccepted, type ProviderName, type SmsStatus } from '../domain/sms';
 
 export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
@@ -321,6 +322,38 @@ export class MessageRepository {
         },
       };
     });
+    return changed;
+  }
+
+  /**
+   * A receipt for a message that ended `expired` for want of it (domain/lateReceipts.ts): the message takes the
+   * receipt's outcome, keeps when it was finished, and notes that the receipt came late. Once only.
+   */
+  async applyLateDeliveryReport(id: string, report: DeliveryReport): Promise<boolean> {
+    const { changed } = await this.change(id, (m, now) =>
+      !takesLateReceipt(m, report)
+        ? null
+        : {
+            $set: {
+              status: report.outcome,
+              provider_status: report.providerStatus,
+              ...(report.outcome === 'delivered' ? { delivered_at: new Date(report.receivedAt) } : {}),
+              // receipt_timeout no longer describes the message; the receipt's own code, if any, does
+              ...(report.errorCode ? { error_code: report.errorCode } : {}),
+              updated_at: now,
+            },
+            ...(report.errorCode ? {} : { $unset: { error_code: '' as const } }),
+            $push: {
+              events: {
+                at: now,
+                type: 'late_receipt',
+                status: report.outcome,
+                provider: report.provider,
+                detail: { provider_status: report.providerStatus, error_code: report.errorCode },
+              },
+            },
+          },
+    );
     return changed;
   }
 

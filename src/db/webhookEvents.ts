@@ -5,8 +5,11 @@ import { ensureIndexes, type IndexPlan } from './indexes';
 import { type DropReason, ParkedInserts } from './parkedInserts';
 import type { ProviderName } from '../domain/sms';
 
-/** `deferred`: Temporal did not answer; the receipt waits in the outbox and is signalled when it is back. */
-export type WebhookDisposition = 'signalled' | 'deferred' | 'unknown_message' | 'message_finished' | 'rejected' | 'ignored';
+/**
+ * `deferred`: Temporal did not answer; the receipt waits in the outbox and is signalled when it is back.
+ * `applied_late`: its message had ended `expired`; the receipt was handed to lateReceiptWorkflow.
+ */
+export type WebhookDisposition = 'signalled' | 'deferred' | 'applied_late' | 'unknown_message' | 'message_finished' | 'rejected' | 'ignored';
 
 export interface WebhookEvent {
   provider: ProviderName;

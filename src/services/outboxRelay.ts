@@ -4,7 +4,8 @@ import type { MessageRepository } from '../db/messages';
 import type { OutboxEntry, TemporalOutbox } from '../db/temporalOutbox';
 import type { Logger } from '../log';
 import { BoundedTemporal } from '../temporal/boundedCalls';
-import { signalReceipt, startBatchWorkflow, startSendWorkflow } from '../temporal/starts';
+import { signalReceipt, startBatchWorkflow, startLateReceiptWorkflow, startSendWorkflow } from '../temporal/starts';
+import { takesLateReceipt } from '../domain/lateReceipts';
 import { startStatusCallbackWorkflow } from '../temporal/callbackStarts';
 
 export interface RelayDeps {
@@ -98,7 +99,12 @@ export class OutboxRelay {
       if ((message?.callback_seq ?? 0) < entry.callback.payload.sequence) return orphan ? 'done' : 'wait';
       call = (client) => startStatusCallbackWorkflow(client, entry.callback);
     } else {
-      call = (client) => signalReceipt(client, entry.message_id, entry.report);
+      const message = await this.deps.messages.findById(entry.message_id);
+      // It ended `expired` while Temporal was down (or already had): applied late instead of signalled.
+      call =
+        message && takesLateReceipt(message, entry.report)
+          ? (client) => startLateReceiptWorkflow(client, entry.message_id, entry.report)
+          : (client) => signalReceipt(client, entry.message_id, entry.report);
     }
     const result = await this.temporal.call(call);
     if (result.ok) return 'done';

@@ -6,7 +6,8 @@ import type { TemporalOutbox } from '../db/temporalOutbox';
 import { MESSAGE_ID_PATTERN, type DeliveryReport, type ProviderName } from '../domain/sms';
 import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
-import { signalReceipt } from '../temporal/starts';
+import { signalReceipt, startLateReceiptWorkflow } from '../temporal/starts';
+import { takesLateReceipt } from '../domain/lateReceipts';
 
 export interface IncomingReceipt {
   provider: ProviderName;
@@ -89,11 +90,28 @@ export class ReceiptIntake {
     if (signalled) return 'signalled';
     const message = await this.messages.findById(messageId);
     if (!message) return 'unknown_message';
+    if (takesLateReceipt(message, report)) return this.applyLate(message._id, report);
     if (temporalAnswered || message.finished_at) return 'message_finished';
     // Temporal is down: keep the receipt for the relay and acknowledge it, as the provider would not resend it.
-    await this.outbox.add({ _id: `receipt:${message._id}:${randomUUID()}`, kind: 'receipt', message_id: message._id, report, queued_at: new Date() });
-    metrics().startsDeferred.inc({ kind: 'receipt' });
+    await this.defer(message._id, report);
     return 'deferred';
+  }
+
+  /**
+   * The message ended `expired`, yet here is its receipt: the worker applies it (lateReceiptWorkflow). While
+   * Temporal is down it waits in the outbox like any receipt, and the relay hands it on.
+   */
+  private async applyLate(messageId: string, report: DeliveryReport): Promise<WebhookDisposition> {
+    const started = await this.temporal.call((client) => startLateReceiptWorkflow(client, messageId, report));
+    if (started.ok) return 'applied_late';
+    await this.defer(messageId, report);
+    return 'deferred';
+  }
+
+  /** Keeps the receipt for the outbox relay, which signals it (or applies it late) once Temporal answers. */
+  private async defer(messageId: string, report: DeliveryReport): Promise<void> {
+    await this.outbox.add({ _id: `receipt:${messageId}:${randomUUID()}`, kind: 'receipt', message_id: messageId, report, queued_at: new Date() });
+    metrics().startsDeferred.inc({ kind: 'receipt' });
   }
 
   /** Hands the report, stamped now, to the message's workflow: `signalled` when a running workflow took it. */

@@ -11,7 +11,15 @@ import {
 } from '../domain/sms';
 import type { SendPlan } from '../activities/types';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from './searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow, type BulkSmsInput, type SendSmsInput } from '../workflows';
+import {
+  bulkSmsWorkflow,
+  bulkWorkflowId,
+  deliveryReportSignal,
+  lateReceiptWorkflow,
+  sendSmsWorkflow,
+  type BulkSmsInput,
+  type SendSmsInput,
+} from '../workflows';
 
 /**
  * The Temporal calls that intake makes and the outbox relay repeats. Each is safe to repeat: the workflow id is
@@ -104,6 +112,23 @@ export async function signalReceipt(client: Client, messageId: string, report: D
     if (err instanceof WorkflowNotFoundError) return 'finished';
     throw err;
   }
+}
+
+/**
+ * Hands a receipt for a message that ended `expired` (domain/lateReceipts.ts) to the worker. One per message: the
+ * first late receipt that applies changes the message, and a repeated one would change nothing.
+ */
+export async function startLateReceiptWorkflow(client: Client, messageId: string, report: DeliveryReport): Promise<void> {
+  await alreadyStartedIsFine(() =>
+    client.workflow.start(lateReceiptWorkflow, {
+      taskQueue: SMS_TASK_QUEUE,
+      workflowId: `late-receipt-${messageId}`,
+      args: [{ messageId, report }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [{ key: SmsStatusKey, value: report.outcome }],
+    }),
+  );
 }
 
 async function alreadyStartedIsFine(start: () => Promise<unknown>): Promise<void> {

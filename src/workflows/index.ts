@@ -8,3 +8,4 @@ export * from './balances';
 export * from './orderNotifications';
 export * from './statusCallback';
 export * from './warmUp';
+export * from './lateReceipt';

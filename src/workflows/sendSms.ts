@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SendPlan } from '../activities/types';
 import { FAILURE } from '../domain/failureTypes';
+import { RECEIPT_TIMEOUT } from '../domain/lateReceipts';
 import { exhaustedRouteReason } from '../domain/routing';
 import { providerTaskQueue, type DeliveryReport, type ProviderName, type SmsStatus } from '../domain/sms';
 import { SmsProviderKey, SmsStatusKey } from '../temporal/searchAttributes';
@@ -208,7 +209,7 @@ async function deliver(
     await releaseSlot();
 
     const report = await awaitReceipt(provider, accepted.providerMessageId, plan, receipts, messageId);
-    if (!report) return finish('expired', 'receipt_timeout', 'no delivery receipt before the deadline');
+    if (!report) return finish('expired', RECEIPT_TIMEOUT, 'no delivery receipt before the deadline');
 
     const reroute = report.outcome === 'undelivered' && plan.rerouteOnUndelivered && index < plan.route.length - 1;
     await bookkeeping.recordReceipt({ messageId, report, final: !reroute });

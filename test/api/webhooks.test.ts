@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
-import { api, apiUrl, randomMobile, sendSms, setBehaviour, twilioOnlyNumberWithoutReceipt, waitForFinal, withDb } from '../helpers';
+import { api, apiUrl, randomMobile, sendSms, setBehaviour, twilioOnlyNumberWithoutReceipt, until, waitForFinal, withDb } from '../helpers';
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
@@ -51,6 +51,41 @@ describe('delivery-receipt webhooks', () => {
       body: form(fields),
     });
     expect(response.status).toBe(204);
+  });
+
+  it('applies a receipt that comes after its message expired, once, and moves its log lists with it', async () => {
+    const phone = await twilioOnlyNumberWithoutReceipt();
+    const { body } = await sendSms({ phone, message: '【幸福氣】瓦斯已送達' });
+    const expired = await waitForFinal(body.message_id);
+    expect(expired).toMatchObject({ status: 'expired', provider: 'twilio', error_code: 'receipt_timeout' });
+
+    const postReceipt = async (MessageSid: string) => {
+      const path = `/api/v1/webhooks/sms/twilio?message_id=${body.message_id}`;
+      const fields = { MessageSid, MessageStatus: 'delivered' };
+      const signature = twilio.getExpectedTwilioSignature(SIMULATOR_CREDENTIALS.twilio.auth_token, `${apiUrl()}${path}`, fields);
+      const response = await fetch(`${apiUrl()}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: form(fields),
+      });
+      expect(response.status).toBe(204);
+    };
+    await postReceipt('SM-not-this-send'); // not the send the message recorded: changes nothing
+    await postReceipt(expired.provider_message_id);
+    const read = async () => (await api(`/api/v1/notifications/sms-status/${body.message_id}`)).body;
+    const late = await until(read, (m) => m.status === 'delivered', 'the late receipt applied');
+    expect(late).toMatchObject({ provider: 'twilio', provider_status: 'delivered', finished_at: expired.finished_at });
+    expect(late.error_code ?? null).toBeNull(); // receipt_timeout no longer describes it
+    expect(late.events.map((e: any) => e.type).slice(-2)).toEqual(['expired', 'late_receipt']);
+
+    await postReceipt(expired.provider_message_id); // a repeat changes nothing more
+    const inLog = async (status: string) =>
+      (await api(`/api/v1/notifications/sms-logs?phone=${phone}&status=${status}`)).body.items.map((m: any) => m.message_id);
+    expect(await inLog('delivered')).toEqual([body.message_id]);
+    expect(await inLog('expired')).toEqual([]);
+    const rows = await withDb((db) => db.collection('webhook_events').find({ message_id: body.message_id }).sort({ received_at: 1 }).toArray());
+    expect(rows.map((r) => r.disposition)).toEqual(['message_finished', 'applied_late', 'message_finished']);
+    expect((await read()).events).toEqual(late.events);
   });
 
   it('stores a repeated Mitake receipt, acknowledges it the way Mitake expects, and changes nothing', async () => {

@@ -8,6 +8,7 @@ import {
   cancelMessageUpdate,
   cancelSignal,
   campaignRunWorkflow,
+  lateReceiptWorkflow,
   pauseSignal,
   progressQuery,
   resumeSignal,
@@ -215,6 +216,24 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     return finished(
       'retention-two-days',
       await h.client.workflow.start(retentionWorkflow, { workflowId: 'retention-run', taskQueue: SMS_TASK_QUEUE, args: [{}] }),
+    );
+  },
+  'lateReceipt-applied': async (h) => {
+    h.fake.reset({});
+    const report = {
+      provider: 'twilio' as const,
+      providerMessageId: 'SM-late',
+      outcome: 'delivered' as const,
+      providerStatus: 'delivered',
+      receivedAt: '2026-12-05T00:00:00.000Z',
+    };
+    return finished(
+      'lateReceipt-applied',
+      await h.client.workflow.start(lateReceiptWorkflow, {
+        workflowId: 'late-receipt-rec',
+        taskQueue: SMS_TASK_QUEUE,
+        args: [{ messageId: 'rec-late', report }],
+      }),
     );
   },
   'statusCallback-retried-delivered': (h) => callback(h, 'retried-delivered', [500, 500, 200]),

@@ -13,7 +13,7 @@ import { PhoneBudget } from '../../src/services/phoneBudget';
 import { ReceiptIntake } from '../../src/services/receiptIntake';
 import { SmsIntake } from '../../src/services/smsIntake';
 import { BoundedTemporal } from '../../src/temporal/boundedCalls';
-import { api, randomMobile, setBehaviour, simulatorSends, waitForFinal, withTemporal } from '../helpers';
+import { api, randomMobile, setBehaviour, simulatorSends, twilioOnlyNumberWithoutReceipt, until, waitForFinal, withTemporal } from '../helpers';
 
 /**
  * Intake and receipts against a Temporal server that does not answer (a client pointed at a closed port), with the
@@ -138,5 +138,26 @@ describe('a Temporal outage at intake', () => {
     expect(disposition).toBe('deferred');
     const final = await waitForFinal(messageId, 30_000);
     expect(final.status).toBe('delivered');
+  });
+
+  it('keeps a receipt for an expired message that arrives while Temporal is down and applies it afterwards', async () => {
+    const phone = await twilioOnlyNumberWithoutReceipt();
+    const sent = await api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify({ phone, message: 'late receipt during an outage' }) });
+    const expired = await waitForFinal(sent.body.message_id, 30_000);
+    expect(expired).toMatchObject({ status: 'expired', provider: 'twilio', error_code: 'receipt_timeout' });
+
+    const receipts = new ReceiptIntake(repos.messages, repos.webhookEvents, down(), repos.earlyReceipts, repos.temporalOutbox);
+    const report = {
+      provider: 'twilio' as const,
+      providerMessageId: expired.provider_message_id,
+      outcome: 'undelivered' as const,
+      providerStatus: 'undelivered',
+      errorCode: '30003',
+    };
+    const disposition = await receipts.accept({ provider: 'twilio', method: 'POST', fields: {}, messageId: expired.message_id, report });
+    expect(disposition).toBe('deferred');
+    const read = async () => (await api(`/api/v1/notifications/sms-status/${expired.message_id}`)).body;
+    const late = await until(read, (m) => m.status !== 'expired', 'the relay applied the late receipt');
+    expect(late).toMatchObject({ status: 'undelivered', error_code: '30003', finished_at: expired.finished_at });
   });
 });

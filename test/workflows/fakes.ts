@@ -220,6 +220,7 @@ export class FakeActivities {
       recordAttemptFailed: async (input) => this.record('recordAttemptFailed', input),
       recordReceipt: async (input) => this.record('recordReceipt', input),
       markFinal: async (input) => this.record('markFinal', input),
+      recordLateReceipt: async (input) => (this.record('recordLateReceipt', input), true),
       applyWinnerRule: async (input) => (this.record('applyWinnerRule', input), {}),
     };
   }

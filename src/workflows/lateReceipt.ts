@@ -1,0 +1,22 @@
+import { proxyLocalActivities } from '@temporalio/workflow';
+import type { BookkeepingActivities } from '../activities/types';
+import type { DeliveryReport } from '../domain/sms';
+
+export interface LateReceiptInput {
+  messageId: string;
+  report: DeliveryReport;
+}
+
+const bookkeeping = proxyLocalActivities<BookkeepingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * A receipt for a message that ended `expired` (domain/lateReceipts.ts), workflow id `late-receipt-<messageId>`. The
+ * message's own workflow has closed, and only the worker writes a message's counters and lists, so the API hands the
+ * receipt to this one-step workflow. True when the receipt changed the message.
+ */
+export async function lateReceiptWorkflow({ messageId, report }: LateReceiptInput): Promise<boolean> {
+  return bookkeeping.recordLateReceipt({ messageId, report });
+}
