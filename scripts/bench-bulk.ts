@@ -12,7 +12,7 @@ import { historyStats, SEND_PHASES, type SendPhases, listRuns } from './bench/hi
 import { childProcesses, cpuMeter, rssMiB } from './bench/procs';
 import { mongoTally } from './bench/mongoTally';
 import { startProbes } from './bench/probes';
-import { eventLoopSampler } from './bench/eventLoop';
+import { eventLoopSampler, workerGcMs } from './bench/eventLoop';
 import { TEMPORAL_SERVER_VERSION, startPostgresTemporal } from './bench/postgresTemporal';
 
 /**
@@ -41,6 +41,8 @@ async function main(): Promise<void> {
       shards: { type: 'string', default: '4' },
       // A directory: the worker runs with `node --cpu-prof` and writes its profile there when the bench stops it.
       'cpu-profile': { type: 'string' },
+      // V8 flags for the worker process only, e.g. "--max-semi-space-size=32" (A/B runs of its heap settings).
+      'worker-v8-flags': { type: 'string' },
     },
   });
   const n = Number(values.recipients);
@@ -50,9 +52,11 @@ async function main(): Promise<void> {
   console.log(`Starting the embedded stack for ${n} recipients…`);
   const tally = mongoTally();
   const profile: Record<string, string> = values['cpu-profile'] ? { BENCH_WORKER_CPU_PROFILE: values['cpu-profile'] } : {};
+  const v8Flags: Record<string, string> = values['worker-v8-flags'] ? { BENCH_WORKER_V8_FLAGS: values['worker-v8-flags'] } : {};
   const stack = await launchStack({
     ...tally.env,
     ...profile,
+    ...v8Flags,
     ADMIN_TOKEN: TOKEN,
     QUIET_HOURS: '',
     BULK_PAGE_SIZE: '250',
@@ -91,6 +95,7 @@ async function main(): Promise<void> {
     const phones = Array.from({ length: n }, (_, i) => `09${String(10_000_000 + i).padStart(8, '0')}`);
     const cpuStart = meter.snapshot();
     const tallyStart = tally.snapshot();
+    const gcStart = await workerGcMs(stack.workerMetricsUrl);
     const started = Date.now();
     const parts = Math.max(1, Number(values.batches));
     const accepted = await Promise.all(
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2_000));
     }
     const cpu = meter.since(cpuStart);
+    const gcMs = (await workerGcMs(stack.workerMetricsUrl)) - gcStart;
     const roundTrips = tally.perMessage(tallyStart, n);
     console.log('');
     const probeResults = await probes.results(client, stack.simUrls.every8d, stack.simUrls.mitake);
@@ -186,6 +192,7 @@ async function main(): Promise<void> {
         `workflow tasks / message ${(childTasks + parentTasks).toFixed(2)} (SMS workflow ${childTasks.toFixed(2)}, batch ${parentTasks.toFixed(2)})`,
         `window in use            ${quantiles(inFlight)} of ${values.window} per batch while children were starting`,
         `batch message, ms        child start ${quantiles(parentStats.flatMap((s) => s.startLags))}, ${sendPhasesLine(sample.flatMap((s) => (s.phases ? [s.phases] : [])))}`,
+        `worker GC, main thread   ${(gcMs / n).toFixed(1)} ms/message${values['worker-v8-flags'] ? ` (worker V8 flags: ${values['worker-v8-flags']})` : ''}`,
         `worker event loop, ms    delay p99 ${quantiles(eventLoop.result().p99)} over 2 s samples, longest ${eventLoop.result().longestMs.toFixed(0)}`,
         `largest workflow history ${Math.max(...parents.map((p) => p.historyLength), ...children.map((c) => c.historyLength))} events (${parts > 1 ? `${parts} batches` : 'batch'} ran as ${parents.length} continued-as-new runs)`,
         `order confirmations      time to provider ${probeResults.map((p) => (p.toProviderMs === undefined ? 'never' : `${(p.toProviderMs / 1000).toFixed(2)} s`)).join(', ')}; to final ${probeResults.map((p) => (p.toFinalMs === undefined ? p.status : `${(p.toFinalMs / 1000).toFixed(2)} s`)).join(', ')}`,

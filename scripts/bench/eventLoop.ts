@@ -21,3 +21,15 @@ export function eventLoopSampler(metricsUrl: string) {
     result: () => ({ p99, longestMs: longest }),
   };
 }
+
+/**
+ * The worker main thread's time in garbage collection so far (prom-client's `nodejs_gc_duration_seconds`, every
+ * kind), in ms. Workflow threads have their own heaps, which this does not see.
+ */
+export async function workerGcMs(metricsUrl: string): Promise<number> {
+  const text = await fetch(metricsUrl)
+    .then((r) => r.text())
+    .catch(() => '');
+  const sums = [...text.matchAll(/^luckygas_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1]));
+  return sums.reduce((a, b) => a + b, 0) * 1000;
+}

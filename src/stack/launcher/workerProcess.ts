@@ -11,7 +11,9 @@ export function spawnWorker(env: NodeJS.ProcessEnv, logFile: string, pidFile: st
   const out = openSync(logFile, 'a');
   // BENCH_WORKER_CPU_PROFILE=<dir>: the bench's CPU profile of the worker (written when it exits).
   const profile = env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_WORKER_CPU_PROFILE}`] : [];
-  const child = spawn('node', [...profile, '--import', 'tsx', 'src/worker.ts'], {
+  // BENCH_WORKER_V8_FLAGS: V8 flags for the worker only, for the bench's A/B runs (e.g. its young generation's size).
+  const v8Flags = env.BENCH_WORKER_V8_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn('node', [...profile, ...v8Flags, '--import', 'tsx', 'src/worker.ts'], {
     cwd: resolve(__dirname, '..', '..', '..'),
     env,
     stdio: ['ignore', out, out],
