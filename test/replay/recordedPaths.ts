@@ -136,7 +136,8 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   },
   // After patch `bulk-pause-after-waits`: a quiet-hours wait that ends while paused starts nothing until the resume.
   'bulkSms-paused-in-quiet-hours': async (h) => {
-    const openAt = Date.now() + 2_000;
+    // The pause must land while the batch waits: 5 s leaves room for a slow machine to get there first.
+    const openAt = Date.now() + 5_000;
     const handle = await startBatch(
       h,
       { ...delivered({ total: 1, respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) },

@@ -92,7 +92,8 @@ describe('bulkSmsWorkflow', () => {
   });
 
   it('starts nothing when a quiet-hours wait ends while the batch is paused', async () => {
-    const openAt = Date.now() + 2_000;
+    // The pause must land while the batch waits: 5 s leaves room for a slow machine to get there first.
+    const openAt = Date.now() + 5_000;
     const handle = await startBatch(h, { ...batch({ total: 1, respectQuietHours: true }), quietGate: () => ({ openAt, closeAt: openAt + 3_600_000 }) });
     await until(
       () => handle.query(progressQuery),
