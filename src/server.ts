@@ -28,7 +28,7 @@ import type { Db } from 'mongodb';
 const STORE_PING_OVERDUE_MS = 1_000;
 const STORE_PING_INTERVAL_MS = 250;
 
-/** Within the 10 s a container gets to stop, beside closing connections. */
+/** Within the 10 s a container gets to stop: the HTTP drain and the parked rows together, then the connections. */
 const PARKED_ROWS_AT_SHUTDOWN_MS = 4_000;
 
 export interface ApiDeps {
@@ -120,9 +120,11 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
   const url = `http://${config.HOST}:${config.PORT}`;
   log.info('api listening', { url });
   const close = async () => {
+    // One budget for the drain and the rows, taken now: a slow drain leaves the rows less time, not the stop more.
+    const deadline = Date.now() + PARKED_ROWS_AT_SHUTDOWN_MS;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     // Receipts taken during a store outage whose rows still wait (the store may be back since the last retry).
-    const givenUp = await deps.repos.webhookEvents.writeParkedBefore(Date.now() + PARKED_ROWS_AT_SHUTDOWN_MS);
+    const givenUp = await deps.repos.webhookEvents.writeParkedBefore(deadline);
     if (givenUp > 0) log.warn('receipt rows not stored before shutdown (their receipts were applied)', { rows: givenUp });
   };
   return { url, close };

@@ -103,12 +103,6 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
         metrics().messagesByStatus.inc({ provider: report.provider, status: report.outcome });
     },
 
-    async recordLateReceipt({ messageId, report }) {
-      const applied = await repos.messages.applyLateDeliveryReport(messageId, report);
-      if (applied) metrics().messagesByStatus.inc({ provider: report.provider, status: report.outcome });
-      return applied;
-    },
-
     async markFinal({ messageId, status, code, message }) {
       await repos.messages.markFinal(messageId, status, { code, message });
       metrics().messagesByStatus.inc({ provider: 'none', status });

@@ -27,10 +27,9 @@ export interface BookkeepingActivities {
   markCancelled(input: { messageId: string }): Promise<void>;
   recordSent(input: { messageId: string; provider: ProviderName } & ProviderAccepted): Promise<void>;
   recordAttemptFailed(input: { messageId: string; provider: ProviderName; code: string; message: string; ambiguous: boolean }): Promise<void>;
+  /** Also a late one, for a message that ended `expired` waiting for it (domain/lateReceipts.ts). */
   recordReceipt(input: { messageId: string; report: DeliveryReport; final: boolean }): Promise<void>;
   markFinal(input: { messageId: string; status: 'failed' | 'expired'; code: string; message: string }): Promise<void>;
-  /** A receipt for a message that ended `expired` (domain/lateReceipts.ts); true when it changed the message. */
-  recordLateReceipt(input: { messageId: string; report: DeliveryReport }): Promise<boolean>;
   applyWinnerRule(input: { templateCode: string }): Promise<{ winner?: string }>;
 }
 

@@ -296,9 +296,15 @@ export class MessageRepository {
     return charged;
   }
 
-  /** Applies a receipt only to the send it belongs to and only once. */
+  /**
+   * Applies a receipt only to the send it belongs to and only once. A message that ended `expired` waiting for this
+   * very receipt takes it too (domain/lateReceipts.ts): it keeps when it was finished and notes that the receipt came
+   * late. That is how a receipt that came after the workflow closed is applied (lateReceiptWorkflow), and one that
+   * came while the workflow was recording the expiry (its replay then takes the receipt after `markFinal` stored it).
+   */
   async applyDeliveryReport(id: string, report: DeliveryReport, final: boolean): Promise<boolean> {
     const { changed } = await this.change(id, (m, now) => {
+      if (takesLateReceipt(m, report)) return lateReceiptChange(report, now);
       const belongs = m.status === 'sent' && m.provider === report.provider && m.provider_message_id === report.providerMessageId;
       if (m.finished_at || !belongs) return null;
       const status: SmsStatus = report.outcome;
@@ -311,49 +317,9 @@ export class MessageRepository {
           ...(final ? { finished_at: now } : {}),
           updated_at: now,
         },
-        $push: {
-          events: {
-            at: now,
-            type: 'receipt',
-            status,
-            provider: report.provider,
-            detail: { provider_status: report.providerStatus, error_code: report.errorCode },
-          },
-        },
+        $push: { events: receiptEvent('receipt', report, now) },
       };
     });
-    return changed;
-  }
-
-  /**
-   * A receipt for a message that ended `expired` for want of it (domain/lateReceipts.ts): the message takes the
-   * receipt's outcome, keeps when it was finished, and notes that the receipt came late. Once only.
-   */
-  async applyLateDeliveryReport(id: string, report: DeliveryReport): Promise<boolean> {
-    const { changed } = await this.change(id, (m, now) =>
-      !takesLateReceipt(m, report)
-        ? null
-        : {
-            $set: {
-              status: report.outcome,
-              provider_status: report.providerStatus,
-              ...(report.outcome === 'delivered' ? { delivered_at: new Date(report.receivedAt) } : {}),
-              // receipt_timeout no longer describes the message; the receipt's own code, if any, does
-              ...(report.errorCode ? { error_code: report.errorCode } : {}),
-              updated_at: now,
-            },
-            ...(report.errorCode ? {} : { $unset: { error_code: '' as const } }),
-            $push: {
-              events: {
-                at: now,
-                type: 'late_receipt',
-                status: report.outcome,
-                provider: report.provider,
-                detail: { provider_status: report.providerStatus, error_code: report.errorCode },
-              },
-            },
-          },
-    );
     return changed;
   }
 
@@ -481,3 +447,26 @@ type RouteSkip = { provider: ProviderName; reason: string };
 const routePlannedEvent = (skipped: RouteSkip[], at: Date): MessageEvent => ({ at, type: 'route_planned', detail: { skipped } });
 
 const round = (n: number): number => Math.round(n * 10_000) / 10_000;
+
+const receiptEvent = (type: 'receipt' | 'late_receipt', report: DeliveryReport, at: Date): MessageEvent => ({
+  at,
+  type,
+  status: report.outcome,
+  provider: report.provider,
+  detail: { provider_status: report.providerStatus, error_code: report.errorCode },
+});
+
+/** The receipt's outcome over an `expired` end: `finished_at` stays, receipt_timeout gives way to the receipt's own code. */
+function lateReceiptChange(report: DeliveryReport, now: Date): Change {
+  return {
+    $set: {
+      status: report.outcome,
+      provider_status: report.providerStatus,
+      ...(report.outcome === 'delivered' ? { delivered_at: new Date(report.receivedAt) } : {}),
+      ...(report.errorCode ? { error_code: report.errorCode } : {}),
+      updated_at: now,
+    },
+    ...(report.errorCode ? {} : { $unset: { error_code: '' as const } }),
+    $push: { events: receiptEvent('late_receipt', report, now) },
+  };
+}

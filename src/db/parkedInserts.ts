@@ -63,12 +63,16 @@ export class ParkedInserts<T extends Document> {
     this.waiting.push({ row, bytes, refusals: 0 });
     this.bytes += bytes;
     this.dropOldestOverLimits();
-    this.retry ??= setInterval(() => void this.writeSome(), this.limits.retryEveryMs).unref();
+    this.retry ??= setInterval(() => void this.writeSome().catch(() => undefined), this.limits.retryEveryMs).unref();
   }
 
   private dropOldestOverLimits(): void {
     let dropped = 0;
-    while (this.waiting.length > this.limits.maxRows || (this.bytes > this.limits.maxBytes && this.waiting.length > 1)) {
+    // The rows of an insert in flight count too (they are in `bytes`): a hung insert does not raise the caps.
+    while (
+      this.waiting.length > 0 &&
+      (this.waiting.length + this.inFlight > this.limits.maxRows || (this.bytes > this.limits.maxBytes && this.waiting.length > 1))
+    ) {
       this.bytes -= this.waiting.shift()!.bytes;
       dropped += 1;
     }
@@ -108,17 +112,17 @@ export class ParkedInserts<T extends Document> {
   private async insertOldest(): Promise<void> {
     const batch = this.waiting.splice(0, this.limits.rowsPerInsert);
     if (batch.length === 0) return;
-    let putBack = batch;
+    let failure: unknown;
     this.inFlight = batch.length;
     try {
       await this.withTimeout(this.col.insertMany(batch.map((p) => p.row) as never, { ordered: false }));
-      putBack = [];
     } catch (err) {
-      if (err instanceof MongoBulkWriteError) putBack = this.refusedAgain(batch, err);
+      failure = err ?? new Error('insert failed');
     } finally {
       this.inFlight = 0;
     }
-    if (this.closed) return;
+    if (this.closed) return; // given up at shutdown, counted there
+    const putBack = failure === undefined ? [] : this.stillWaiting(batch, failure);
     // Rows stored or given up leave the count; rows put back were never taken out of it.
     const bytesOf = (rows: Parked<T>[]) => rows.reduce((sum, p) => sum + p.bytes, 0);
     this.bytes -= bytesOf(batch) - bytesOf(putBack);
@@ -128,14 +132,16 @@ export class ParkedInserts<T extends Document> {
   }
 
   /**
-   * With `ordered: false` every row without a write error was stored, and a duplicate key means an earlier try
-   * stored it. The rest were refused: each is tried again until it has been refused `maxRefusals` times.
+   * The rows of a failed insert that are to be tried again. The driver reports every failure of `insertMany` as a
+   * MongoBulkWriteError, a store that cannot be reached too: only one that names write errors says what happened to
+   * each row. Then, with `ordered: false`, every row without a write error was stored, and a duplicate key means an
+   * earlier try stored it; a row refused for another reason is tried again until refused `maxRefusals` times. Any
+   * other failure (no answer, no write errors) says nothing about the rows, so all of them wait for the next try.
    */
-  private refusedAgain(batch: Parked<T>[], err: MongoBulkWriteError): Parked<T>[] {
-    const refused = [err.writeErrors]
-      .flat()
-      .filter((e) => e.code !== DUPLICATE_KEY)
-      .map((e) => batch[e.index]);
+  private stillWaiting(batch: Parked<T>[], failure: unknown): Parked<T>[] {
+    const writeErrors = failure instanceof MongoBulkWriteError ? [failure.writeErrors].flat() : [];
+    if (writeErrors.length === 0 || writeErrors.some((e) => batch[e.index] === undefined)) return batch;
+    const refused = writeErrors.filter((e) => e.code !== DUPLICATE_KEY).map((e) => batch[e.index]);
     const again = refused.filter((p) => ++p.refusals < this.limits.maxRefusals);
     if (again.length < refused.length) this.limits.onDrop('refused', refused.length - again.length);
     return again;

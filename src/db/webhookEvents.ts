@@ -27,13 +27,17 @@ export interface WebhookEvent {
 }
 
 /**
- * Receipts taken while the store was down wait in memory for it (ReceiptIntake.acceptWithoutStore). A row is at most
- * ~100 KB (rowOf bounds its fields), so the byte cap is what binds when hostile-sized rows come in.
+ * Receipts taken while the store was down wait in memory for it (ReceiptIntake.acceptWithoutStore). rowOf bounds a
+ * row to about 210 KB as UTF-16 (50 fields of 100 + 2 000 characters), so the byte cap is what binds when
+ * hostile-sized rows come in; the estimate counts every string a row holds.
  */
 const PARKED_LIMITS = {
   maxRows: 10_000,
   maxBytes: 32 * 1024 * 1024,
-  sizeOf: (row: WebhookEvent) => 200 + row.payload.reduce((sum, f) => sum + 2 * (f.name.length + f.value.length), 0),
+  sizeOf: (row: WebhookEvent) =>
+    200 +
+    2 * ((row.message_id?.length ?? 0) + (row.provider_message_id?.length ?? 0) + row.method.length) +
+    row.payload.reduce((sum, f) => sum + 2 * (f.name.length + f.value.length), 0),
   maxRefusals: 5,
   insertTimeoutMs: 10_000,
   retryEveryMs: 3_000,

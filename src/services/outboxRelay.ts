@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { DeliveryReport } from '../domain/sms';
 import type { BatchRepository } from '../db/batches';
 import type { MessageRepository } from '../db/messages';
 import type { OutboxEntry, TemporalOutbox } from '../db/temporalOutbox';
@@ -81,6 +82,17 @@ export class OutboxRelay {
     };
   }
 
+  /**
+   * Signalled first, as intake does; only a workflow that has closed meanwhile needs the message read. If it ended
+   * `expired` waiting for this very receipt (Temporal was down past the deadline), the receipt is applied late.
+   * A failed read fails the call, and the entry is tried again next round.
+   */
+  private async deliverReceipt(client: Client, messageId: string, report: DeliveryReport): Promise<void> {
+    if ((await signalReceipt(client, messageId, report)) === 'signalled') return;
+    const message = await this.deps.messages.findById(messageId);
+    if (message && takesLateReceipt(message, report)) await startLateReceiptWorkflow(client, message, report);
+  }
+
   private async relay(entry: OutboxEntry, now: Date): Promise<'done' | 'wait' | 'unreachable'> {
     const orphan = now.getTime() - entry.queued_at.getTime() > (this.deps.orphanAfterMs ?? 60_000);
     let call: (client: Client) => Promise<unknown>;
@@ -99,12 +111,7 @@ export class OutboxRelay {
       if ((message?.callback_seq ?? 0) < entry.callback.payload.sequence) return orphan ? 'done' : 'wait';
       call = (client) => startStatusCallbackWorkflow(client, entry.callback);
     } else {
-      const message = await this.deps.messages.findById(entry.message_id);
-      // It ended `expired` while Temporal was down (or already had): applied late instead of signalled.
-      call =
-        message && takesLateReceipt(message, entry.report)
-          ? (client) => startLateReceiptWorkflow(client, entry.message_id, entry.report)
-          : (client) => signalReceipt(client, entry.message_id, entry.report);
+      call = (client) => this.deliverReceipt(client, entry.message_id, entry.report);
     }
     const result = await this.temporal.call(call);
     if (result.ok) return 'done';

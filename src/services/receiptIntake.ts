@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EarlyReceiptRepository } from '../db/earlyReceipts';
-import type { MessageRepository } from '../db/messages';
+import type { MessageRepository, SmsMessage } from '../db/messages';
 import type { WebhookDisposition, WebhookEvent, WebhookEventRepository } from '../db/webhookEvents';
 import type { TemporalOutbox } from '../db/temporalOutbox';
 import { MESSAGE_ID_PATTERN, type DeliveryReport, type ProviderName } from '../domain/sms';
@@ -22,6 +22,8 @@ export interface IncomingReceipt {
 
 const MAX_FIELDS = 50;
 const MAX_VALUE = 2_000;
+/** Providers' message ids are 34 characters (Twilio) or a UUID (Every8d) at most. */
+const MAX_ID = 200;
 
 /**
  * Stores every receipt as received and hands it to the message's workflow as a signal. Unknown, finished and
@@ -90,7 +92,7 @@ export class ReceiptIntake {
     if (signalled) return 'signalled';
     const message = await this.messages.findById(messageId);
     if (!message) return 'unknown_message';
-    if (takesLateReceipt(message, report)) return this.applyLate(message._id, report);
+    if (takesLateReceipt(message, report)) return this.applyLate(message, report);
     if (temporalAnswered || message.finished_at) return 'message_finished';
     // Temporal is down: keep the receipt for the relay and acknowledge it, as the provider would not resend it.
     await this.defer(message._id, report);
@@ -101,10 +103,10 @@ export class ReceiptIntake {
    * The message ended `expired`, yet here is its receipt: the worker applies it (lateReceiptWorkflow). While
    * Temporal is down it waits in the outbox like any receipt, and the relay hands it on.
    */
-  private async applyLate(messageId: string, report: DeliveryReport): Promise<WebhookDisposition> {
-    const started = await this.temporal.call((client) => startLateReceiptWorkflow(client, messageId, report));
+  private async applyLate(message: SmsMessage, report: DeliveryReport): Promise<WebhookDisposition> {
+    const started = await this.temporal.call((client) => startLateReceiptWorkflow(client, message, report));
     if (started.ok) return 'applied_late';
-    await this.defer(messageId, report);
+    await this.defer(message._id, report);
     return 'deferred';
   }
 
@@ -137,7 +139,7 @@ function rowOf(receipt: IncomingReceipt, messageId: string | undefined, disposit
       .slice(0, MAX_FIELDS)
       .map(([name, value]) => ({ name: name.slice(0, 100), value: value.slice(0, MAX_VALUE) })),
     message_id: messageId,
-    provider_message_id: receipt.providerMessageId ?? receipt.report?.providerMessageId,
+    provider_message_id: (receipt.providerMessageId ?? receipt.report?.providerMessageId)?.slice(0, MAX_ID),
     disposition,
   };
 }

@@ -115,18 +115,19 @@ export async function signalReceipt(client: Client, messageId: string, report: D
 }
 
 /**
- * Hands a receipt for a message that ended `expired` (domain/lateReceipts.ts) to the worker. One per message: the
- * first late receipt that applies changes the message, and a repeated one would change nothing.
+ * Hands a receipt for a message that ended `expired` (domain/lateReceipts.ts) to the worker, on the message's own
+ * workflow task queue (a notice's is not held behind a campaign). One per message: the first late receipt that
+ * applies changes the message, and a repeated one would change nothing. No `SmsStatus`: the UI's status filters
+ * match the message's own workflow, and this one must not be counted beside it.
  */
-export async function startLateReceiptWorkflow(client: Client, messageId: string, report: DeliveryReport): Promise<void> {
+export async function startLateReceiptWorkflow(client: Client, message: { _id: string; message_type: MessageType }, report: DeliveryReport): Promise<void> {
   await alreadyStartedIsFine(() =>
     client.workflow.start(lateReceiptWorkflow, {
-      taskQueue: SMS_TASK_QUEUE,
-      workflowId: `late-receipt-${messageId}`,
-      args: [{ messageId, report }],
+      taskQueue: workflowTaskQueueFor(message.message_type),
+      workflowId: `late-receipt-${message._id}`,
+      args: [{ messageId: message._id, report }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [{ key: SmsStatusKey, value: report.outcome }],
     }),
   );
 }

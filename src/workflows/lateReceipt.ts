@@ -15,8 +15,8 @@ const bookkeeping = proxyLocalActivities<BookkeepingActivities>({
 /**
  * A receipt for a message that ended `expired` (domain/lateReceipts.ts), workflow id `late-receipt-<messageId>`. The
  * message's own workflow has closed, and only the worker writes a message's counters and lists, so the API hands the
- * receipt to this one-step workflow. True when the receipt changed the message.
+ * receipt to this one-step workflow.
  */
-export async function lateReceiptWorkflow({ messageId, report }: LateReceiptInput): Promise<boolean> {
-  return bookkeeping.recordLateReceipt({ messageId, report });
+export async function lateReceiptWorkflow({ messageId, report }: LateReceiptInput): Promise<void> {
+  await bookkeeping.recordReceipt({ messageId, report, final: true });
 }

@@ -62,6 +62,12 @@ export const SEND_RECORDS_ITSELF = 'sms-send-records-itself';
  */
 export const SCHEDULED_SEND = 'sms-scheduled-send';
 
+/**
+ * LATE_RECEIPT_WHILE_EXPIRING: a receipt that reaches the workflow while `markFinal` records the expiry is applied
+ * (`recordReceipt` after `markFinal`); before it, the workflow ended `expired` with the receipt unread.
+ */
+export const LATE_RECEIPT_WHILE_EXPIRING = 'sms-late-receipt-while-expiring';
+
 /** Error types raised by provider activities (one list: domain/failureTypes.ts). */
 export const MESSAGE_REJECTED = FAILURE.messageRejected;
 export const PROVIDER_UNAVAILABLE = FAILURE.providerUnavailable;
@@ -183,6 +189,20 @@ async function deliver(
     return { status, provider: state.provider, reason: code };
   };
 
+  /**
+   * No receipt before the deadline. One that comes while the end is recorded reaches this workflow, which no longer
+   * waits: it is applied late here, as the API applies one that comes after the workflow closed. The patch is asked
+   * only then, so other expiries pay nothing.
+   */
+  const expireAwaitingReceipt = async (provider: ProviderName, providerMessageId: string): Promise<SendSmsResult> => {
+    const expired = await finish('expired', RECEIPT_TIMEOUT, 'no delivery receipt before the deadline');
+    const late = receipts.find((r) => r.provider === provider && r.providerMessageId === providerMessageId);
+    if (!late || !patched(LATE_RECEIPT_WHILE_EXPIRING)) return expired;
+    await bookkeeping.recordReceipt({ messageId, report: late, final: true });
+    setStatus(late.outcome);
+    return { status: late.outcome, provider: state.provider };
+  };
+
   if (gate.cancelled) return endCancelled(messageId, state, releaseSlot);
   // Same commands with or without `unroutable` (only markFinal's text differs): no patch needed.
   if (plan.route.length === 0)
@@ -209,7 +229,7 @@ async function deliver(
     await releaseSlot();
 
     const report = await awaitReceipt(provider, accepted.providerMessageId, plan, receipts, messageId);
-    if (!report) return finish('expired', RECEIPT_TIMEOUT, 'no delivery receipt before the deadline');
+    if (!report) return expireAwaitingReceipt(provider, accepted.providerMessageId);
 
     const reroute = report.outcome === 'undelivered' && plan.rerouteOnUndelivered && index < plan.route.length - 1;
     await bookkeeping.recordReceipt({ messageId, report, final: !reroute });

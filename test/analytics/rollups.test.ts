@@ -102,6 +102,32 @@ describe('rollups', () => {
     });
   });
 
+  it("moves a message that expired waiting for its receipt to the late receipt's outcome, once, as a recount would", async () => {
+    await withDb(async (db) => {
+      const repo = workerRepository(db);
+      const batchId = randomUUID();
+      const ids = [`${batchId}-0`, `${batchId}-1`];
+      await repo.insertManyIfAbsent(ids.map((id) => newMessage(id, batchId, 'late_tpl', 'A')));
+      for (const id of ids) {
+        await repo.recordAttemptStarted(id, 'mitake', 1);
+        await repo.markSent(id, { provider: 'mitake', providerMessageId: `m-${id}`, pricePerSegment: 0.75 });
+        await repo.markFinal(id, 'expired', { code: 'receipt_timeout', message: 'no delivery receipt before the deadline' });
+      }
+      const expiredAt = (await repo.findById(ids[0]))!.finished_at;
+      expect(await repo.applyDeliveryReport(ids[0], receipt('m-another-send', 'delivered'), true)).toBe(false);
+      expect(await repo.applyDeliveryReport(ids[0], receipt(`m-${ids[0]}`, 'delivered'), true)).toBe(true);
+      expect(await repo.applyDeliveryReport(ids[0], receipt(`m-${ids[0]}`, 'delivered'), true)).toBe(false); // repeated
+      const late = await repo.findById(ids[0]);
+      expect(late).toMatchObject({ status: 'delivered', provider_status: '4', finished_at: expiredAt });
+      expect(late!.error_code).toBeUndefined();
+      expect(late!.events.map((e) => e.type).slice(-2)).toEqual(['expired', 'late_receipt']);
+      expect((await repo.findById(ids[1]))!.status).toBe('expired');
+      const stored = await db.collection<{ _id: string; cells: unknown }>('sms_rollups').findOne({ _id: rollupId.batch(batchId) });
+      const messages = await Promise.all(ids.map(async (id) => (await repo.findById(id))!));
+      expect(withoutZeros(stored?.cells)).toEqual(expectedRollups(messages).get(rollupId.batch(batchId)));
+    });
+  });
+
   it('rebuilds to exactly what incremental counting kept, and the log still finds every message', async () => {
     await withDb(async (shared) => {
       // A database of its own: the rebuild rewrites every rollup and list, which the running worker must not see.

@@ -1,10 +1,10 @@
-import { type Collection, MongoBulkWriteError } from 'mongodb';
+import { type Collection, MongoBulkWriteError, MongoClient, MongoNetworkError } from 'mongodb';
 import { type DropReason, ParkedInserts } from '../../src/db/parkedInserts';
 
 type Row = { n: number; text?: string };
 
 /**
- * A collection whose inserts answer as the test says: `down` (a connection error), `hang` (never answers), or
+ * A collection whose inserts answer as the test says: `down` (the store cannot be reached), `hang` (never answers), or
  * stored, except for the rows `refuse` names (a write error, as a store refusing a document gives).
  */
 function scriptedStore() {
@@ -14,7 +14,8 @@ function scriptedStore() {
     insertMany: async (rows: Row[]) => {
       state.inserts += 1;
       if (state.hang) return new Promise(() => undefined);
-      if (state.down) throw new Error('connection refused');
+      // What the driver throws when a connection fails during the insert: a bulk write error naming no write errors.
+      if (state.down) throw new MongoBulkWriteError(new MongoNetworkError('connect ECONNREFUSED'), {} as never);
       const writeErrors: { index: number; code: number }[] = [];
       rows.forEach((row, index) => {
         if (state.refuse.has(row.n)) writeErrors.push({ index, code: 2 });
@@ -70,6 +71,20 @@ describe('ParkedInserts', () => {
     await sleep(100);
     expect(state.inserts).toBe(inserts);
     expect(dropped).toEqual({});
+  });
+
+  it('keeps rows when the real driver cannot reach the store', async () => {
+    const client = new MongoClient('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 100, connectTimeoutMS: 100 });
+    try {
+      const { parked, dropped } = parkedRows(client.db('unreachable').collection<Row>('rows'), { retryEveryMs: 10, insertTimeoutMs: 5_000 });
+      parked.park({ n: 1 });
+      await sleep(400); // several tries, each refused by server selection
+      expect(parked.size).toBe(1);
+      expect(dropped).toEqual({});
+      await expect(parked.writeAllBefore(Date.now())).resolves.toBe(1);
+    } finally {
+      await client.close();
+    }
   });
 
   it('counts a duplicate key as stored by an earlier try, and gives up a row the store keeps refusing', async () => {

@@ -18,7 +18,7 @@ import {
 } from '../../src/workflows';
 import { statusCallbackId, type StatusCallbackInput } from '../../src/domain/statusCallback';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
-import { signalWhileNextPageIsPrepared, startBatch, startSms, until, type Harness } from '../workflows/harness';
+import { receiptWhileExpiryIsRecorded, signalWhileNextPageIsPrepared, startBatch, startSms, until, type Harness } from '../workflows/harness';
 import { at, orderHandle, postEvent } from '../workflows/orders';
 
 type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
@@ -41,6 +41,11 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   'sendSms-rejected': (h) => sms(h, 'rejected', { providers: { every8d: { fails: { type: 'MessageRejected', code: '-8' } } } }),
   'sendSms-no-provider': (h) => sms(h, 'no-provider', { plan: { route: [] } }),
   'sendSms-receipt-timeout': (h) => sms(h, 'receipt-timeout', { plan: { receiptTimeoutMs: 1_000 } }),
+  // After patch `sms-late-receipt-while-expiring`: a receipt that reaches the workflow while markFinal records the expiry.
+  'sendSms-late-receipt-while-expiring': async (h) => {
+    const { handle } = await receiptWhileExpiryIsRecorded(h, 'rec-late-while-expiring');
+    return finished('sendSms-late-receipt-while-expiring', handle);
+  },
   'sendSms-rerouted': (h) =>
     sms(h, 'rerouted', { plan: { rerouteOnUndelivered: true }, providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } } }),
   'sendSms-polled': (h) => sms(h, 'polled', { plan: { route: ['mitake'], pollingProviders: ['mitake'] }, providers: { mitake: { polls: 'delivered' } } }),

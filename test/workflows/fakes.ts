@@ -71,6 +71,8 @@ export class FakeActivities {
   private releaseHeld: () => void = () => undefined;
   private preparing: Promise<void> | undefined;
   private releasePreparing: () => void = () => undefined;
+  private finals: Promise<void> | undefined;
+  private releaseFinalsHeld: () => void = () => undefined;
   private pagesHeld: { fromIndex: number; until: Promise<void> } | undefined;
   private releasePagesHeld: () => void = () => undefined;
   private readonly events = new EventEmitter();
@@ -94,6 +96,17 @@ export class FakeActivities {
     this.held = undefined;
     this.releasePrepares();
     this.releasePages();
+    this.releaseFinals();
+  }
+
+  /** `markFinal` waits until `releaseFinals`, so a test can signal a workflow while it records its end. */
+  holdFinals(): void {
+    this.finals = new Promise((resolve) => (this.releaseFinalsHeld = resolve));
+  }
+
+  releaseFinals(): void {
+    this.releaseFinalsHeld();
+    this.finals = undefined;
   }
 
   /** `prepareBatchPage` from `fromIndex` on waits until `releasePages`: a batch then waits for its next page. */
@@ -219,8 +232,10 @@ export class FakeActivities {
       recordSent: async (input) => this.record('recordSent', input),
       recordAttemptFailed: async (input) => this.record('recordAttemptFailed', input),
       recordReceipt: async (input) => this.record('recordReceipt', input),
-      markFinal: async (input) => this.record('markFinal', input),
-      recordLateReceipt: async (input) => (this.record('recordLateReceipt', input), true),
+      markFinal: async (input) => {
+        this.record('markFinal', input);
+        await this.finals;
+      },
       applyWinnerRule: async (input) => (this.record('applyWinnerRule', input), {}),
     };
   }

@@ -5,9 +5,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
 import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId, sendSmsWorkflow, type SendSmsInput } from '../../src/workflows';
+import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow, type SendSmsInput } from '../../src/workflows';
 import { temporalCli } from './cli';
-import { FakeActivities, type Scenario } from './fakes';
+import { FakeActivities, report, type Scenario } from './fakes';
 
 /**
  * An in-memory dev server (no time skipping: that needs the Java test server, which cannot be downloaded
@@ -89,6 +89,37 @@ export function startSms(h: Harness, scenario: Scenario, messageId = freshId('ms
     taskQueue: SMS_TASK_QUEUE,
     args: [{ messageId, ...timing }],
   });
+}
+
+/**
+ * Starts one SMS whose receipt deadline passes (1 s), holds its expiry record (`markFinal`) longer than its workflow
+ * task (2 s, so the worker heartbeats the task) and signals the receipt meanwhile: the receipt reaches the workflow
+ * in a task of its own before `markFinal` returns, as when a slow store holds the record. Returns once that task
+ * completed and `markFinal` was let go.
+ */
+export async function receiptWhileExpiryIsRecorded(h: Harness, messageId = freshId('msg')) {
+  h.fake.holdFinals();
+  h.fake.reset({ plan: { receiptTimeoutMs: 1_000 } });
+  const handle = await h.client.workflow.start(sendSmsWorkflow, {
+    workflowId: workflowIdFor(messageId),
+    taskQueue: SMS_TASK_QUEUE,
+    args: [{ messageId }],
+    workflowTaskTimeout: '2 seconds',
+  });
+  const [sent] = await h.fake.waitForCalls('recordSent', 1);
+  await h.fake.waitForCalls('markFinal', 1);
+  const late = report('every8d', sent.input.providerMessageId, 'delivered');
+  await handle.signal(deliveryReportSignal, late);
+  await until(
+    () => handle.fetchHistory(),
+    ({ events }) => {
+      if (!events) return false;
+      const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+      return signalled >= 0 && events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes);
+    },
+  );
+  h.fake.releaseFinals();
+  return { handle, late };
 }
 
 /** Starts one batch as the API does under `scenario`. */

@@ -1,7 +1,7 @@
-import { statusQuery } from '../../src/workflows';
+import { LATE_RECEIPT_WHILE_EXPIRING, statusQuery } from '../../src/workflows';
 import { deliveryReportSignal } from '../../src/workflows/signals';
 import { providerMessageIdFor, report } from './fakes';
-import { startHarness, startSms, type Harness } from './harness';
+import { receiptWhileExpiryIsRecorded, startHarness, startSms, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -68,6 +68,35 @@ describe('sendSmsWorkflow', () => {
     const handle = await startSms(h, { plan: { receiptTimeoutMs: 1_000 } });
     expect(await handle.result()).toEqual({ status: 'expired', provider: 'every8d', reason: 'receipt_timeout' });
     expect(h.fake.named('markFinal').map((c) => c.input.status)).toEqual(['expired']);
+  });
+
+  // The completion is refused for the new signal and the workflow's replay takes the receipt in time; the store
+  // then applies it over the `expired` markFinal wrote (MessageRepository.applyDeliveryReport).
+  it('takes a receipt that arrives while it records the expiry', async () => {
+    h.fake.holdFinals();
+    const handle = await startSms(h, { plan: { receiptTimeoutMs: 1_000 } });
+    const [sent] = await h.fake.waitForCalls('recordSent', 1);
+    await h.fake.waitForCalls('markFinal', 1);
+    const late = report('every8d', sent.input.providerMessageId, 'delivered');
+    await handle.signal(deliveryReportSignal, late);
+    h.fake.releaseFinals();
+    expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+    expect(h.fake.named('recordReceipt').map((c) => c.input)).toEqual([{ messageId: expect.any(String), report: late, final: true }]);
+  });
+
+  it('applies a receipt that reaches it while a slow store holds the expiry record', async () => {
+    const { handle, late } = await receiptWhileExpiryIsRecorded(h);
+    expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+    expect(h.fake.named('markFinal').map((c) => c.input.status)).toEqual(['expired']);
+    expect(h.fake.named('recordReceipt').map((c) => c.input)).toEqual([{ messageId: expect.any(String), report: late, final: true }]);
+    // The late path, not a replay's normal one: only that path asks for the patch.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const patchIds = events.flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+      return data ? [JSON.parse(Buffer.from(data).toString()).id] : [];
+    });
+    expect(patchIds).toContain(LATE_RECEIPT_WHILE_EXPIRING);
   });
 
   it('reroutes to the next provider when the receipt says undelivered', async () => {
