@@ -118,11 +118,10 @@ export function createApp(deps: AppDeps) {
   const bulkBodies = limitBody(MAX_BULK_BODY_BYTES);
   app.use('/api/*', (c, next) => (c.req.path === BULK_PATH ? bulkBodies(c, next) : smallBodies(c, next)));
   app.use('/api/*', async (c, next) => {
-    if (deps.store.down) {
-      // Receipts have a path of their own while the store is down (webhookRoutes): Twilio does not resend them.
-      if (isReceiptPath(c.req.path)) return next();
-      throw storeUnavailable();
-    }
+    // Receipts have a path of their own while the store is down, and when it fails under them (webhookRoutes):
+    // Twilio does not resend them.
+    if (isReceiptPath(c.req.path)) return next();
+    if (deps.store.down) throw storeUnavailable();
     // A request already waiting on a store that then hangs is answered 503 too, rather than waiting with it; what it
     // started may still finish when the store resumes, which a retry with the same Idempotency-Key finds.
     const waiting = deps.store.untilDown();
@@ -216,6 +215,7 @@ export function createApp(deps: AppDeps) {
       publicBaseUrl: deps.publicBaseUrl,
       guard: deps.webhookGuard,
       storeDown: () => deps.store.down,
+      untilStoreDown: () => deps.store.untilDown(),
       // The alert's count needs the store; while it is down the refusal is still logged and in the metrics.
       countRejection: async () => {
         if (!deps.store.down) await deps.repos.alerts.countEvent('webhook_rejected');

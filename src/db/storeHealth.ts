@@ -1,4 +1,4 @@
-import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError, type MongoClient } from 'mongodb';
+import { MongoBulkWriteError, MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError, type MongoClient } from 'mongodb';
 
 /**
  * Whether the store can be used right now. Two signals: the driver's topology events (a store that is gone is known
@@ -67,8 +67,12 @@ export class StoreHealth {
   }
 }
 
-/** Errors that mean "the store is unreachable", as opposed to a bad query or a duplicate key. */
+/**
+ * Errors that mean "the store is unreachable", as opposed to a bad query or a duplicate key. An `insertMany` that
+ * loses its connection fails as a bulk write error wrapping the network error (errorResponse), naming no write.
+ */
 export function isStoreUnreachable(err: unknown): boolean {
+  if (err instanceof MongoBulkWriteError && [err.writeErrors].flat().length === 0) return isStoreUnreachable(err.errorResponse);
   return (
     err instanceof MongoNetworkError ||
     err instanceof MongoServerSelectionError ||

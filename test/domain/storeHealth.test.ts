@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { MongoClient } from 'mongodb';
-import { StoreHealth } from '../../src/db/storeHealth';
+import { type MongoClient, MongoBulkWriteError, MongoNetworkError } from 'mongodb';
+import { StoreHealth, isStoreUnreachable } from '../../src/db/storeHealth';
 
 /** A store whose pings the test answers (or not), and a clock it moves. */
 function harness() {
@@ -62,5 +62,12 @@ describe('the store health seen by the API', () => {
     h.probe(); // the next tick of the watch finds the ping overdue
     await new Promise((r) => setImmediate(r));
     expect(woken).toEqual(['waiting']);
+  });
+
+  it('tells an insert that lost its connection (a bulk write error wrapping it) from one the store refused', () => {
+    expect(isStoreUnreachable(new MongoBulkWriteError(new MongoNetworkError('connection 6 closed'), {} as never))).toBe(true);
+    const refused = new MongoBulkWriteError({ message: 'duplicate key', code: 11000, writeErrors: [{ index: 0, code: 11000 }] } as never, {} as never);
+    expect(isStoreUnreachable(refused)).toBe(false);
+    expect(isStoreUnreachable(new MongoNetworkError('reset'))).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import { ApiError } from '../../errors';
 import { metrics } from '../../metrics';
 import { secretsEqual } from '../auth';
 import { storeUnavailable } from '../errors';
+import { isStoreUnreachable } from '../../db/storeHealth';
 import { clientAddress, ipMatches } from '../ipAllowlist';
 
 /** Every8d and Mitake sign nothing: their callback URLs carry our token, optionally from known addresses only. */
@@ -32,6 +33,8 @@ export interface WebhookDeps {
   providers: ProviderRepository;
   /** Whether the store is known to be unreachable: receipts that name their message are then taken without it. */
   storeDown: () => boolean;
+  /** Resolves once the store is found unreachable (StoreHealth.untilDown). */
+  untilStoreDown: () => { promise: Promise<'down'>; cancel: () => void };
   /** What Twilio signed: our public base URL, as configured there (proxies change what we see locally). */
   publicBaseUrl: string;
   log: (message: string, fields: Record<string, unknown>) => void;
@@ -50,21 +53,25 @@ export function webhookRoutes(deps: WebhookDeps) {
     return disposition;
   };
   const twilioSigning = new LastKnownTwilioConfig(deps);
+  const receiptRoute = (handle: (c: Context) => Promise<Response>) => (c: Context) => takenEvenIfTheStoreFails(c, handle, deps);
 
-  app.post('/twilio', async (c) => {
-    const { form, fields } = await readFields(c);
-    await assertTwilioSignature(c, form, await twilioSigning.get(), deps);
-    const report = twilioReport(fields);
-    await acceptReceipt({
-      provider: 'twilio',
-      method: 'POST',
-      fields,
-      messageId: c.req.query('message_id'),
-      providerMessageId: fields.MessageSid,
-      report,
-    });
-    return c.body(null, 204);
-  });
+  app.post(
+    '/twilio',
+    receiptRoute(async (c) => {
+      const { form, fields } = await readFields(c);
+      await assertTwilioSignature(c, form, await twilioSigning.get(), deps);
+      const report = twilioReport(fields);
+      await acceptReceipt({
+        provider: 'twilio',
+        method: 'POST',
+        fields,
+        messageId: c.req.query('message_id'),
+        providerMessageId: fields.MessageSid,
+        report,
+      });
+      return c.body(null, 204);
+    }),
+  );
 
   // Inbound messages: the number's "A message comes in" webhook. Signed like receipts; empty TwiML = no auto-reply.
   app.post('/twilio/inbound', async (c) => {
@@ -86,50 +93,88 @@ export function webhookRoutes(deps: WebhookDeps) {
     return c.text('OK');
   });
 
-  app.on(['GET', 'POST'], '/mitake', async (c) => {
-    const { fields, token } = await readFields(c);
-    await assertUnsignedWebhookAllowed(c, token, deps);
-    const msgid = fields.msgid ?? '';
-    const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
-    await acceptReceipt({
-      provider: 'mitake',
-      method: c.req.method,
-      fields,
-      messageId: fields.message_id,
-      providerMessageId: msgid || undefined,
-      report,
-    });
-    // Mitake treats any other reply as "not received" and sends the report again.
-    return c.text(`magicid=sms_gateway_rpack\nmsgid=${msgid}\n`);
-  });
-
-  app.on(['GET', 'POST'], '/every8d', async (c) => {
-    const { fields, token } = await readFields(c);
-    await assertUnsignedWebhookAllowed(c, token, deps);
-    const batchId = fields.BatchID ?? '';
-    const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
-    // STATUS 999 is not a receipt but a customer's reply (MO), on the same account callback: text in SM, number in RM.
-    if (fields.STATUS === EVERY8D_INBOUND_REPLY) {
-      if (deps.storeDown()) throw storeUnavailable(); // the opt-out ledger needs it; Every8d resends
-      await deps.inbound.accept({ provider: 'every8d', from: fields.RM ?? '', text: fields.SM ?? '' });
-    }
-    // SUBJECT names our message for sends that carried it (providers/every8d.ts); older ones are matched by BatchID.
-    else
+  app.on(
+    ['GET', 'POST'],
+    '/mitake',
+    receiptRoute(async (c) => {
+      const { fields, token } = await readFields(c);
+      await assertUnsignedWebhookAllowed(c, token, deps);
+      const msgid = fields.msgid ?? '';
+      const report = msgid ? mitakeReport(msgid, fields.StatusFlag ?? '') : undefined;
       await acceptReceipt({
-        provider: 'every8d',
+        provider: 'mitake',
         method: c.req.method,
         fields,
-        messageId: fields.SUBJECT,
-        providerMessageId: batchId || undefined,
+        messageId: fields.message_id,
+        providerMessageId: msgid || undefined,
         report,
       });
-    return c.text('OK');
-  });
+      // Mitake treats any other reply as "not received" and sends the report again.
+      return c.text(`magicid=sms_gateway_rpack\nmsgid=${msgid}\n`);
+    }),
+  );
+
+  app.on(
+    ['GET', 'POST'],
+    '/every8d',
+    receiptRoute(async (c) => {
+      const { fields, token } = await readFields(c);
+      await assertUnsignedWebhookAllowed(c, token, deps);
+      const batchId = fields.BatchID ?? '';
+      const report = batchId ? every8dReport(batchId, fields.STATUS ?? '') : undefined;
+      // STATUS 999 is not a receipt but a customer's reply (MO), on the same account callback: text in SM, number in RM.
+      if (fields.STATUS === EVERY8D_INBOUND_REPLY) {
+        if (deps.storeDown()) throw storeUnavailable(); // the opt-out ledger needs it; Every8d resends
+        await deps.inbound.accept({ provider: 'every8d', from: fields.RM ?? '', text: fields.SM ?? '' });
+      }
+      // SUBJECT names our message for sends that carried it (providers/every8d.ts); older ones are matched by BatchID.
+      else
+        await acceptReceipt({
+          provider: 'every8d',
+          method: c.req.method,
+          fields,
+          messageId: fields.SUBJECT,
+          providerMessageId: batchId || undefined,
+          report,
+        });
+      return c.text('OK');
+    }),
+  );
 
   return app;
 }
 
 const EVERY8D_INBOUND_REPLY = '999';
+
+/** How long a receipt whose store call failed waits for the store-down ping to agree before it is answered 503. */
+const PING_AGREES_MS = 2_000;
+
+/**
+ * A receipt route run on the store, and run again without it if the store fails while the receipt is in hand: the
+ * ping finds it down, or a store call finds it unreachable. Twilio does not resend a receipt answered 503, so one
+ * caught in the first second of an outage would be lost. The second run takes the store-down path (acceptReceipt),
+ * which signals a receipt that names its message and parks its row. The first run may still finish once the store
+ * answers, so such a receipt can be signalled twice (its workflow takes one) and stored twice in webhook_events.
+ */
+async function takenEvenIfTheStoreFails(c: Context, handle: (c: Context) => Promise<Response>, deps: WebhookDeps): Promise<Response> {
+  if (deps.storeDown()) return handle(c);
+  const down = deps.untilStoreDown();
+  try {
+    const first = handle(c);
+    first.catch(() => undefined); // it may fail after the second run answered
+    const outcome = await Promise.race([first, down.promise]).catch(async (err) => {
+      if (!isStoreUnreachable(err)) throw err;
+      const agreed = await Promise.race([down.promise, new Promise<'undecided'>((r) => setTimeout(() => r('undecided'), PING_AGREES_MS))]);
+      if (agreed !== 'down') throw err;
+      return agreed;
+    });
+    if (outcome !== 'down') return outcome;
+  } finally {
+    down.cancel();
+  }
+  deps.log('receipt taken without the store: it failed while the receipt was in hand', { path: c.req.path });
+  return handle(c);
+}
 
 /** Query string and, for form posts, the body fields (kept apart too: Twilio signs only the body fields). */
 async function readFields(c: Context): Promise<{ form: Record<string, string>; fields: Record<string, string>; token?: string }> {
