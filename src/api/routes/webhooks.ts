@@ -164,7 +164,9 @@ async function takenEvenIfTheStoreFails(c: Context, handle: (c: Context) => Prom
     first.catch(() => undefined); // it may fail after the second run answered
     const outcome = await Promise.race([first, down.promise]).catch(async (err) => {
       if (!isStoreUnreachable(err)) throw err;
-      const agreed = await Promise.race([down.promise, new Promise<'undecided'>((r) => setTimeout(() => r('undecided'), PING_AGREES_MS))]);
+      let timer: NodeJS.Timeout | undefined;
+      const undecided = new Promise<'undecided'>((r) => (timer = setTimeout(() => r('undecided'), PING_AGREES_MS)));
+      const agreed = await Promise.race([down.promise, undecided]).finally(() => clearTimeout(timer));
       if (agreed !== 'down') throw err;
       return agreed;
     });
