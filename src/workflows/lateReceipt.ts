@@ -1,16 +1,14 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { BookkeepingActivities } from '../activities/types';
 import type { DeliveryReport } from '../domain/sms';
+import { BOOKKEEPING_OPTIONS } from './sendSms';
 
 export interface LateReceiptInput {
   messageId: string;
   report: DeliveryReport;
 }
 
-const bookkeeping = proxyLocalActivities<BookkeepingActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const bookkeeping = proxyLocalActivities<BookkeepingActivities>(BOOKKEEPING_OPTIONS);
 
 /**
  * A receipt for a message that ended `expired` (domain/lateReceipts.ts), workflow id `late-receipt-<messageId>`. The

@@ -74,10 +74,12 @@ export const PROVIDER_UNAVAILABLE = FAILURE.providerUnavailable;
 
 // Bookkeeping writes are short MongoDB calls: local activities (run by this worker, recorded as markers) cost
 // the server a fraction of a regular activity. They must land eventually, so they retry without limit.
-const bookkeeping = proxyLocalActivities<BookkeepingActivities>({
+// Also lateReceiptWorkflow's.
+export const BOOKKEEPING_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const bookkeeping = proxyLocalActivities<BookkeepingActivities>(BOOKKEEPING_OPTIONS);
 
 /** Transient provider errors are retried with back-off; a rejected message or an unavailable provider is not. */
 const providerRetry = (plan: SendPlan) => ({
@@ -196,7 +198,7 @@ async function deliver(
    */
   const expireAwaitingReceipt = async (provider: ProviderName, providerMessageId: string): Promise<SendSmsResult> => {
     const expired = await finish('expired', RECEIPT_TIMEOUT, 'no delivery receipt before the deadline');
-    const late = receipts.find((r) => r.provider === provider && r.providerMessageId === providerMessageId);
+    const late = receiptFor(receipts, provider, providerMessageId);
     if (!late || !patched(LATE_RECEIPT_WHILE_EXPIRING)) return expired;
     await bookkeeping.recordReceipt({ messageId, report: late, final: true });
     setStatus(late.outcome);
@@ -283,6 +285,11 @@ async function sendAndRecord(
   return accepted;
 }
 
+/** The receipt of this send among those kept (a reroute's earlier provider may have reported too). */
+function receiptFor(receipts: DeliveryReport[], provider: ProviderName, providerMessageId: string): DeliveryReport | undefined {
+  return receipts.find((r) => r.provider === provider && r.providerMessageId === providerMessageId);
+}
+
 async function awaitReceipt(
   provider: ProviderName,
   providerMessageId: string,
@@ -290,7 +297,7 @@ async function awaitReceipt(
   receipts: DeliveryReport[],
   messageId: string,
 ): Promise<DeliveryReport | undefined> {
-  const match = () => receipts.find((r) => r.provider === provider && r.providerMessageId === providerMessageId);
+  const match = () => receiptFor(receipts, provider, providerMessageId);
   if (!plan.pollingProviders.includes(provider)) {
     await condition(() => match() !== undefined, plan.receiptTimeoutMs);
     return match();

@@ -4,6 +4,17 @@ import { api, apiUrl, randomMobile, sendSms, setBehaviour, twilioOnlyNumberWitho
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
+/** A Twilio status callback for our message, signed with the simulator account's auth token as Twilio signs it. */
+function signedTwilioReceipt(messageId: string, fields: Record<string, string>): Promise<Response> {
+  const path = `/api/v1/webhooks/sms/twilio?message_id=${messageId}`;
+  const signature = twilio.getExpectedTwilioSignature(SIMULATOR_CREDENTIALS.twilio.auth_token, `${apiUrl()}${path}`, fields);
+  return fetch(`${apiUrl()}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    body: form(fields),
+  });
+}
+
 async function deliveredVia(provider: 'mitake' | 'twilio') {
   const phone = randomMobile();
   await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
@@ -42,14 +53,7 @@ describe('delivery-receipt webhooks', () => {
 
   it('accepts a correctly signed Twilio receipt', async () => {
     const final = await deliveredVia('twilio');
-    const path = `/api/v1/webhooks/sms/twilio?message_id=${final.message_id}`;
-    const fields = { MessageSid: final.provider_message_id, MessageStatus: 'delivered' };
-    const signature = twilio.getExpectedTwilioSignature(SIMULATOR_CREDENTIALS.twilio.auth_token, `${apiUrl()}${path}`, fields);
-    const response = await fetch(`${apiUrl()}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-      body: form(fields),
-    });
+    const response = await signedTwilioReceipt(final.message_id, { MessageSid: final.provider_message_id, MessageStatus: 'delivered' });
     expect(response.status).toBe(204);
   });
 
@@ -60,14 +64,7 @@ describe('delivery-receipt webhooks', () => {
     expect(expired).toMatchObject({ status: 'expired', provider: 'twilio', error_code: 'receipt_timeout' });
 
     const postReceipt = async (MessageSid: string) => {
-      const path = `/api/v1/webhooks/sms/twilio?message_id=${body.message_id}`;
-      const fields = { MessageSid, MessageStatus: 'delivered' };
-      const signature = twilio.getExpectedTwilioSignature(SIMULATOR_CREDENTIALS.twilio.auth_token, `${apiUrl()}${path}`, fields);
-      const response = await fetch(`${apiUrl()}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-        body: form(fields),
-      });
+      const response = await signedTwilioReceipt(body.message_id, { MessageSid, MessageStatus: 'delivered' });
       expect(response.status).toBe(204);
     };
     await postReceipt('SM-not-this-send'); // not the send the message recorded: changes nothing
