@@ -92,6 +92,17 @@ describe('a store outage at the receipt webhooks', () => {
       body: new URLSearchParams(fields).toString(),
     });
   };
+  /** `atMost` 2 where the receipt's first run may also store its row once the store answers (docs/resilience.md). */
+  const expectParkedRowStored = async (messageId: string, { atMost = 1 } = {}) => {
+    const rows = await until(
+      () => withDb((db) => db.collection('webhook_events').find({ message_id: messageId, disposition: 'signalled' }).toArray()),
+      (found) => found.length > 0,
+      'the parked webhook row',
+      QUICK_POLL,
+    );
+    expect(rows.length).toBeLessThanOrEqual(atMost);
+    for (const row of rows) expect(row.payload).toContainEqual({ name: 'MessageStatus', value: 'delivered' });
+  };
   const statusOf = async (messageId: string) => (await api(`/api/v1/notifications/sms-status/${messageId}`)).body;
   const storeAnswers = async () =>
     (await app.request('/api/v1/notifications/sms-logs?limit=1', { headers: { authorization: `Bearer ${config.ADMIN_TOKEN}` } })).status;
@@ -122,14 +133,7 @@ describe('a store outage at the receipt webhooks', () => {
     expect(((await every8d.json()) as any).error.code).toBe('store_unavailable');
 
     await link.open();
-    const rows = await until(
-      () => withDb((db) => db.collection('webhook_events').find({ message_id: messageId, disposition: 'signalled' }).toArray()),
-      (found) => found.length > 0,
-      'the parked webhook row',
-      QUICK_POLL,
-    );
-    expect(rows).toHaveLength(1);
-    expect(rows[0].payload).toContainEqual({ name: 'MessageStatus', value: 'delivered' });
+    await expectParkedRowStored(messageId);
   });
 
   it('takes a Twilio receipt that was in hand when the store stopped answering', async () => {
@@ -148,8 +152,9 @@ describe('a store outage at the receipt webhooks', () => {
     const receipt = await twilioCallback(messageId, { MessageSid: sent.provider_message_id, MessageStatus: 'delivered' });
     expect(receipt.status).toBe(204);
     expect(await waitForFinal(messageId)).toMatchObject({ status: 'delivered', provider: 'twilio' });
-    // Its row is parked like the first test's. Not awaited here: after this relay's hang the test's MongoClient
-    // keeps failing server selection even once the link is back (a fresh client gets through), see docs/resilience.md.
+    // Its row is parked like the first test's, and stored once the hung link is cut and the store is back.
     await link.cut();
+    await link.open();
+    await expectParkedRowStored(messageId, { atMost: 2 });
   });
 });
