@@ -117,9 +117,18 @@ export class MessageAggregates {
 
   /** A counted message changed state: move its counts, and count an outcome for the alert windows. */
   async changed(before: SmsMessage, after: SmsMessage, now: Date): Promise<void> {
-    const writes: Promise<void>[] = [this.applyRollups(before, after)];
+    await this.move(before, after, now, 1);
+  }
+
+  /** Takes back what `changed(before, after, now)` moved, for a change whose message write lost to another writer. */
+  async takenBack(before: SmsMessage, after: SmsMessage, now: Date): Promise<void> {
+    await this.move(before, after, now, -1);
+  }
+
+  private async move(before: SmsMessage, after: SmsMessage, now: Date, sign: 1 | -1): Promise<void> {
+    const writes: Promise<void>[] = [sign > 0 ? this.applyRollups(before, after) : this.applyRollups(after, before)];
     if (after.provider && OUTCOMES.has(after.status) && !OUTCOMES.has(before.status)) {
-      const inc = { [`${after.provider}.decided`]: 1, ...(after.status === 'delivered' ? { [`${after.provider}.delivered`]: 1 } : {}) };
+      const inc = { [`${after.provider}.decided`]: sign, ...(after.status === 'delivered' ? { [`${after.provider}.delivered`]: sign } : {}) };
       const urgent = isTransactional(after.message_type);
       writes.push(this.rollups.apply(outcomeId.second(Math.floor(now.getTime() / 1000)), { inc }, urgent));
       writes.push(this.rollups.apply(outcomeId.minute(Math.floor(now.getTime() / 60_000)), { inc }, urgent));

@@ -1,5 +1,6 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { ensureIndexes, type IndexPlan } from './indexes';
+import { KeyedSerial } from './keyedSerial';
 import { asCounted, countedState, sameCountedState, type MessageAggregates, type MessageLists } from './messageAggregates';
 import { isDuplicateKey, upsertRacing } from './upsert';
 import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './messageTypes';
@@ -38,6 +39,9 @@ export class MessageRepository {
   private readonly aggregates?: MessageAggregates;
 
   private readonly statusListener?: StatusChangeListener;
+
+  /** Cancels of one message, one at a time (see markCancelled). */
+  private readonly cancels = new KeyedSerial();
 
   constructor(db: Db, upkeep: { lists?: MessageLists; aggregates?: MessageAggregates; statusListener?: StatusChangeListener } = {}) {
     this.col = db.collection<SmsMessage>('sms_messages');
@@ -342,15 +346,29 @@ export class MessageRepository {
     );
   }
 
-  /** The sender took the message back; only before any provider call (the workflow decides that, see SendGate). */
+  /**
+   * The sender took the message back; only before any provider call (the workflow decides that, see SendGate). The
+   * one change with two possible writers at once: a cancelled batch cancels the messages it never started while the
+   * sender's own cancel starts the message's workflow to do the same (services/smsCancel.ts). So it is counted once:
+   * the two run one after the other within a worker process (what the embedded store needs), and across processes
+   * it is written only over the status it was decided on (enough on MongoDB, whose updates are atomic).
+   */
   async markCancelled(id: string): Promise<void> {
-    await this.change(id, (m, now) =>
-      m.finished_at || !CANCELLABLE_STATUSES.includes(m.status)
-        ? null
-        : {
-            $set: { status: 'cancelled', finished_at: now, updated_at: now },
-            $push: { events: { at: now, type: 'cancelled', status: 'cancelled' } },
-          },
+    await this.cancels.run(id, () => this.cancel(id));
+  }
+
+  private async cancel(id: string): Promise<void> {
+    await this.change(
+      id,
+      (m, now) =>
+        m.finished_at || !CANCELLABLE_STATUSES.includes(m.status)
+          ? null
+          : {
+              $set: { status: 'cancelled', finished_at: now, updated_at: now },
+              $push: { events: { at: now, type: 'cancelled', status: 'cancelled' } },
+            },
+      undefined,
+      { contested: true },
     );
   }
 
@@ -358,12 +376,15 @@ export class MessageRepository {
    * Reads the message, lets `decide` return the change its current state calls for (or null), and writes it.
    * Returns the message as changed (top-level fields; pushed arrays are not replayed). `known` skips the read: the
    * message as a previous change of the same activity returned it. Safe because the message has one writer, the
-   * activity holding it, so nothing changed it since.
+   * activity holding it, so nothing changed it since. `contested`: a change another writer may make at the same
+   * time; it is written only if the message still has the status it was decided on, and one that lost takes its
+   * counters back and is decided again on the message as the winner left it.
    */
   private async change(
     id: string,
     decide: (message: SmsMessage, now: Date) => Change | null,
     known?: SmsMessage,
+    { contested = false, tries = CONTESTED_TRIES } = {},
   ): Promise<{ changed: boolean; message: SmsMessage | null }> {
     const message = known ? { ...known } : await this.col.findOne({ _id: id });
     if (!message) return { changed: false, message: null };
@@ -391,7 +412,14 @@ export class MessageRepository {
     const reflected = message.counted ? asCounted(message, message.counted) : message;
     const counted = !this.aggregates || !message.counted ? undefined : moment ? (newlyCounted ? message.counted : undefined) : countedState(after);
     if (!moment) await Promise.all([this.lists?.changed(reflected, after), counted ? this.aggregates!.changed(reflected, after, now) : undefined]);
-    await this.col.updateOne({ _id: id }, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
+    const filter = contested ? { _id: id, status: message.status } : { _id: id };
+    const written = await this.col.updateOne(filter, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
+    if (written.matchedCount === 0 && contested) {
+      // Another writer changed it since it was read. Lists only gain candidates, which readers check, so they stay.
+      if (counted) await this.aggregates!.takenBack(reflected, after, now);
+      if (tries > 1) return this.change(id, decide, undefined, { contested, tries: tries - 1 });
+      return { changed: false, message: await this.col.findOne({ _id: id }) };
+    }
     heard?.written();
     return { changed: true, message: counted ? { ...after, counted } : after };
   }
@@ -455,6 +483,9 @@ const receiptEvent = (type: 'receipt' | 'late_receipt', report: DeliveryReport, 
   provider: report.provider,
   detail: { provider_status: report.providerStatus, error_code: report.errorCode },
 });
+
+/** How often a contested change is decided again after losing to another writer; then it is left to the winner. */
+const CONTESTED_TRIES = 5;
 
 /** The receipt's outcome over an `expired` end: `finished_at` stays, receipt_timeout gives way to the receipt's own code. */
 function lateReceiptChange(report: DeliveryReport, now: Date): Change {

@@ -38,6 +38,24 @@ const receipt = (providerMessageId: string, outcome: 'delivered' | 'undelivered'
   receivedAt: new Date().toISOString(),
 });
 
+/** The batch's rollup document equals a recount of the given messages as stored now. */
+async function expectBatchRollupsRecounted(db: Db, repo: MessageRepository, batchId: string, ids: string[]): Promise<void> {
+  const stored = await db.collection<{ _id: string; cells: unknown }>('sms_rollups').findOne({ _id: rollupId.batch(batchId) });
+  const messages = await Promise.all(ids.map(async (id) => (await repo.findById(id))!));
+  expect(withoutZeros(stored?.cells)).toEqual(expectedRollups(messages).get(rollupId.batch(batchId)));
+}
+
+/** A fresh batch of `count` stored messages of one template, written through the worker's repository. */
+function withBatch(count: number, template: string, fn: (batch: { db: Db; repo: MessageRepository; batchId: string; ids: string[] }) => Promise<void>) {
+  return withDb(async (db) => {
+    const repo = workerRepository(db);
+    const batchId = randomUUID();
+    const ids = Array.from({ length: count }, (_, i) => `${batchId}-${i}`);
+    await repo.insertManyIfAbsent(ids.map((id) => newMessage(id, batchId, template, 'A')));
+    await fn({ db, repo, batchId, ids });
+  });
+}
+
 describe('rollups', () => {
   it('equal a recount from the messages after concurrent lifecycles, retried steps and repeated receipts', async () => {
     await withDb(async (db) => {
@@ -97,17 +115,12 @@ describe('rollups', () => {
       // The last step of the message: its retry finds the change applied, so only the repair can count it.
       await crashed.applyDeliveryReport(id, receipt(`m-${id}`, 'delivered'), true);
       expect(await repo.applyDeliveryReport(id, receipt(`m-${id}`, 'delivered'), true)).toBe(false);
-      const stored = await db.collection<{ _id: string; cells: unknown }>('sms_rollups').findOne({ _id: rollupId.batch(batchId) });
-      expect(withoutZeros(stored?.cells)).toEqual(expectedRollups([(await repo.findById(id))!]).get(rollupId.batch(batchId)));
+      await expectBatchRollupsRecounted(db, repo, batchId, [id]);
     });
   });
 
   it("moves a message that expired waiting for its receipt to the late receipt's outcome, once, as a recount would", async () => {
-    await withDb(async (db) => {
-      const repo = workerRepository(db);
-      const batchId = randomUUID();
-      const ids = [`${batchId}-0`, `${batchId}-1`];
-      await repo.insertManyIfAbsent(ids.map((id) => newMessage(id, batchId, 'late_tpl', 'A')));
+    await withBatch(2, 'late_tpl', async ({ db, repo, batchId, ids }) => {
       for (const id of ids) {
         await repo.recordAttemptStarted(id, 'mitake', 1);
         await repo.markSent(id, { provider: 'mitake', providerMessageId: `m-${id}`, pricePerSegment: 0.75 });
@@ -122,9 +135,41 @@ describe('rollups', () => {
       expect(late!.error_code).toBeUndefined();
       expect(late!.events.map((e) => e.type).slice(-2)).toEqual(['expired', 'late_receipt']);
       expect((await repo.findById(ids[1]))!.status).toBe('expired');
-      const stored = await db.collection<{ _id: string; cells: unknown }>('sms_rollups').findOne({ _id: rollupId.batch(batchId) });
-      const messages = await Promise.all(ids.map(async (id) => (await repo.findById(id))!));
-      expect(withoutZeros(stored?.cells)).toEqual(expectedRollups(messages).get(rollupId.batch(batchId)));
+      await expectBatchRollupsRecounted(db, repo, batchId, ids);
+    });
+  });
+
+  describe('count a cancel once when the batch and the sender cancel the same unstarted message at the same time', () => {
+    // The batch's cancelUnstarted and the message's own workflow (started by the sender's cancel) both mark it.
+    const expectCancelledOnce = async ({ db, repo, batchId, ids }: { db: Db; repo: MessageRepository; batchId: string; ids: string[] }) => {
+      for (const id of ids) {
+        const cancelled = await repo.findById(id);
+        expect(cancelled!.status).toBe('cancelled');
+        expect(cancelled!.events.filter((e) => e.type === 'cancelled')).toHaveLength(1);
+      }
+      await expectBatchRollupsRecounted(db, repo, batchId, ids);
+    };
+
+    it('in one worker process', async () => {
+      // Many at once: FerretDB lets two updates of one document both see the old state only now and then.
+      await withBatch(20, 'cancel_tpl', async (batch) => {
+        await Promise.all(batch.ids.flatMap((id) => [batch.repo.markCancelled(id), batch.repo.markCancelled(id)]));
+        await expectCancelledOnce(batch);
+      });
+    });
+
+    it('in two worker processes: the one that decided first but wrote second takes its counts back', async () => {
+      await withBatch(1, 'cancel_tpl', async (batch) => {
+        const other = workerRepository(batch.db);
+        // Between deciding and writing, this process's cancel lets the other process cancel the message first.
+        const interleaved = new MessageRepository(batch.db, {
+          lists: new MessageLists(batch.db, 'worker'),
+          aggregates: new MessageAggregates(batch.db),
+          statusListener: { beforeStatusChange: async () => void (await other.markCancelled(batch.ids[0])) },
+        });
+        await interleaved.markCancelled(batch.ids[0]);
+        await expectCancelledOnce(batch);
+      });
     });
   });
 
