@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { phoneBucket, type BudgetWindow } from '../domain/phoneBudget';
+import { KeyedSerial } from './keyedSerial';
 import { upsertRacing } from './upsert';
 
 /** One window's counts for the numbers of one bucket: `counts.p<digits>` (a prefix, so no key looks like an index). */
@@ -27,7 +28,8 @@ const field = (e164: string) => `p${e164.replace(/\D/g, '')}`;
 export class PhoneCounterRepository {
   private readonly col: Collection<PhoneCounterDoc>;
 
-  private readonly tails = new Map<string, Promise<unknown>>();
+  /** Writes of one document, one after another in this process. */
+  private readonly serially = new KeyedSerial();
 
   constructor(db: Db) {
     this.col = db.collection<PhoneCounterDoc>('rate_counters');
@@ -54,7 +56,7 @@ export class PhoneCounterRepository {
       const [bucket, members] = item;
       const id = `${scope}:${window.name}@${window.start.getTime()}#${bucket}`;
       const inc = Object.fromEntries(members.map((n) => [`counts.${field(n)}`, by]));
-      const doc = await this.serially(id, () =>
+      const doc = await this.serially.run(id, () =>
         upsertRacing(() =>
           this.col.findOneAndUpdate(
             { _id: id },
@@ -68,16 +70,5 @@ export class PhoneCounterRepository {
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL, buckets.length) }, next));
     return counts;
-  }
-
-  /** Runs `write` after every earlier write of the same document in this process has settled. */
-  private serially<T>(id: string, write: () => Promise<T>): Promise<T> {
-    const run = (this.tails.get(id) ?? Promise.resolve()).then(write, write);
-    const tail = run.catch(() => undefined);
-    this.tails.set(id, tail);
-    void tail.then(() => {
-      if (this.tails.get(id) === tail) this.tails.delete(id);
-    });
-    return run;
   }
 }
