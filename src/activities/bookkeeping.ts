@@ -57,6 +57,11 @@ export async function recordSent(repos: Repositories, input: RecordSentInput, { 
   if (charged !== undefined) metrics().messagesByStatus.inc({ provider: sent.provider, status: 'sent' });
 }
 
+/** Cancels a message no provider has been given, from its workflow or its cancelled batch; counted once. */
+export async function cancelMessage(repos: Repositories, messageId: string): Promise<void> {
+  if (await repos.messages.markCancelled(messageId)) metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
+}
+
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
 export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps): BookkeepingActivities {
   const { planSends, planWith, templateOf } = sendPlanning({ repos, policy });
@@ -83,10 +88,7 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       if (!(await repos.messages.admit(messageId))) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
     },
 
-    async markCancelled({ messageId }) {
-      await repos.messages.markCancelled(messageId);
-      metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
-    },
+    markCancelled: ({ messageId }) => cancelMessage(repos, messageId),
 
     // The workflow's fallback after the send activity could not record (it counted the send first, most likely).
     // Only its first attempt counts again: a record that keeps failing for minutes is retried without limit, and
@@ -104,8 +106,7 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     },
 
     async markFinal({ messageId, status, code, message }) {
-      await repos.messages.markFinal(messageId, status, { code, message });
-      metrics().messagesByStatus.inc({ provider: 'none', status });
+      if (await repos.messages.markFinal(messageId, status, { code, message })) metrics().messagesByStatus.inc({ provider: 'none', status });
     },
 
     async applyWinnerRule({ templateCode }) {

@@ -10,6 +10,7 @@ import type { PhoneBudget } from '../services/phoneBudget';
 import { composeMessage, renderWithTemplate } from '../services/templateRendering';
 import { senderOf } from '../services/messageIdentity';
 import type { SendPlanner } from '../services/sendPlanning';
+import { cancelMessage } from './bookkeeping';
 import type { BulkActivities } from './types';
 
 /** Messages of a cancelled batch marked cancelled at once. */
@@ -89,8 +90,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
 
     async cancelUnstarted({ messageIds }) {
       // A few at a time: at most two pages, and each cancel also moves counters and lists and may start a callback.
-      for (let i = 0; i < messageIds.length; i += CANCEL_GROUP)
-        await Promise.all(messageIds.slice(i, i + CANCEL_GROUP).map((id) => repos.messages.markCancelled(id)));
+      for (let i = 0; i < messageIds.length; i += CANCEL_GROUP) await Promise.all(messageIds.slice(i, i + CANCEL_GROUP).map((id) => cancelMessage(repos, id)));
     },
 
     async createCampaignBatch({ campaignId, runId }) {

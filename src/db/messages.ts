@@ -328,8 +328,9 @@ export class MessageRepository {
   }
 
   /** Final state without a receipt (failed, expired); never overwrites an earlier end. */
-  async markFinal(id: string, status: 'failed' | 'expired', reason: { code: string; message: string }): Promise<void> {
-    await this.change(id, (m, now) =>
+  /** True when this call ended the message (a retried step finds it ended). */
+  async markFinal(id: string, status: 'failed' | 'expired', reason: { code: string; message: string }): Promise<boolean> {
+    const { changed } = await this.change(id, (m, now) =>
       m.finished_at
         ? null
         : {
@@ -337,6 +338,7 @@ export class MessageRepository {
             $push: { events: { at: now, type: status, status, detail: reason } },
           },
     );
+    return changed;
   }
 
   /** A scheduled message's time has come: it waits for a provider (`queued`) like any other. */
@@ -351,14 +353,15 @@ export class MessageRepository {
    * one change with two possible writers at once: a cancelled batch cancels the messages it never started while the
    * sender's own cancel starts the message's workflow to do the same (services/smsCancel.ts). So it is counted once:
    * the two run one after the other within a worker process (what the embedded store needs), and across processes
-   * it is written only over the status it was decided on (enough on MongoDB, whose updates are atomic).
+   * it is written only over the status it was decided on (enough on MongoDB, whose updates are atomic). True when
+   * this call cancelled it.
    */
-  async markCancelled(id: string): Promise<void> {
-    await this.cancels.run(id, () => this.cancel(id));
+  async markCancelled(id: string): Promise<boolean> {
+    return this.cancels.run(id, () => this.cancel(id));
   }
 
-  private async cancel(id: string): Promise<void> {
-    await this.change(
+  private async cancel(id: string): Promise<boolean> {
+    const { changed } = await this.change(
       id,
       (m, now) =>
         m.finished_at || !CANCELLABLE_STATUSES.includes(m.status)
@@ -370,6 +373,7 @@ export class MessageRepository {
       undefined,
       { contested: true },
     );
+    return changed;
   }
 
   /**

@@ -5,6 +5,12 @@ import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
 import { api, randomMobile, simulatorSends, withDb, withTemporal } from '../helpers';
 import { allFinal, getBatch, pausedBatch, sendBulk, taipeiTime, waitForBatch } from './helpers';
 
+/** The worker's `luckygas_sms_status_total{status="cancelled"}` (its metrics endpoint). */
+async function workerCancelsCounted(): Promise<number> {
+  const text = await (await fetch(process.env.TEST_WORKER_METRICS_URL!)).text();
+  return Number(/^luckygas_sms_status_total\{provider="none",status="cancelled"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
 describe('bulk batches', () => {
   it('sends a few hundred recipients once each, reports bad rows and in-batch duplicates, and keeps histories small', async () => {
     const phones = Array.from({ length: 300 }, () => randomMobile());
@@ -81,9 +87,11 @@ describe('bulk batches', () => {
 
   it('cancels a paused batch: the messages it prepared and never started end cancelled, and none is sent', async () => {
     const { batchId, phones } = await pausedBatch(30, '【幸福氣】暫停後取消', 'cancel paused');
+    const cancelsCounted = await workerCancelsCounted();
     expect((await api(`/api/v1/notifications/batches/${batchId}/cancel`, { method: 'POST' })).status).toBe(202);
     const cancelled = await waitForBatch(batchId, (b) => b.status === 'cancelled' && b.counts.cancelled === 30);
     expect(cancelled.counts).toEqual({ cancelled: 30 });
+    expect((await workerCancelsCounted()) - cancelsCounted).toBe(30); // in luckygas_sms_status_total too, once each
     expect((await api(`/api/v1/notifications/sms-status/${batchId}-7`)).body).toMatchObject({ status: 'cancelled' });
     expect(await simulatorSends('every8d', { phone: phones[7] })).toEqual([]);
   });
