@@ -77,9 +77,12 @@ export async function createRepositories(
   const providerHealth = new ProviderHealthRepository(db, generation);
   const temporalOutbox = new TemporalOutbox(db);
   const statusCallbacks = new StatusCallbacks(temporalOutbox);
+  const plan = await indexPlanOf(db);
   const repos: Omit<Repositories, 'providerDirectory' | 'statusCallbacks'> = {
     messages: new MessageRepository(db, {
       statusListener: statusCallbacks,
+      // The store that takes secondary indexes (MongoDB) also answers a filter beyond `_id` without a scan.
+      conditionalWrites: plan.secondary,
       // Only the worker lingers: its batch steps share documents; an API request should not wait for company.
       lists: new MessageLists(db, role, role === 'worker' ? keys.WRITE_LINGER_MS : 0),
       aggregates: role === 'worker' ? new MessageAggregates(db, keys.WRITE_LINGER_MS) : undefined,
@@ -106,7 +109,6 @@ export async function createRepositories(
     balances: new ProviderBalanceRepository(db),
     orderEvents: new OrderEventRepository(db),
   };
-  const plan = await indexPlanOf(db);
   const indexed: { ensureIndexes(plan: IndexPlan): Promise<void> }[] = Object.values(repos);
   await Promise.all(indexed.map((r) => r.ensureIndexes(plan)));
   return { ...repos, statusCallbacks, providerDirectory: new ProviderDirectory(providers, providerHealth, generation) };

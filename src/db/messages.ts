@@ -40,15 +40,31 @@ export class MessageRepository {
 
   private readonly statusListener?: StatusChangeListener;
 
-  /** Cancels of one message, one at a time (see markCancelled). */
-  private readonly cancels = new KeyedSerial();
+  /**
+   * Changes of one message, one at a time in this process. A message has one writer, its workflow's activities, with
+   * one exception: a cancelled batch cancels the messages it never started while the sender's cancel of one of them
+   * starts its workflow (services/smsCancel.ts), whose first steps and cancel then run beside the batch's. On the
+   * embedded store the worker is one process, and FerretDB applies an update as read, change, rewrite, so a
+   * condition in the filter would not keep two writers apart there anyway.
+   */
+  private readonly writes = new KeyedSerial();
 
-  constructor(db: Db, upkeep: { lists?: MessageLists; aggregates?: MessageAggregates; statusListener?: StatusChangeListener } = {}) {
+  /**
+   * Whether a write may carry a condition besides `_id`: true on MongoDB (atomic, and indexed); FerretDB v1 scans the
+   * whole collection for any filter but an exact `_id` (createRepositories decides, from the store's buildInfo).
+   */
+  private readonly conditionalWrites: boolean;
+
+  constructor(
+    db: Db,
+    upkeep: { lists?: MessageLists; aggregates?: MessageAggregates; statusListener?: StatusChangeListener; conditionalWrites?: boolean } = {},
+  ) {
     this.col = db.collection<SmsMessage>('sms_messages');
     this.refs = db.collection('sms_provider_refs');
     this.lists = upkeep.lists;
     this.aggregates = upkeep.aggregates;
     this.statusListener = upkeep.statusListener;
+    this.conditionalWrites = upkeep.conditionalWrites ?? false;
   }
 
   async ensureIndexes(plan: IndexPlan): Promise<void> {
@@ -127,9 +143,11 @@ export class MessageRepository {
    * crash between the two writes counts it twice; the rebuild command repairs such drift.
    */
   async admit(id: string): Promise<SmsMessage | null> {
-    const message = await this.col.findOne({ _id: id });
-    if (message && (await this.countIfNew(message))) await this.col.updateOne({ _id: id }, { $set: { counted: message.counted } });
-    return message;
+    return this.writes.run(id, async () => {
+      const message = await this.col.findOne({ _id: id });
+      if (message && (await this.countIfNew(message))) await this.col.updateOne({ _id: id }, { $set: { counted: message.counted } });
+      return message;
+    });
   }
 
   /** Stores messages in whatever state they are in, counted and listed (imports; the benchmark's history). */
@@ -350,17 +368,11 @@ export class MessageRepository {
 
   /**
    * The sender took the message back; only before any provider call (the workflow decides that, see SendGate). The
-   * one change with two possible writers at once: a cancelled batch cancels the messages it never started while the
-   * sender's own cancel starts the message's workflow to do the same (services/smsCancel.ts). So it is counted once:
-   * the two run one after the other within a worker process (what the embedded store needs), and across processes
-   * it is written only over the status it was decided on (enough on MongoDB, whose updates are atomic). True when
-   * this call cancelled it.
+   * one change two processes may make at once (see `writes`): across processes it is written only over the status it
+   * was decided on where the store can say so (`conditionalWrites`), and the one that lost takes its counter moves
+   * back. True when this call cancelled it.
    */
   async markCancelled(id: string): Promise<boolean> {
-    return this.cancels.run(id, () => this.cancel(id));
-  }
-
-  private async cancel(id: string): Promise<boolean> {
     const { changed } = await this.change(
       id,
       (m, now) =>
@@ -371,7 +383,7 @@ export class MessageRepository {
               $push: { events: { at: now, type: 'cancelled', status: 'cancelled' } },
             },
       undefined,
-      { contested: true },
+      { contested: this.conditionalWrites },
     );
     return changed;
   }
@@ -380,15 +392,25 @@ export class MessageRepository {
    * Reads the message, lets `decide` return the change its current state calls for (or null), and writes it.
    * Returns the message as changed (top-level fields; pushed arrays are not replayed). `known` skips the read: the
    * message as a previous change of the same activity returned it. Safe because the message has one writer, the
-   * activity holding it, so nothing changed it since. `contested`: a change another writer may make at the same
+   * activity holding it, so nothing changed it since. `contested`: a change another process may make at the same
    * time; it is written only if the message still has the status it was decided on, and one that lost takes its
-   * counters back and is decided again on the message as the winner left it.
+   * counter moves back and is decided again on the message as the winner left it.
    */
-  private async change(
+  private change(
     id: string,
     decide: (message: SmsMessage, now: Date) => Change | null,
     known?: SmsMessage,
-    { contested = false, tries = CONTESTED_TRIES } = {},
+    { contested = false } = {},
+  ): Promise<{ changed: boolean; message: SmsMessage | null }> {
+    return this.writes.run(id, () => this.changeNow(id, decide, known, contested, CONTESTED_TRIES));
+  }
+
+  private async changeNow(
+    id: string,
+    decide: (message: SmsMessage, now: Date) => Change | null,
+    known: SmsMessage | undefined,
+    contested: boolean,
+    tries: number,
   ): Promise<{ changed: boolean; message: SmsMessage | null }> {
     const message = known ? { ...known } : await this.col.findOne({ _id: id });
     if (!message) return { changed: false, message: null };
@@ -417,11 +439,14 @@ export class MessageRepository {
     const counted = !this.aggregates || !message.counted ? undefined : moment ? (newlyCounted ? message.counted : undefined) : countedState(after);
     if (!moment) await Promise.all([this.lists?.changed(reflected, after), counted ? this.aggregates!.changed(reflected, after, now) : undefined]);
     const filter = contested ? { _id: id, status: message.status } : { _id: id };
-    const written = await this.col.updateOne(filter, counted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
+    // `counted` is written only when it moves: a change that leaves the figures alone (route skips, say) must not put
+    // back the state it read over one another process has written since.
+    const movesCounted = counted !== undefined && (newlyCounted || !sameCountedState(message.counted!, counted));
+    const written = await this.col.updateOne(filter, movesCounted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
     if (written.matchedCount === 0 && contested) {
       // Another writer changed it since it was read. Lists only gain candidates, which readers check, so they stay.
       if (counted) await this.aggregates!.takenBack(reflected, after, now);
-      if (tries > 1) return this.change(id, decide, undefined, { contested, tries: tries - 1 });
+      if (tries > 1) return this.changeNow(id, decide, undefined, contested, tries - 1);
       return { changed: false, message: await this.col.findOne({ _id: id }) };
     }
     heard?.written();

@@ -161,10 +161,12 @@ describe('rollups', () => {
     it('in two worker processes: the one that decided first but wrote second takes its counts back', async () => {
       await withBatch(1, 'cancel_tpl', async (batch) => {
         const other = workerRepository(batch.db);
-        // Between deciding and writing, this process's cancel lets the other process cancel the message first.
+        // Between deciding and writing, this process's cancel lets the other process cancel the message first. Its
+        // conditional write is MongoDB's; forced on here (the embedded store leaves it off: FerretDB would scan).
         const interleaved = new MessageRepository(batch.db, {
           lists: new MessageLists(batch.db, 'worker'),
           aggregates: new MessageAggregates(batch.db),
+          conditionalWrites: true,
           statusListener: { beforeStatusChange: async () => void (await other.markCancelled(batch.ids[0])) },
         });
         await interleaved.markCancelled(batch.ids[0]);
