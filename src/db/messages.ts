@@ -345,8 +345,10 @@ export class MessageRepository {
     return changed;
   }
 
-  /** Final state without a receipt (failed, expired); never overwrites an earlier end. */
-  /** True when this call ended the message (a retried step finds it ended). */
+  /**
+   * Final state without a receipt (failed, expired); never overwrites an earlier end. True when this call ended the
+   * message (a retried step finds it ended).
+   */
   async markFinal(id: string, status: 'failed' | 'expired', reason: { code: string; message: string }): Promise<boolean> {
     const { changed } = await this.change(id, (m, now) =>
       m.finished_at
@@ -437,15 +439,16 @@ export class MessageRepository {
     const moment = after.status === 'sending';
     const reflected = message.counted ? asCounted(message, message.counted) : message;
     const counted = !this.aggregates || !message.counted ? undefined : moment ? (newlyCounted ? message.counted : undefined) : countedState(after);
-    if (!moment) await Promise.all([this.lists?.changed(reflected, after), counted ? this.aggregates!.changed(reflected, after, now) : undefined]);
+    const movesCounters = !moment && counted !== undefined;
+    if (!moment) await Promise.all([this.lists?.changed(reflected, after), movesCounters ? this.aggregates!.changed(reflected, after, now) : undefined]);
     const filter = contested ? { _id: id, status: message.status } : { _id: id };
     // `counted` is written only when it moves: a change that leaves the figures alone (route skips, say) must not put
     // back the state it read over one another process has written since.
-    const movesCounted = counted !== undefined && (newlyCounted || !sameCountedState(message.counted!, counted));
-    const written = await this.col.updateOne(filter, movesCounted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
+    const writesCounted = counted !== undefined && (newlyCounted || !sameCountedState(message.counted!, counted));
+    const written = await this.col.updateOne(filter, writesCounted ? { ...update, $set: { ...(update.$set ?? {}), counted } } : update);
     if (written.matchedCount === 0 && contested) {
       // Another writer changed it since it was read. Lists only gain candidates, which readers check, so they stay.
-      if (counted) await this.aggregates!.takenBack(reflected, after, now);
+      if (movesCounters) await this.aggregates!.takenBack(reflected, after, now);
       if (tries > 1) return this.changeNow(id, decide, undefined, contested, tries - 1);
       return { changed: false, message: await this.col.findOne({ _id: id }) };
     }
