@@ -120,9 +120,11 @@ const envSchema = z.object({
     .default(180),
   /**
    * How long a change to a shared counter or lookup document waits for others to join its write (batch messages
-   * only; order and delivery notices never wait). See src/db/coalescingWriter.ts.
+   * only; order and delivery notices never wait). See src/db/coalescingWriter.ts. 200 ms merges a batch's changes
+   * to the hour's lists and the day's counters into about half the writes 50 ms did, which took about a third off
+   * the store's CPU per message (docs/throughput.md, fourteenth round); longer saved little more.
    */
-  WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(50),
+  WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(200),
   /**
    * Connections of each process's bulk lane to MongoDB: batch intake and everything the worker does except order and
    * delivery notices share them, so the store never queues more than this many bulk commands ahead of a notice

@@ -23,11 +23,13 @@ export async function startServerProcess(opts: {
   readyTimeoutMs?: number;
   /** Where its PID is kept, so a later start can kill it if this process dies without stopping it (staleServer.ts). */
   pidFile?: string;
+  /** Variables added to this process's environment (which it otherwise inherits). */
+  env?: Record<string, string>;
 }): Promise<ManagedProcess> {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   if (opts.pidFile) await reapOrphanedServer(opts.pidFile);
   const log = createWriteStream(opts.logFile, { flags: 'a' });
-  const child = spawn(opts.command, opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.command, opts.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const pidFile = opts.pidFile;
   if (pidFile && child.pid) recordServerPid(pidFile, { pid: child.pid, owner: process.pid, command: opts.command });
   child.stdout?.pipe(log);
