@@ -20,7 +20,9 @@ type lazyHandler struct {
 func newLazyHandler(inner slog.Handler) *lazyHandler { return &lazyHandler{inner: inner} }
 
 // Enabled does not depend on attributes, so the inner handler answers it without them.
-func (h *lazyHandler) Enabled(ctx context.Context, level slog.Level) bool { return h.inner.Enabled(ctx, level) }
+func (h *lazyHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.inner.Enabled(ctx, level)
+}
 
 func (h *lazyHandler) Handle(ctx context.Context, r slog.Record) error {
 	inner := h.inner
