@@ -54,6 +54,11 @@ export class ParkedInserts<T extends Document> {
     return this.waiting.length;
   }
 
+  /** Rows not known to be stored or given up yet: those waiting and those of the insert in flight. */
+  get pending(): number {
+    return this.waiting.length + this.inFlight;
+  }
+
   park(row: T): void {
     if (this.closed) {
       this.limits.onDrop('shutdown', 1);

@@ -79,6 +79,11 @@ export class WebhookEventRepository {
     this.parked.park(event);
   }
 
+  /** Parked rows not stored or given up yet (operators see the same through the logs; tests wait for 0). */
+  get parkedRows(): number {
+    return this.parked.pending;
+  }
+
   /** At shutdown: the parked rows get until `deadlineMs` to be written; returns how many were given up. */
   writeParkedBefore(deadlineMs: number): Promise<number> {
     return this.parked.writeAllBefore(deadlineMs);

@@ -57,6 +57,24 @@ async function until(done: () => boolean, timeoutMs = 3_000): Promise<void> {
 }
 
 describe('ParkedInserts', () => {
+  it('counts the rows of an insert in flight as pending until it answers, and none once they are stored', async () => {
+    const { col, state, stored } = scriptedStore();
+    const { parked } = parkedRows(col, { insertTimeoutMs: 60_000 });
+    state.down = false;
+    let answer: () => void = () => undefined;
+    const insert = col.insertMany.bind(col);
+    (col as unknown as { insertMany: unknown }).insertMany = (rows: Row[]) =>
+      new Promise<void>((resolve) => (answer = () => resolve(insert(rows as never) as never)));
+    parked.park({ n: 1 });
+    parked.park({ n: 2 });
+    await until(() => state.inserts === 0 && parked.size === 0);
+    // Both rows are out of the queue, in the insert that has not answered yet: still pending.
+    expect(parked.pending).toBe(2);
+    answer();
+    await until(() => parked.pending === 0);
+    expect(stored).toEqual([1, 2]);
+  });
+
   it('keeps rows while the store is down and writes them oldest first once it answers, then stops retrying', async () => {
     const { col, state, stored } = scriptedStore();
     const { parked, dropped } = parkedRows(col);
