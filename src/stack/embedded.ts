@@ -73,8 +73,8 @@ export async function startEmbeddedTemporal(
 
 /**
  * FerretDB's garbage collector target. Every update decodes and re-encodes the whole stored document, so FerretDB
- * allocates heavily while its live heap stays small; with Go's default (100) it spent about a fifth of its CPU on
- * collection and on returning memory to the kernel. 400 cut its CPU per batch message by about a quarter
+ * allocates heavily while its live heap stays small; with Go's default (100) it spent about a sixth of its CPU on
+ * collection and on returning memory to the kernel. 400 cut its CPU per batch message by about a fifth
  * (docs/throughput.md, fourteenth round), for a few tens of MiB more memory. A GOGC in the environment wins.
  */
 const FERRETDB_GOGC = '400';

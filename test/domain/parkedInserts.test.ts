@@ -61,16 +61,17 @@ describe('ParkedInserts', () => {
     const { col, state, stored } = scriptedStore();
     const { parked } = parkedRows(col, { insertTimeoutMs: 60_000 });
     state.down = false;
-    let answer: () => void = () => undefined;
+    let answer: (() => void) | undefined;
     const insert = col.insertMany.bind(col);
     (col as unknown as { insertMany: unknown }).insertMany = (rows: Row[]) =>
       new Promise<void>((resolve) => (answer = () => resolve(insert(rows as never) as never)));
     parked.park({ n: 1 });
     parked.park({ n: 2 });
-    await until(() => state.inserts === 0 && parked.size === 0);
+    await until(() => answer !== undefined);
     // Both rows are out of the queue, in the insert that has not answered yet: still pending.
+    expect(parked.size).toBe(0);
     expect(parked.pending).toBe(2);
-    answer();
+    answer!();
     await until(() => parked.pending === 0);
     expect(stored).toEqual([1, 2]);
   });

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { withDb } from '../helpers';
+import { isFerretDb, withDb } from '../helpers';
 
 /** The process serving this port, found by its command line (FerretDB is started with `--listen-addr=host:port`). */
 function processListeningOn(port: string): number | undefined {
@@ -22,7 +22,7 @@ function environmentOf(pid: number): Map<string, string> {
 
 describe('embedded FerretDB tuning', () => {
   it('runs FerretDB with a garbage-collector target of 400 unless the launcher was given its own GOGC', async () => {
-    const ferret = await withDb(async (db) => 'ferretdbVersion' in (await db.admin().command({ buildInfo: 1 })));
+    const ferret = await withDb(isFerretDb);
     const port = new URL(process.env.TEST_MONGO_URI!).port;
     const pid = processListeningOn(port);
     if (!ferret) {

@@ -1,11 +1,8 @@
 import type { Db, IndexDescription } from 'mongodb';
 import { ensureIndexes } from '../../src/db/indexes';
-import { randomMobile, sendSms, withDb } from '../helpers';
+import { isFerretDb, randomMobile, sendSms, withDb } from '../helpers';
 
 const names = async (db: Db, collection: string) => (await db.collection(collection).listIndexes().toArray()).map((i) => i.name as string).sort();
-
-/** What the store under test is, asked independently of the code under test. */
-const isFerretDb = async (db: Db) => 'ferretdbVersion' in (await db.admin().command({ buildInfo: 1 }));
 
 describe('indexes per store', () => {
   it('gives the stack store the unique indexes always and the secondary ones only on MongoDB', async () => {

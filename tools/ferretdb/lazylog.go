@@ -9,7 +9,7 @@ import (
 //
 // Why: FerretDB's SQL layer derives a logger with the statement and its arguments (the whole stored document) for
 // every statement it runs, and slog's TextHandler formats those attributes at once, whatever the level. At the
-// embedded stack's `warn` level nothing is ever written with them, yet a CPU profile under a batch showed about 5 %
+// embedded stack's `warn` level nothing is ever written with them, yet a CPU profile under a batch showed about 6 %
 // of FerretDB's time quoting documents for those loggers (docs/throughput.md, fourteenth round).
 type lazyHandler struct {
 	inner slog.Handler
