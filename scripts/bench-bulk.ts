@@ -30,6 +30,8 @@ async function main(): Promise<void> {
       recipients: { type: 'string', default: '10000' },
       // BULK_WINDOW's default: a larger window only queues more work in FerretDB (see docs/throughput.md).
       window: { type: 'string', default: '100' },
+      // BULK_PAGE_SIZE's default: recipients per continued-as-new run of the batch.
+      'page-size': { type: 'string', default: '250' },
       // The recipients split over this many batches sent at once (each with its own window and parent workflow).
       batches: { type: 'string', default: '1' },
       baseline: { type: 'string' },
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
     ...v8Flags,
     ADMIN_TOKEN: TOKEN,
     QUIET_HOURS: '',
-    BULK_PAGE_SIZE: '250',
+    BULK_PAGE_SIZE: values['page-size']!,
     BULK_WINDOW: values.window!,
     SMS_RECEIPT_POLL_MS: '30000',
     ...(pg ? { TEMPORAL_ADDRESS: pg.address } : {}),
