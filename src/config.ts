@@ -126,12 +126,6 @@ const envSchema = z.object({
    */
   WRITE_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(200),
   /**
-   * How long a batch message's freed window slot waits for others of the same batch, so several go to the batch in
-   * one signal (src/temporal/slotReleases.ts). 0: one signal per message, in the form batch workflows before
-   * 2026-12-06 understand; set it during a rolling upgrade from such a version (docs/operations.md).
-   */
-  SLOT_RELEASE_LINGER_MS: z.coerce.number().int().min(0).max(2_000).default(200),
-  /**
    * Connections of each process's bulk lane to MongoDB: batch intake and everything the worker does except order and
    * delivery notices share them, so the store never queues more than this many bulk commands ahead of a notice
    * (src/db/lanes.ts). 0: one pool for everything.

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, type NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createBookkeepingActivities, createBulkActivities, createProviderActivities } from './activities';
 import { createAlertActivities } from './activities/alerts';
@@ -25,7 +25,7 @@ import { warmUpWorkflowThread } from './temporal/warmUp';
 import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
-import { batchSlotReleaser } from './temporal/slotReleases';
+import { slotReleasedSignal } from './workflows/signals';
 
 /** A receiver gets this long to answer one status callback before the attempt counts as failed (and is retried). */
 const CALLBACK_POST_TIMEOUT_MS = 10_000;
@@ -125,7 +125,14 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
         webhookToken: config.WEBHOOK_TOKEN,
         timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
         recordSent: (input, known, notBefore) => recordSent(repos, input, { known, notBefore }),
-        releaseSlot: batchSlotReleaser(client, config.SLOT_RELEASE_LINGER_MS),
+        releaseSlot: async (batchWorkflowId, messageId) => {
+          try {
+            await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);
+          } catch (err) {
+            // A finished (e.g. cancelled) batch waits for nobody.
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          }
+        },
       }),
       'by-priority',
     ),

@@ -221,15 +221,6 @@ export function createProviderActivities({
           message,
         }
       : await send(message, provider, startedAt);
-    // The slot is free once the provider has the message: told to the batch while the acceptance is recorded, since
-    // the release waits for others of its batch to share a signal (src/temporal/slotReleases.ts). A failed signal
-    // must not fail (and resend) the send: the workflow then signals the batch itself.
-    const slotReleased = releaseSlotOf
-      ? releaseSlot(releaseSlotOf, messageId).then(
-          () => true,
-          (err) => (log.warn('could not free the batch slot; the workflow will', { messageId, error: String(err) }), false),
-        )
-      : false;
     let recorded = true;
     try {
       // Stores the provider-id ref first, then the early receipt is looked for: see db/earlyReceipts.ts.
@@ -241,7 +232,15 @@ export function createProviderActivities({
     }
     const earlyReceipt =
       recorded && accepted.matchReceiptsByProviderId ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined) : undefined;
-    return { ...accepted, recorded, slotReleased: await slotReleased, ...(earlyReceipt ? { earlyReceipt } : {}) };
+    // The slot is free once the provider has the message. A failed signal must not fail (and resend) the
+    // send: the workflow then signals the batch itself.
+    const slotReleased = releaseSlotOf
+      ? await releaseSlot(releaseSlotOf, messageId).then(
+          () => true,
+          (err) => (log.warn('could not free the batch slot; the workflow will', { messageId, error: String(err) }), false),
+        )
+      : false;
+    return { ...accepted, recorded, slotReleased, ...(earlyReceipt ? { earlyReceipt } : {}) };
   }
 }
 

@@ -4,7 +4,7 @@ import type { BatchPlan, BulkActivities, QuietGate, SendPlan } from '../activiti
 import { workflowIdFor } from '../domain/sms';
 import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from '../temporal/searchAttributes';
 import { sendSmsWorkflow, type SendSmsInput } from './sendSms';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, slotReleasedSignal, slotsReleasedSignal } from './signals';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, slotReleasedSignal } from './signals';
 
 export interface BulkSmsInput {
   batchId: string;
@@ -122,10 +122,6 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   });
   setHandler(progressQuery, progress);
   setHandler(slotReleasedSignal, (messageId) => void inFlight.delete(messageId));
-  // A new handler adds no command, so histories from before it replay unchanged (no patch needed).
-  setHandler(slotsReleasedSignal, (messageIds) => {
-    for (const messageId of messageIds) inFlight.delete(messageId);
-  });
   setHandler(cancelSignal, () => void (state.cancelled = true));
   setHandler(pauseSignal, () => void (state.paused = true));
   setHandler(resumeSignal, () => void (state.paused = false));

@@ -17,6 +17,4 @@ export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
 /** A child SMS tells its batch it has left the provider stage (sent or failed), freeing a window slot. */
 export const slotReleasedSignal = defineSignal<[string]>('slotReleased');
-/** The same for several children at once: what the provider workers send (src/temporal/slotReleases.ts). */
-export const slotsReleasedSignal = defineSignal<[string[]]>('slotsReleased');
 export const progressQuery = defineQuery<BulkProgress>('progress');

@@ -13,7 +13,6 @@ import {
   progressQuery,
   resumeSignal,
   sendSmsWorkflow,
-  slotsReleasedSignal,
   statusCallbackWorkflow,
   workerWarmUpWorkflow,
 } from '../../src/workflows';
@@ -198,17 +197,6 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     const child = h.client.workflow.getHandle(workflowIdFor(batchMessageIds('rec-concurrent', 0, 1)[0]));
     await child.result();
     return { 'bulkSms-concurrent-starts': handle, 'sendSms-batch-child-records-itself': child };
-  },
-  // Since `slotsReleased` (no patch: a signal handler adds no command): the provider workers free several slots in
-  // one signal. Without the handler this history's last two starts never happen, and replay says so.
-  'bulkSms-slots-released-together': async (h) => {
-    const handle = await startBatch(h, { ...delivered({ total: 4, window: 2 }), slotsFreedByTest: true }, 'rec-slots-together');
-    const [m0, m1, m2, m3] = batchMessageIds('rec-slots-together', 0, 4);
-    await h.fake.waitForCalls('sendAndRecord', 2);
-    await handle.signal(slotsReleasedSignal, [m0, m1]);
-    await h.fake.waitForCalls('sendAndRecord', 4);
-    await handle.signal(slotsReleasedSignal, [m2, m3]);
-    return finished('bulkSms-slots-released-together', handle);
   },
 
   'campaignRun-started-batch': async (h) => {

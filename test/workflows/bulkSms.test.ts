@@ -1,5 +1,5 @@
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow, slotsReleasedSignal } from '../../src/workflows';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
 import { batchMessageIds, type Scenario } from './fakes';
 import { freshId, signalWhileNextPageIsPrepared, startBatch, startHarness, until, type Harness } from './harness';
 
@@ -61,32 +61,6 @@ describe('bulkSmsWorkflow', () => {
     h.fake.releaseSends();
     expect(await handle.result()).toMatchObject({ started: 4, inFlight: 0 });
     expect(batchStatuses()).toEqual(['running', 'completed']);
-  });
-
-  it('frees every slot a slotsReleased signal names, as the provider workers send them (several at once)', async () => {
-    const batchId = freshId('batch');
-    const handle = await startBatch(h, { ...batch({ total: 4, window: 2 }), slotsFreedByTest: true }, batchId);
-    const [m0, m1, m2, m3] = batchMessageIds(batchId, 0, 4);
-    await h.fake.waitForCalls('sendAndRecord', 2);
-    // Both sent, and neither child frees its slot itself: the window stays full until the batch hears of them.
-    await expect(
-      until(
-        () => handle.query(progressQuery),
-        (p) => p.started > 2,
-        1_500,
-      ),
-    ).rejects.toThrow();
-    expect(await handle.query(progressQuery)).toMatchObject({ started: 2, inFlight: 2 });
-    await handle.signal(slotsReleasedSignal, [m0, m1]);
-    await h.fake.waitForCalls('sendAndRecord', 4);
-    expect(
-      h.fake
-        .named('sendAndRecord')
-        .map((c) => c.input.messageId)
-        .sort(),
-    ).toEqual([m0, m1, m2, m3]);
-    await handle.signal(slotsReleasedSignal, [m2, m3]);
-    expect(await handle.result()).toMatchObject({ status: 'completed', started: 4, inFlight: 0 });
   });
 
   it('pauses (recording it), starts nothing while paused, and resumes where it stopped', async () => {

@@ -35,11 +35,6 @@ export interface Scenario {
   refusedOrderTexts?: Record<string, string>;
   /** HTTP statuses a callback receiver answers, one per attempt (the last repeats); unset: 200. */
   callbackAnswers?: number[];
-  /**
-   * `sendAndRecord` reports a batch child's slot freed, as the real one does once its worker has signalled the batch;
-   * the test sends that signal itself. Unset: the slot is left to the child workflow's own signal.
-   */
-  slotsFreedByTest?: boolean;
 }
 
 export interface Call {
@@ -264,7 +259,7 @@ export class FakeActivities {
         return { providerMessageId, pricePerSegment: 1 };
       },
       // What the real one does: the same send, then the acceptance recorded (the batch slot is left to the
-      // workflow's own signal here, as when the real activity cannot reach the batch, unless the test frees it).
+      // workflow's own signal here, as when the real activity cannot reach the batch).
       sendAndRecord: async (input) => {
         this.record('sendAndRecord', input);
         const accepted = await provider.sendViaProvider(input);
@@ -273,7 +268,7 @@ export class FakeActivities {
         return {
           ...accepted,
           recorded: true,
-          slotReleased: Boolean(this.scenario.slotsFreedByTest && input.releaseSlotOf),
+          slotReleased: false,
           ...(early ? { earlyReceipt: report(input.provider, accepted.providerMessageId, early) } : {}),
         };
       },
