@@ -116,10 +116,10 @@ export async function twilioOnlyNumberWithoutReceipt(): Promise<string> {
   return phone;
 }
 
-/** Direct MongoDB access for assertions about what was stored. */
 /** Whether the store under test is FerretDB, asked independently of the code under test (which decides in src/db/indexes.ts). */
 export const isFerretDb = async (db: Db): Promise<boolean> => 'ferretdbVersion' in (await db.admin().command({ buildInfo: 1 }));
 
+/** Direct MongoDB access for assertions about what was stored. */
 export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   const client = await MongoClient.connect(env('TEST_MONGO_URI'));
   try {
