@@ -12,6 +12,7 @@ import { createCallbackActivities } from './activities/callbacks';
 import { startStatusCallbackWorkflow } from './temporal/callbackStarts';
 import { BoundedTemporal } from './temporal/boundedCalls';
 import { ensureSchedules } from './temporal/schedules';
+import { askMessageToCancel } from './temporal/starts';
 import { connectExternal, runMain } from './bootstrap';
 import { phoneLimits, publicBaseUrl, quietWindows, type Config } from './config';
 import { PhoneBudget } from './services/phoneBudget';
@@ -64,6 +65,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
       defaultQuietHours: quietWindows(config),
       budget: new PhoneBudget(repos.phoneCounters, phoneLimits(config), repos.alerts),
       planSends: sendPlanning({ repos, policy }).planSends,
+      askToCancel: (messageId, updateId) => askMessageToCancel(client, messageId, updateId),
     }),
     ...createAlertActivities({
       repos,

@@ -58,6 +58,29 @@ export const sendSms = (body: unknown, headers: Record<string, string> = {}) =>
   api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify(body), headers });
 
 /** A fresh mobile number per test, so simulator behaviour and counts scoped to it never leak between tests. */
+export const putProvider = (name: string, body: Record<string, unknown>) =>
+  api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+
+/** Changes provider settings for one test and always puts them back, since every test shares the providers. */
+export async function withProviderSettings(name: string, change: Record<string, unknown>, restore: Record<string, unknown>, fn: () => Promise<void>) {
+  if ((await putProvider(name, change)).status !== 200) throw new Error(`could not change ${name}'s settings`);
+  try {
+    await fn();
+  } finally {
+    await putProvider(name, restore);
+  }
+}
+
+/** Resolves once the worker runs `provider`'s task queue at `perSecond` (workers re-read provider rows every 0.5 s in tests). */
+export async function workerRateLimit(provider: ProviderName, perSecond: number): Promise<boolean> {
+  const running = new RegExp(`luckygas_provider_rate_limit\\{provider="${provider}"\\} ${perSecond}\n`);
+  for (let i = 0; i < 60; i++) {
+    if (running.test(await (await fetch(env('TEST_WORKER_METRICS_URL'))).text())) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
 export const randomMobile = (): string => `09${String(randomInt(10_000_000, 99_999_999))}`;
 
 export async function setBehaviour(provider: ProviderName, phone: string, behaviour: Partial<Behaviour>): Promise<void> {

@@ -11,10 +11,13 @@ import { composeMessage, renderWithTemplate } from '../services/templateRenderin
 import { senderOf } from '../services/messageIdentity';
 import type { SendPlanner } from '../services/sendPlanning';
 import { cancelMessage } from './bookkeeping';
-import type { BulkActivities } from './types';
+import type { BulkActivities, InFlightCancels } from './types';
 
 /** Messages of a cancelled batch marked cancelled at once. */
 const CANCEL_GROUP = 20;
+
+/** Started messages of a cancelled batch asked to stop at once (a whole default window). */
+const CANCEL_IN_FLIGHT_GROUP = 100;
 
 export interface BulkDeps {
   repos: Repositories;
@@ -25,12 +28,29 @@ export interface BulkDeps {
   budget: PhoneBudget;
   /** One route plan for messages that start together (services/sendPlanning.ts). */
   planSends: SendPlanner['planSends'];
+  /** Asks a started message to stop (temporal/starts.ts askMessageToCancel). */
+  askToCancel: (messageId: string, updateId: string) => Promise<'cancelled' | 'too_late' | 'ended'>;
+}
+
+/**
+ * Asks a cancelled batch's started messages to stop, all of a window at once: a call still queued is dropped as soon
+ * as its cancel is accepted, while the provider worker keeps taking queued calls. Each answer waits until its cancel
+ * is stored, or refused because a running call got the message through.
+ */
+export async function askStartedToCancel(batchId: string, messageIds: string[], askToCancel: BulkDeps['askToCancel']): Promise<InFlightCancels> {
+  const outcomes: InFlightCancels = { cancelled: 0, tooLate: 0, ended: 0 };
+  const counted = { cancelled: 'cancelled', too_late: 'tooLate', ended: 'ended' } as const;
+  for (let i = 0; i < messageIds.length; i += CANCEL_IN_FLIGHT_GROUP) {
+    const group = messageIds.slice(i, i + CANCEL_IN_FLIGHT_GROUP);
+    for (const answer of await Promise.all(group.map((id) => askToCancel(id, `batch-cancel:${batchId}`)))) outcomes[counted[answer]] += 1;
+  }
+  return outcomes;
 }
 
 export const batchMessageId = (batchId: string, index: number): string => `${batchId}-${index}`;
 
 /** Activities of the batch workflow: its plan, its pages of messages, its status, and the quiet-hours gate. */
-export function createBulkActivities({ repos, pageSize, window, defaultQuietHours, budget, planSends }: BulkDeps): BulkActivities {
+export function createBulkActivities({ repos, pageSize, window, defaultQuietHours, budget, planSends, askToCancel }: BulkDeps): BulkActivities {
   const loadBatch = async (batchId: string) => {
     const batch = await repos.batches.get(batchId);
     if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchId} not found`, 'BatchNotFound');
@@ -91,6 +111,12 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
     async cancelUnstarted({ messageIds }) {
       // A few at a time: at most two pages, and each cancel also moves counters and lists and may start a callback.
       for (let i = 0; i < messageIds.length; i += CANCEL_GROUP) await Promise.all(messageIds.slice(i, i + CANCEL_GROUP).map((id) => cancelMessage(repos, id)));
+    },
+
+    async cancelInFlight({ batchId, messageIds }) {
+      const outcomes = await askStartedToCancel(batchId, messageIds, askToCancel);
+      log.info('a cancelled batch took back the messages it had started', { batchId, ...outcomes });
+      return outcomes;
     },
 
     async createCampaignBatch({ campaignId, runId }) {

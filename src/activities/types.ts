@@ -78,6 +78,8 @@ export interface BulkActivities {
   setBatchStatus(input: { batchId: string; status: 'running' | 'paused' | 'cancelled' | 'completed' }): Promise<void>;
   /** A cancelled batch's prepared messages that no child was started for: each becomes `cancelled` (and says so). */
   cancelUnstarted(input: { batchId: string; messageIds: string[] }): Promise<void>;
+  /** Asks started messages of a cancelled batch to stop (the cancel update); how many did, and how many were too late. */
+  cancelInFlight(input: { batchId: string; messageIds: string[] }): Promise<InFlightCancels>;
   quietGate(input: Record<string, never>): Promise<QuietGate>;
   /** One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one. */
   createCampaignBatch(input: { campaignId: string; runId: string }): Promise<{ batchId: string; messageType: string } | null>;
@@ -92,4 +94,13 @@ export interface OrderActivities {
   sendOrderText(input: { orderId: string; eventId: string; templateCode: string }): Promise<{ messageId: string }>;
   /** Removes an ended order's event documents (phone numbers and template data). */
   forgetOrderEvents(input: { eventIds: string[] }): Promise<void>;
+}
+
+/** What asking a cancelled batch's started messages to stop came to. */
+export interface InFlightCancels {
+  cancelled: number;
+  /** A provider had accepted them (or their call was already running and got through). */
+  tooLate: number;
+  /** Their workflow had already ended. */
+  ended: number;
 }

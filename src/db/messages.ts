@@ -369,16 +369,17 @@ export class MessageRepository {
   }
 
   /**
-   * The sender took the message back; only before any provider call (the workflow decides that, see SendGate). The
-   * one change two processes may make at once (see `writes`): across processes it is written only over the status it
-   * was decided on where the store can say so (`conditionalWrites`), and the one that lost takes its counter moves
-   * back. True when this call cancelled it.
+   * The sender took the message back while no provider had it (the workflow decides that, see SendGate): before any
+   * provider call, or `sending` with no call open, after a call that did not get it through. The one change two
+   * processes may make at once (see `writes`): across processes it is written only over the status it was decided
+   * on where the store can say so (`conditionalWrites`), and the one that lost takes its counter moves back. True
+   * when this call cancelled it.
    */
   async markCancelled(id: string): Promise<boolean> {
     const { changed } = await this.change(
       id,
       (m, now) =>
-        m.finished_at || !CANCELLABLE_STATUSES.includes(m.status)
+        m.finished_at || !(CANCELLABLE_STATUSES.includes(m.status) || (m.status === 'sending' && !m.open_attempt))
           ? null
           : {
               $set: { status: 'cancelled', finished_at: now, updated_at: now },

@@ -7,7 +7,10 @@ import { sendWorkflowOptions } from '../temporal/starts';
 import { sendSmsWorkflow } from '../workflows';
 import { cancelMessageUpdate } from '../workflows/signals';
 
-/** Long enough for the workflow to store the cancel (one workflow task and a MongoDB write) on a loaded worker. */
+/**
+ * Long enough for the workflow to store the cancel (one workflow task and a MongoDB write) on a loaded worker, or for
+ * a provider call a worker had just started to end (the message is still `queued` until the call records itself).
+ */
 const CANCEL_WAIT_MS = 15_000;
 
 const tooLate = (m: Pick<SmsMessage, 'status'>) =>
@@ -15,8 +18,9 @@ const tooLate = (m: Pick<SmsMessage, 'status'>) =>
 
 /**
  * Cancels a message that no provider has been given. The message's workflow decides (a Temporal Update, see
- * workflows/sendGate.ts), so a cancel racing the provider call either wins before the call is made or is refused
- * and the message is sent normally; the stored status alone cannot tell, since the call starts inside the worker.
+ * workflows/sendGate.ts), so a cancel racing the provider call either wins (before the call, or while it waits in
+ * the provider's queue) or is refused once the provider accepted it, and the message is sent normally; the stored
+ * status alone cannot tell, since the call starts inside the worker.
  */
 export class SmsCancellation {
   constructor(

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import {
   SMS_TASK_QUEUE,
@@ -14,6 +14,7 @@ import { SmsBatchIdKey, SmsMessageTypeKey, SmsStatusKey } from './searchAttribut
 import {
   bulkSmsWorkflow,
   bulkWorkflowId,
+  cancelMessageUpdate,
   deliveryReportSignal,
   lateReceiptWorkflow,
   sendSmsWorkflow,
@@ -120,6 +121,22 @@ export async function signalReceipt(client: Client, messageId: string, report: D
  * applies changes the message, and a repeated one would change nothing. No `SmsStatus`: the UI's status filters
  * match the message's own workflow, and this one must not be counted beside it.
  */
+/**
+ * Asks a message's workflow to take it back (the cancel update; its SendGate decides). Answers once the cancel is
+ * stored, or once a call it could not stop got the message through (`too_late`). `updateId`: a repeated ask (a
+ * retried activity) is the same update. `ended`: no running workflow had the message.
+ */
+export async function askMessageToCancel(client: Client, messageId: string, updateId: string): Promise<'cancelled' | 'too_late' | 'ended'> {
+  try {
+    await client.workflow.getHandle(workflowIdFor(messageId)).executeUpdate(cancelMessageUpdate, { updateId });
+    return 'cancelled';
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) return 'too_late';
+    if (err instanceof WorkflowNotFoundError) return 'ended';
+    throw err;
+  }
+}
+
 export async function startLateReceiptWorkflow(client: Client, message: { _id: string; message_type: MessageType }, report: DeliveryReport): Promise<void> {
   await alreadyStartedIsFine(() =>
     client.workflow.start(lateReceiptWorkflow, {

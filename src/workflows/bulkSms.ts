@@ -74,6 +74,13 @@ export const PREPARE_NEXT_PAGE = 'bulk-prepare-next-page';
 export const CANCEL_UNSTARTED = 'bulk-cancel-unstarted';
 
 /**
+ * Patch id: a cancelled batch also takes back the messages it started that no provider has yet (those holding a
+ * window slot: mostly waiting in the provider queues behind the rate limit). Before it they were all sent after the
+ * cancel, up to a window's worth.
+ */
+export const CANCEL_IN_FLIGHT = 'bulk-cancel-in-flight';
+
+/**
  * Patch id: a pause that comes while the batch waits for allowed hours or plans a page's route holds the next start
  * too. Before it, that one message was started after the wait although the batch was paused.
  */
@@ -125,6 +132,11 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   setHandler(cancelSignal, () => void (state.cancelled = true));
   setHandler(pauseSignal, () => void (state.paused = true));
   setHandler(resumeSignal, () => void (state.paused = false));
+
+  /** Cancelled: the children still holding a slot are asked to stop first (each decides, see SendGate). */
+  const takeBackInFlight = async () => {
+    if (inFlight.size > 0 && patched(CANCEL_IN_FLIGHT)) await activities.cancelInFlight({ batchId, messageIds: [...inFlight] });
+  };
 
   const finish = async (status: 'cancelled' | 'completed'): Promise<BulkProgress> => {
     await activities.setBatchStatus({ batchId, status });
@@ -213,6 +225,7 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   // Every start confirmed (or found already done) before the batch records its end or continues as new.
   await Promise.all(starts);
   if (state.cancelled) {
+    await takeBackInFlight();
     if (patched(CANCEL_UNSTARTED)) {
       const unstarted = [...messageIds.slice(state.nextIndex - pageStart), ...((await nextPage?.catch(() => [])) ?? [])];
       if (unstarted.length > 0) await activities.cancelUnstarted({ batchId, messageIds: unstarted });
@@ -236,6 +249,7 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
   }
   // Everyone started: the batch is dispatched once the last child left the provider stage.
   await condition(() => inFlight.size === 0 || state.cancelled);
+  if (state.cancelled) await takeBackInFlight();
   return finish(state.cancelled ? 'cancelled' : 'completed');
 }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, setHandler } from '@temporalio/workflow';
 import { FINAL_STATUSES } from '../domain/sms';
 import { cancelMessageUpdate } from './signals';
 import type { SmsWorkflowState } from './sendSms';
@@ -10,14 +10,24 @@ export const TOO_LATE_TO_CANCEL = 'TooLateToCancel';
 export type Stop = 'cancelled' | 'expired';
 
 /**
- * Decides, inside the workflow, whether a message may still be cancelled. A cancel is accepted only until the
- * first provider call is scheduled (`handOver`), and the send path checks for an accepted cancel right before
- * that call: workflow code runs one step at a time, so exactly one of the two wins, whatever arrives when.
+ * Decides, inside the workflow, whether a message may still be cancelled. Workflow code runs one step at a time, so
+ * exactly one of "cancelled" and "a provider has it" happens, whatever arrives when:
+ * - before a provider call, a cancel is accepted, and the send path checks for it right before the call;
+ * - while a provider call is scheduled (`providerCall`), a cancel is accepted too and passed to Temporal as the
+ *   activity's cancellation. A call still waiting in its provider's queue (behind the rate limit, a campaign's
+ *   backlog) is then dropped by the server and never reaches a worker: the message ends cancelled. A call a worker
+ *   already runs is left to finish, and its outcome decides: accepted by the provider, the cancel is refused;
+ *   not accepted, the message ends cancelled instead of trying the next provider;
+ * - once a provider accepted the message, or the workflow ends another way, cancels are refused.
  */
 export class SendGate {
   private cancelRequested = false;
-  /** A provider call was scheduled, or the workflow is ending another way: cancels are refused from here on. */
+
+  /** A provider has the message, or the workflow is ending another way: cancels are refused from here on. */
   private closed = false;
+
+  /** The provider call in progress, so an accepted cancel can ask Temporal to drop it. */
+  private call?: CancellationScope;
 
   constructor(
     private readonly state: SmsWorkflowState,
@@ -28,15 +38,16 @@ export class SendGate {
       cancelMessageUpdate,
       async () => {
         this.cancelRequested = true;
-        // Answer once the workflow has stored the cancel, so the caller reads `cancelled` right after.
-        await condition(() => this.state.status === 'cancelled');
+        this.call?.cancel();
+        // Answer once the workflow has stored the cancel, so the caller reads `cancelled` right after; or refuse
+        // once a provider call it could not stop has been accepted.
+        await condition(() => this.state.status === 'cancelled' || this.closed);
+        if (this.state.status !== 'cancelled') throw tooLate('a provider has accepted the message');
         return { status: 'cancelled' as const };
       },
       {
         validator: () => {
-          if (this.closed || FINAL_STATUSES.includes(this.state.status)) {
-            throw ApplicationFailure.nonRetryable(`the message is already ${this.state.status}`, TOO_LATE_TO_CANCEL);
-          }
+          if (this.closed || FINAL_STATUSES.includes(this.state.status)) throw tooLate(`the message is already ${this.state.status}`);
         },
       },
     );
@@ -52,14 +63,36 @@ export class SendGate {
   }
 
   /**
-   * Called right before each provider call: a reason not to make it, or undefined, after which cancels are refused.
-   * Synchronous on purpose: nothing can interleave between this check and scheduling the call.
+   * Called right before each provider call: a reason not to make it, or undefined. Synchronous on purpose: nothing
+   * can interleave between this check and scheduling the call.
    */
   beforeProvider(): Stop | undefined {
     if (this.cancelRequested) return 'cancelled';
-    this.closed = true;
-    if (this.validUntilMs !== undefined && Date.now() >= this.validUntilMs) return 'expired';
+    if (this.validUntilMs !== undefined && Date.now() >= this.validUntilMs) {
+      this.closed = true;
+      return 'expired';
+    }
     return undefined;
+  }
+
+  /**
+   * Runs one provider activity so that a cancel accepted meanwhile can stop it (see the class comment). The
+   * activity must be scheduled with `WAIT_CANCELLATION_COMPLETED`: the workflow then learns whether the call ran.
+   * `cancelled` when a cancel stopped it or it failed after one, so the caller ends the message cancelled.
+   */
+  async providerCall<T>(run: () => Promise<T>): Promise<{ accepted: T } | { cancelled: true; failure?: unknown }> {
+    const scope = new CancellationScope();
+    this.call = scope;
+    try {
+      const accepted = await scope.run(run);
+      this.closed = true; // a provider has the message: a cancel accepted meanwhile is refused
+      return { accepted };
+    } catch (err) {
+      if (!this.cancelRequested) throw err;
+      return { cancelled: true, failure: err };
+    } finally {
+      this.call = undefined;
+    }
   }
 
   /** The workflow is ending without a cancel (failed, expired): a cancel accepted now would never be served. */
@@ -67,3 +100,5 @@ export class SendGate {
     this.closed = true;
   }
 }
+
+const tooLate = (message: string) => ApplicationFailure.nonRetryable(message, TOO_LATE_TO_CANCEL);

@@ -1,9 +1,11 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -97,6 +99,7 @@ function providerActivities(provider: ProviderName, plan: SendPlan) {
     // The adapter aborts its HTTP call at sendTimeoutMs; this is the backstop for a worker that died mid-call.
     startToCloseTimeout: plan.sendTimeoutMs + 10_000,
     retry: providerRetry(plan),
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, // see SendGate.providerCall
   });
 }
 
@@ -111,6 +114,8 @@ function sendAndRecordActivity(provider: ProviderName, plan: SendPlan) {
     startToCloseTimeout: plan.sendTimeoutMs + 60_000,
     heartbeatTimeout: '10 seconds',
     retry: providerRetry(plan),
+    // A cancel must learn whether the call ran (SendGate.providerCall); the SDK's default reports it cancelled at once.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   }).sendAndRecord;
 }
 
@@ -217,12 +222,21 @@ async function deliver(
     setStatus('sending', provider);
     let accepted: ProviderAccepted;
     try {
-      accepted = recordsItself() ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot) : await sendViaProvider(messageId, provider, plan);
+      const sent = recordsItself()
+        ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot, gate)
+        : await sendViaProvider(messageId, provider, plan, gate);
+      if ('cancelled' in sent) {
+        // Taken back while its call waited in the provider's queue, or after a call that did not get it through.
+        const failure = sent.failure === undefined || isCancellation(sent.failure) ? undefined : describeFailure(sent.failure);
+        if (failure?.recordHere) await recordAmbiguousFailure(messageId, provider, failure);
+        return endCancelled(messageId, state, releaseSlot);
+      }
+      accepted = sent.accepted;
     } catch (err) {
       const failure = describeFailure(err);
       state.failedProviders.push({ provider, code: failure.code });
       if (failure.type === MESSAGE_REJECTED) return finish('failed', failure.code, failure.message);
-      if (failure.recordHere) await bookkeeping.recordAttemptFailed({ messageId, provider, code: failure.code, message: failure.message, ambiguous: true });
+      if (failure.recordHere) await recordAmbiguousFailure(messageId, provider, failure);
       continue;
     }
 
@@ -261,11 +275,20 @@ async function endCancelled(messageId: string, state: SmsWorkflowState, releaseS
   return { status: 'cancelled' };
 }
 
+/** What a provider step came to: accepted, or stopped by a cancel (see SendGate.providerCall). */
+type Sent = { accepted: ProviderAccepted } | { cancelled: true; failure?: unknown };
+
+/** A provider call that timed out or whose worker died: the provider may have the message. */
+function recordAmbiguousFailure(messageId: string, provider: ProviderName, failure: { code: string; message: string }): Promise<void> {
+  return bookkeeping.recordAttemptFailed({ messageId, provider, code: failure.code, message: failure.message, ambiguous: true });
+}
+
 /** Before SEND_RECORDS_ITSELF: the provider call, then the acceptance recorded by a local activity. */
-async function sendViaProvider(messageId: string, provider: ProviderName, plan: SendPlan): Promise<ProviderAccepted> {
-  const accepted = await providerActivities(provider, plan).sendViaProvider({ messageId, provider });
-  await bookkeeping.recordSent({ messageId, provider, ...accepted });
-  return accepted;
+async function sendViaProvider(messageId: string, provider: ProviderName, plan: SendPlan, gate: SendGate): Promise<Sent> {
+  const sent = await gate.providerCall(() => providerActivities(provider, plan).sendViaProvider({ messageId, provider }));
+  if ('cancelled' in sent) return sent;
+  await bookkeeping.recordSent({ messageId, provider, ...sent.accepted });
+  return sent;
 }
 
 /** One activity sends, records, frees the batch slot and returns any receipt that came before the record. */
@@ -275,14 +298,16 @@ async function sendAndRecord(
   plan: SendPlan,
   receipts: DeliveryReport[],
   releaseSlot: SlotRelease,
-): Promise<ProviderAccepted> {
+  gate: SendGate,
+): Promise<Sent> {
   const batch = releaseSlot.pending() ? workflowInfo().parent?.workflowId : undefined;
-  const result = await sendAndRecordActivity(provider, plan)({ messageId, provider, ...(batch ? { releaseSlotOf: batch } : {}) });
-  const { recorded, slotReleased, earlyReceipt, ...accepted } = result;
+  const sent = await gate.providerCall(() => sendAndRecordActivity(provider, plan)({ messageId, provider, ...(batch ? { releaseSlotOf: batch } : {}) }));
+  if ('cancelled' in sent) return sent;
+  const { recorded, slotReleased, earlyReceipt, ...accepted } = sent.accepted;
   if (!recorded) await bookkeeping.recordSent({ messageId, provider, ...accepted });
   if (slotReleased) releaseSlot.done();
   if (earlyReceipt) receipts.push(earlyReceipt);
-  return accepted;
+  return { accepted };
 }
 
 /** The receipt of this send among those kept (a reroute's earlier provider may have reported too). */

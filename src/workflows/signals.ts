@@ -7,8 +7,9 @@ import type { SmsWorkflowState } from './sendSms';
 export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
 export const statusQuery = defineQuery<SmsWorkflowState>('status');
 /**
- * Takes a message back before a provider has it. Accepted only while no provider call was started; the workflow
- * decides, so exactly one of "cancelled" and "handed to a provider" happens. Completes once the cancel is stored.
+ * Takes a message back before a provider has it: accepted until a provider accepted the message; the workflow
+ * decides (SendGate), so exactly one of "cancelled" and "handed to a provider" happens. Completes once the cancel is
+ * stored, or fails (TooLateToCancel) once a provider call it could not stop got the message through.
  */
 export const cancelMessageUpdate = defineUpdate<{ status: 'cancelled' }>('cancelMessage');
 

@@ -139,6 +139,19 @@ describe('rollups', () => {
     });
   });
 
+  it('cancels a message after a provider call that did not get it through, never while a call is open, counted as a recount would', async () => {
+    // The workflow ends a message cancelled when a cancel came during a call that then failed (SendGate).
+    await withBatch(1, 'cancel_after_call_tpl', async ({ db, repo, batchId, ids: [id] }) => {
+      await repo.recordAttemptStarted(id, 'every8d', 1);
+      expect(await repo.markCancelled(id)).toBe(false); // its call is open: the provider may be taking it
+      expect((await repo.findById(id))!.status).toBe('sending');
+      await repo.recordAttemptFailed(id, 'every8d', { code: '-2', message: 'refused', ambiguous: false });
+      expect(await repo.markCancelled(id)).toBe(true);
+      expect((await repo.findById(id))!.status).toBe('cancelled');
+      await expectBatchRollupsRecounted(db, repo, batchId, [id]);
+    });
+  });
+
   describe('count a cancel once when the batch and the sender cancel the same unstarted message at the same time', () => {
     // The batch's cancelUnstarted and the message's own workflow (started by the sender's cancel) both mark it.
     const expectCancelledOnce = async ({ db, repo, batchId, ids }: { db: Db; repo: MessageRepository; batchId: string; ids: string[] }) => {

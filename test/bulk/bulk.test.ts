@@ -2,7 +2,7 @@ import { bulkWorkflowId } from '../../src/workflows/bulkSms';
 import { randomUUID } from 'node:crypto';
 import { BatchRepository } from '../../src/db/batches';
 import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
-import { api, randomMobile, simulatorSends, withDb, withTemporal } from '../helpers';
+import { api, randomMobile, simulatorSends, withDb, withProviderSettings, withTemporal, workerRateLimit } from '../helpers';
 import { allFinal, getBatch, pausedBatch, sendBulk, taipeiTime, waitForBatch } from './helpers';
 
 /** The worker's `luckygas_sms_status_total{status="cancelled"}` (its metrics endpoint). */
@@ -110,7 +110,7 @@ describe('bulk batches', () => {
   it('cancels a running batch: no new children start, the ones already sent keep their receipts', async () => {
     const phones = Array.from({ length: 120 }, () => randomMobile());
     const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】取消測試', batch_name: 'cancel mid-way' });
-    await waitForBatch(body.batch_id, (b) => (b.progress?.started ?? 0) >= 10);
+    await waitForBatch(body.batch_id, (b) => (b.counts?.delivered ?? 0) >= 10);
     expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
     const cancelled = await waitForBatch(body.batch_id, (b) => b.status === 'cancelled');
     await new Promise((r) => setTimeout(r, 2_000));
@@ -119,6 +119,23 @@ describe('bulk batches', () => {
     expect(sent).toBeGreaterThanOrEqual(10);
     expect(sent).toBeLessThan(120);
     expect(after.counts.delivered ?? 0).toBeGreaterThanOrEqual(cancelled.counts.delivered ?? 0);
+  });
+
+  it('cancels a running batch: the children still waiting behind the provider rate limit end cancelled, never texted', async () => {
+    // Mitake first and at 1 message/s: most of the window's children wait in its task queue.
+    await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
+      expect(await workerRateLimit('mitake', 1)).toBe(true);
+      const phones = Array.from({ length: 30 }, () => randomMobile());
+      const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】排隊中取消', batch_name: 'cancel queued' });
+      await waitForBatch(body.batch_id, (b) => (b.progress?.started ?? 0) >= 20); // the test stack's window
+      expect((await api(`/api/v1/notifications/batches/${body.batch_id}/cancel`, { method: 'POST' })).status).toBe(202);
+      const ended = await waitForBatch(body.batch_id, (b) => b.status === 'cancelled' && (b.counts.cancelled ?? 0) + (b.counts.delivered ?? 0) === 30);
+      const texted = (await Promise.all(phones.map((phone) => simulatorSends('mitake', { phone })))).filter((sends) => sends.length > 0).length;
+      // Every message ended: texted once and delivered, or cancelled and never texted, started or not.
+      expect(ended.counts.delivered ?? 0).toBe(texted);
+      // Without taking back the started ones, every child started before the cancel was texted.
+      expect(texted).toBeLessThan(ended.progress.started);
+    });
   });
 
   it('holds a marketing batch through quiet hours but never a transactional one', async () => {

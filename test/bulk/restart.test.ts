@@ -1,12 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
-import { api, randomMobile, simulatorSends, withDb } from '../helpers';
+import { putProvider, randomMobile, simulatorSends, withDb } from '../helpers';
 import { spawnWorker, waitForWorker, workerPids } from '../../src/stack/launcher/workerProcess';
 import { osProcessTable } from '../../src/stack/staleServer';
 import { recountBatch } from '../../src/db/rebuildAggregates';
 import { getBatch, sendBulk, waitForBatch } from './helpers';
-
-const putProvider = (name: string, body: Record<string, unknown>) =>
-  api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
 
 describe('a batch survives its worker being killed', () => {
   it('finishes after a kill -9 mid-batch with nobody skipped and nobody texted twice', async () => {

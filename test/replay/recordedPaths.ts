@@ -18,7 +18,15 @@ import {
 } from '../../src/workflows';
 import { statusCallbackId, type StatusCallbackInput } from '../../src/domain/statusCallback';
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
-import { receiptWhileExpiryIsRecorded, signalWhileNextPageIsPrepared, startBatch, startSms, until, type Harness } from '../workflows/harness';
+import {
+  batchWithQueuedCalls,
+  receiptWhileExpiryIsRecorded,
+  signalWhileNextPageIsPrepared,
+  startBatch,
+  startSms,
+  until,
+  type Harness,
+} from '../workflows/harness';
 import { at, orderHandle, postEvent } from '../workflows/orders';
 
 type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
@@ -100,7 +108,21 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     const handle = await startBatch(h, delivered({ total: 2, window: 1 }), 'rec-cancelled');
     await h.fake.waitForCalls('sendViaProvider', 1);
     await handle.signal(cancelSignal);
+    h.fake.releaseSends(); // since bulk-cancel-in-flight the batch waits for its child's answer to the cancel
     return finished('bulkSms-cancelled', handle);
+  },
+  // After patch `bulk-cancel-in-flight`: the cancelled batch asks its started children to stop. One had its call
+  // queued (cancelled, the call never ran); one was in its call when asked (refused once the provider accepted).
+  'bulkSms-cancelled-in-flight': async (h) => {
+    const { handle, inCalls, queued } = await batchWithQueuedCalls(h, delivered({}), 'rec-cancelled-in-flight');
+    await handle.signal(cancelSignal);
+    await h.fake.waitForCalls('markCancelled', queued.length);
+    h.fake.releaseSends();
+    return {
+      ...(await finished('bulkSms-cancelled-in-flight', handle)),
+      ...(await finished('sendSms-cancelled-in-queue', h.client.workflow.getHandle(workflowIdFor(queued[0])))),
+      ...(await finished('sendSms-cancel-refused-after-accept', h.client.workflow.getHandle(workflowIdFor(inCalls[0])))),
+    };
   },
   // After patch `bulk-cancel-unstarted`: the rest of the page and the page prepared ahead are cancelled too.
   'bulkSms-cancelled-unstarted': async (h) => {
@@ -109,6 +131,7 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await h.fake.waitForCalls('sendViaProvider', 1);
     await h.fake.waitForCalls('prepareBatchPage', 2);
     await handle.signal(cancelSignal);
+    h.fake.releaseSends(); // as in bulkSms-cancelled
     return finished('bulkSms-cancelled-unstarted', handle);
   },
   // A cancel while the run waits for its next page is handed on: the next run starts cancelled and only ends.

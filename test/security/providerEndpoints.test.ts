@@ -1,10 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
-import { api, randomMobile, waitForFinal } from '../helpers';
-
-const putProvider = (name: string, body: Record<string, unknown>) =>
-  api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+import { api, putProvider, randomMobile, waitForFinal } from '../helpers';
 
 /** A stand-in for a hostile or broken provider endpoint, on this machine (development allows loopback). */
 async function fakeEndpoint(handle: (body: string, path: string) => { status: number; headers?: Record<string, string>; body: string }) {

@@ -1,20 +1,8 @@
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
-import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb } from '../helpers';
+import { api, putProvider, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb, withProviderSettings, workerRateLimit } from '../helpers';
 
-const putProvider = (name: string, body: Record<string, unknown>) =>
-  api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
 const provider = async (name: string) => (await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === name);
 const secrets = Object.values(SIMULATOR_CREDENTIALS).flatMap((c) => Object.values(c));
-
-/** Changes provider settings for one test and always puts them back, since every test shares the providers. */
-async function withProviderSettings(name: string, change: Record<string, unknown>, restore: Record<string, unknown>, fn: () => Promise<void>) {
-  expect((await putProvider(name, change)).status).toBe(200);
-  try {
-    await fn();
-  } finally {
-    await putProvider(name, restore);
-  }
-}
 
 describe('provider administration', () => {
   it('lists providers without ever returning a credential, and stores only ciphertext', async () => {
@@ -107,13 +95,8 @@ describe('provider administration', () => {
 
   it('applies a changed rate limit to the provider task queue without a restart', async () => {
     await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
-      // Workers re-read provider rows every 0.5 s in tests; the worker reports the limit it now runs with.
-      for (let i = 0; i < 60; i++) {
-        const scraped = await (await fetch(process.env.TEST_WORKER_METRICS_URL!)).text();
-        if (/luckygas_provider_rate_limit\{provider="mitake"\} 1\n/.test(scraped)) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      expect(await (await fetch(process.env.TEST_WORKER_METRICS_URL!)).text()).toMatch(/luckygas_provider_rate_limit\{provider="mitake"\} 1\n/);
+      // The worker reports the limit it now runs with.
+      expect(await workerRateLimit('mitake', 1)).toBe(true);
       const phones = Array.from({ length: 8 }, () => randomMobile());
       const ids = await Promise.all(phones.map(async (phone) => (await sendSms({ phone, message: 'paced' })).body.message_id));
       await Promise.all(ids.map((id) => waitForFinal(id, 60_000)));

@@ -1,7 +1,7 @@
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, sendSmsWorkflow } from '../../src/workflows';
 import { batchMessageIds, type Scenario } from './fakes';
-import { freshId, signalWhileNextPageIsPrepared, startBatch, startHarness, until, type Harness } from './harness';
+import { batchWithQueuedCalls, freshId, signalWhileNextPageIsPrepared, startBatch, startHarness, until, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -114,8 +114,31 @@ describe('bulkSmsWorkflow', () => {
     const handle = await startBatch(h, batch({ total: 3, window: 1 }));
     await h.fake.waitForCalls('sendViaProvider', 1);
     await handle.signal(cancelSignal);
+    // The child in its provider call is asked to stop too; the call gets through, so it goes on.
+    await h.fake.waitForCalls('cancelInFlight', 1);
+    h.fake.releaseSends();
     expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 1 });
     expect(batchStatuses()).toEqual(['running', 'cancelled']);
+  });
+
+  it('takes back, when cancelled, the children whose provider calls still wait in the queue', async () => {
+    const batchId = freshId('batch');
+    const { handle, started, inCalls, queued, unstarted } = await batchWithQueuedCalls(h, batch({}), batchId);
+    await handle.signal(cancelSignal);
+    await h.fake.waitForCalls('markCancelled', queued.length);
+    h.fake.releaseSends();
+    expect(await handle.result()).toMatchObject({ status: 'cancelled', started: started.length });
+    expect(
+      h.fake
+        .named('markCancelled')
+        .map((c) => c.input.messageId)
+        .sort(),
+    ).toEqual(queued);
+    expect(sentIds().sort()).toEqual(inCalls);
+    expect(h.fake.named('cancelInFlight').map((c) => c.input.messageIds.sort())).toEqual([started]);
+    expect(h.fake.named('cancelUnstarted').map((c) => c.input.messageIds)).toEqual([unstarted]);
+    for (const id of queued) expect(await h.client.workflow.getHandle(workflowIdFor(id)).result()).toEqual({ status: 'cancelled' });
+    for (const id of inCalls) expect(await h.client.workflow.getHandle(workflowIdFor(id)).result()).toMatchObject({ status: 'delivered' });
   });
 
   it('cancels the messages it prepared and did not start: the rest of its page and the next page', async () => {
@@ -125,6 +148,8 @@ describe('bulkSmsWorkflow', () => {
     await h.fake.waitForCalls('sendViaProvider', 1);
     await h.fake.waitForCalls('prepareBatchPage', 2); // this page, and the next prepared ahead
     await handle.signal(cancelSignal);
+    await h.fake.waitForCalls('cancelInFlight', 1);
+    h.fake.releaseSends();
     expect(await handle.result()).toMatchObject({ status: 'cancelled', started: 1 });
     expect(h.fake.named('cancelUnstarted').map((c) => c.input)).toEqual([{ batchId, messageIds: batchMessageIds(batchId, 1, 4) }]);
     expect(batchStatuses()).toEqual(['running', 'cancelled']);

@@ -9,6 +9,8 @@ import type { BatchPlan, BookkeepingActivities, BulkActivities, OrderActivities,
 import { ORDER_TEXT_REFUSED } from '../../src/domain/orderEvents';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
 import { deliveryReportSignal } from '../../src/workflows/signals';
+import { askStartedToCancel } from '../../src/activities/bulk';
+import { askMessageToCancel } from '../../src/temporal/starts';
 
 /** How one fake provider behaves; the failure types are those activities/provider.ts raises. */
 export interface ProviderScript {
@@ -293,6 +295,11 @@ export class FakeActivities {
       planPageSends: async (input) => (this.record('planPageSends', input), { ...DEFAULT_PLAN, ...this.scenario.plan }),
       setBatchStatus: async (input) => this.record('setBatchStatus', input),
       cancelUnstarted: async (input) => this.record('cancelUnstarted', input),
+      // The real asking: each child's own workflow decides (its SendGate), on the test server.
+      cancelInFlight: async (input) => {
+        this.record('cancelInFlight', input);
+        return askStartedToCancel(input.batchId, input.messageIds, (id, updateId) => askMessageToCancel(this.client(), id, updateId));
+      },
       quietGate: async (input) => {
         this.record('quietGate', input);
         return this.scenario.quietGate?.() ?? { openAt: 0, closeAt: Date.now() + 24 * 3_600_000 };

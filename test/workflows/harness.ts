@@ -7,7 +7,7 @@ import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from
 import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow, type SendSmsInput } from '../../src/workflows';
 import { temporalCli } from './cli';
-import { FakeActivities, report, type Scenario } from './fakes';
+import { FakeActivities, batchMessageIds, report, type Scenario } from './fakes';
 
 /**
  * An in-memory dev server (no time skipping: that needs the Java test server, which cannot be downloaded
@@ -43,6 +43,12 @@ export interface Harness {
 }
 
 /**
+ * Provider calls one provider's worker runs at once: few, so a test that holds sends can fill them and see the next
+ * call wait in its queue, as calls do behind a provider's rate limit.
+ */
+export const PROVIDER_SLOTS = 2;
+
+/**
  * The production worker layout with fake activities: workflows and bookkeeping on `sms`, and one activity-only
  * worker per provider queue. Built once per file (bundling the workflows takes seconds); tests swap scenarios.
  */
@@ -52,7 +58,11 @@ export async function startHarness(): Promise<Harness> {
   const connection = server.nativeConnection;
   const workers = [
     await Worker.create({ connection, taskQueue: SMS_TASK_QUEUE, workflowsPath: require.resolve('../../src/workflows'), activities: fake.activities }),
-    ...(await Promise.all(PROVIDER_NAMES.map((p) => Worker.create({ connection, taskQueue: providerTaskQueue(p), activities: fake.activities })))),
+    ...(await Promise.all(
+      PROVIDER_NAMES.map((p) =>
+        Worker.create({ connection, taskQueue: providerTaskQueue(p), activities: fake.activities, maxConcurrentActivityTaskExecutions: PROVIDER_SLOTS }),
+      ),
+    )),
   ];
   const running = workers.map((w) => w.run());
   const cleanUp = async () => {
@@ -120,6 +130,29 @@ export async function receiptWhileExpiryIsRecorded(h: Harness, messageId = fresh
   );
   h.fake.releaseFinals();
   return { handle, late };
+}
+
+/**
+ * A batch of 5 whose window (4) is full with sends held: two children in provider calls (every slot of the
+ * provider's worker), two whose calls are scheduled and wait in the queue, one not started. For cancels.
+ */
+export async function batchWithQueuedCalls(h: Harness, scenario: Scenario, batchId = freshId('batch')) {
+  h.fake.holdSends();
+  const handle = await startBatch(h, { ...scenario, batch: { ...scenario.batch, total: 5, window: 2 * PROVIDER_SLOTS } }, batchId);
+  await h.fake.waitForCalls('sendViaProvider', PROVIDER_SLOTS);
+  const started = batchMessageIds(batchId, 0, 2 * PROVIDER_SLOTS);
+  const inCalls = h.fake
+    .named('sendViaProvider')
+    .map((c) => c.input.messageId as string)
+    .sort();
+  const queued = started.filter((id) => !inCalls.includes(id));
+  for (const id of queued) {
+    await until(
+      () => h.client.workflow.getHandle(workflowIdFor(id)).fetchHistory(),
+      ({ events }) => (events ?? []).some((e) => e.activityTaskScheduledEventAttributes),
+    );
+  }
+  return { handle, started, inCalls, queued, unstarted: batchMessageIds(batchId, 2 * PROVIDER_SLOTS, 5) };
 }
 
 /** Starts one batch as the API does under `scenario`. */

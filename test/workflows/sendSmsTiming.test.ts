@@ -2,7 +2,7 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
 import { cancelMessageUpdate, sendSmsWorkflow, statusQuery } from '../../src/workflows';
-import { freshId, startHarness, startSms, until, type Harness } from './harness';
+import { PROVIDER_SLOTS, freshId, startHarness, startSms, until, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -69,16 +69,54 @@ describe('cancelling a message', () => {
     expect(providerCalls()).toEqual([]);
   });
 
-  it('refuses a cancel once the provider call is in flight, and the message is sent normally', async () => {
+  it('cancels a message whose provider call waits in the provider queue: the call never runs', async () => {
+    h.fake.holdSends();
+    h.fake.reset(delivered);
+    const start = (messageId: string) =>
+      h.client.workflow.start(sendSmsWorkflow, { workflowId: workflowIdFor(messageId), taskQueue: SMS_TASK_QUEUE, args: [{ messageId }] });
+    // The provider's worker busy with other messages: this one's call is scheduled and waits, as behind a rate limit.
+    const busy = await Promise.all(Array.from({ length: PROVIDER_SLOTS }, () => start(freshId('msg'))));
+    await h.fake.waitForCalls('sendViaProvider', PROVIDER_SLOTS);
+    const messageId = freshId('msg');
+    const handle = await start(messageId);
+    await until(
+      () => handle.fetchHistory(),
+      ({ events }) => (events ?? []).some((e) => e.activityTaskScheduledEventAttributes),
+    );
+    expect(await handle.executeUpdate(cancelMessageUpdate)).toEqual({ status: 'cancelled' });
+    expect(await handle.result()).toEqual({ status: 'cancelled' });
+    h.fake.releaseSends();
+    for (const other of busy) expect(await other.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+    expect(providerCalls().filter((c) => c.input.messageId === messageId)).toEqual([]);
+    expect(h.fake.named('markCancelled').map((c) => c.input)).toEqual([{ messageId }]);
+  });
+
+  it('refuses a cancel taken while the provider call runs once the provider accepts, and the message is sent normally', async () => {
     h.fake.holdSends();
     const handle = await startSms(h, delivered);
     await h.fake.waitForCalls('sendViaProvider', 1);
-    const refusal = await handle.executeUpdate(cancelMessageUpdate).catch((err: unknown) => err);
-    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(/already/);
+    const cancel = await handle.startUpdate(cancelMessageUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
     h.fake.releaseSends();
+    const refusal = await cancel.result().catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(/provider has accepted/);
     expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
     expect(h.fake.named('markCancelled')).toEqual([]);
+  });
+
+  it('ends cancelled, trying no other provider, when the call running at the cancel fails', async () => {
+    h.fake.holdSends();
+    const handle = await startSms(h, {
+      plan: { route: ['every8d', 'mitake'] },
+      providers: { every8d: { fails: { type: 'ProviderUnavailable', code: '-2' } }, mitake: { pushes: 'delivered' } },
+    });
+    await h.fake.waitForCalls('sendViaProvider', 1);
+    const cancel = await handle.startUpdate(cancelMessageUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+    h.fake.releaseSends();
+    expect(await cancel.result()).toEqual({ status: 'cancelled' });
+    expect(await handle.result()).toEqual({ status: 'cancelled' });
+    expect(providerCalls().map((c) => c.input.provider)).toEqual(['every8d']);
+    expect(h.fake.named('markCancelled')).toHaveLength(1);
   });
 
   it('refuses a cancel after the message has ended', async () => {
