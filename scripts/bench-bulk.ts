@@ -157,6 +157,8 @@ async function main(): Promise<void> {
           .join(', ');
       console.log(`one SMS workflow: ${sample[0].types.join(' ')}`);
       console.log(`batch, all runs: ${counts(parentStats.flatMap((s) => s.types))}`);
+      const failed = parentStats.flatMap((s) => s.failedTasks);
+      if (failed.length) console.log(`batch tasks failed: ${counts(failed)}`);
     }
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const childTasks = sum(sample.map((s) => s.workflowTasks)) / sample.length;

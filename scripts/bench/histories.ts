@@ -23,7 +23,7 @@ export async function historyStats(
   client: Client,
   workflowId: string,
   runId?: string,
-): Promise<{ events: number; workflowTasks: number; types: string[]; phases?: SendPhases; startLags: number[] }> {
+): Promise<{ events: number; workflowTasks: number; types: string[]; phases?: SendPhases; startLags: number[]; failedTasks: string[] }> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
   const types = events.map((e) => String(temporal.api.enums.v1.EventType[Number(e.eventType)]).replace('EVENT_TYPE_', ''));
@@ -49,7 +49,24 @@ export async function historyStats(
     const asked = initiated.get(Number(e.childWorkflowExecutionStartedEventAttributes?.initiatedEventId ?? -1));
     return asked === undefined ? [] : [eventMs(e) - asked];
   });
-  return { events: events.length, workflowTasks: types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED').length, types, ...(phases ? { phases } : {}), startLags };
+  // Why a workflow task failed: the server's cause, and what arrived while it ran (the server writes such events
+  // right after the failure).
+  const failedTasks = events.flatMap((e, i) => {
+    const failed = e.workflowTaskFailedEventAttributes;
+    if (!failed) return [];
+    const cause = String(temporal.api.enums.v1.WorkflowTaskFailedCause[Number(failed.cause)]).replace('WORKFLOW_TASK_FAILED_CAUSE_', '');
+    const next = types.findIndex((t, j) => j > i && t.startsWith('WORKFLOW_TASK'));
+    const arrived = [...new Set(types.slice(i + 1, next < 0 ? undefined : next))];
+    return [`${cause}${arrived.length ? ` (arrived meanwhile: ${arrived.join(', ')})` : ''}`];
+  });
+  return {
+    events: events.length,
+    workflowTasks: types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED').length,
+    types,
+    ...(phases ? { phases } : {}),
+    startLags,
+    failedTasks,
+  };
 }
 
 /** Close times and history lengths of the runs a visibility query finds. */
