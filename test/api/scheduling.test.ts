@@ -1,6 +1,6 @@
 // scheduled_at, valid_until and cancel through the public API, against the embedded stack.
 import { randomBytes } from 'node:crypto';
-import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal } from '../helpers';
+import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withProviderSettings, workerRateLimit } from '../helpers';
 
 const status = (id: string) => api(`/api/v1/notifications/sms-status/${id}`);
 const cancel = (id: string, token?: string) => api(`/api/v1/notifications/sms/${id}/cancel`, { method: 'POST', ...(token ? { token } : {}) });
@@ -128,6 +128,32 @@ describe('cancel', () => {
     expect(final.status).toBe('delivered');
     expect(final.events.map((e: { type: string }) => e.type)).not.toContain('cancelled');
     expect((await simulatorSends('every8d', { phone })).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("cancels a message whose provider call waits behind the provider's rate limit (200): it is never texted", async () => {
+    await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
+      expect(await workerRateLimit('mitake', 1)).toBe(true);
+      const phones = Array.from({ length: 8 }, () => randomMobile());
+      const ids: string[] = await Promise.all(phones.map(async (phone) => (await sendSms({ phone, message: '【幸福氣】排隊中' })).body.message_id));
+      // After the first few, one a second: the rest wait in mitake's task queue, still `queued` in the store.
+      await until(
+        async () => Promise.all(ids.map(async (id) => (await status(id)).body.status)),
+        (statuses) => statuses.filter((s) => s === 'queued').length >= 2,
+      );
+      const answers = await Promise.all(ids.map(async (id) => ({ id, answer: await cancel(id) })));
+      const cancelled = answers.filter((a) => a.answer.status === 200);
+      expect(cancelled.length).toBeGreaterThanOrEqual(1);
+      for (const { id, answer } of answers) {
+        const final = await waitForFinal(id, 60_000);
+        // Taken back: never texted. Refused: a provider had it (or was just being given it), and it went normally.
+        if (answer.status === 200)
+          expect({ final: final.status, texted: await simulatorSends('mitake', { phone: phones[ids.indexOf(id)] }) }).toEqual({
+            final: 'cancelled',
+            texted: [],
+          });
+        else expect({ answer: answer.status, final: final.status }).toEqual({ answer: 409, final: 'delivered' });
+      }
+    });
   });
 
   it('answers 409 for a delivered message and 404 for an unknown one', async () => {
