@@ -23,8 +23,8 @@ export type Stop = 'cancelled' | 'expired';
 export class SendGate {
   private cancelRequested = false;
 
-  /** A provider has the message, or the workflow is ending another way: cancels are refused from here on. */
-  private closed = false;
+  /** Why cancels are refused from here on: a provider has the message, or the workflow is ending another way. */
+  private refusal?: string;
 
   /** The provider call in progress, so an accepted cancel can ask Temporal to drop it. */
   private call?: CancellationScope;
@@ -41,13 +41,14 @@ export class SendGate {
         this.call?.cancel();
         // Answer once the workflow has stored the cancel, so the caller reads `cancelled` right after; or refuse
         // once a provider call it could not stop has been accepted.
-        await condition(() => this.state.status === 'cancelled' || this.closed);
-        if (this.state.status !== 'cancelled') throw tooLate('a provider has accepted the message');
+        await condition(() => this.state.status === 'cancelled' || this.refusal !== undefined);
+        if (this.state.status !== 'cancelled') throw tooLate(this.refusal ?? `the message is already ${this.state.status}`);
         return { status: 'cancelled' as const };
       },
       {
         validator: () => {
-          if (this.closed || FINAL_STATUSES.includes(this.state.status)) throw tooLate(`the message is already ${this.state.status}`);
+          if (this.refusal) throw tooLate(this.refusal);
+          if (FINAL_STATUSES.includes(this.state.status)) throw tooLate(`the message is already ${this.state.status}`);
         },
       },
     );
@@ -69,7 +70,7 @@ export class SendGate {
   beforeProvider(): Stop | undefined {
     if (this.cancelRequested) return 'cancelled';
     if (this.validUntilMs !== undefined && Date.now() >= this.validUntilMs) {
-      this.closed = true;
+      this.close('the message expired before a provider had it');
       return 'expired';
     }
     return undefined;
@@ -85,7 +86,7 @@ export class SendGate {
     this.call = scope;
     try {
       const accepted = await scope.run(run);
-      this.closed = true; // a provider has the message: a cancel accepted meanwhile is refused
+      this.close('a provider has accepted the message'); // a cancel accepted meanwhile is refused
       return { accepted };
     } catch (err) {
       if (!this.cancelRequested) throw err;
@@ -95,9 +96,9 @@ export class SendGate {
     }
   }
 
-  /** The workflow is ending without a cancel (failed, expired): a cancel accepted now would never be served. */
-  close(): void {
-    this.closed = true;
+  /** No cancel from here on (`why` tells the caller): a provider has the message, or the workflow is ending. */
+  close(why: string): void {
+    this.refusal ??= why;
   }
 }
 

@@ -189,7 +189,7 @@ async function deliver(
 ): Promise<SendSmsResult> {
   const setStatus = (status: SmsStatus, provider?: ProviderName) => setWorkflowStatus(state, status, provider);
   const finish = async (status: 'failed' | 'expired', code: string, message: string): Promise<SendSmsResult> => {
-    gate.close();
+    gate.close(`the message has ${status}`);
     await bookkeeping.markFinal({ messageId, status, code, message });
     setStatus(status);
     await releaseSlot();
