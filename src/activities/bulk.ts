@@ -16,8 +16,8 @@ import type { BulkActivities, InFlightCancels } from './types';
 /** Messages of a cancelled batch marked cancelled at once. */
 const CANCEL_GROUP = 20;
 
-/** Started messages of a cancelled batch asked to stop at once (a whole default window). */
-const CANCEL_IN_FLIGHT_GROUP = 100;
+/** Started messages of a cancelled batch asked to stop at the same time (a whole default window). */
+const CANCEL_IN_FLIGHT_AT_ONCE = 100;
 
 export interface BulkDeps {
   repos: Repositories;
@@ -33,17 +33,19 @@ export interface BulkDeps {
 }
 
 /**
- * Asks a cancelled batch's started messages to stop, all of a window at once: a call still queued is dropped as soon
- * as its cancel is accepted, while the provider worker keeps taking queued calls. Each answer waits until its cancel
- * is stored, or refused because a running call got the message through.
+ * Asks a cancelled batch's started messages to stop, up to a default window's worth at once: a call still queued is
+ * dropped as soon as its cancel is accepted, while the provider worker keeps taking queued calls, so nobody waits
+ * behind a slow answer. Each answer waits until its cancel is stored, or refused because a running call got the
+ * message through.
  */
 export async function askStartedToCancel(batchId: string, messageIds: string[], askToCancel: BulkDeps['askToCancel']): Promise<InFlightCancels> {
   const outcomes: InFlightCancels = { cancelled: 0, tooLate: 0, ended: 0 };
   const counted = { cancelled: 'cancelled', too_late: 'tooLate', ended: 'ended' } as const;
-  for (let i = 0; i < messageIds.length; i += CANCEL_IN_FLIGHT_GROUP) {
-    const group = messageIds.slice(i, i + CANCEL_IN_FLIGHT_GROUP);
-    for (const answer of await Promise.all(group.map((id) => askToCancel(id, `batch-cancel:${batchId}`)))) outcomes[counted[answer]] += 1;
-  }
+  let next = 0;
+  const askInTurn = async () => {
+    while (next < messageIds.length) outcomes[counted[await askToCancel(messageIds[next++], `batch-cancel:${batchId}`)]] += 1;
+  };
+  await Promise.all(Array.from({ length: Math.min(CANCEL_IN_FLIGHT_AT_ONCE, messageIds.length) }, askInTurn));
   return outcomes;
 }
 
