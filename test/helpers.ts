@@ -57,7 +57,7 @@ export async function api<T = any>(path: string, init: RequestInit & { token?: s
 export const sendSms = (body: unknown, headers: Record<string, string> = {}) =>
   api('/api/v1/notifications/send-sms', { method: 'POST', body: JSON.stringify(body), headers });
 
-/** A fresh mobile number per test, so simulator behaviour and counts scoped to it never leak between tests. */
+/** Changes one provider's settings through the admin API. */
 export const putProvider = (name: string, body: Record<string, unknown>) =>
   api(`/api/v1/notifications/providers/${name}`, { method: 'PUT', body: JSON.stringify(body) });
 
@@ -71,7 +71,7 @@ export async function withProviderSettings(name: string, change: Record<string, 
   }
 }
 
-/** Resolves once the worker runs `provider`'s task queue at `perSecond` (workers re-read provider rows every 0.5 s in tests). */
+/** True once the worker runs `provider`'s task queue at `perSecond` (looked for 15 s; workers re-read provider rows every 0.5 s in tests). */
 export async function workerRateLimit(provider: ProviderName, perSecond: number): Promise<boolean> {
   const running = new RegExp(`luckygas_provider_rate_limit\\{provider="${provider}"\\} ${perSecond}\n`);
   for (let i = 0; i < 60; i++) {
@@ -81,6 +81,7 @@ export async function workerRateLimit(provider: ProviderName, perSecond: number)
   return false;
 }
 
+/** A fresh mobile number per test, so simulator behaviour and counts scoped to it never leak between tests. */
 export const randomMobile = (): string => `09${String(randomInt(10_000_000, 99_999_999))}`;
 
 export async function setBehaviour(provider: ProviderName, phone: string, behaviour: Partial<Behaviour>): Promise<void> {

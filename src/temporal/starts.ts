@@ -116,12 +116,6 @@ export async function signalReceipt(client: Client, messageId: string, report: D
 }
 
 /**
- * Hands a receipt for a message that ended `expired` (domain/lateReceipts.ts) to the worker, on the message's own
- * workflow task queue (a notice's is not held behind a campaign). One per message: the first late receipt that
- * applies changes the message, and a repeated one would change nothing. No `SmsStatus`: the UI's status filters
- * match the message's own workflow, and this one must not be counted beside it.
- */
-/**
  * Asks a message's workflow to take it back (the cancel update; its SendGate decides). Answers once the cancel is
  * stored, or once a call it could not stop got the message through (`too_late`). `updateId`: a repeated ask (a
  * retried activity) is the same update. `ended`: no running workflow had the message.
@@ -137,6 +131,12 @@ export async function askMessageToCancel(client: Client, messageId: string, upda
   }
 }
 
+/**
+ * Hands a receipt for a message that ended `expired` (domain/lateReceipts.ts) to the worker, on the message's own
+ * workflow task queue (a notice's is not held behind a campaign). One per message: the first late receipt that
+ * applies changes the message, and a repeated one would change nothing. No `SmsStatus`: the UI's status filters
+ * match the message's own workflow, and this one must not be counted beside it.
+ */
 export async function startLateReceiptWorkflow(client: Client, message: { _id: string; message_type: MessageType }, report: DeliveryReport): Promise<void> {
   await alreadyStartedIsFine(() =>
     client.workflow.start(lateReceiptWorkflow, {
