@@ -101,6 +101,8 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     },
 
     async recordReceipt({ messageId, report, final }) {
+      // Before the record, safely: the receipt is in the workflow's history, so a retry of this step still has it.
+      if (report.heldEarly) await repos.earlyReceipts.forget(report);
       if (await repos.messages.applyDeliveryReport(messageId, report, final))
         metrics().messagesByStatus.inc({ provider: report.provider, status: report.outcome });
     },

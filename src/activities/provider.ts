@@ -231,7 +231,9 @@ export function createProviderActivities({
       recorded = false;
     }
     const earlyReceipt =
-      recorded && accepted.matchReceiptsByProviderId ? await repos.earlyReceipts.take(provider, accepted.providerMessageId).catch(() => undefined) : undefined;
+      recorded && accepted.matchReceiptsByProviderId
+        ? await repos.earlyReceipts.heldFor(provider, accepted.providerMessageId).catch(() => undefined)
+        : undefined;
     // The slot is free once the provider has the message. A failed signal must not fail (and resend) the
     // send: the workflow then signals the batch itself.
     const slotReleased = releaseSlotOf

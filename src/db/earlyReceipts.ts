@@ -11,8 +11,8 @@ interface EarlyReceipt {
 
 /**
  * sms_early_receipts: receipts that arrived before their send was recorded (Every8d pushes by its BatchID, which
- * we learn only from the send's answer). The send activity takes its receipt from here right after storing the
- * provider-id ref, so the workflow gets it without waiting for a poll.
+ * we learn only from the send's answer). The send activity reads its receipt from here right after storing the
+ * provider-id ref, so the workflow gets it without waiting for a poll; the receipt's record removes it.
  *
  * Race-free by ordering: the webhook holds the receipt *then* looks the ref up again; the send stores the ref
  * *then* takes held receipts. Whichever writes second sees the other's write, so a receipt is never lost (at
@@ -43,12 +43,18 @@ export class EarlyReceiptRepository {
     return (await this.col.deleteMany({ held_at: { $lt: cutoff } })).deletedCount;
   }
 
-  /** The held receipt of this send, removed as it is handed over (the workflow then owns it). */
-  async take(provider: ProviderName, providerMessageId: string): Promise<DeliveryReport | undefined> {
-    // Asked for every send and almost always absent: a point read, and a write only when there is something.
-    const _id = `${provider}:${providerMessageId}`;
-    const held = await this.col.findOne({ _id });
-    if (held) await this.col.deleteOne({ _id });
-    return held?.report;
+  /**
+   * The held receipt of this send, marked `heldEarly`. Left in place: the send activity hands it over in its result,
+   * which is durable only once the activity completes, so a worker dying before that must find it again on retry.
+   * The receipt's record removes it (`forget`). Asked for every send and almost always absent: one point read.
+   */
+  async heldFor(provider: ProviderName, providerMessageId: string): Promise<DeliveryReport | undefined> {
+    const held = await this.col.findOne({ _id: `${provider}:${providerMessageId}` });
+    return held ? { ...held.report, heldEarly: true } : undefined;
+  }
+
+  /** The workflow has the receipt (its record is in the history): the held copy can go. */
+  async forget(report: DeliveryReport): Promise<void> {
+    await this.col.deleteOne({ _id: `${report.provider}:${report.providerMessageId}` });
   }
 }

@@ -45,6 +45,8 @@ export interface DeliveryReport {
   errorCode?: string;
   /** ISO time the receipt reached us. */
   receivedAt: string;
+  /** It waited in sms_early_receipts (db/earlyReceipts.ts) until its send was recorded; removed once recorded. */
+  heldEarly?: true;
 }
 
 /** A provider took a send: what recording it on the message needs. */

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { EarlyReceiptRepository } from '../../src/db/earlyReceipts';
 import { randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb } from '../helpers';
 
 /** What the webhook stored for the receipts of one Every8d send, and whether any is still held as early. */
@@ -36,5 +38,27 @@ describe('receipts that arrive before the send is recorded', () => {
     expect((await simulatorSends('every8d', { phone })).map((s) => s.ref)).toEqual([undefined]);
     // Unknown when it came, then handed over to the workflow by the send's record, not left behind.
     expect(await receiptTrail(final.provider_message_id)).toEqual({ dispositions: ['unknown_message'], refs: 1, held: 0 });
+  });
+});
+
+describe('a held receipt', () => {
+  it('is found again by a retried send (its worker died before reporting), and goes once its record is made', async () => {
+    await withDb(async (db) => {
+      const held = new EarlyReceiptRepository(db);
+      const report = {
+        provider: 'every8d' as const,
+        providerMessageId: randomUUID(),
+        outcome: 'delivered' as const,
+        providerStatus: '100',
+        receivedAt: new Date().toISOString(),
+      };
+      await held.hold(report);
+      const first = await held.heldFor('every8d', report.providerMessageId);
+      expect(first).toEqual({ ...report, heldEarly: true });
+      // The attempt that read it died before its result was recorded: the retry must still find it.
+      expect(await held.heldFor('every8d', report.providerMessageId)).toEqual(first);
+      await held.forget(first!);
+      expect(await held.heldFor('every8d', report.providerMessageId)).toBeUndefined();
+    });
   });
 });
