@@ -259,16 +259,17 @@ function receiptUrl(base: string, provider: ProviderName, messageId: string, web
 const isUnsubscribedRecipient = (e: ProviderError): boolean => e.provider === 'twilio' && e.code === '21610';
 
 /**
- * Whether `provider` accepted this message and the acceptance is on record: every attempt at it started before the
- * recorded send. A rerouted message (undelivered by one provider, sent on by the next) still carries the first
- * provider's id and `sent_at` until the next acceptance replaces them, so the provider's name alone would make a
- * retry of the next provider's send skip the call.
+ * Whether `provider` accepted this message and the acceptance is on record: the provider's latest attempt is the one
+ * the acceptance closed, and none is open after it. A rerouted message (undelivered by one provider, sent on by the
+ * next) still carries the first provider's id and `sent_at` until the next acceptance replaces them, so the
+ * provider's name alone would make a retry of the next provider's send skip the call. Decided by the attempts' order,
+ * not their times: attempts are stamped by whichever worker ran them, and clocks differ between machines.
  */
 export function acceptanceRecordedFor(message: SmsMessage, provider: ProviderName): boolean {
-  const sentAt = message.sent_at?.getTime();
-  if (message.provider !== provider || !message.provider_message_id || sentAt === undefined) return false;
-  const attempts = [...(message.attempts ?? []), ...(message.open_attempt ? [message.open_attempt] : [])];
-  return attempts.every((a) => a.provider !== provider || a.started_at.getTime() <= sentAt);
+  if (message.provider !== provider || !message.provider_message_id || message.sent_at === undefined) return false;
+  if (message.open_attempt?.provider === provider) return false;
+  const latest = (message.attempts ?? []).filter((a) => a.provider === provider).at(-1);
+  return latest?.outcome === 'accepted';
 }
 
 function phoneOf(message: SmsMessage): TaiwanPhone {

@@ -49,6 +49,19 @@ describe('whether a retried send finds its acceptance on record', () => {
     ).toBe(true);
   });
 
+  it('goes by the order of attempts, not their times: workers stamp them with their own clocks', () => {
+    // mitake's first attempt failed on a worker whose clock runs 3 s ahead; the second, on another, was accepted.
+    const skewed = message({
+      provider: 'mitake',
+      provider_message_id: 'M1',
+      sent_at: at(9),
+      attempts: [attempt('mitake', 10, 'error'), attempt('mitake', 8, 'accepted')],
+    });
+    expect(acceptanceRecordedFor(skewed, 'mitake')).toBe(true);
+    // And the other way: an attempt that failed after the acceptance, stamped earlier than the send.
+    expect(acceptanceRecordedFor({ ...skewed, attempts: [attempt('mitake', 8, 'accepted'), attempt('mitake', 7, 'error')] }, 'mitake')).toBe(false);
+  });
+
   it('finds nothing before any acceptance', () => {
     expect(acceptanceRecordedFor(message({ status: 'sending', provider: 'twilio', open_attempt: attempt('twilio', 0) }), 'twilio')).toBe(false);
   });
