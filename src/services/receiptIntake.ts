@@ -41,13 +41,17 @@ export class ReceiptIntake {
 
   async accept(receipt: IncomingReceipt): Promise<WebhookDisposition> {
     let messageId = await this.resolveMessageId(receipt);
+    let held: DeliveryReport | undefined;
     if (!messageId && receipt.report) {
       // Possibly early: the send may not be recorded yet (an Every8d receipt without our id names only its BatchID,
       // and may come before we stored it). Held first, then looked up again: see db/earlyReceipts.ts for why.
-      await this.early.hold({ ...receipt.report, receivedAt: new Date().toISOString() });
+      held = { ...receipt.report, receivedAt: new Date().toISOString() };
+      await this.early.hold(held);
       messageId = await this.resolveMessageId(receipt);
     }
     const disposition = await this.deliver(receipt, messageId);
+    // Found after all and signalled: the workflow has it, so the held copy can go (else the receipt's record removes it).
+    if (held && disposition === 'signalled') await this.early.forget(held).catch(() => undefined);
     metrics().receipts.inc({ provider: receipt.provider, disposition });
     await this.events.record(rowOf(receipt, messageId, disposition));
     return disposition;
