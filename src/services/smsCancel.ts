@@ -9,7 +9,7 @@ import { cancelMessageUpdate } from '../workflows/signals';
 
 /**
  * Long enough for the workflow to store the cancel (one workflow task and a MongoDB write) on a loaded worker, or for
- * a provider call a worker had just started to end (the message is still `queued` until the call records itself).
+ * a provider call under way to end (`SMS_PROVIDER_TIMEOUT_MS`, 10 s by default, and its record).
  */
 const CANCEL_WAIT_MS = 15_000;
 
@@ -18,9 +18,9 @@ const tooLate = (m: Pick<SmsMessage, 'status'>) =>
 
 /**
  * Cancels a message that no provider has been given. The message's workflow decides (a Temporal Update, see
- * workflows/sendGate.ts), so a cancel racing the provider call either wins (before the call, or while it waits in
- * the provider's queue) or is refused once the provider accepted it, and the message is sent normally; the stored
- * status alone cannot tell, since the call starts inside the worker.
+ * workflows/sendGate.ts), so a cancel racing the provider call either wins (before the call, while it waits in the
+ * provider's queue, or when the call fails) or is refused once the provider accepted it, and the message is sent
+ * normally; the stored status alone cannot tell, since the call runs inside the worker.
  */
 export class SmsCancellation {
   constructor(
@@ -28,9 +28,13 @@ export class SmsCancellation {
     private readonly temporal: Client,
   ) {}
 
-  /** The message as stored after the cancel; DomainError `conflict` when it is too late. */
+  /**
+   * The message as stored after the cancel; DomainError `conflict` when it is too late. A message `sending` is asked
+   * too: the call under way decides (SendGate), so a cancel during a provider outage stops the failover to the next
+   * provider, and the answer waits for the call (at most the provider timeout).
+   */
   async cancel(message: SmsMessage): Promise<SmsMessage> {
-    if (message.finished_at || !CANCELLABLE_STATUSES.includes(message.status)) throw tooLate(message);
+    if (message.finished_at || !(CANCELLABLE_STATUSES.includes(message.status) || message.status === 'sending')) throw tooLate(message);
     try {
       await this.askWorkflow(message, () => this.temporal.workflow.getHandle(workflowIdFor(message._id)).executeUpdate(cancelMessageUpdate));
     } catch (err) {

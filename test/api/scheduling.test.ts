@@ -156,6 +156,24 @@ describe('cancel', () => {
     });
   });
 
+  it('cancels during a provider call that fails (the provider hangs): 200 once the call ends, and no other provider is tried', async () => {
+    const phone = randomMobile();
+    await setBehaviour('every8d', phone, { failure: 'hang' });
+    const { body } = await sendSms({ phone, message: '【幸福氣】司機已出發' });
+    await until(
+      () => status(body.message_id),
+      (r) => r.body.status === 'sending',
+    );
+    // Answered once the call times out (1.5 s on the test stack): without the cancel it would fail over.
+    const cancelled = await cancel(body.message_id);
+    expect({ status: cancelled.status, message: cancelled.body.status }).toEqual({ status: 200, message: 'cancelled' });
+    // The hung call may have reached Every8d: its attempt stays on record, flagged.
+    expect((await status(body.message_id)).body.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['possible_duplicate', 'cancelled']),
+    );
+    expect([...(await simulatorSends('mitake', { phone })), ...(await simulatorSends('twilio', { phone }))]).toEqual([]);
+  });
+
   it('answers 409 for a delivered message and 404 for an unknown one', async () => {
     const { body } = await sendSms({ phone: randomMobile(), message: '【幸福氣】已送達' });
     await waitForFinal(body.message_id);
