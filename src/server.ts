@@ -102,6 +102,7 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
     lowBalancePoints: config.ALERT_LOW_BALANCE_POINTS,
     publicBaseUrl: publicBaseUrl(config),
     retentionDays: config.MESSAGE_RETENTION_DAYS,
+    providerTimeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
     readiness: { mongodb: () => pingMongo(db), temporal: () => pingTemporal(temporal), ...readiness },
     store: new StoreHealth(db.client, STORE_PING_OVERDUE_MS).watch(() => db.command({ ping: 1 }), STORE_PING_INTERVAL_MS),
     log,

@@ -82,6 +82,8 @@ export interface AppDeps {
   publicBaseUrl: string;
   /** MESSAGE_RETENTION_DAYS, shown by the retention policy endpoint. */
   retentionDays: number;
+  /** SMS_PROVIDER_TIMEOUT_MS: how long a cancel may wait for a provider call under way. */
+  providerTimeoutMs: number;
   readiness: Record<string, () => Promise<boolean>>;
   /** While MongoDB is known to be unreachable, API calls are answered 503 at once. */
   store: StoreHealth;
@@ -166,7 +168,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/notifications', orderRoutes({ orders: deps.orders, messages: deps.repos.messages }));
   app.route(
     '/api/v1/notifications',
-    smsControlRoutes({ messages: deps.repos.messages, cancellation: new SmsCancellation(deps.repos.messages, deps.temporal) }),
+    smsControlRoutes({ messages: deps.repos.messages, cancellation: new SmsCancellation(deps.repos.messages, deps.temporal, deps.providerTimeoutMs) }),
   );
   app.route('/api/v1/notifications/sms-templates', templateRoutes({ repos: deps.repos, policy: deps.contentPolicy }));
   app.route('/api/v1/notifications/providers/balances', balanceRoutes({ temporal: deps.temporal, audit: deps.repos.audit }));

@@ -7,11 +7,10 @@ import { sendWorkflowOptions } from '../temporal/starts';
 import { sendSmsWorkflow } from '../workflows';
 import { cancelMessageUpdate } from '../workflows/signals';
 
-/**
- * Long enough for the workflow to store the cancel (one workflow task and a MongoDB write) on a loaded worker, or for
- * a provider call under way to end (`SMS_PROVIDER_TIMEOUT_MS`, 10 s by default, and its record).
- */
+/** Long enough for the workflow to store the cancel (one workflow task and a MongoDB write) on a loaded worker. */
 const CANCEL_WAIT_MS = 15_000;
+/** Beyond a provider call under way, for its record and the cancel's. */
+const AFTER_CALL_MS = 5_000;
 
 const tooLate = (m: Pick<SmsMessage, 'status'>) =>
   new DomainError('conflict', 'not_cancellable', `The message is already ${m.status}: only a message no provider has been given can be cancelled`);
@@ -23,15 +22,22 @@ const tooLate = (m: Pick<SmsMessage, 'status'>) =>
  * normally; the stored status alone cannot tell, since the call runs inside the worker.
  */
 export class SmsCancellation {
+  /** How long an answer may wait: a provider call under way ends within its timeout. */
+  private readonly waitMs: number;
+
   constructor(
     private readonly messages: MessageRepository,
     private readonly temporal: Client,
-  ) {}
+    /** SMS_PROVIDER_TIMEOUT_MS. */
+    providerTimeoutMs = 10_000,
+  ) {
+    this.waitMs = Math.max(CANCEL_WAIT_MS, providerTimeoutMs + AFTER_CALL_MS);
+  }
 
   /**
    * The message as stored after the cancel; DomainError `conflict` when it is too late. A message `sending` is asked
    * too: the call under way decides (SendGate), so a cancel during a provider outage stops the failover to the next
-   * provider, and the answer waits for the call (at most the provider timeout).
+   * provider, and the answer waits for the call (it ends within the provider timeout).
    */
   async cancel(message: SmsMessage): Promise<SmsMessage> {
     if (message.finished_at || !(CANCELLABLE_STATUSES.includes(message.status) || message.status === 'sending')) throw tooLate(message);
@@ -69,6 +75,6 @@ export class SmsCancellation {
   }
 
   private withDeadline<T>(call: () => Promise<T>): Promise<T> {
-    return this.temporal.connection.withDeadline(Date.now() + CANCEL_WAIT_MS, call);
+    return this.temporal.connection.withDeadline(Date.now() + this.waitMs, call);
   }
 }
