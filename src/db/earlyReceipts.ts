@@ -15,7 +15,7 @@ interface EarlyReceipt {
  * provider-id ref, so the workflow gets it without waiting for a poll; the receipt's record removes it.
  *
  * Race-free by ordering: the webhook holds the receipt *then* looks the ref up again; the send stores the ref
- * *then* takes held receipts. Whichever writes second sees the other's write, so a receipt is never lost (at
+ * *then* reads held receipts. Whichever writes second sees the other's write, so a receipt is never lost (at
  * worst both deliver it, and the workflow and the guarded receipt write ignore the repeat).
  */
 export class EarlyReceiptRepository {

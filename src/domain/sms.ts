@@ -30,7 +30,7 @@ export type SmsStatus = (typeof SMS_STATUSES)[number];
 export const DECIDED_STATUSES: readonly SmsStatus[] = ['delivered', 'undelivered', 'expired', 'failed'];
 /** Statuses after which nothing changes. */
 export const FINAL_STATUSES: readonly SmsStatus[] = [...DECIDED_STATUSES, 'cancelled'];
-/** Not yet handed to a provider: a cancel may still win. */
+/** No provider call begun: a cancel may still win. (During a call, a `sending` message's workflow decides: SendGate.) */
 export const CANCELLABLE_STATUSES: readonly SmsStatus[] = ['scheduled', 'queued'];
 
 export type ReceiptOutcome = 'delivered' | 'undelivered';

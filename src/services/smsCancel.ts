@@ -29,7 +29,7 @@ export class SmsCancellation {
     private readonly messages: MessageRepository,
     private readonly temporal: Client,
     /** SMS_PROVIDER_TIMEOUT_MS. */
-    providerTimeoutMs = 10_000,
+    providerTimeoutMs: number,
   ) {
     this.waitMs = Math.max(CANCEL_WAIT_MS, providerTimeoutMs + AFTER_CALL_MS);
   }
