@@ -72,13 +72,24 @@ export async function withProviderSettings(name: string, change: Record<string, 
 }
 
 /** True once the worker runs `provider`'s task queue at `perSecond` (looked for 15 s; workers re-read provider rows every 0.5 s in tests). */
-export async function workerRateLimit(provider: ProviderName, perSecond: number): Promise<boolean> {
+async function workerRateLimit(provider: ProviderName, perSecond: number): Promise<boolean> {
   const running = new RegExp(`luckygas_provider_rate_limit\\{provider="${provider}"\\} ${perSecond}\n`);
   for (let i = 0; i < 60; i++) {
     if (running.test(await (await fetch(env('TEST_WORKER_METRICS_URL'))).text())) return true;
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
+}
+
+/**
+ * Runs `fn` with Mitake first in every route and limited to one message a second, once the worker runs its queue at
+ * that rate (so sends queue behind the limit), and puts both settings back after.
+ */
+export async function withMitakeAtOnePerSecond(fn: () => Promise<void>): Promise<void> {
+  await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
+    if (!(await workerRateLimit('mitake', 1))) throw new Error('the worker never ran mitake at 1 message/s');
+    await fn();
+  });
 }
 
 /** A fresh mobile number per test, so simulator behaviour and counts scoped to it never leak between tests. */

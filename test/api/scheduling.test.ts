@@ -1,6 +1,6 @@
 // scheduled_at, valid_until and cancel through the public API, against the embedded stack.
 import { randomBytes } from 'node:crypto';
-import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withProviderSettings, workerRateLimit } from '../helpers';
+import { api, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withMitakeAtOnePerSecond } from '../helpers';
 
 const status = (id: string) => api(`/api/v1/notifications/sms-status/${id}`);
 const cancel = (id: string, token?: string) => api(`/api/v1/notifications/sms/${id}/cancel`, { method: 'POST', ...(token ? { token } : {}) });
@@ -131,8 +131,7 @@ describe('cancel', () => {
   });
 
   it("cancels a message whose provider call waits behind the provider's rate limit (200): it is never texted", async () => {
-    await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
-      expect(await workerRateLimit('mitake', 1)).toBe(true);
+    await withMitakeAtOnePerSecond(async () => {
       const phones = Array.from({ length: 8 }, () => randomMobile());
       const ids: string[] = await Promise.all(phones.map(async (phone) => (await sendSms({ phone, message: '【幸福氣】排隊中' })).body.message_id));
       // After the first few, one a second: the rest wait in mitake's task queue, still `queued` in the store.

@@ -2,7 +2,7 @@ import { bulkWorkflowId } from '../../src/workflows/bulkSms';
 import { randomUUID } from 'node:crypto';
 import { BatchRepository } from '../../src/db/batches';
 import { parseTaiwanPhone, type TaiwanPhone } from '../../src/domain/phone';
-import { api, randomMobile, simulatorSends, withDb, withProviderSettings, withTemporal, workerRateLimit } from '../helpers';
+import { api, randomMobile, simulatorSends, withDb, withMitakeAtOnePerSecond, withTemporal } from '../helpers';
 import { allFinal, getBatch, pausedBatch, sendBulk, taipeiTime, waitForBatch } from './helpers';
 
 /** The worker's `luckygas_sms_status_total{status="cancelled"}` (its metrics endpoint). */
@@ -123,8 +123,7 @@ describe('bulk batches', () => {
 
   it('cancels a running batch: the children still waiting behind the provider rate limit end cancelled, never texted', async () => {
     // Mitake first and at 1 message/s: most of the window's children wait in its task queue.
-    await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
-      expect(await workerRateLimit('mitake', 1)).toBe(true);
+    await withMitakeAtOnePerSecond(async () => {
       const phones = Array.from({ length: 30 }, () => randomMobile());
       const { body } = await sendBulk({ recipients: phones.map((phone) => ({ phone })), message: '【幸福氣】排隊中取消', batch_name: 'cancel queued' });
       await waitForBatch(body.batch_id, (b) => (b.progress?.started ?? 0) >= 20); // the test stack's window

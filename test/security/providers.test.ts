@@ -1,5 +1,16 @@
 import { SIMULATOR_CREDENTIALS } from '../../src/simulator';
-import { api, putProvider, randomMobile, sendSms, setBehaviour, simulatorSends, waitForFinal, withDb, withProviderSettings, workerRateLimit } from '../helpers';
+import {
+  api,
+  putProvider,
+  randomMobile,
+  sendSms,
+  setBehaviour,
+  simulatorSends,
+  waitForFinal,
+  withDb,
+  withMitakeAtOnePerSecond,
+  withProviderSettings,
+} from '../helpers';
 
 const provider = async (name: string) => (await api('/api/v1/notifications/providers')).body.providers.find((p: any) => p.name === name);
 const secrets = Object.values(SIMULATOR_CREDENTIALS).flatMap((c) => Object.values(c));
@@ -94,9 +105,8 @@ describe('provider administration', () => {
   });
 
   it('applies a changed rate limit to the provider task queue without a restart', async () => {
-    await withProviderSettings('mitake', { rate_limit: 1, priority: 30 }, { rate_limit: 50, priority: 15 }, async () => {
-      // The worker reports the limit it now runs with.
-      expect(await workerRateLimit('mitake', 1)).toBe(true);
+    await withMitakeAtOnePerSecond(async () => {
+      // Started once the worker reports the limit it now runs with.
       const phones = Array.from({ length: 8 }, () => randomMobile());
       const ids = await Promise.all(phones.map(async (phone) => (await sendSms({ phone, message: 'paced' })).body.message_id));
       await Promise.all(ids.map((id) => waitForFinal(id, 60_000)));
