@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -146,13 +146,16 @@ export async function batchWithQueuedCalls(h: Harness, scenario: Scenario, batch
     .map((c) => c.input.messageId as string)
     .sort();
   const queued = started.filter((id) => !inCalls.includes(id));
-  for (const id of queued) {
-    await until(
-      () => h.client.workflow.getHandle(workflowIdFor(id)).fetchHistory(),
-      ({ events }) => (events ?? []).some((e) => e.activityTaskScheduledEventAttributes),
-    );
-  }
+  for (const id of queued) await providerCallScheduled(h.client.workflow.getHandle(workflowIdFor(id)));
   return { handle, started, inCalls, queued, unstarted: batchMessageIds(batchId, 2 * PROVIDER_SLOTS, 5) };
+}
+
+/** Resolves once the SMS workflow has scheduled its provider call (which may still wait in the queue). */
+export async function providerCallScheduled(handle: Pick<WorkflowHandle, 'fetchHistory'>): Promise<void> {
+  await until(
+    () => handle.fetchHistory(),
+    ({ events }) => (events ?? []).some((e) => e.activityTaskScheduledEventAttributes),
+  );
 }
 
 /** Starts one batch as the API does under `scenario`. */

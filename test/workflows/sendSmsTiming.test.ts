@@ -2,7 +2,7 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
 import { cancelMessageUpdate, sendSmsWorkflow, statusQuery } from '../../src/workflows';
-import { PROVIDER_SLOTS, freshId, startHarness, startSms, until, type Harness } from './harness';
+import { PROVIDER_SLOTS, freshId, providerCallScheduled, startHarness, startSms, until, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -79,10 +79,7 @@ describe('cancelling a message', () => {
     await h.fake.waitForCalls('sendViaProvider', PROVIDER_SLOTS);
     const messageId = freshId('msg');
     const handle = await start(messageId);
-    await until(
-      () => handle.fetchHistory(),
-      ({ events }) => (events ?? []).some((e) => e.activityTaskScheduledEventAttributes),
-    );
+    await providerCallScheduled(handle);
     expect(await handle.executeUpdate(cancelMessageUpdate)).toEqual({ status: 'cancelled' });
     expect(await handle.result()).toEqual({ status: 'cancelled' });
     h.fake.releaseSends();
