@@ -16,6 +16,7 @@ import { askMessageToCancel } from './temporal/starts';
 import { connectExternal, runMain } from './bootstrap';
 import { phoneLimits, publicBaseUrl, quietWindows, type Config } from './config';
 import { PhoneBudget } from './services/phoneBudget';
+import { SmsCancellation } from './services/smsCancel';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
 import { ProviderWorkerPool } from './temporal/providerWorkerPool';
@@ -81,7 +82,11 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     }),
     ...createBalanceActivities({ repos, timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS }),
     ...createRetentionActivities({ repos, retentionDays: config.MESSAGE_RETENTION_DAYS }),
-    ...createOrderActivities({ repos, intake: workerSmsIntake(config, repos, client) }),
+    ...createOrderActivities({
+      repos,
+      intake: workerSmsIntake(config, repos, client),
+      cancellation: new SmsCancellation(repos.messages, client, config.SMS_PROVIDER_TIMEOUT_MS),
+    }),
     ...createCallbackActivities({ repos, policy: { development: config.APP_ENV === 'development' }, timeoutMs: CALLBACK_POST_TIMEOUT_MS }),
   };
   // Status changes recorded in this process start their callbacks' workflows at once (else the relay does).

@@ -9,6 +9,7 @@ import { parseTaiwanPhone } from '../domain/phone';
 import { ContentPolicyService } from '../services/contentPolicy';
 import { OptOutLedger } from '../services/optOuts';
 import { PhoneBudget } from '../services/phoneBudget';
+import type { SmsCancellation } from '../services/smsCancel';
 import { SmsIntake, messageIdForKey } from '../services/smsIntake';
 import { sendPlanning, sendPolicyOf } from '../services/sendPlanning';
 import { BoundedTemporal } from '../temporal/boundedCalls';
@@ -17,6 +18,7 @@ import type { OrderActivities } from './types';
 export interface OrderActivityDeps {
   repos: Repositories;
   intake: SmsIntake;
+  cancellation: SmsCancellation;
 }
 
 /** The same intake the API uses for send-sms (budget, content policy, outbox), built for the worker. */
@@ -35,7 +37,18 @@ export function workerSmsIntake(config: Config, repos: Repositories, client: Cli
 }
 
 /** Activities of the order workflow (workflows/orderNotifications.ts). */
-export function createOrderActivities({ repos, intake }: OrderActivityDeps): OrderActivities {
+export function createOrderActivities({ repos, intake, cancellation }: OrderActivityDeps): OrderActivities {
+  const recallMessage = async (messageId: string): Promise<'cancelled' | 'too_late'> => {
+    const message = await repos.messages.findById(messageId);
+    if (!message) return 'too_late'; // gone with retention: long sent
+    try {
+      return (await cancellation.cancel(message)).status === 'cancelled' ? 'cancelled' : 'too_late';
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.kind !== 'conflict') throw err; // unreachable Temporal: worth retrying
+      // Refused: a provider has it or it ended, which includes an earlier try of this activity cancelling it.
+      return (await repos.messages.findById(messageId))?.status === 'cancelled' ? 'cancelled' : 'too_late';
+    }
+  };
   const refuse = (code: string, message: string) => ApplicationFailure.create({ type: ORDER_TEXT_REFUSED, message, nonRetryable: true, details: [{ code }] });
 
   return {
@@ -61,6 +74,10 @@ export function createOrderActivities({ repos, intake }: OrderActivityDeps): Ord
         if (err.code === 'idempotency_key_reused') return { messageId: messageIdForKey(ORDER_TEXT_PRINCIPAL, key) };
         throw refuse(err.code, err.message);
       }
+    },
+
+    async recallOrderTexts({ messageIds }) {
+      return Object.fromEntries(await Promise.all(messageIds.map(async (id) => [id, await recallMessage(id)] as const)));
     },
 
     async forgetOrderEvents({ eventIds }) {

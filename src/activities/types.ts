@@ -92,6 +92,11 @@ export interface OrderActivities {
    * number's budget spent) fail with type `OrderTextRefused` and the gateway's code.
    */
   sendOrderText(input: { orderId: string; eventId: string; templateCode: string }): Promise<{ messageId: string }>;
+  /**
+   * Asks handed texts' messages to cancel, as the API's cancel does: `cancelled` (never texted), or `too_late` (a
+   * provider has it, or it ended). Repeatable: a message this already cancelled answers `cancelled` again.
+   */
+  recallOrderTexts(input: { messageIds: string[] }): Promise<Record<string, 'cancelled' | 'too_late'>>;
   /** Removes an ended order's event documents (phone numbers and template data). */
   forgetOrderEvents(input: { eventIds: string[] }): Promise<void>;
 }

@@ -91,6 +91,8 @@ export interface OrderTimeline {
     /** The message's status now, as sms-status shows it. */
     message_status: string | null;
     reason: string | null;
+    /** Asked back after it was handed over (`paid`, `cancelled`): `pending`, or `too_late` once a provider had it. */
+    recall: 'pending' | 'too_late' | null;
   }[];
 }
 

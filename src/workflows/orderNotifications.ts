@@ -6,6 +6,7 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -64,6 +65,11 @@ export interface OrderText {
   messageId?: string;
   /** Why it failed (the gateway's error code) or was cancelled (`paid`, `order_cancelled`). */
   reason?: string;
+  /**
+   * Handed over, then made wrong by a later event (`paid`, `order_cancelled`): its message is asked to cancel, and
+   * `tooLate` records that a provider already had it.
+   */
+  recall?: { reason: string; tooLate?: true };
 }
 
 export interface OrderTimeline {
@@ -148,6 +154,11 @@ export async function orderNotificationsWorkflow(input: OrderWorkflowInput): Pro
   );
 
   for (;;) {
+    const recalls = s.texts.filter((t) => t.state === 'accepted' && t.recall && !t.recall.tooLate);
+    if (recalls.length) {
+      await recall(recalls);
+      continue;
+    }
     const next = s.texts.find((t) => t.state === 'queued');
     if (next) {
       await send(orderId, next);
@@ -206,8 +217,9 @@ function receive(s: OrderState, input: OrderEventInput): OrderEventDecision {
   s.progress = apply(s.progress, input.event, occurredAtMs);
   // A step's text still waiting behind another text is as moot as a step arriving late: the customer gets the newer one.
   if (isDeliveryStep(input.event)) takeBack(s, (t) => isDeliveryStep(t.event), 'superseded');
-  if (input.event === 'paid') takeBack(s, (t) => t.templateCode === TEMPLATE_FOR_EVENT.payment_due, 'paid');
-  if (input.event === 'cancelled') takeBack(s, () => true, 'order_cancelled');
+  // A reminder to pay after paying, or any text of a cancelled order, is wrong: asked back even if handed over.
+  if (input.event === 'paid') takeBack(s, (t) => t.templateCode === TEMPLATE_FOR_EVENT.payment_due, 'paid', { handedToo: true });
+  if (input.event === 'cancelled') takeBack(s, () => true, 'order_cancelled', { handedToo: true });
   const templateCode = TEMPLATE_FOR_EVENT[input.event];
   let text: OrderText | undefined;
   if (templateCode) {
@@ -230,13 +242,35 @@ function answer(entry: TimelineEvent, text?: OrderText): OrderEventDecision {
   };
 }
 
-/** Texts not yet handed to the SMS path are not sent; one already handed over is on its way. */
-function takeBack(s: OrderState, which: (t: OrderText) => boolean, reason: string): void {
+/** Marks texts handed over and then asked back, since the first order workflows (patch: their histories hold no recall). */
+const RECALLS_HANDED_TEXTS = 'order-recalls-handed-texts';
+
+/**
+ * Texts not yet handed to the SMS path are not sent. `handedToo`: one already handed over (or being handed) is
+ * asked back as well; the main loop asks its message to cancel once it is handed, and a provider that already has
+ * it wins. Without it a handed text goes on: a superseded delivery step still arrives before the newer one, which
+ * is redundant, not wrong.
+ */
+function takeBack(s: OrderState, which: (t: OrderText) => boolean, reason: string, { handedToo = false } = {}): void {
   for (const t of s.texts) {
-    if ((t.state === 'queued' || t.state === 'scheduled') && which(t)) {
+    if (!which(t)) continue;
+    if (t.state === 'queued' || t.state === 'scheduled') {
       t.state = 'cancelled';
       t.reason = reason;
+    } else if (handedToo && (t.state === 'sending' || t.state === 'accepted') && !t.recall && patched(RECALLS_HANDED_TEXTS)) {
+      t.recall = { reason };
     }
+  }
+}
+
+/** Asks the handed texts' messages to cancel: the same rules as the API's cancel (services/smsCancel.ts). */
+async function recall(texts: OrderText[]): Promise<void> {
+  const answers = await activities.recallOrderTexts({ messageIds: texts.map((t) => t.messageId!) });
+  for (const t of texts) {
+    if (answers[t.messageId!] === 'cancelled') {
+      t.state = 'cancelled';
+      t.reason = t.recall!.reason;
+    } else t.recall!.tooLate = true;
   }
 }
 

@@ -1,7 +1,7 @@
 // Order notifications through the public API: the order workflow, the normal SMS path and the simulators.
 import { SmsGatewayClient } from '../../src/client';
 import { PROVIDER_NAMES } from '../../src/domain/sms';
-import { adminToken, api, apiUrl, randomMobile, simulatorSends, waitForFinal, withDb } from '../helpers';
+import { adminToken, api, apiUrl, randomMobile, setBehaviour, simulatorSends, until, waitForFinal, withDb } from '../helpers';
 
 const client = (token = adminToken()) => new SmsGatewayClient({ baseUrl: apiUrl(), token });
 const postEvent = (body: unknown, token?: string) => api('/api/v1/notifications/order-events', { method: 'POST', body: JSON.stringify(body), token });
@@ -21,12 +21,12 @@ async function textsTo(phone: string): Promise<string[]> {
   return sends.map((s) => s.body);
 }
 
-/** Waits until the order has no text still to hand over, then until each handed-over message is final. */
+/** Waits until the order has no text still to hand over or ask back, then until each handed-over message is final. */
 async function textsSettled(orderId: string) {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const timeline = await client().orderTimeline(orderId);
-    if (timeline.texts.every((t) => !['queued', 'sending'].includes(t.state))) {
+    if (timeline.texts.every((t) => !['queued', 'sending'].includes(t.state) && t.recall !== 'pending')) {
       for (const t of timeline.texts) if (t.message_id) await waitForFinal(t.message_id);
       return client().orderTimeline(orderId);
     }
@@ -109,6 +109,8 @@ describe('order events', () => {
     const order = `ORD-${phone}-C`;
     const data = { order_number: order, delivery_time: '今天下午2點', amount: 800 };
     await client().orderEvent({ order_id: order, phone, event: 'confirmed', occurred_at: at(0), data });
+    // The confirmation went before the cancellation (else the cancellation asks it back: the next test).
+    await textsSettled(order);
     const dueAt = new Date(Date.now() + 3_600_000).toISOString();
     const due = await client().orderEvent({ order_id: order, phone, event: 'payment_due', occurred_at: at(1), data: { ...data, due_at: dueAt } });
     expect(due).toMatchObject({ decision: 'applied', text: 'payment_reminder', send_at: dueAt });
@@ -126,6 +128,33 @@ describe('order events', () => {
       ['payment_reminder', 'cancelled', 'order_cancelled'],
     ]);
     expect(await textsTo(phone)).toEqual([TEXTS.confirmed(order)]);
+  });
+
+  it('a cancellation asks back a text in a provider call that then fails: cancelled, and no other provider is tried', async () => {
+    const phone = randomMobile();
+    const order = `ORD-${phone}-R`;
+    // Every provider hangs for this number (1.5 s each on the test stack): the text sits in provider calls.
+    for (const provider of PROVIDER_NAMES) await setBehaviour(provider, phone, { failure: 'hang' });
+    await client().orderEvent({ order_id: order, phone, event: 'confirmed', occurred_at: at(0), data: { order_number: order, delivery_time: '今天下午2點' } });
+    const handed = await until(
+      () => client().orderTimeline(order),
+      (t) => t.texts[0]?.message_status === 'sending',
+      'the confirmation in a provider call',
+      { everyMs: 100 },
+    );
+    expect(await client().orderEvent({ order_id: order, phone, event: 'cancelled', occurred_at: at(1) })).toMatchObject({ decision: 'applied' });
+    const timeline = await textsSettled(order);
+    expect(timeline.texts.map((t) => [t.template_code, t.state, t.reason, t.message_status, t.recall])).toEqual([
+      ['order_confirmation', 'cancelled', 'order_cancelled', 'cancelled', null],
+    ]);
+    expect(timeline.texts[0].message_id).toBe(handed.texts[0].message_id);
+    // The call under way when it was asked back reached a provider that never answered: on record, flagged, as the
+    // cancel route leaves it. No other provider was tried after it.
+    const status = await api(`/api/v1/notifications/sms-status/${handed.texts[0].message_id}`);
+    const events = status.body.events.map((e: { type: string }) => e.type);
+    expect(events.filter((e: string) => e === 'possible_duplicate')).toHaveLength(1);
+    expect(events).toContain('cancelled');
+    expect(await textsTo(phone)).toHaveLength(1);
   });
 
   it('refuses bad input with 422 naming the field, before anything reaches the order', async () => {

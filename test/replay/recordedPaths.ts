@@ -27,7 +27,7 @@ import {
   until,
   type Harness,
 } from '../workflows/harness';
-import { at, orderHandle, postEvent } from '../workflows/orders';
+import { at, orderHandle, postEvent, timelineOf } from '../workflows/orders';
 
 type Recorded = Record<string, Pick<WorkflowHandle, 'fetchHistory'>>;
 
@@ -305,6 +305,20 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await postEvent(h, 'rec-cancelled', 'cancelled', at(2), { options });
     await postEvent(h, 'rec-cancelled', 'arrived', at(3), { options });
     return finished('orderNotifications-cancelled', orderHandle(h, 'rec-cancelled'));
+  },
+  // Handed texts asked back when the order is cancelled: the confirmation in time, the reminder too late.
+  'orderNotifications-recalled': async (h) => {
+    h.fake.reset({ recallableOrderTexts: ['order_confirmation'] });
+    const options = { lingerMs: 1_000 };
+    await postEvent(h, 'rec-recalled', 'confirmed', at(0), { options });
+    await postEvent(h, 'rec-recalled', 'payment_due', at(1), { options });
+    await h.fake.waitForCalls('sendOrderText', 2);
+    await until(
+      () => timelineOf(h, 'rec-recalled'),
+      (t) => t.texts.every((x) => x.state === 'accepted'),
+    );
+    await postEvent(h, 'rec-recalled', 'cancelled', at(2), { options });
+    return finished('orderNotifications-recalled', orderHandle(h, 'rec-recalled'));
   },
   'orderNotifications-continued-as-new': async (h) => {
     h.fake.reset({});

@@ -35,6 +35,8 @@ export interface Scenario {
   balances?: Record<string, number | string>;
   /** Order texts the intake refuses, by template code, with the gateway's error code. */
   refusedOrderTexts?: Record<string, string>;
+  /** Order texts whose message a recall still cancels (no provider has it yet), by template code; others are too late. */
+  recallableOrderTexts?: string[];
   /** HTTP statuses a callback receiver answers, one per attempt (the last repeats); unset: 200. */
   callbackAnswers?: number[];
 }
@@ -183,6 +185,12 @@ export class FakeActivities {
         if (refused)
           throw ApplicationFailure.create({ type: ORDER_TEXT_REFUSED, message: `refused: ${refused}`, nonRetryable: true, details: [{ code: refused }] });
         return { messageId: `msg-${input.eventId}` };
+      },
+      recallOrderTexts: async (input) => {
+        this.record('recallOrderTexts', input);
+        const templateOf = (messageId: string) => this.named('sendOrderText').find((c) => `msg-${c.input.eventId}` === messageId)?.input.templateCode;
+        const recallable = this.scenario.recallableOrderTexts ?? [];
+        return Object.fromEntries(input.messageIds.map((id) => [id, recallable.includes(templateOf(id)) ? 'cancelled' : 'too_late'] as const));
       },
       forgetOrderEvents: async (input) => this.record('forgetOrderEvents', input),
     };

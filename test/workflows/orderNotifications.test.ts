@@ -8,12 +8,14 @@ afterEach(() => h?.cleanUp());
 afterAll(() => h?.teardown());
 
 const sentTemplates = () => h.fake.named('sendOrderText').map((c) => c.input.templateCode);
-/** Waits until the workflow has no text left to hand over (queued or in flight). */
+const recalled = () => h.fake.named('recallOrderTexts').map((c) => c.input.messageIds);
+/** Waits until the workflow has no text left to hand over (queued or in flight) or to ask back. */
 const settledTexts = (orderId: string) =>
   until(
     () => timelineOf(h, orderId),
-    (t) => t.texts.every((x) => x.state !== 'queued' && x.state !== 'sending'),
+    (t) => t.texts.every((x) => x.state !== 'queued' && x.state !== 'sending' && !(x.state === 'accepted' && x.recall && !x.recall.tooLate)),
   );
+const messageOf = (order: string, event: string, minute: number) => `msg-${order}-${event}-${at(minute)}`;
 
 describe('orderNotificationsWorkflow', () => {
   it('texts each delivery step once, in order, and answers what it decided', async () => {
@@ -74,6 +76,8 @@ describe('orderNotificationsWorkflow', () => {
       ['delivery_on_way', 'cancelled', 'superseded'],
       ['delivery_arrived', 'accepted', undefined],
     ]);
+    // The handed confirmation was superseded, not made wrong: it goes, before the newer step.
+    expect(recalled()).toEqual([]);
   });
 
   it('ignores a repeated event, and answers a repeated request as the first time without recording it again', async () => {
@@ -121,6 +125,39 @@ describe('orderNotificationsWorkflow', () => {
       ['payment_reminder', 'cancelled', 'order_cancelled'],
     ]);
     expect(sentTemplates()).toEqual(['order_confirmation']);
+    // The confirmation was handed over: asked back, too late (a provider had it), so it stays accepted.
+    expect(recalled()).toEqual([[messageOf(order, 'confirmed', 0)]]);
+    expect(timeline.texts[0].recall).toEqual({ reason: 'order_cancelled', tooLate: true });
+  });
+
+  it('cancelled asks back a text already handed over: cancelled when no provider has it yet', async () => {
+    h.fake.reset({ recallableOrderTexts: ['order_confirmation'] });
+    const order = freshId('ord');
+    await postEvent(h, order, 'confirmed', at(0));
+    await until(
+      () => timelineOf(h, order),
+      (t) => t.texts[0]?.state === 'accepted',
+    );
+    await postEvent(h, order, 'cancelled', at(1));
+    const timeline = await settledTexts(order);
+    expect(recalled()).toEqual([[messageOf(order, 'confirmed', 0)]]);
+    expect(timeline.texts.map((t) => [t.templateCode, t.state, t.reason, t.messageId])).toEqual([
+      ['order_confirmation', 'cancelled', 'order_cancelled', messageOf(order, 'confirmed', 0)],
+    ]);
+  });
+
+  it('paid asks back a reminder that was being handed over, once it is handed', async () => {
+    h.fake.reset({ recallableOrderTexts: ['payment_reminder'] });
+    h.fake.holdSends();
+    const order = freshId('ord');
+    await postEvent(h, order, 'payment_due', at(0));
+    await h.fake.waitForCalls('sendOrderText', 1); // being handed over when the payment comes
+    await postEvent(h, order, 'paid', at(5));
+    expect(recalled()).toEqual([]); // nothing to ask back before the SMS path has it
+    h.fake.releaseSends();
+    const timeline = await settledTexts(order);
+    expect(recalled()).toEqual([[messageOf(order, 'payment_due', 0)]]);
+    expect(timeline.texts.map((t) => [t.templateCode, t.state, t.reason])).toEqual([['payment_reminder', 'cancelled', 'paid']]);
   });
 
   it('records a text the gateway refuses and goes on with the next', async () => {

@@ -67,6 +67,10 @@ const OrderTimelineResponse = z
         message_id: z.string().nullable(),
         message_status: z.string().nullable().openapi({ description: "the message's status now (as sms-status shows it)" }),
         reason: z.string().nullable(),
+        recall: z.enum(['pending', 'too_late']).nullable().openapi({
+          description:
+            'a handed-over text that a later event made wrong (`paid`, `cancelled`) is asked back: `pending` while its message is asked to cancel, `too_late` when a provider already had it (it then stays `accepted`); a text taken back in time is `cancelled`',
+        }),
       }),
     ),
   })
@@ -170,6 +174,7 @@ async function timelineView(t: OrderTimeline, messages: MessageRepository) {
         message_id: text.messageId ?? null,
         message_status: message?.status ?? null,
         reason: text.reason ?? null,
+        recall: text.state === 'accepted' && text.recall ? (text.recall.tooLate ? ('too_late' as const) : ('pending' as const)) : null,
       };
     }),
   );
