@@ -242,7 +242,7 @@ function answer(entry: TimelineEvent, text?: OrderText): OrderEventDecision {
   };
 }
 
-/** Marks texts handed over and then asked back, since the first order workflows (patch: their histories hold no recall). */
+/** Order workflows started before this patch never asked back a handed text: their histories hold no recall. */
 const RECALLS_HANDED_TEXTS = 'order-recalls-handed-texts';
 
 /**
