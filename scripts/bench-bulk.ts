@@ -14,6 +14,7 @@ import { mongoTally } from './bench/mongoTally';
 import { startProbes } from './bench/probes';
 import { eventLoopSampler, workerGcMs } from './bench/eventLoop';
 import { TEMPORAL_SERVER_VERSION, startPostgresTemporal } from './bench/postgresTemporal';
+import { type OpCounts, devServerMetricsUrl, opsSince, opsTable, serverOps } from './bench/serverOps';
 
 /**
  * `npm run bench -- --recipients 10000`: on one embedded stack (Temporal dev server, FerretDB, simulators with
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
       probes: { type: 'string', default: '5' },
       'probe-every': { type: 'string', default: '4' },
       'show-history': { type: 'boolean', default: false },
+      // The dev server's own operation counts per message, the batch's beside the baseline's (bench/serverOps.ts).
+      'server-ops': { type: 'boolean', default: false },
       // `postgres`: Temporal server with PostgreSQL persistence and --shards history shards (bench/postgresTemporal.ts).
       temporal: { type: 'string', default: 'dev' },
       shards: { type: 'string', default: '4' },
@@ -76,17 +79,24 @@ async function main(): Promise<void> {
     peaks.worker = Math.max(peaks.worker, rssMiB(workerPid));
     peaks.api = Math.max(peaks.api, rssMiB(stack.stack.pid!));
   }, 500);
+  const metricsUrl = values['server-ops'] && !pg ? devServerMetricsUrl(stack.dataDir) : undefined;
+  if (values['server-ops'] && !metricsUrl) console.log('--server-ops: no dev server metrics address found (PostgreSQL profile?); not counted');
+  const opsNow = async (): Promise<OpCounts | undefined> => (metricsUrl ? serverOps(metricsUrl) : undefined);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, dataConverter: dataConverterFor(loadConfig({})) });
 
   try {
     let baseline: BaselineResult | undefined;
     let baselineCpu: Record<string, number> = {};
+    let baselineOps: OpCounts | undefined;
     if (baselineN > 0) {
       console.log(`Baseline: ${baselineN} smallest same-shape workflows…`);
       const before = meter.snapshot();
+      const opsBefore = await opsNow();
       baseline = await runBaseline(stack.temporalAddress, baselineN);
       baselineCpu = meter.since(before);
+      const opsAfter = await opsNow();
+      if (opsBefore && opsAfter) baselineOps = opsSince(opsBefore, opsAfter);
       console.log(`  ${baseline.messagesPerSecond.toFixed(1)} messages/s over ${baseline.seconds.toFixed(1)} s`);
     }
 
@@ -96,6 +106,7 @@ async function main(): Promise<void> {
     };
     const phones = Array.from({ length: n }, (_, i) => `09${String(10_000_000 + i).padStart(8, '0')}`);
     const cpuStart = meter.snapshot();
+    const opsStart = await opsNow();
     const tallyStart = tally.snapshot();
     const gcStart = await workerGcMs(stack.workerMetricsUrl);
     const started = Date.now();
@@ -140,6 +151,8 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2_000));
     }
     const cpu = meter.since(cpuStart);
+    const opsEnd = await opsNow();
+    const batchOps = opsStart && opsEnd ? opsSince(opsStart, opsEnd) : undefined;
     const gcMs = (await workerGcMs(stack.workerMetricsUrl)) - gcStart;
     const roundTrips = tally.perMessage(tallyStart, n);
     console.log('');
@@ -207,6 +220,7 @@ async function main(): Promise<void> {
           children.map((c) => c.startTimeMs - started),
           Number(values.window) * parts,
         )}; confirmations sent at ${probeResults.map((p) => ((p.requestedAtMs - started) / 1000).toFixed(1)).join(', ')}`,
+        ...(batchOps ? [`Temporal server ops      per message (batch beside baseline)`, ...opsTable(batchOps, n, baselineOps, baseline?.messages ?? 0)] : []),
         `peak RSS                 worker ${peaks.worker.toFixed(0)} MiB, API+simulators ${peaks.api.toFixed(0)} MiB`,
         `duplicates at simulators ${duplicates}`,
         `final counts             ${JSON.stringify(finalCounts)}`,
