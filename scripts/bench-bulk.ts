@@ -79,8 +79,8 @@ async function main(): Promise<void> {
     peaks.worker = Math.max(peaks.worker, rssMiB(workerPid));
     peaks.api = Math.max(peaks.api, rssMiB(stack.stack.pid!));
   }, 500);
-  const metricsUrl = values['server-ops'] && !pg ? devServerMetricsUrl(stack.dataDir) : undefined;
-  if (values['server-ops'] && !metricsUrl) console.log('--server-ops: no dev server metrics address found (PostgreSQL profile?); not counted');
+  const metricsUrl = values['server-ops'] ? (pg?.metricsUrl ?? devServerMetricsUrl(stack.dataDir)) : undefined;
+  if (values['server-ops'] && !metricsUrl) console.log("--server-ops: the dev server's metrics address was not found; not counted");
   const opsNow = async (): Promise<OpCounts | undefined> => (metricsUrl ? serverOps(metricsUrl) : undefined);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, dataConverter: dataConverterFor(loadConfig({})) });

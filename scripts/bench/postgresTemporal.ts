@@ -4,16 +4,20 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from '../../src/stack/processes';
 import { freePorts } from '../../src/stack/launcher/ports';
+import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 
 /** The server version the Temporal CLI v1.5.1 embeds (its go.mod: go.temporal.io/server v1.29.1). */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+/** How often the server rereads its dynamic config file. */
+const DYNAMIC_CONFIG_POLL_MS = 5_000;
 
 /**
  * A bench profile beyond the dev server: Temporal server with PostgreSQL persistence (the machine's PostgreSQL 15
  * at 127.0.0.1:5432, trust auth) and several history shards, built from the Go module proxy at the CLI's server
  * version and cached beside the CLI build. Fresh databases per run; schema by temporal-sql-tool.
  */
-export async function startPostgresTemporal(shards: number): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
+export async function startPostgresTemporal(shards: number): Promise<{ address: string; pid?: number; metricsUrl: string; stop(): Promise<void> }> {
   const cache = join(process.env.CACHE_DIR ?? join(homedir(), '.cache', 'luckygas-sms'), 'bin');
   const server = ensureBuilt(cache, `temporal-server-${TEMPORAL_SERVER_VERSION}`, 'go.temporal.io/server/cmd/server', 'server');
   const sqlTool = ensureBuilt(cache, `temporal-sql-tool-${TEMPORAL_SERVER_VERSION}`, 'go.temporal.io/server/cmd/tools/sql', 'sql');
@@ -39,7 +43,8 @@ export async function startPostgresTemporal(shards: number): Promise<{ address: 
 
   const root = mkdtempSync(join(tmpdir(), 'temporal-pg-'));
   mkdirSync(join(root, 'config'));
-  const base = await freePorts(10);
+  const base = await freePorts(11);
+  const metricsPort = base + 10;
   const store = (name: string, conns: number) => ({
     sql: {
       pluginName: 'postgres12',
@@ -65,7 +70,11 @@ export async function startPostgresTemporal(shards: number): Promise<{ address: 
         numHistoryShards: shards,
         datastores: { pg: store(db, 40), 'pg-vis': store(`${db}_vis`, 10) },
       },
-      global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+      global: {
+        membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+        // What --server-ops reads (bench/serverOps.ts), as on the dev server.
+        metrics: { prometheus: { framework: 'tally', timerType: 'histogram', listenAddress: `127.0.0.1:${metricsPort}` } },
+      },
       services: { frontend: { rpc: { ...service(0).rpc, httpPort: base + 4 } }, history: service(1), matching: service(2), worker: service(3) },
       clusterMetadata: {
         enableGlobalNamespace: false,
@@ -75,17 +84,20 @@ export async function startPostgresTemporal(shards: number): Promise<{ address: 
         clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${base}` } },
       },
       dcRedirectionPolicy: { policy: 'noop' },
-      dynamicConfigClient: { filepath: join(root, 'config', 'dynamic.yaml'), pollInterval: '10s' },
+      dynamicConfigClient: { filepath: join(root, 'config', 'dynamic.yaml'), pollInterval: `${DYNAMIC_CONFIG_POLL_MS}ms` },
     }),
   );
-  writeFileSync(
-    join(root, 'config', 'dynamic.yaml'),
-    JSON.stringify({
-      'matching.useNewMatcher': [{ value: true }],
-      'frontend.enableServerVersionCheck': [{ value: false }],
-      'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
-    }),
-  );
+  // Search attributes are read fresh on every use only until ours exist (below): then cached, as in production.
+  const dynamicConfig = (freshSearchAttributes: boolean) =>
+    writeFileSync(
+      join(root, 'config', 'dynamic.yaml'),
+      JSON.stringify({
+        'matching.useNewMatcher': [{ value: true }],
+        'frontend.enableServerVersionCheck': [{ value: false }],
+        'system.forceSearchAttributesCacheRefreshOnRead': [{ value: freshSearchAttributes }],
+      }),
+    );
+  dynamicConfig(true);
 
   const proc = await startServerProcess({
     name: 'temporal-server',
@@ -107,9 +119,18 @@ export async function startPostgresTemporal(shards: number): Promise<{ address: 
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }
+  // Created now, while every read is fresh, so no service caches a list without them; then the reads are cached
+  // (each use of an attribute was a PostgreSQL read: docs/throughput.md, seventeenth round).
+  for (const key of SMS_SEARCH_ATTRIBUTES)
+    execFileSync(cli, ['operator', 'search-attribute', 'create', '--name', key.name, '--type', 'Keyword', '--namespace', 'default', '--address', address], {
+      stdio: 'pipe',
+    });
+  dynamicConfig(false);
+  await new Promise((r) => setTimeout(r, DYNAMIC_CONFIG_POLL_MS + 2_000));
   return {
     address,
     pid: proc.pid,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     stop: async () => {
       await proc.stop();
       for (const name of [db, `${db}_vis`]) spawn('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-c', `DROP DATABASE IF EXISTS ${name}`], { stdio: 'ignore' });
