@@ -3,13 +3,16 @@ import { join } from 'node:path';
 
 /**
  * What the Temporal server did, counted by operation from its own Prometheus endpoint: calls each service served
- * (`service_requests`: frontend, history, matching) and persistence operations (`persistence_requests`, which on
- * the dev server are SQLite statements' callers). Diffed over the baseline and over the batch, per message, they
+ * (`service_requests`: frontend, history, matching), persistence operations (`persistence_requests`: on the dev
+ * server, SQLite statements) and visibility store operations (`visibility_persistence_requests`). Diffed over the baseline and over the batch, per message, they
  * show where the server's work for our shape differs from the baseline's, which CPU alone cannot tell.
  */
 export type OpCounts = Map<string, number>;
 
-const COUNTED = /^(service_requests|persistence_requests)\{([^}]*)\} ([0-9.e+-]+)$/;
+const COUNTED = /^(service_requests|persistence_requests|visibility_persistence_requests)\{([^}]*)\} ([0-9.e+-]+)$/;
+
+/** How an operation is listed: `db` for persistence, `visibility` for the visibility store, else its service. */
+const KIND: Record<string, string> = { persistence_requests: 'db', visibility_persistence_requests: 'visibility' };
 
 /** The dev server's metrics address, as its start-up banner in the stack's log gives it (`Metrics: http://…`). */
 export function devServerMetricsUrl(dataDir: string): string | undefined {
@@ -26,7 +29,7 @@ export async function serverOps(metricsUrl: string): Promise<OpCounts> {
     const match = COUNTED.exec(line);
     if (!match) continue;
     const labels = Object.fromEntries([...match[2].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    const kind = match[1] === 'persistence_requests' ? 'db' : (labels.service_name ?? 'rpc');
+    const kind = KIND[match[1]] ?? labels.service_name ?? 'rpc';
     const key = `${kind} ${labels.operation ?? '?'}`;
     counts.set(key, (counts.get(key) ?? 0) + Number(match[3]));
   }
@@ -47,10 +50,14 @@ export function opsTable(ours: OpCounts, oursMessages: number, baseline: OpCount
     .map((key) => ({ key, ours: per(ours, key, oursMessages), base: per(baseline, key, baselineMessages) }))
     .filter((r) => r.ours >= min || r.base >= min)
     .sort((a, b) => b.ours - a.ours);
-  const total = (kind: 'db' | 'rpc', counts: OpCounts | undefined, messages: number) =>
-    [...(counts ?? new Map<string, number>())].filter(([k]) => (kind === 'db') === k.startsWith('db ')).reduce((s, [, n]) => s + n, 0) / Math.max(1, messages);
+  const total = (kind: 'db' | 'visibility' | 'rpc', counts: OpCounts | undefined, messages: number) =>
+    [...(counts ?? new Map<string, number>())]
+      .filter(([k]) => (kind === 'rpc' ? !k.startsWith('db ') && !k.startsWith('visibility ') : k.startsWith(`${kind} `)))
+      .reduce((s, [, n]) => s + n, 0) / Math.max(1, messages);
+  const totals = (kind: 'db' | 'visibility' | 'rpc') =>
+    `${total(kind, ours, oursMessages).toFixed(1)}${baseline ? ` (baseline ${total(kind, baseline, baselineMessages).toFixed(1)})` : ''}`;
   return [
-    `  totals per message     persistence ${total('db', ours, oursMessages).toFixed(1)}${baseline ? ` (baseline ${total('db', baseline, baselineMessages).toFixed(1)})` : ''}, service calls ${total('rpc', ours, oursMessages).toFixed(1)}${baseline ? ` (baseline ${total('rpc', baseline, baselineMessages).toFixed(1)})` : ''}`,
+    `  totals per message     persistence ${totals('db')}, visibility ${totals('visibility')}, service calls ${totals('rpc')}`,
     ...keys.map((r) => `  ${r.key.padEnd(52)} ${r.ours.toFixed(2).padStart(6)}${baseline ? `  baseline ${r.base.toFixed(2).padStart(6)}` : ''}`),
   ];
 }
