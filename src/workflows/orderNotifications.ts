@@ -72,6 +72,12 @@ export interface OrderText {
   recall?: { reason: string; tooLate?: true };
 }
 
+/** Where asking a handed text back stands: `pending` until its message answers; none for a text not asked back. */
+export function recallState(t: OrderText): 'pending' | 'too_late' | undefined {
+  if (t.state !== 'accepted' || !t.recall) return undefined;
+  return t.recall.tooLate ? 'too_late' : 'pending';
+}
+
 export interface OrderTimeline {
   orderId: string;
   state: 'open' | 'settled' | 'cancelled' | 'closed';
@@ -154,7 +160,7 @@ export async function orderNotificationsWorkflow(input: OrderWorkflowInput): Pro
   );
 
   for (;;) {
-    const recalls = s.texts.filter((t) => t.state === 'accepted' && t.recall && !t.recall.tooLate);
+    const recalls = s.texts.filter((t) => recallState(t) === 'pending');
     if (recalls.length) {
       await recall(recalls);
       continue;

@@ -1,5 +1,6 @@
 // The order workflow alone: which events text what, with the intake faked (fakes.ts `sendOrderText`).
 import { freshId, startHarness, until, type Harness } from './harness';
+import { recallState } from '../../src/workflows/orderNotifications';
 import { at, orderHandle, postEvent, timelineOf } from './orders';
 
 let h: Harness;
@@ -13,7 +14,7 @@ const recalled = () => h.fake.named('recallOrderTexts').map((c) => c.input.messa
 const settledTexts = (orderId: string) =>
   until(
     () => timelineOf(h, orderId),
-    (t) => t.texts.every((x) => x.state !== 'queued' && x.state !== 'sending' && !(x.state === 'accepted' && x.recall && !x.recall.tooLate)),
+    (t) => t.texts.every((x) => x.state !== 'queued' && x.state !== 'sending' && recallState(x) !== 'pending'),
   );
 const messageOf = (order: string, event: string, minute: number) => `msg-${order}-${event}-${at(minute)}`;
 

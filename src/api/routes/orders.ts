@@ -5,7 +5,7 @@ import { parseTaiwanPhone } from '../../domain/phone';
 import { ApiError } from '../../errors';
 import { callableBy } from '../routeRoles';
 import type { OrderNotifications } from '../../services/orderNotifications';
-import type { OrderTimeline } from '../../workflows/orderNotifications';
+import { type OrderTimeline, recallState } from '../../workflows/orderNotifications';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse, PhoneInput, TemplateData } from '../schemas';
@@ -174,7 +174,7 @@ async function timelineView(t: OrderTimeline, messages: MessageRepository) {
         message_id: text.messageId ?? null,
         message_status: message?.status ?? null,
         reason: text.reason ?? null,
-        recall: text.state === 'accepted' && text.recall ? (text.recall.tooLate ? ('too_late' as const) : ('pending' as const)) : null,
+        recall: recallState(text) ?? null,
       };
     }),
   );
