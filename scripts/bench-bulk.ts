@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       probes: { type: 'string', default: '5' },
       'probe-every': { type: 'string', default: '4' },
       'show-history': { type: 'boolean', default: false },
-      // The dev server's own operation counts per message, the batch's beside the baseline's (bench/serverOps.ts).
+      // The Temporal server's own operation counts per message, the batch's beside the baseline's (bench/serverOps.ts).
       'server-ops': { type: 'boolean', default: false },
       // `postgres`: Temporal server with PostgreSQL persistence and --shards history shards (bench/postgresTemporal.ts).
       temporal: { type: 'string', default: 'dev' },

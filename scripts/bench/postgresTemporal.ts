@@ -4,7 +4,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from '../../src/stack/processes';
 import { freePorts } from '../../src/stack/launcher/ports';
-import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
+import { Client, Connection } from '@temporalio/client';
+import { ensureSearchAttributes } from '../../src/temporal/connect';
 
 /** The server version the Temporal CLI v1.5.1 embeds (its go.mod: go.temporal.io/server v1.29.1). */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -121,10 +122,8 @@ export async function startPostgresTemporal(shards: number): Promise<{ address: 
   }
   // Created now, while every read is fresh, so no service caches a list without them; then the reads are cached
   // (each use of an attribute was a PostgreSQL read: docs/throughput.md, seventeenth round).
-  for (const key of SMS_SEARCH_ATTRIBUTES)
-    execFileSync(cli, ['operator', 'search-attribute', 'create', '--name', key.name, '--type', 'Keyword', '--namespace', 'default', '--address', address], {
-      stdio: 'pipe',
-    });
+  const connection = await Connection.connect({ address });
+  await ensureSearchAttributes(new Client({ connection }), 'default').finally(() => connection.close());
   dynamicConfig(false);
   await new Promise((r) => setTimeout(r, DYNAMIC_CONFIG_POLL_MS + 2_000));
   return {
