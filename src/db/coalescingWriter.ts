@@ -68,7 +68,9 @@ export class CoalescingWriter<T extends Document & { _id: string }> {
   private async drain(id: string): Promise<void> {
     this.writing.add(id);
     try {
-      for (;;) {
+      // Until nothing is pending: a document whose last change is written must not linger (or take a write slot)
+      // once more for nothing.
+      while (this.pending.has(id)) {
         await this.linger(id);
         // Take the turn first: whatever queues up for this document while it waits joins the same update.
         await this.turn(this.pending.get(id)?.urgent ?? false);

@@ -38,6 +38,24 @@ describe('CoalescingWriter', () => {
     await Promise.all([batch, urgent]);
   });
 
+  it('leaves no timer behind once a document has nothing more to write', async () => {
+    jest.useFakeTimers();
+    try {
+      const { col, updates } = recordingCollection();
+      const writer = new CoalescingWriter(col, 8, 200);
+      const write = writer.apply('day', { inc: { a: 1 } });
+      await jest.advanceTimersByTimeAsync(200);
+      expect(updates).toHaveLength(1);
+      updates[0].done();
+      await write;
+      await jest.advanceTimersByTimeAsync(0);
+      // It used to linger once more with nothing pending, then take a write slot for no write.
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('gives the next free write slot to an urgent document ahead of waiting ones', async () => {
     const { col, updates } = recordingCollection();
     const writer = new CoalescingWriter(col, 1);
