@@ -115,6 +115,11 @@ export class MessageAggregates {
     return this.applyRollups(undefined, m);
   }
 
+  /** Takes back what `count(m)` added, for a message whose insert found it stored already. */
+  uncount(m: SmsMessage): Promise<void> {
+    return this.applyRollups(m, undefined);
+  }
+
   /** A counted message changed state: move its counts, and count an outcome for the alert windows. */
   async changed(before: SmsMessage, after: SmsMessage, now: Date): Promise<void> {
     await this.move(before, after, now, 1);
@@ -136,9 +141,9 @@ export class MessageAggregates {
     await Promise.all(writes);
   }
 
-  private async applyRollups(before: SmsMessage | undefined, after: SmsMessage): Promise<void> {
-    const delta = rollupDelta(before && countedView(before), countedView(after));
-    const urgent = isTransactional(after.message_type);
+  private async applyRollups(before: SmsMessage | undefined, after: SmsMessage | undefined): Promise<void> {
+    const delta = rollupDelta(before && countedView(before), after && countedView(after));
+    const urgent = isTransactional((after ?? before)!.message_type);
     await Promise.all([...delta].map(([docId, inc]) => this.rollups.apply(docId, { inc }, urgent)));
   }
 }

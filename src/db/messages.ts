@@ -110,9 +110,11 @@ export class MessageRepository {
   async insertManyIfAbsent(messages: NewMessage[], now = new Date()): Promise<void> {
     if (messages.length === 0) return;
     // Created where the rollups are owned (batch pages, in the worker): counted from the start, so a batch's counts
-    // show what is prepared and not yet sent.
+    // show what is prepared and not yet sent. Counted before the insert, as every change moves its counters before
+    // its message write: a page cut off in between is counted again by its retry (the drift `rebuild-aggregates`
+    // repairs), never stored as counted without its counts, which its later changes would drive below zero.
     const docs = messages.map((m) => queuedMessage(m, now)).map((d) => (this.aggregates ? { ...d, counted: countedState(d) } : d));
-    await Promise.all(docs.map((d) => this.lists?.addNew(d)));
+    await Promise.all([...docs.map((d) => this.lists?.addNew(d)), this.countPage(docs)]);
     let duplicates = new Set<number>();
     try {
       await this.col.insertMany(docs, { ordered: false });
@@ -122,7 +124,19 @@ export class MessageRepository {
       if (errors.length === 0 || errors.some((e) => !isDuplicateKey(e))) throw err;
       duplicates = new Set(errors.map((e) => e.index));
     }
-    await Promise.all(docs.filter((_, i) => !duplicates.has(i)).map((d) => this.aggregates?.count(d)));
+    // Stored by an earlier try of this page, which counted them then.
+    await Promise.all(docs.filter((_, i) => duplicates.has(i)).map((d) => this.aggregates?.uncount(d)));
+  }
+
+  /** Counts a page's messages, or none: counts that went through are taken back if any failed, so the retry is exact. */
+  private async countPage(docs: SmsMessage[]): Promise<void> {
+    const aggregates = this.aggregates;
+    if (!aggregates) return;
+    const counts = await Promise.allSettled(docs.map((d) => aggregates.count(d)));
+    const failed = counts.find((c) => c.status === 'rejected');
+    if (!failed) return;
+    await Promise.all(docs.filter((_, i) => counts[i].status === 'fulfilled').map((d) => aggregates.uncount(d)));
+    throw failed.reason;
   }
 
   findById(id: string): Promise<SmsMessage | null> {

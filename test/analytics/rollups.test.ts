@@ -102,6 +102,33 @@ describe('rollups', () => {
     });
   });
 
+  it('counts a batch page once when its first try failed while counting, with no message below zero later', async () => {
+    await withDb(async (db) => {
+      // The rollup store fails this page's first try: what a worker killed (or a store lost) while counting leaves.
+      const failingOnce = new (class extends MessageAggregates {
+        private failed = false;
+        override async count(m: Parameters<MessageAggregates['count']>[0]): Promise<void> {
+          if (!this.failed) {
+            this.failed = true;
+            throw new Error('rollup store unavailable');
+          }
+          return super.count(m);
+        }
+      })(db);
+      const repo = new MessageRepository(db, { lists: new MessageLists(db, 'worker'), aggregates: failingOnce });
+      const batchId = randomUUID();
+      const ids = Array.from({ length: 3 }, (_, i) => `${batchId}-${i}`);
+      const page = () => repo.insertManyIfAbsent(ids.map((id) => newMessage(id, batchId, 'page_crash_tpl', 'A')));
+      await expect(page()).rejects.toThrow('rollup store unavailable');
+      await page(); // the activity's retry
+      for (const id of ids) {
+        await repo.recordAttemptStarted(id, 'mitake', 1);
+        await repo.markSent(id, { provider: 'mitake', providerMessageId: `m-${id}`, pricePerSegment: 0.75 });
+      }
+      await expectBatchRollupsRecounted(db, repo, batchId, ids);
+    });
+  });
+
   it('counts a change whose counters a crash cut off when the retried step comes back', async () => {
     await withDb(async (db) => {
       const repo = workerRepository(db);
