@@ -7,7 +7,7 @@ import { heldByQuietHours, nextAllowedTime, nextQuietStart, type QuietWindow } f
 import type { MessageType } from '../domain/sms';
 import { admitWithinBudget, MAX_REPORTED_REJECTIONS } from '../services/bulkIntake';
 import type { PhoneBudget } from '../services/phoneBudget';
-import { composeMessage, renderWithTemplate } from '../services/templateRendering';
+import { composeMessage, renderWithTemplate, type RenderedMessage } from '../services/templateRendering';
 import { senderOf } from '../services/messageIdentity';
 import type { SendPlanner } from '../services/sendPlanning';
 import { cancelMessage } from './bookkeeping';
@@ -78,17 +78,27 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
       const template = batch.template_code ? await repos.templates.getByCode(batch.template_code) : null;
       const messages: NewMessage[] = recipients.map((r) => {
         const id = batchMessageId(batchId, r.index);
+        const text = renderRecipient(batch.message, r, template, id);
         const message = composeMessage({
           id,
           phone: r.phone,
-          rendered: renderRecipient(batch.message, r, template, id),
+          rendered: text.ok ? text.rendered : { body: '' },
           messageType: batch.message_type as MessageType,
           metadata: { batch_name: batch.name },
           batchId,
         });
         // The batch's creator sent it (a campaign's scheduled runs are `campaign:<id>`).
-        return { ...message, sent_by: senderOf(batch.created_by), ...(batch.callback ? { callback: batch.callback } : {}) };
+        return {
+          ...message,
+          sent_by: senderOf(batch.created_by),
+          ...(batch.callback ? { callback: batch.callback } : {}),
+          ...(text.ok ? {} : { render_error: text.error }),
+        };
       });
+      // Stored with the rest and started like them: its workflow fails it, with its callback and counts as usual.
+      const unrenderable = messages.filter((m) => m.render_error).length;
+      if (unrenderable > 0)
+        log.warn('batch messages left without text: the template changed since the batch was accepted', { batchId, fromIndex, unrenderable });
       await repos.messages.insertManyIfAbsent(messages);
       return messages.map((m) => m._id);
     },
@@ -177,17 +187,18 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
 
 /**
  * The text for one recipient: their own message, else the batch's, else the batch template with their data. The
- * batch was validated on intake; a template edited since then that now misses data fails that message loudly.
+ * batch was validated on intake; a template removed or edited since then so that it needs data this recipient lacks
+ * fails that one message (not the page, which would stop the whole batch).
  */
 function renderRecipient(
   batchMessage: string | undefined,
   r: { message?: string; template_data?: Record<string, string | number> },
   template: SmsTemplate | null,
   id: string,
-) {
-  if (r.message ?? batchMessage) return { body: (r.message ?? batchMessage)! };
-  if (!template) throw ApplicationFailure.nonRetryable('the batch template no longer exists', 'TemplateMissing');
+): { ok: true; rendered: RenderedMessage } | { ok: false; error: { code: string; message: string } } {
+  if (r.message ?? batchMessage) return { ok: true, rendered: { body: (r.message ?? batchMessage)! } };
+  if (!template) return { ok: false, error: { code: 'template_missing', message: 'the batch template no longer exists' } };
   const outcome = renderWithTemplate(template, r.template_data ?? {}, id);
-  if (!outcome.ok) throw ApplicationFailure.nonRetryable(`template data missing: ${outcome.missing.join(', ')}`, 'TemplateDataMissing');
-  return outcome.rendered;
+  if (!outcome.ok) return { ok: false, error: { code: 'template_data_missing', message: `template data missing: ${outcome.missing.join(', ')}` } };
+  return outcome;
 }

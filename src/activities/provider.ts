@@ -90,6 +90,15 @@ export function createProviderActivities({
         details: [{ code: 'already_final', ambiguous: false }],
       });
     }
+    // A batch message its template could no longer give a text (see prepareBatchPage): failed, never texted.
+    if (message.render_error) {
+      throw ApplicationFailure.create({
+        type: FAILURE.messageRejected,
+        message: message.render_error.message,
+        nonRetryable: true,
+        details: [{ code: message.render_error.code, ambiguous: false }],
+      });
+    }
     // Checked again at send time: a number may opt out after its batch, campaign run or quiet-hours wait was accepted.
     if (blockedByOptOut(message.message_type) && (await repos.optOuts.get(message.phone_e164))) {
       throw ApplicationFailure.create({

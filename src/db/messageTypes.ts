@@ -56,6 +56,11 @@ export interface SmsMessage {
   /** Test sends go through this provider only. */
   forced_provider?: ProviderName;
   /**
+   * A batch message whose text its template could no longer give (edited or removed after the batch was accepted):
+   * stored without a body and never texted; its workflow ends it `failed` with this code.
+   */
+  render_error?: { code: string; message: string };
+  /**
    * When the message may go: the caller's `scheduled_at`, moved past quiet hours for marketing. Its workflow holds
    * it until then (status `scheduled`); messages stored before that used a Temporal start delay (status `queued`).
    */

@@ -85,6 +85,40 @@ describe('bulk batches', () => {
     expect((await api(`/api/v1/notifications/batches/${batchId}/cancel`, { method: 'POST' })).status).toBe(409);
   });
 
+  it('fails only the messages a template edited mid-batch can no longer give a text, and finishes the batch', async () => {
+    const code = `edited_${randomUUID().slice(0, 8)}`;
+    const template = await api('/api/v1/notifications/sms-templates', {
+      method: 'POST',
+      body: JSON.stringify({ code, name: '中途修改', content: '【幸福氣】{name}您好' }),
+    });
+    expect(template.status).toBe(201);
+    // Pages of 50: a paused batch has prepared its first two pages (100 messages), not the last 10.
+    const phones = Array.from({ length: 110 }, () => randomMobile());
+    const recipients = phones.map((phone, i) => ({ phone, template_data: { name: `客戶${i}` } }));
+    const { body } = await sendBulk({
+      recipients,
+      template_code: code,
+      batch_name: 'template edited',
+      scheduled_at: new Date(Date.now() + 1_500).toISOString(),
+    });
+    await api(`/api/v1/notifications/batches/${body.batch_id}/pause`, { method: 'POST' });
+    await waitForBatch(body.batch_id, (b) => b.status === 'paused' && b.counts?.queued === 100);
+
+    // Now it needs data none of the recipients has.
+    const edited = await api(`/api/v1/notifications/sms-templates/${template.body.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ content: '【幸福氣】{name}您好，{branch}' }),
+    });
+    expect(edited.status).toBe(200);
+    await api(`/api/v1/notifications/batches/${body.batch_id}/resume`, { method: 'POST' });
+    const done = await waitForBatch(body.batch_id, allFinal, 45_000);
+    expect(done.counts).toEqual({ delivered: 100, failed: 10 });
+
+    expect((await api(`/api/v1/notifications/sms-status/${body.batch_id}-105`)).body).toMatchObject({ status: 'failed', error_code: 'template_data_missing' });
+    expect(await simulatorSends('every8d', { phone: phones[105] })).toEqual([]);
+    expect((await simulatorSends('every8d', { phone: phones[99] })).map((s) => s.body)).toEqual(['【幸福氣】客戶99您好']);
+  });
+
   it('cancels a paused batch: the messages it prepared and never started end cancelled, and none is sent', async () => {
     const { batchId, phones } = await pausedBatch(30, '【幸福氣】暫停後取消', 'cancel paused');
     const cancelsCounted = await workerCancelsCounted();
