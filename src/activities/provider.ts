@@ -36,6 +36,13 @@ export interface ProviderActivityDeps {
 const failureType = (e: ProviderError): string =>
   e.scope === 'message' ? FAILURE.messageRejected : e.retryable ? FAILURE.providerTransient : FAILURE.providerUnavailable;
 
+/**
+ * How often a long provider activity heartbeats, and at most how long the worker holds one back (its
+ * `maxHeartbeatThrottleInterval`): else the SDK sends at most one per 80 % of the 10 s heartbeat timeout, and a
+ * 2 s hiccup would have Temporal retry a live attempt beside itself.
+ */
+export const SEND_HEARTBEAT_MS = 3_000;
+
 /** Activities that talk to providers; they run on each provider's rate-limited task queue. */
 export function createProviderActivities({
   repos,
@@ -198,7 +205,7 @@ export function createProviderActivities({
       // Heartbeats only while an attempt runs long (a slow database under load): the workflow's short heartbeat
       // timeout then tells a dead worker from a slow one, so a live attempt is never retried beside itself.
       const context = Context.current();
-      const beat = setInterval(() => context.heartbeat(), 3_000);
+      const beat = setInterval(() => context.heartbeat(), SEND_HEARTBEAT_MS);
       try {
         return await sendAndRecord(messageId, provider, releaseSlotOf);
       } finally {

@@ -1,5 +1,6 @@
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
+import { SEND_HEARTBEAT_MS } from '../activities/provider';
 import type { ProviderRow } from '../db/providers';
 import { PROVIDER_NAMES, providerTaskQueue, type ProviderName } from '../domain/sms';
 import type { Logger } from '../log';
@@ -54,6 +55,7 @@ export class ProviderWorkerPool {
         activities: this.activities,
         maxTaskQueueActivitiesPerSecond: rateLimit,
         maxConcurrentActivityTaskExecutions: this.activitySlots,
+        maxHeartbeatThrottleInterval: SEND_HEARTBEAT_MS,
       });
       const done = worker.run().catch((err) => this.log.error('provider worker stopped', { provider: name, error: String(err) }));
       this.running.set(name, { worker, rateLimit, done });
