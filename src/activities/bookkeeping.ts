@@ -57,9 +57,12 @@ export async function recordSent(repos: Repositories, input: RecordSentInput, { 
   if (charged !== undefined) metrics().messagesByStatus.inc({ provider: sent.provider, status: 'sent' });
 }
 
-/** Cancels a message no provider has been given, from its workflow or its cancelled batch; counted once. */
-export async function cancelMessage(repos: Repositories, messageId: string): Promise<void> {
-  if (await repos.messages.markCancelled(messageId)) metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
+/**
+ * Cancels a message no provider has been given, from its workflow or its cancelled batch; counted once. Only its
+ * workflow knows that a call left open on record is over (`openCallEnded`, see MessageRepository.markCancelled).
+ */
+export async function cancelMessage(repos: Repositories, messageId: string, options?: { openCallEnded: boolean }): Promise<void> {
+  if (await repos.messages.markCancelled(messageId, options)) metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
 }
 
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
@@ -88,7 +91,8 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
       if (!(await repos.messages.admit(messageId))) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
     },
 
-    markCancelled: ({ messageId }) => cancelMessage(repos, messageId),
+    // Called once the provider call is over: the gate's scope waits for the activity's cancellation to complete.
+    markCancelled: ({ messageId }) => cancelMessage(repos, messageId, { openCallEnded: true }),
 
     // The workflow's fallback after the send activity could not record (it counted the send first, most likely).
     // Only its first attempt counts again: a record that keeps failing for minutes is retried without limit, and

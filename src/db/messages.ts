@@ -7,6 +7,8 @@ import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './mess
 import { takesLateReceipt } from '../domain/lateReceipts';
 import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderAccepted, type ProviderName, type SmsStatus } from '../domain/sms';
 
+/** How an attempt whose worker died during the provider call is closed: the provider may have the message. */
+const INTERRUPTED_ATTEMPT = { outcome: 'error', error_code: 'interrupted', error_message: 'worker stopped during the provider call', ambiguous: true } as const;
 export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
 
 type Change = UpdateFilter<SmsMessage>;
@@ -230,11 +232,8 @@ export class MessageRepository {
           ? [
               {
                 ...interrupted,
+                ...INTERRUPTED_ATTEMPT,
                 finished_at: now,
-                outcome: 'error',
-                error_code: 'interrupted',
-                error_message: 'worker stopped during the provider call',
-                ambiguous: true,
               },
             ]
           : [];
@@ -389,16 +388,28 @@ export class MessageRepository {
    * on where the store can say so (`conditionalWrites`), and the one that lost takes its counter moves back. True
    * when this call cancelled it.
    */
-  async markCancelled(id: string): Promise<boolean> {
+  async markCancelled(id: string, { openCallEnded = false } = {}): Promise<boolean> {
     const { changed } = await this.change(
       id,
-      (m, now) =>
-        m.finished_at || !(CANCELLABLE_STATUSES.includes(m.status) || (m.status === 'sending' && !m.open_attempt))
-          ? null
-          : {
-              $set: { status: 'cancelled', finished_at: now, updated_at: now },
-              $push: { events: { at: now, type: 'cancelled', status: 'cancelled' } },
-            },
+      (m, now) => {
+        if (m.finished_at) return null;
+        const closed = CANCELLABLE_STATUSES.includes(m.status) || (m.status === 'sending' && !m.open_attempt);
+        // `openCallEnded`: the workflow knows the open call is over (its worker died mid-call, and the retry was
+        // dropped for this cancel). The provider may have the message, so that attempt is closed as ambiguous and
+        // flagged, as a resend would flag it.
+        const interrupted = !closed && m.status === 'sending' && openCallEnded ? m.open_attempt : undefined;
+        if (!closed && !interrupted) return null;
+        const { $unset, $push } = this.closeOpenAttempt(m, INTERRUPTED_ATTEMPT, now);
+        const events: MessageEvent[] = [
+          ...(interrupted ? [{ at: now, type: 'possible_duplicate', provider: interrupted.provider, detail: { attempt: interrupted.attempt } }] : []),
+          { at: now, type: 'cancelled', status: 'cancelled' },
+        ];
+        return {
+          $set: { status: 'cancelled', finished_at: now, updated_at: now },
+          ...(interrupted ? { $unset } : {}),
+          $push: { ...(interrupted ? $push : {}), events: { $each: events } },
+        };
+      },
       undefined,
       { contested: this.conditionalWrites },
     );

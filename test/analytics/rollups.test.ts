@@ -179,6 +179,21 @@ describe('rollups', () => {
     });
   });
 
+  it('cancels a message whose worker died mid-call only for its workflow, which knows the call is over: flagged, counted as a recount would', async () => {
+    // The worker died during the call, and the cancel came while the retry waited: Temporal dropped the retry.
+    await withBatch(1, 'cancel_interrupted_tpl', async ({ db, repo, batchId, ids: [id] }) => {
+      await repo.recordAttemptStarted(id, 'every8d', 1);
+      expect(await repo.markCancelled(id)).toBe(false); // anyone else: the call may still be running
+      expect(await repo.markCancelled(id, { openCallEnded: true })).toBe(true);
+      const cancelled = (await repo.findById(id))!;
+      expect(cancelled).toMatchObject({ status: 'cancelled', attempts: [{ provider: 'every8d', attempt: 1, error_code: 'interrupted', ambiguous: true }] });
+      expect(cancelled.open_attempt).toBeUndefined();
+      // The provider may have texted it: on record, as a resend after such an attempt would be.
+      expect(cancelled.events.slice(-2).map((e) => e.type)).toEqual(['possible_duplicate', 'cancelled']);
+      await expectBatchRollupsRecounted(db, repo, batchId, [id]);
+    });
+  });
+
   describe('count a cancel once when the batch and the sender cancel the same unstarted message at the same time', () => {
     // The batch's cancelUnstarted and the message's own workflow (started by the sender's cancel) both mark it.
     const expectCancelledOnce = async ({ db, repo, batchId, ids }: { db: Db; repo: MessageRepository; batchId: string; ids: string[] }) => {

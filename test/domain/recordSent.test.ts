@@ -54,3 +54,13 @@ describe('recording an accepted send', () => {
     expect(counts).toEqual([1, 0, 0]);
   });
 });
+
+describe('cancelling from the workflow', () => {
+  it('tells the store the provider call is over, so a call its dead worker left open is closed with the cancel', async () => {
+    const calls: unknown[][] = [];
+    const repos = { messages: { markCancelled: async (...args: unknown[]) => (calls.push(args), false) } } as unknown as Repositories;
+    const activities = createBookkeepingActivities({ repos, policy: {} as never });
+    await new MockActivityEnvironment().run(activities.markCancelled, { messageId: 'm1' });
+    expect(calls).toEqual([['m1', { openCallEnded: true }]]);
+  });
+});
