@@ -183,14 +183,15 @@ export class BulkIntake {
   private async createAndStart(batch: SmsBatch, recipients: ScreenedRecipient[], claimed: boolean): Promise<void> {
     const entryId = TemporalOutbox.startBatchId(batch._id);
     const entry = () => ({ _id: entryId, kind: 'start_batch' as const, batch_id: batch._id, queued_at: new Date() });
-    // A keyed store keeps its claim fresh, so the relay does not drop it as an orphan while it is still writing: now
-    // (admitting a hundred thousand numbers takes a while), then after each group of recipients. Written whole, so
-    // one the relay dropped meanwhile is back before the batch is stored, and a failed start is still relayed.
-    const refreshClaim = () => this.outbox.put(entry());
-    if (claimed) await refreshClaim();
+    // The entry is kept fresh, so the relay does not drop it as an orphan while the store is still writing: a keyed
+    // one now (admitting a hundred thousand numbers takes a while), and every one after each group of recipients.
+    // Written whole, so one the relay dropped meanwhile is back before the batch is stored, and a failed start is
+    // still relayed.
+    const refreshEntry = () => this.outbox.put(entry());
+    if (claimed) await refreshEntry();
     else await this.outbox.add(entry());
     try {
-      await this.batches.create(batch, recipients, claimed ? refreshClaim : undefined);
+      await this.batches.create(batch, recipients, refreshEntry);
     } catch (err) {
       // Another request stored this batch (its entry is its own, still to start it): this one answers with it.
       if (claimed && err instanceof BatchAlreadyStored) throw new KeyInUse();

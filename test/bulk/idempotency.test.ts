@@ -216,6 +216,44 @@ describe('storing a batch', () => {
     });
   });
 
+  it('puts back an unkeyed batch’s start entry the relay dropped while its recipients were stored', async () => {
+    await withDb(async (db) => {
+      const repos = await createRepositories(db, loadConfig({}));
+      let entryId = '';
+      // Storing a large batch's recipients outlasted the relay's orphan age: the relay dropped its entry meanwhile.
+      const slowStore = Object.assign(Object.create(repos.batches), {
+        create: async (...args: Parameters<BatchRepository['create']>) => {
+          entryId = TemporalOutbox.startBatchId(args[0]._id);
+          await repos.temporalOutbox.remove(entryId);
+          return repos.batches.create(...args);
+        },
+      });
+      // Temporal is unreachable, so the start is left to the relay, which needs the entry.
+      const unreachable = new BoundedTemporal(new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), 500);
+      const intake = new BulkIntake(
+        slowStore,
+        repos.templates,
+        unreachable,
+        repos.temporalOutbox,
+        new PhoneBudget(repos.phoneCounters, { perHour: 5, perDay: 5, transactionalPerHour: 5, transactionalPerDay: 5 }, repos.alerts),
+        new OptOutLedger(repos.optOuts, repos.audit),
+        new ContentPolicyService(repos.settings, defaultContentPolicy(loadConfig({}))),
+      );
+      const { batch } = await intake.accept({
+        recipients: [{ phone: recipient(0).phone.national }],
+        message: '【幸福氣】測試',
+        messageType: 'general',
+        batchName: 'slow unkeyed',
+        respectQuietHours: false,
+        principalId: 'claim-test',
+        scheduledAt: new Date(Date.now() + 86_400_000),
+      });
+      expect(await repos.temporalOutbox.get(entryId)).toMatchObject({ kind: 'start_batch', batch_id: batch._id });
+      await repos.temporalOutbox.remove(entryId);
+      await repos.batches.remove(batch._id);
+    });
+  });
+
   it('answers a repeat whose first request is still storing with 409, not a refusal of numbers the first one took', async () => {
     await withDb(async (db) => {
       const repos = await createRepositories(db, loadConfig({}));
