@@ -6,6 +6,7 @@ import type { MessageType } from '../domain/sms';
 import { ensureIndexes, type IndexPlan } from './indexes';
 
 export type BatchStatus = 'scheduled' | 'running' | 'paused' | 'cancelled' | 'completed';
+const FINISHED_BATCH_STATUSES: readonly BatchStatus[] = ['cancelled', 'completed'];
 
 export interface SmsBatch {
   _id: string;
@@ -133,6 +134,8 @@ export class BatchRepository {
   /** Retention: a finished batch's recipients (numbers, template values), chunk by chunk by `_id`; the batch row stays. */
   async dropRecipients(batchId: string): Promise<number> {
     const batch = await this.batches.findOne({ _id: batchId });
+    // A batch still going (paused or held for longer than retention) prepares its later pages from these.
+    if (batch && !FINISHED_BATCH_STATUSES.includes(batch.status)) return 0;
     const chunks = Math.ceil((batch?.total ?? 0) / CHUNK);
     const results = await Promise.all(Array.from({ length: chunks }, (_, k) => this.recipients.deleteOne({ _id: chunkId(batchId, k) })));
     return results.reduce((n, r) => n + r.deletedCount, 0);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { RetentionRepository } from '../../src/db/retention';
+import { BatchRepository } from '../../src/db/batches';
+import { parseTaiwanPhone } from '../../src/domain/phone';
 import { MessageAggregates, MessageLists } from '../../src/db/messageAggregates';
 import { MessageRepository } from '../../src/db/messages';
 import { slotOf } from '../../src/domain/lookupKeys';
@@ -33,6 +35,33 @@ async function runRetention(body: object = {}): Promise<any> {
 const doc = (db: Db, _id: string) => db.collection<{ _id: string }>('sms_lookups').findOne({ _id });
 
 describe('retention', () => {
+  it('keeps the recipients of a batch still going past retention, which its later pages are prepared from', async () => {
+    await withDb(async (db) => {
+      const batches = new BatchRepository(db);
+      const id = randomUUID();
+      const phone = (parseTaiwanPhone(randomMobile()) as { ok: true; phone: any }).phone;
+      const row = {
+        _id: id,
+        name: 'paused for months',
+        message_type: 'general' as const,
+        message: '【幸福氣】測試',
+        status: 'paused' as const,
+        total: 1,
+        rejected: 0,
+        respect_quiet_hours: false,
+        created_by: 'test',
+        created_at: new Date(),
+      };
+      await batches.create(row, [{ index: 0, phone }]);
+      expect(await batches.dropRecipients(id)).toBe(0);
+      expect(await batches.page(id, 0, 10)).toHaveLength(1);
+      await batches.transition(id, ['paused'], 'cancelled');
+      expect(await batches.dropRecipients(id)).toBe(1);
+      expect(await batches.page(id, 0, 10)).toEqual([]);
+      await batches.remove(id);
+    });
+  });
+
   it('anonymises messages past retention, drops their lists, keeps their figures and leaves recent ones alone; a second run does nothing', async () => {
     const batch = randomUUID();
     const mobile = randomMobile();
