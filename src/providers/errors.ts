@@ -56,23 +56,43 @@ export class ProviderError extends Error {
   }
 }
 
-/** Classifies transport-level failures (no usable HTTP answer) the same way for every adapter. */
+/**
+ * Transport failures that happen before any of the request leaves: no connection, no address, no route, or a
+ * certificate we refused. Only these are safe to retry on the same provider.
+ */
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** No usable answer to a request the provider may have received (and acted on): as a timeout, never resent there. */
+export function maybeReceived(provider: ProviderName, code: string, message: string): ProviderError {
+  return new ProviderError({ provider, code, message, retryable: false, scope: 'provider', ambiguous: true });
+}
+
+/**
+ * Classifies transport-level failures (no usable HTTP answer) the same way for every adapter. A connection that
+ * broke once it was open (reset, closed mid-reply, any error we cannot place) may have carried the whole request,
+ * so it is ambiguous like a timeout: retrying the same provider would text the customer again, unflagged.
+ */
 export function fromTransportError(provider: ProviderName, err: unknown): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'ECONNABORTED') {
-    return new ProviderError({
-      provider,
-      code: 'timeout',
-      message: 'provider did not answer in time; it may have accepted the message',
-      retryable: false,
-      scope: 'provider',
-      ambiguous: true,
-    });
+    return maybeReceived(provider, 'timeout', 'provider did not answer in time; it may have accepted the message');
   }
-  const code = e?.code ?? e?.cause?.code ?? 'network_error';
-  // Refused/unresolvable connections never reached the provider, so a retry cannot double-send.
-  return ProviderError.transient(provider, String(code), `could not reach provider (${code})`);
+  const code = String(e?.cause?.code ?? e?.code ?? 'network_error');
+  if (NEVER_SENT.has(code)) return ProviderError.transient(provider, code, `could not reach provider (${code})`);
+  return maybeReceived(provider, code, `connection to the provider failed mid-request (${code}); it may have accepted the message`);
 }
 
 /** Maps an HTTP status without a vendor-specific body to a failure class. */

@@ -1,5 +1,5 @@
 import type { ProviderName } from '../domain/sms';
-import { fromHttpStatus, fromTransportError } from './errors';
+import { fromHttpStatus, fromTransportError, maybeReceived } from './errors';
 
 /**
  * POSTs an x-www-form-urlencoded body (UTF-8) and returns the text reply. Every8d and Mitake answer HTTP 200
@@ -23,7 +23,9 @@ export async function postForm(provider: ProviderName, url: string, fields: Reco
   try {
     return await response.text();
   } catch (err) {
-    throw fromTransportError(provider, err);
+    // It answered 2xx: it has the request, whatever broke the reply.
+    const code = (err as { cause?: { code?: string }; code?: string })?.cause?.code ?? (err as { code?: string })?.code ?? 'reply_lost';
+    throw maybeReceived(provider, String(code), `the provider's reply was cut off (${code}); it may have accepted the message`);
   }
 }
 
