@@ -182,9 +182,15 @@ export class SmsIntake {
    */
   private async startWorkflow(message: SmsMessage, plan?: SendPlan): Promise<void> {
     const started = await this.temporal.call((client) => startSendWorkflow(client, message, plan));
+    const entryId = TemporalOutbox.startMessageId(message._id);
     // A failed removal only costs the relay one repeated (harmless) start; the caller still gets its 202.
-    if (started.ok) await this.outbox.remove(TemporalOutbox.startMessageId(message._id)).catch(() => undefined);
-    else metrics().startsDeferred.inc({ kind: 'message' });
+    if (started.ok) await this.outbox.remove(entryId).catch(() => undefined);
+    else {
+      metrics().startsDeferred.inc({ kind: 'message' });
+      // Written again, whole: the relay drops an entry whose message it has not found for a minute, which a slow
+      // store can outlast between the entry and the insert. The message is stored now, so the relay will start it.
+      await this.outbox.put({ _id: entryId, kind: 'start_message', message_id: message._id, queued_at: new Date() }).catch(() => undefined);
+    }
   }
 }
 

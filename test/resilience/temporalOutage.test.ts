@@ -38,9 +38,9 @@ describe('a Temporal outage at intake', () => {
   });
 
   const down = () => new BoundedTemporal(new Client({ connection: unreachable }));
-  const intakeWith = (temporal: BoundedTemporal) =>
+  const intakeWith = (temporal: BoundedTemporal, messages: Repositories['messages'] = repos.messages) =>
     new SmsIntake(
-      repos.messages,
+      messages,
       repos.templates,
       temporal,
       repos.temporalOutbox,
@@ -94,6 +94,26 @@ describe('a Temporal outage at intake', () => {
     expect(await runIdOf(message._id)).toBe(runId);
     const sends = (await Promise.all((['every8d', 'mitake', 'twilio'] as const).map((p) => simulatorSends(p, { phone })))).flat();
     expect(sends).toHaveLength(1);
+  });
+
+  it('puts back the start entry the relay dropped while a slow store took the message, so the relay still starts it', async () => {
+    const slowStore = Object.assign(Object.create(repos.messages), {
+      // The store took longer than the relay's orphan age: the relay found no message and dropped the entry.
+      insertIfAbsent: async (...args: Parameters<Repositories['messages']['insertIfAbsent']>) => {
+        await repos.temporalOutbox.remove(TemporalOutbox.startMessageId(args[0]._id));
+        return repos.messages.insertIfAbsent(...args);
+      },
+    });
+    const intake = intakeWith(down(), slowStore);
+    const { message } = await intake.accept({
+      phone: phoneOf(randomMobile()),
+      content: { text: 'slow store' },
+      messageType: 'general',
+      metadata: {},
+      principalId: 'outage-test',
+    });
+    expect(await repos.temporalOutbox.get(TemporalOutbox.startMessageId(message._id))).toMatchObject({ kind: 'start_message', message_id: message._id });
+    await expect(waitForFinal(message._id, 30_000)).resolves.toMatchObject({ status: 'delivered' });
   });
 
   it('answers later requests without waiting while Temporal stays unreachable', async () => {
