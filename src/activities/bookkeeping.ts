@@ -61,8 +61,10 @@ export async function recordSent(repos: Repositories, input: RecordSentInput, { 
  * Cancels a message no provider has been given, from its workflow or its cancelled batch; counted once. Only its
  * workflow knows that a call left open on record is over (`openCallEnded`, see MessageRepository.markCancelled).
  */
-export async function cancelMessage(repos: Repositories, messageId: string, options?: { openCallEnded: boolean }): Promise<void> {
-  if (await repos.messages.markCancelled(messageId, options)) metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
+export async function cancelMessage(repos: Repositories, messageId: string, options?: { openCallEnded: boolean }): Promise<boolean> {
+  const cancelled = await repos.messages.markCancelled(messageId, options);
+  if (cancelled) metrics().messagesByStatus.inc({ provider: 'none', status: 'cancelled' });
+  return cancelled;
 }
 
 /** MongoDB writes of the SMS workflow; each is guarded by the expected state, so a retried activity is harmless. */
@@ -92,7 +94,13 @@ export function createBookkeepingActivities({ repos, policy }: BookkeepingDeps):
     },
 
     // Called once the provider call is over: the gate's scope waits for the activity's cancellation to complete.
-    markCancelled: ({ messageId }) => cancelMessage(repos, messageId, { openCallEnded: true }),
+    async markCancelled({ messageId }) {
+      if (await cancelMessage(repos, messageId, { openCallEnded: true })) return {};
+      // Refused: ended already, or a provider's acceptance is on record (the call got through after all).
+      const message = await repos.messages.findById(messageId);
+      if (message?.status !== 'sent' || !message.provider || !message.provider_message_id) return {};
+      return { acceptedBy: { provider: message.provider, providerMessageId: message.provider_message_id } };
+    },
 
     // The workflow's fallback after the send activity could not record (it counted the send first, most likely).
     // Only its first attempt counts again: a record that keeps failing for minutes is retried without limit, and

@@ -23,8 +23,11 @@ export interface BookkeepingActivities {
   prepareSend(input: { messageId: string }): Promise<SendPlan>;
   /** A scheduled message starts counting (as `scheduled`) when its workflow takes it on to wait. */
   admitScheduled(input: { messageId: string }): Promise<void>;
-  /** The sender cancelled it before any provider call; nothing else about the message changes. */
-  markCancelled(input: { messageId: string }): Promise<void>;
+  /**
+   * The sender cancelled it before any provider call; nothing else about the message changes. `acceptedBy` when
+   * the cancel came too late: a provider's acceptance is on record (no answer at all in histories before it).
+   */
+  markCancelled(input: { messageId: string }): Promise<{ acceptedBy?: { provider: ProviderName; providerMessageId: string } } | undefined>;
   recordSent(input: { messageId: string; provider: ProviderName } & ProviderAccepted): Promise<void>;
   recordAttemptFailed(input: { messageId: string; provider: ProviderName; code: string; message: string; ambiguous: boolean }): Promise<void>;
   /** Also a late one, for a message that ended `expired` waiting for it (domain/lateReceipts.ts). */

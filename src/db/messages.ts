@@ -253,6 +253,8 @@ export class MessageRepository {
 
   async recordAttemptFailed(id: string, provider: ProviderName, error: { code: string; message: string; ambiguous: boolean }): Promise<void> {
     await this.change(id, (m, now) => {
+      // Its acceptance is on record: the attempt that failed to report it had got through (no second text to flag).
+      if (m.status === 'sent' && !m.open_attempt) return null;
       const closed = this.closeOpenAttempt(m, { outcome: 'error', error_code: error.code, error_message: error.message, ambiguous: error.ambiguous }, now);
       return {
         $set: { updated_at: now },

@@ -70,6 +70,13 @@ export const SCHEDULED_SEND = 'sms-scheduled-send';
  */
 export const LATE_RECEIPT_WHILE_EXPIRING = 'sms-late-receipt-while-expiring';
 
+/**
+ * CANCEL_LOST_TO_RECORDED_SEND: a cancel that stopped a provider call which had in fact got through (its worker
+ * recorded the acceptance, then died before reporting it) is refused, and the workflow waits for the receipt;
+ * before it, the workflow ended `cancelled` while the message stayed `sent` for ever. Asked only on that path.
+ */
+export const CANCEL_LOST_TO_RECORDED_SEND = 'sms-cancel-lost-to-recorded-send';
+
 /** Error types raised by provider activities (one list: domain/failureTypes.ts). */
 export const MESSAGE_REJECTED = FAILURE.messageRejected;
 export const PROVIDER_UNAVAILABLE = FAILURE.providerUnavailable;
@@ -220,7 +227,7 @@ async function deliver(
     if (stop === 'cancelled') return endCancelled(messageId, state, releaseSlot);
     if (stop === 'expired') return finish('expired', 'validity_ended', 'valid_until passed before a provider took the message');
     setStatus('sending', provider);
-    let accepted: ProviderAccepted;
+    let providerMessageId: string;
     try {
       const sent = recordsItself()
         ? await sendAndRecord(messageId, provider, plan, receipts, releaseSlot, gate)
@@ -229,9 +236,13 @@ async function deliver(
         // Taken back while its call waited in the provider's queue, or after a call that did not get it through.
         const failure = sent.failure === undefined || isCancellation(sent.failure) ? undefined : describeFailure(sent.failure);
         if (failure?.recordHere) await recordAmbiguousFailure(messageId, provider, failure);
-        return endCancelled(messageId, state, releaseSlot);
-      }
-      accepted = sent.accepted;
+        const lostTo = (await bookkeeping.markCancelled({ messageId }))?.acceptedBy;
+        if (!lostTo || lostTo.provider !== provider || !patched(CANCEL_LOST_TO_RECORDED_SEND)) return cancelledEnd(state, releaseSlot);
+        // It got through after all: its worker recorded the acceptance, then died or ran out of time before
+        // reporting it, and Temporal does not retry an activity being cancelled. The cancel lost; the receipt decides.
+        gate.close('a provider has accepted the message');
+        providerMessageId = lostTo.providerMessageId;
+      } else providerMessageId = sent.accepted.providerMessageId;
     } catch (err) {
       const failure = describeFailure(err);
       state.failedProviders.push({ provider, code: failure.code });
@@ -240,12 +251,12 @@ async function deliver(
       continue;
     }
 
-    state.providerMessageId = accepted.providerMessageId;
+    state.providerMessageId = providerMessageId;
     setStatus('sent', provider);
     await releaseSlot();
 
-    const report = await awaitReceipt(provider, accepted.providerMessageId, plan, receipts, messageId);
-    if (!report) return expireAwaitingReceipt(provider, accepted.providerMessageId);
+    const report = await awaitReceipt(provider, providerMessageId, plan, receipts, messageId);
+    if (!report) return expireAwaitingReceipt(provider, providerMessageId);
 
     const reroute = report.outcome === 'undelivered' && plan.rerouteOnUndelivered && index < plan.route.length - 1;
     await bookkeeping.recordReceipt({ messageId, report, final: !reroute });
@@ -268,6 +279,11 @@ function setWorkflowStatus(state: SmsWorkflowState, status: SmsStatus, provider?
 /** The sender took the message back before any provider had it (see SendGate). */
 async function endCancelled(messageId: string, state: SmsWorkflowState, releaseSlot: SlotRelease): Promise<SendSmsResult> {
   await bookkeeping.markCancelled({ messageId });
+  return cancelledEnd(state, releaseSlot);
+}
+
+/** The workflow's end once the message is marked cancelled. */
+async function cancelledEnd(state: SmsWorkflowState, releaseSlot: SlotRelease): Promise<SendSmsResult> {
   setWorkflowStatus(state, 'cancelled');
   await releaseSlot();
   // The cancel update answers once it sees `cancelled`; let it answer before the workflow closes.

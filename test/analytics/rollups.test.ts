@@ -194,6 +194,18 @@ describe('rollups', () => {
     });
   });
 
+  it('flags no possible duplicate for an attempt whose acceptance is on record but whose worker was lost before reporting it', async () => {
+    await withBatch(1, 'lost_report_tpl', async ({ repo, ids: [id] }) => {
+      await repo.recordAttemptStarted(id, 'every8d', 1);
+      await repo.markSent(id, { provider: 'every8d', providerMessageId: `e-${id}`, pricePerSegment: 0.75 });
+      // The workflow learns only that the attempt timed out, and records it as it would any lost call.
+      await repo.recordAttemptFailed(id, 'every8d', { code: 'activity_timeout', message: 'provider activity did not finish', ambiguous: true });
+      const sent = (await repo.findById(id))!;
+      expect(sent.status).toBe('sent');
+      expect(sent.events.map((e) => e.type)).not.toContain('possible_duplicate');
+    });
+  });
+
   describe('count a cancel once when the batch and the sender cancel the same unstarted message at the same time', () => {
     // The batch's cancelUnstarted and the message's own workflow (started by the sender's cancel) both mark it.
     const expectCancelledOnce = async ({ db, repo, batchId, ids }: { db: Db; repo: MessageRepository; batchId: string; ids: string[] }) => {

@@ -20,6 +20,7 @@ import { statusCallbackId, type StatusCallbackInput } from '../../src/domain/sta
 import { batchMessageIds, type Scenario } from '../workflows/fakes';
 import {
   batchWithQueuedCalls,
+  cancelWhileRecordedSendIsLost,
   receiptWhileExpiryIsRecorded,
   signalWhileNextPageIsPrepared,
   startBatch,
@@ -54,6 +55,9 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     const { handle } = await receiptWhileExpiryIsRecorded(h, 'rec-late-while-expiring');
     return finished('sendSms-late-receipt-while-expiring', handle);
   },
+  // After patch `sms-cancel-lost-to-recorded-send`: a cancel stopped a call that had got through; refused, then delivered.
+  'sendSms-cancel-lost-to-recorded-send': async (h) =>
+    finished('sendSms-cancel-lost-to-recorded-send', (await cancelWhileRecordedSendIsLost(h, 'rec-cancel-lost')).handle),
   'sendSms-rerouted': (h) =>
     sms(h, 'rerouted', { plan: { rerouteOnUndelivered: true }, providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } } }),
   'sendSms-polled': (h) => sms(h, 'polled', { plan: { route: ['mitake'], pollingProviders: ['mitake'] }, providers: { mitake: { polls: 'delivered' } } }),

@@ -22,6 +22,8 @@ export interface ProviderScript {
   polls?: ReceiptOutcome;
   /** `sendAndRecord` only: a receipt that came before the send was recorded, handed back by the activity. */
   early?: ReceiptOutcome;
+  /** `sendAndRecord` only: the acceptance is recorded, then the attempt fails (its worker lost before reporting). */
+  failsAfterRecording?: boolean;
 }
 
 /** Everything the activities would have read from MongoDB or the providers, for one test. */
@@ -238,7 +240,12 @@ export class FakeActivities {
         return { ...DEFAULT_PLAN, ...this.scenario.plan };
       },
       admitScheduled: async (input) => this.record('admitScheduled', input),
-      markCancelled: async (input) => this.record('markCancelled', input),
+      // Refused when the store has the acceptance, as the real one reads it back.
+      markCancelled: async (input) => {
+        this.record('markCancelled', input);
+        const recorded = this.named('recordSent').find((c) => c.input.messageId === input.messageId);
+        return recorded ? { acceptedBy: { provider: recorded.input.provider, providerMessageId: recorded.input.providerMessageId } } : {};
+      },
       recordSent: async (input) => this.record('recordSent', input),
       recordAttemptFailed: async (input) => this.record('recordAttemptFailed', input),
       recordReceipt: async (input) => this.record('recordReceipt', input),
@@ -274,6 +281,8 @@ export class FakeActivities {
         this.record('sendAndRecord', input);
         const accepted = await provider.sendViaProvider(input);
         this.record('recordSent', { messageId: input.messageId, provider: input.provider, ...accepted });
+        if (this.scenario.providers?.[input.provider]?.failsAfterRecording)
+          throw ApplicationFailure.retryable('worker lost after recording the acceptance', 'WorkerLost');
         const early = this.scenario.providers?.[input.provider]?.early;
         return {
           ...accepted,

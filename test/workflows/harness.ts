@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
 import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId, deliveryReportSignal, sendSmsWorkflow, type SendSmsInput } from '../../src/workflows';
+import { bulkSmsWorkflow, bulkWorkflowId, cancelMessageUpdate, deliveryReportSignal, sendSmsWorkflow, type SendSmsInput } from '../../src/workflows';
 import { temporalCli } from './cli';
 import { FakeActivities, batchMessageIds, report, type Scenario } from './fakes';
 
@@ -99,6 +99,20 @@ export function startSms(h: Harness, scenario: Scenario, messageId = freshId('ms
     taskQueue: SMS_TASK_QUEUE,
     args: [{ messageId, ...timing }],
   });
+}
+
+/**
+ * Starts one SMS and cancels it while its provider call runs; the call then records the acceptance and fails, as
+ * when its worker is lost before reporting it (Temporal does not retry an activity being cancelled). Returns the
+ * workflow and the cancel's answer.
+ */
+export async function cancelWhileRecordedSendIsLost(h: Harness, messageId = freshId('msg')) {
+  h.fake.holdSends();
+  const handle = await startSms(h, { providers: { every8d: { pushes: 'delivered', failsAfterRecording: true } } }, messageId);
+  await h.fake.waitForCalls('sendViaProvider', 1);
+  const cancel = await handle.startUpdate(cancelMessageUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+  h.fake.releaseSends();
+  return { handle, answer: await cancel.result().catch((err: unknown) => err) };
 }
 
 /**

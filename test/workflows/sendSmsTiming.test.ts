@@ -2,7 +2,7 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { SMS_TASK_QUEUE, workflowIdFor } from '../../src/domain/sms';
 import { cancelMessageUpdate, sendSmsWorkflow, statusQuery } from '../../src/workflows';
-import { PROVIDER_SLOTS, freshId, providerCallScheduled, startHarness, startSms, until, type Harness } from './harness';
+import { PROVIDER_SLOTS, cancelWhileRecordedSendIsLost, freshId, providerCallScheduled, startHarness, startSms, until, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -99,6 +99,15 @@ describe('cancelling a message', () => {
     expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(/provider has accepted/);
     expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
     expect(h.fake.named('markCancelled')).toEqual([]);
+  });
+
+  it('refuses a cancel whose stopped call had got through (recorded, then its worker lost), and waits for the receipt', async () => {
+    const { handle, answer: refusal } = await cancelWhileRecordedSendIsLost(h);
+    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(/provider has accepted/);
+    expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+    expect(h.fake.named('markCancelled')).toHaveLength(1);
+    expect(h.fake.named('recordReceipt').map((c) => c.input.report.outcome)).toEqual(['delivered']);
   });
 
   it('ends cancelled, trying no other provider, when the call running at the cancel fails', async () => {
