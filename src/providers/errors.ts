@@ -95,8 +95,13 @@ export function fromTransportError(provider: ProviderName, err: unknown): Provid
   return maybeReceived(provider, code, `connection to the provider failed mid-request (${code}); it may have accepted the message`);
 }
 
-/** Maps an HTTP status without a vendor-specific body to a failure class. */
+/**
+ * Maps an HTTP status without a vendor-specific body to a failure class. A 502 or 504 is a proxy in front of the
+ * provider that lost its upstream mid-request (or waited it out): like our own timeout, the provider may have sent.
+ */
 export function fromHttpStatus(provider: ProviderName, status: number): ProviderError {
+  if (status === 502 || status === 504)
+    return maybeReceived(provider, `http_${status}`, `provider's gateway answered HTTP ${status}; it may have accepted the message`);
   if (status === 401 || status === 403) return ProviderError.providerDown(provider, `http_${status}`, 'provider rejected our credentials');
   if (status === 429 || status >= 500) return ProviderError.transient(provider, `http_${status}`, `provider answered HTTP ${status}`);
   return ProviderError.providerDown(provider, `http_${status}`, `provider answered HTTP ${status}`);

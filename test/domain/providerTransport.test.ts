@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ProviderError, fromTransportError } from '../../src/providers/errors';
+import { ProviderError, fromHttpStatus, fromTransportError } from '../../src/providers/errors';
 import { postForm } from '../../src/providers/http';
 
 /** A local "provider" that answers each request with `handle`; its URL. */
@@ -57,5 +57,12 @@ describe('a provider call that breaks in transport', () => {
       retryable: false,
       ambiguous: true,
     });
+  });
+
+  it('reads a gateway error (502, 504) as ambiguous, and the provider’s own 500 or 503 as safe to retry', () => {
+    expect(fromHttpStatus('every8d', 504)).toMatchObject({ code: 'http_504', retryable: false, ambiguous: true });
+    expect(fromHttpStatus('twilio', 502)).toMatchObject({ code: 'http_502', retryable: false, ambiguous: true });
+    expect(fromHttpStatus('every8d', 500)).toMatchObject({ retryable: true, ambiguous: false });
+    expect(fromHttpStatus('mitake', 503)).toMatchObject({ retryable: true, ambiguous: false });
   });
 });
