@@ -16,6 +16,7 @@ import { askMessageToCancel } from './temporal/starts';
 import { connectExternal, runMain } from './bootstrap';
 import { phoneLimits, publicBaseUrl, quietWindows, type Config } from './config';
 import { PhoneBudget } from './services/phoneBudget';
+import { FreshRead } from './db/freshRead';
 import { SmsCancellation } from './services/smsCancel';
 import type { Repositories } from './db';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, SMS_TRANSACTIONAL_TASK_QUEUE, providerTaskQueue } from './domain/sms';
@@ -28,6 +29,9 @@ import { metrics } from './metrics';
 import { providerSeedsFromConfig } from './providers/seeds';
 import { connectWorker, dataConverterFor, ensureSearchAttributes } from './temporal/connect';
 import { slotReleasedSignal } from './workflows/signals';
+
+/** How old the quiet-hour windows a send checks may be. */
+const QUIET_WINDOWS_MAX_AGE_MS = 5_000;
 
 /** A receiver gets this long to answer one status callback before the attempt counts as failed (and is retried). */
 const CALLBACK_POST_TIMEOUT_MS = 10_000;
@@ -120,6 +124,8 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
     maxConcurrentWorkflowTaskExecutions: 10,
     maxConcurrentLocalActivityExecutions: 20,
   });
+  // Read by every marketing send (quiet hours at send time); an operator's change is seen within seconds.
+  const quietWindowsRead = new FreshRead(() => repos.settings.quietHours(quietWindows(config)));
   const pool = new ProviderWorkerPool(
     connection,
     namespace,
@@ -132,6 +138,7 @@ export async function startWorkers({ config, repos, connection, webhookBaseUrl, 
         webhookToken: config.WEBHOOK_TOKEN,
         timeoutMs: config.SMS_PROVIDER_TIMEOUT_MS,
         recordSent: (input, known, notBefore) => recordSent(repos, input, { known, notBefore }),
+        quietWindows: (fresh) => quietWindowsRead.get(fresh ? undefined : Date.now() - QUIET_WINDOWS_MAX_AGE_MS),
         releaseSlot: async (batchWorkflowId, messageId) => {
           try {
             await client.workflow.getHandle(batchWorkflowId).signal(slotReleasedSignal, messageId);

@@ -92,6 +92,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
           ...message,
           sent_by: senderOf(batch.created_by),
           ...(batch.callback ? { callback: batch.callback } : {}),
+          ...(batch.respect_quiet_hours ? { respect_quiet_hours: true } : {}),
           ...(text.ok ? {} : { render_error: text.error }),
         };
       });

@@ -13,6 +13,7 @@ import { createProvider } from '../providers';
 import { routableProvider } from '../db/providerDirectory';
 import { unusableReason } from '../domain/routing';
 import { startOfTaipeiDay } from '../domain/taipeiTime';
+import { quietHoldUntil, type QuietWindow } from '../domain/quietHours';
 import { ProviderError, fromTransportError } from '../providers/errors';
 import type { BookkeepingActivities, ProviderAccepted, ProviderActivities, SentAndRecorded } from './types';
 
@@ -30,6 +31,8 @@ export interface ProviderActivityDeps {
   recordSent: (input: Parameters<BookkeepingActivities['recordSent']>[0], known?: SmsMessage, notBefore?: number) => Promise<void>;
   /** Tells a batch workflow that this message no longer holds a window slot; done once the batch is gone. */
   releaseSlot: (batchWorkflowId: string, messageId: string) => Promise<void>;
+  /** The quiet-hour windows in force (operator-editable): a few seconds old at most, or read now with `fresh`. */
+  quietWindows: (fresh?: boolean) => Promise<QuietWindow[]>;
 }
 
 /** Failure types the workflow branches on (see workflows/sendSms.ts). */
@@ -52,6 +55,7 @@ export function createProviderActivities({
   timeoutMs,
   recordSent,
   releaseSlot,
+  quietWindows,
 }: ProviderActivityDeps): ProviderActivities {
   /** Provider-level failures feed the circuit breaker; message-level ones say nothing about the provider. */
   const trackHealth = async (config: ProviderConfig, startedAt: number, error?: ProviderError) => {
@@ -113,6 +117,17 @@ export function createProviderActivities({
         message: 'the number opted out of marketing',
         nonRetryable: true,
         details: [{ code: 'opted_out', ambiguous: false }],
+      });
+    }
+    // A hold is confirmed on windows read now: an operator who just opened them must not hold the message for hours.
+    const holds = async (fresh: boolean) => quietHoldUntil(message, await quietWindows(fresh), new Date());
+    const openAt = (await holds(false)) !== undefined ? await holds(true) : undefined;
+    if (openAt !== undefined) {
+      throw ApplicationFailure.create({
+        type: FAILURE.quietHours,
+        message: `quiet hours: the message waits until ${new Date(openAt).toISOString()}`,
+        nonRetryable: true,
+        details: [{ code: 'quiet_hours', ambiguous: false, openAt }],
       });
     }
     const { config, adapter } = await adapterFor(provider, startedAt);

@@ -55,6 +55,8 @@ export interface SmsMessage {
   variant?: string;
   /** Test sends go through this provider only. */
   forced_provider?: ProviderName;
+  /** A batch message whose batch respects quiet hours (marketing always does): held by them at send time too. */
+  respect_quiet_hours?: boolean;
   /**
    * A batch message whose text its template could no longer give (edited or removed after the batch was accepted):
    * stored without a body and never texted; its workflow ends it `failed` with this code.

@@ -24,6 +24,17 @@ export function heldByQuietHours(messageType: string, respectQuietHours = false)
   return !isTransactional(messageType) && (respectQuietHours || messageType === 'marketing');
 }
 
+/**
+ * When a message about to reach a provider must wait for quiet hours to end (epoch ms), or undefined if it may go
+ * now. Checked at send time too: intake and a batch's starts check before, but an outage, a queue behind a rate
+ * limit or a retry's back-off can carry a message into a quiet window after them.
+ */
+export function quietHoldUntil(message: { message_type: string; respect_quiet_hours?: boolean }, windows: QuietWindow[], now: Date): number | undefined {
+  if (!heldByQuietHours(message.message_type, message.respect_quiet_hours)) return undefined;
+  const openAt = nextAllowedTime(now, windows).getTime();
+  return openAt > now.getTime() ? openAt : undefined;
+}
+
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 
 export const isTimeOfDay = (value: string): boolean => TIME.test(value);

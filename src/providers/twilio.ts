@@ -48,7 +48,14 @@ function classify(err: unknown): ProviderError {
   if (code !== undefined && MESSAGE_ERRORS.has(code)) return ProviderError.messageRejected('twilio', String(code), text);
   if (code !== undefined && PROVIDER_ERRORS.has(code)) return ProviderError.providerDown('twilio', String(code), text);
   const byStatus = fromHttpStatus('twilio', e.status);
-  return new ProviderError({ provider: 'twilio', code: String(code ?? byStatus.code), message: text, retryable: byStatus.retryable, scope: byStatus.scope, ambiguous: byStatus.ambiguous });
+  return new ProviderError({
+    provider: 'twilio',
+    code: String(code ?? byStatus.code),
+    message: text,
+    retryable: byStatus.retryable,
+    scope: byStatus.scope,
+    ambiguous: byStatus.ambiguous,
+  });
 }
 
 /** StatusCallback → receipt; intermediate statuses (queued, sending, sent) are not receipts. */

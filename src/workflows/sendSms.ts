@@ -77,8 +77,17 @@ export const LATE_RECEIPT_WHILE_EXPIRING = 'sms-late-receipt-while-expiring';
  */
 export const CANCEL_LOST_TO_RECORDED_SEND = 'sms-cancel-lost-to-recorded-send';
 
+/**
+ * QUIET_HOURS_AT_SEND: a marketing message the provider activity finds in quiet hours waits (a durable timer a
+ * cancel ends) and then tries the same provider again; before it there was no such check at send time. Asked only
+ * on that path.
+ */
+export const QUIET_HOURS_AT_SEND = 'sms-quiet-hours-at-send';
+
 /** Error types raised by provider activities (one list: domain/failureTypes.ts). */
 export const MESSAGE_REJECTED = FAILURE.messageRejected;
+const QUIET_HOURS = FAILURE.quietHours;
+const QUIET_RECHECK_MS = 30 * 60_000;
 export const PROVIDER_UNAVAILABLE = FAILURE.providerUnavailable;
 
 // Bookkeeping writes are short MongoDB calls: local activities (run by this worker, recorded as markers) cost
@@ -222,7 +231,8 @@ async function deliver(
   if (plan.route.length === 0)
     return finish('failed', plan.unroutable?.code ?? 'no_provider_available', plan.unroutable?.message ?? 'no active provider within its limits');
 
-  for (const [index, provider] of plan.route.entries()) {
+  for (let index = 0; index < plan.route.length; index++) {
+    const provider = plan.route[index];
     const stop = gate.beforeProvider();
     if (stop === 'cancelled') return endCancelled(messageId, state, releaseSlot);
     if (stop === 'expired') return finish('expired', 'validity_ended', 'valid_until passed before a provider took the message');
@@ -245,6 +255,14 @@ async function deliver(
       } else providerMessageId = sent.accepted.providerMessageId;
     } catch (err) {
       const failure = describeFailure(err);
+      // Quiet hours came while it waited (an outage, a queue behind the rate limit): it waits, then the same provider.
+      const openAt = failure.type === QUIET_HOURS ? failure.openAt : undefined;
+      if (openAt !== undefined && patched(QUIET_HOURS_AT_SEND)) {
+        // At most half an hour at a time: the call checks the windows again, so an operator's edit reaches it.
+        if (await gate.waitForCancel(Math.min(openAt - Date.now(), QUIET_RECHECK_MS))) return endCancelled(messageId, state, releaseSlot);
+        index -= 1;
+        continue;
+      }
       state.failedProviders.push({ provider, code: failure.code });
       if (failure.type === MESSAGE_REJECTED) return finish('failed', failure.code, failure.message);
       if (failure.recordHere) await recordAmbiguousFailure(messageId, provider, failure);
@@ -358,10 +376,10 @@ async function awaitReceipt(
 }
 
 /** Reads the failure type an activity raised; Temporal-level timeouts were not recorded by the activity. */
-function describeFailure(err: unknown): { type: string; code: string; message: string; recordHere: boolean } {
+function describeFailure(err: unknown): { type: string; code: string; message: string; recordHere: boolean; openAt?: number } {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    const details = (err.cause.details?.[0] ?? {}) as { code?: string };
-    return { type: err.cause.type ?? 'Unknown', code: details.code ?? 'error', message: err.cause.message, recordHere: false };
+    const details = (err.cause.details?.[0] ?? {}) as { code?: string; openAt?: number };
+    return { type: err.cause.type ?? 'Unknown', code: details.code ?? 'error', message: err.cause.message, recordHere: false, openAt: details.openAt };
   }
   if (err instanceof ActivityFailure) {
     return { type: PROVIDER_UNAVAILABLE, code: 'activity_timeout', message: err.cause?.message ?? 'provider activity did not finish', recordHere: true };

@@ -1,4 +1,4 @@
-import { TAIWAN_QUIET_HOURS, nextAllowedTime, heldByQuietHours } from '../../src/domain/quietHours';
+import { TAIWAN_QUIET_HOURS, nextAllowedTime, heldByQuietHours, quietHoldUntil } from '../../src/domain/quietHours';
 
 /** Taipei local time → Date (UTC+8). */
 const taipei = (iso: string) => new Date(`${iso}+08:00`);
@@ -39,5 +39,21 @@ describe('heldByQuietHours', () => {
     expect(heldByQuietHours('payment_reminder', true)).toBe(true);
     expect(heldByQuietHours('order_confirmation', true)).toBe(false);
     expect(heldByQuietHours('delivery_notification', true)).toBe(false);
+  });
+});
+
+describe('quietHoldUntil, checked right before a provider call', () => {
+  it('holds a marketing text (or a batch message that respects quiet hours) found in a window until it ends', () => {
+    const night = taipei('2026-11-25T21:00:05');
+    expect(quietHoldUntil({ message_type: 'marketing' }, TAIWAN_QUIET_HOURS, night)).toBe(taipei('2026-11-26T09:00:00').getTime());
+    expect(quietHoldUntil({ message_type: 'general', respect_quiet_hours: true }, TAIWAN_QUIET_HOURS, night)).toBe(taipei('2026-11-26T09:00:00').getTime());
+  });
+
+  it('lets it go outside the windows, and never holds notices or messages not asked to wait', () => {
+    expect(quietHoldUntil({ message_type: 'marketing' }, TAIWAN_QUIET_HOURS, taipei('2026-11-25T20:59:59'))).toBeUndefined();
+    expect(quietHoldUntil({ message_type: 'general' }, TAIWAN_QUIET_HOURS, taipei('2026-11-25T23:00:00'))).toBeUndefined();
+    expect(
+      quietHoldUntil({ message_type: 'order_confirmation', respect_quiet_hours: true }, TAIWAN_QUIET_HOURS, taipei('2026-11-25T23:00:00')),
+    ).toBeUndefined();
   });
 });

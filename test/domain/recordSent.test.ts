@@ -56,11 +56,26 @@ describe('recording an accepted send', () => {
 });
 
 describe('cancelling from the workflow', () => {
-  it('tells the store the provider call is over, so a call its dead worker left open is closed with the cancel', async () => {
+  const withStore = (cancelled: boolean, stored: Partial<SmsMessage> | null) => {
     const calls: unknown[][] = [];
-    const repos = { messages: { markCancelled: async (...args: unknown[]) => (calls.push(args), false) } } as unknown as Repositories;
-    const activities = createBookkeepingActivities({ repos, policy: {} as never });
-    await new MockActivityEnvironment().run(activities.markCancelled, { messageId: 'm1' });
+    const repos = {
+      messages: { markCancelled: async (...args: unknown[]) => (calls.push(args), cancelled), findById: async () => stored },
+    } as unknown as Repositories;
+    return { calls, activities: createBookkeepingActivities({ repos, policy: {} as never }) };
+  };
+
+  it('tells the store the provider call is over, so a call its dead worker left open is closed with the cancel', async () => {
+    const { calls, activities } = withStore(true, null);
+    expect(await new MockActivityEnvironment().run(activities.markCancelled, { messageId: 'm1' })).toEqual({});
     expect(calls).toEqual([['m1', { openCallEnded: true }]]);
+  });
+
+  it('answers with the acceptance on record when the cancel came too late', async () => {
+    const { activities } = withStore(false, { status: 'sent', provider: 'every8d', provider_message_id: 'B1' });
+    expect(await new MockActivityEnvironment().run(activities.markCancelled, { messageId: 'm1' })).toEqual({
+      acceptedBy: { provider: 'every8d', providerMessageId: 'B1' },
+    });
+    const ended = withStore(false, { status: 'delivered', provider: 'every8d', provider_message_id: 'B1' });
+    expect(await new MockActivityEnvironment().run(ended.activities.markCancelled, { messageId: 'm1' })).toEqual({});
   });
 });

@@ -58,6 +58,8 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
   // After patch `sms-cancel-lost-to-recorded-send`: a cancel stopped a call that had got through; refused, then delivered.
   'sendSms-cancel-lost-to-recorded-send': async (h) =>
     finished('sendSms-cancel-lost-to-recorded-send', (await cancelWhileRecordedSendIsLost(h, 'rec-cancel-lost')).handle),
+  // After patch `sms-quiet-hours-at-send`: the provider call found quiet hours; waited, then the same provider.
+  'sendSms-quiet-hours-at-send': (h) => sms(h, 'quiet-hours-at-send', { providers: { every8d: { quietForMs: 1_000, pushes: 'delivered' } } }),
   'sendSms-rerouted': (h) =>
     sms(h, 'rerouted', { plan: { rerouteOnUndelivered: true }, providers: { every8d: { pushes: 'undelivered' }, mitake: { pushes: 'delivered' } } }),
   'sendSms-polled': (h) => sms(h, 'polled', { plan: { route: ['mitake'], pollingProviders: ['mitake'] }, providers: { mitake: { polls: 'delivered' } } }),

@@ -7,6 +7,7 @@ import type { RetentionActivities } from '../../src/activities/retention';
 import { CALLBACK_REFUSED, type CallbackActivities } from '../../src/activities/callbackTypes';
 import type { BatchPlan, BookkeepingActivities, BulkActivities, OrderActivities, ProviderActivities, QuietGate, SendPlan } from '../../src/activities/types';
 import { ORDER_TEXT_REFUSED } from '../../src/domain/orderEvents';
+import { FAILURE } from '../../src/domain/failureTypes';
 import { workflowIdFor, type DeliveryReport, type ProviderName, type ReceiptOutcome } from '../../src/domain/sms';
 import { deliveryReportSignal } from '../../src/workflows/signals';
 import { askStartedToCancel } from '../../src/activities/bulk';
@@ -24,6 +25,8 @@ export interface ProviderScript {
   early?: ReceiptOutcome;
   /** `sendAndRecord` only: the acceptance is recorded, then the attempt fails (its worker lost before reporting). */
   failsAfterRecording?: boolean;
+  /** The first call finds quiet hours, which end this many ms later; later calls go through. */
+  quietForMs?: number;
 }
 
 /** Everything the activities would have read from MongoDB or the providers, for one test. */
@@ -263,6 +266,15 @@ export class FakeActivities {
         this.record('sendViaProvider', input);
         await this.held;
         const script = this.scenario.providers?.[input.provider] ?? {};
+        if (script.quietForMs !== undefined && this.named('sendViaProvider').length === 1) {
+          const openAt = Date.now() + script.quietForMs;
+          throw ApplicationFailure.create({
+            type: FAILURE.quietHours,
+            message: 'quiet hours',
+            nonRetryable: true,
+            details: [{ code: 'quiet_hours', ambiguous: false, openAt }],
+          });
+        }
         if (script.fails) {
           const { type, code } = script.fails;
           throw ApplicationFailure.create({ type, message: `${input.provider} said ${code}`, nonRetryable: type !== 'ProviderTransient', details: [{ code }] });

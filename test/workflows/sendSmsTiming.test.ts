@@ -38,6 +38,28 @@ describe('sendSmsWorkflow with a send time', () => {
   });
 });
 
+describe('quiet hours at send time', () => {
+  it('waits for them to end when the provider call finds them, then tries the same provider again', async () => {
+    const handle = await startSms(h, { providers: { every8d: { quietForMs: 1_500, pushes: 'delivered' } } });
+    expect(await handle.result()).toEqual({ status: 'delivered', provider: 'every8d' });
+    expect(providerCalls().map((c) => c.input.provider)).toEqual(['every8d', 'every8d']);
+    const { events } = await handle.fetchHistory();
+    expect(events?.filter((e) => e.timerStartedEventAttributes)).toHaveLength(1);
+  });
+
+  it('ends cancelled, texting nobody, when cancelled during that wait', async () => {
+    const handle = await startSms(h, { providers: { every8d: { quietForMs: 60_000 } } });
+    // Waiting for the window to end (its timer), not trying the next provider.
+    await until(
+      () => handle.fetchHistory(),
+      ({ events }) => events?.some((e) => e.timerStartedEventAttributes) ?? false,
+    );
+    expect(await handle.executeUpdate(cancelMessageUpdate)).toEqual({ status: 'cancelled' });
+    expect(await handle.result()).toEqual({ status: 'cancelled' });
+    expect(providerCalls()).toHaveLength(1);
+  });
+});
+
 describe('cancelling a message', () => {
   it('cancels a scheduled message while it waits: stored as cancelled, no provider tried', async () => {
     const handle = await startSms(h, delivered, undefined, { sendAtMs: Date.now() + 10 * 60_000 });
