@@ -7,9 +7,10 @@ import type { AttemptRecord, MessageEvent, NewMessage, SmsMessage } from './mess
 import { takesLateReceipt } from '../domain/lateReceipts';
 import { CANCELLABLE_STATUSES, type DeliveryReport, type ProviderAccepted, type ProviderName, type SmsStatus } from '../domain/sms';
 
+export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
+
 /** How an attempt whose worker died during the provider call is closed: the provider may have the message. */
 const INTERRUPTED_ATTEMPT = { outcome: 'error', error_code: 'interrupted', error_message: 'worker stopped during the provider call', ambiguous: true } as const;
-export type { AttemptRecord, MessageCallback, MessageEvent, NewMessage, SentBy, SmsMessage } from './messageTypes';
 
 type Change = UpdateFilter<SmsMessage>;
 
@@ -401,15 +402,15 @@ export class MessageRepository {
         // flagged, as a resend would flag it.
         const interrupted = !closed && m.status === 'sending' && openCallEnded ? m.open_attempt : undefined;
         if (!closed && !interrupted) return null;
-        const { $unset, $push } = this.closeOpenAttempt(m, INTERRUPTED_ATTEMPT, now);
+        const closing = interrupted ? this.closeOpenAttempt(m, INTERRUPTED_ATTEMPT, now) : { $push: {} };
         const events: MessageEvent[] = [
           ...(interrupted ? [{ at: now, type: 'possible_duplicate', provider: interrupted.provider, detail: { attempt: interrupted.attempt } }] : []),
           { at: now, type: 'cancelled', status: 'cancelled' },
         ];
         return {
           $set: { status: 'cancelled', finished_at: now, updated_at: now },
-          ...(interrupted ? { $unset } : {}),
-          $push: { ...(interrupted ? $push : {}), events: { $each: events } },
+          ...(closing.$unset ? { $unset: closing.$unset } : {}),
+          $push: { ...closing.$push, events: { $each: events } },
         };
       },
       undefined,

@@ -74,6 +74,13 @@ const NEVER_SENT = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** The system error code of a transport failure: undici puts it on the cause, the Twilio client on the error. */
+export function transportCode(err: unknown): string | undefined {
+  const e = err as { code?: string; cause?: { code?: string } } | undefined;
+  const code = e?.cause?.code ?? e?.code;
+  return code === undefined ? undefined : String(code);
+}
+
 /** No usable answer to a request the provider may have received (and acted on): as a timeout, never resent there. */
 export function maybeReceived(provider: ProviderName, code: string, message: string): ProviderError {
   return new ProviderError({ provider, code, message, retryable: false, scope: 'provider', ambiguous: true });
@@ -86,11 +93,11 @@ export function maybeReceived(provider: ProviderName, code: string, message: str
  */
 export function fromTransportError(provider: ProviderName, err: unknown): ProviderError {
   if (err instanceof ProviderError) return err;
-  const e = err as { name?: string; code?: string; cause?: { code?: string } };
+  const e = err as { name?: string; code?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'ECONNABORTED') {
     return maybeReceived(provider, 'timeout', 'provider did not answer in time; it may have accepted the message');
   }
-  const code = String(e?.cause?.code ?? e?.code ?? 'network_error');
+  const code = transportCode(err) ?? 'network_error';
   if (NEVER_SENT.has(code)) return ProviderError.transient(provider, code, `could not reach provider (${code})`);
   return maybeReceived(provider, code, `connection to the provider failed mid-request (${code}); it may have accepted the message`);
 }

@@ -1,5 +1,5 @@
 import type { ProviderName } from '../domain/sms';
-import { fromHttpStatus, fromTransportError, maybeReceived } from './errors';
+import { fromHttpStatus, fromTransportError, maybeReceived, transportCode } from './errors';
 
 /**
  * POSTs an x-www-form-urlencoded body (UTF-8) and returns the text reply. Every8d and Mitake answer HTTP 200
@@ -24,8 +24,8 @@ export async function postForm(provider: ProviderName, url: string, fields: Reco
     return await response.text();
   } catch (err) {
     // It answered 2xx: it has the request, whatever broke the reply.
-    const code = (err as { cause?: { code?: string }; code?: string })?.cause?.code ?? (err as { code?: string })?.code ?? 'reply_lost';
-    throw maybeReceived(provider, String(code), `the provider's reply was cut off (${code}); it may have accepted the message`);
+    const code = transportCode(err) ?? 'reply_lost';
+    throw maybeReceived(provider, code, `the provider's reply was cut off (${code}); it may have accepted the message`);
   }
 }
 

@@ -94,7 +94,7 @@ export class SmsIntake {
     // The outbox entry before the message: a crash or a Temporal outage after the message is stored still gets it
     // started. Written while the budget is checked, not after (one round trip less before the provider call).
     const outboxEntry = TemporalOutbox.startMessageId(id);
-    const entryWritten = this.outbox.add({ _id: outboxEntry, kind: 'start_message', message_id: id, queued_at: new Date() });
+    const entryWritten = this.outbox.add(startEntry(id));
     entryWritten.catch(() => undefined); // awaited below; a failure before that must not count as unhandled
     let scheduledAt: Date | undefined;
     try {
@@ -182,17 +182,24 @@ export class SmsIntake {
    */
   private async startWorkflow(message: SmsMessage, plan?: SendPlan): Promise<void> {
     const started = await this.temporal.call((client) => startSendWorkflow(client, message, plan));
-    const entryId = TemporalOutbox.startMessageId(message._id);
     // A failed removal only costs the relay one repeated (harmless) start; the caller still gets its 202.
-    if (started.ok) await this.outbox.remove(entryId).catch(() => undefined);
+    if (started.ok) await this.outbox.remove(TemporalOutbox.startMessageId(message._id)).catch(() => undefined);
     else {
       metrics().startsDeferred.inc({ kind: 'message' });
       // Written again, whole: the relay drops an entry whose message it has not found for a minute, which a slow
       // store can outlast between the entry and the insert. The message is stored now, so the relay will start it.
-      await this.outbox.put({ _id: entryId, kind: 'start_message', message_id: message._id, queued_at: new Date() }).catch(() => undefined);
+      await this.outbox.put(startEntry(message._id)).catch(() => undefined);
     }
   }
 }
+
+/** The outbox entry that has the relay start a message's workflow should intake not get it started. */
+const startEntry = (messageId: string) => ({
+  _id: TemporalOutbox.startMessageId(messageId),
+  kind: 'start_message' as const,
+  message_id: messageId,
+  queued_at: new Date(),
+});
 
 export { messageIdForKey } from './messageIdentity';
 

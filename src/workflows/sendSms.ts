@@ -86,9 +86,11 @@ export const QUIET_HOURS_AT_SEND = 'sms-quiet-hours-at-send';
 
 /** Error types raised by provider activities (one list: domain/failureTypes.ts). */
 export const MESSAGE_REJECTED = FAILURE.messageRejected;
-const QUIET_HOURS = FAILURE.quietHours;
-const QUIET_RECHECK_MS = 30 * 60_000;
 export const PROVIDER_UNAVAILABLE = FAILURE.providerUnavailable;
+const QUIET_HOURS = FAILURE.quietHours;
+
+/** Longest quiet-hours wait before the provider call checks the windows again (an operator may have changed them). */
+const QUIET_RECHECK_MS = 30 * 60_000;
 
 // Bookkeeping writes are short MongoDB calls: local activities (run by this worker, recorded as markers) cost
 // the server a fraction of a regular activity. They must land eventually, so they retry without limit.

@@ -54,6 +54,9 @@ describe('a Temporal outage at intake', () => {
     if (!parsed.ok) throw new Error(parsed.reason);
     return parsed.phone;
   };
+  /** A plain text to a number (a fresh one unless given), through `intake`. */
+  const sendText = (intake: SmsIntake, text: string, phone = randomMobile()) =>
+    intake.accept({ phone: phoneOf(phone), content: { text }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
   const runIdOf = (messageId: string) =>
     withTemporal((client) =>
       client.workflow
@@ -65,13 +68,7 @@ describe('a Temporal outage at intake', () => {
   it('stores the message and answers at once; the relay starts its workflow exactly once when Temporal answers', async () => {
     const phone = randomMobile();
     const startedAt = Date.now();
-    const { message } = await intakeWith(down()).accept({
-      phone: phoneOf(phone),
-      content: { text: 'outage intake' },
-      messageType: 'general',
-      metadata: {},
-      principalId: 'outage-test',
-    });
+    const { message } = await sendText(intakeWith(down()), 'outage intake', phone);
     expect(Date.now() - startedAt).toBeLessThan(3_000);
     expect(await repos.messages.findById(message._id)).toMatchObject({ status: 'queued' });
     expect(await repos.temporalOutbox.get(TemporalOutbox.startMessageId(message._id))).toMatchObject({ kind: 'start_message', message_id: message._id });
@@ -105,13 +102,7 @@ describe('a Temporal outage at intake', () => {
       },
     });
     const intake = intakeWith(down(), slowStore);
-    const { message } = await intake.accept({
-      phone: phoneOf(randomMobile()),
-      content: { text: 'slow store' },
-      messageType: 'general',
-      metadata: {},
-      principalId: 'outage-test',
-    });
+    const { message } = await sendText(intake, 'slow store');
     expect(await repos.temporalOutbox.get(TemporalOutbox.startMessageId(message._id))).toMatchObject({ kind: 'start_message', message_id: message._id });
     await expect(waitForFinal(message._id, 30_000)).resolves.toMatchObject({ status: 'delivered' });
   });
@@ -119,15 +110,9 @@ describe('a Temporal outage at intake', () => {
   it('answers later requests without waiting while Temporal stays unreachable', async () => {
     const temporal = down();
     const intake = intakeWith(temporal);
-    await intake.accept({ phone: phoneOf(randomMobile()), content: { text: 'first' }, messageType: 'general', metadata: {}, principalId: 'outage-test' });
+    await sendText(intake, 'first');
     const startedAt = Date.now();
-    const { message } = await intake.accept({
-      phone: phoneOf(randomMobile()),
-      content: { text: 'second' },
-      messageType: 'general',
-      metadata: {},
-      principalId: 'outage-test',
-    });
+    const { message } = await sendText(intake, 'second');
     expect(Date.now() - startedAt).toBeLessThan(500);
     await expect(waitForFinal(message._id, 30_000)).resolves.toMatchObject({ status: 'delivered' });
   });
