@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { Client, Connection } from '@temporalio/client';
 import type { Behaviour, AcceptedSend } from '../src/simulator/state';
-import type { ProviderName } from '../src/domain/sms';
+import { PROVIDER_NAMES, type ProviderName } from '../src/domain/sms';
 import { loadConfig } from '../src/config';
 import { dataConverterFor } from '../src/temporal/connect';
 
@@ -102,6 +102,12 @@ export async function setBehaviour(provider: ProviderName, phone: string, behavi
     body: JSON.stringify({ phone, ...behaviour }),
   });
   if (!response.ok) throw new Error(`simulator ${provider} refused behaviour: ${await response.text()}`);
+}
+
+/** Every text a number received, whichever provider carried it. */
+export async function textsTo(phone: string): Promise<string[]> {
+  const sends = (await Promise.all(PROVIDER_NAMES.map((p) => simulatorSends(p, { phone })))).flat();
+  return sends.map((s) => s.body);
 }
 
 export async function simulatorSends(provider: ProviderName, filter: { phone?: string; ref?: string }): Promise<AcceptedSend[]> {

@@ -1,5 +1,6 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Repositories } from '../db';
+import { FINISHED_BATCH_STATUSES } from '../db/batches';
 import type { NewMessage } from '../db/messages';
 import type { SmsTemplate } from '../db/templates';
 import { uuidFrom } from '../domain/ids';
@@ -119,6 +120,11 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
         completed: ['running', 'paused'],
       } as const;
       await repos.batches.transition(batchId, [...from[status]], status);
+      if (FINISHED_BATCH_STATUSES.includes(status)) {
+        // A finished run is no longer the campaign's to pause or cancel.
+        const campaignId = (await repos.batches.get(batchId))?.campaign_id;
+        if (campaignId) await repos.campaigns.forgetRuns(campaignId, [batchId]);
+      }
     },
 
     async cancelUnstarted({ messageIds }) {
@@ -141,6 +147,9 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
         return null;
       }
       const batchId = uuidFrom(`campaign-run:${runId}`);
+      // Recorded before the batch exists, so a pause or delete from now on reaches it (services/campaigns.ts).
+      const run = await repos.campaigns.recordRun(campaignId, batchId);
+      if (!run) return null;
       if (!(await repos.batches.get(batchId))) {
         // A run is a batch like any other: numbers over their budget are left out with the reason, the rest go.
         // A retry after a crash between counting and storing counts those numbers twice: stricter, never looser.
@@ -174,7 +183,7 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
           throw err;
         });
       }
-      return { batchId, messageType: campaign.message_type };
+      return { batchId, messageType: campaign.message_type, ...(run.paused ? { paused: true } : {}) };
     },
 
     async quietGate() {

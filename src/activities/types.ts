@@ -84,8 +84,11 @@ export interface BulkActivities {
   /** Asks started messages of a cancelled batch to stop (the cancel update); how many did, and how many were too late. */
   cancelInFlight(input: { batchId: string; messageIds: string[] }): Promise<InFlightCancels>;
   quietGate(input: Record<string, never>): Promise<QuietGate>;
-  /** One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one. */
-  createCampaignBatch(input: { campaignId: string; runId: string }): Promise<{ batchId: string; messageType: string } | null>;
+  /**
+   * One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one.
+   * `paused`: the campaign was paused meanwhile, so the batch starts paused.
+   */
+  createCampaignBatch(input: { campaignId: string; runId: string }): Promise<{ batchId: string; messageType: string; paused?: boolean } | null>;
 }
 
 export interface OrderActivities {

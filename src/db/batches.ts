@@ -6,7 +6,7 @@ import type { MessageType } from '../domain/sms';
 import { ensureIndexes, type IndexPlan } from './indexes';
 
 export type BatchStatus = 'scheduled' | 'running' | 'paused' | 'cancelled' | 'completed';
-const FINISHED_BATCH_STATUSES: readonly BatchStatus[] = ['cancelled', 'completed'];
+export const FINISHED_BATCH_STATUSES: readonly BatchStatus[] = ['cancelled', 'completed'];
 
 export interface SmsBatch {
   _id: string;

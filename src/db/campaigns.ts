@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, UpdateFilter } from 'mongodb';
 import type { MessageType } from '../domain/sms';
 import type { BatchRecipient } from './batches';
 
@@ -16,6 +16,10 @@ export interface Campaign {
   created_by: string;
   created_at: Date;
   deleted_at?: Date;
+  /** Set before the schedule is paused: a run that starts meanwhile starts its batch paused. */
+  paused?: boolean;
+  /** Batches of runs not yet known to have finished, which the campaign's pause, unpause and delete reach too. */
+  open_runs?: string[];
 }
 
 /** sms_campaigns: the list and content each scheduled run sends; lookups by `_id` only. */
@@ -45,8 +49,37 @@ export class CampaignRepository {
       .toArray();
   }
 
-  /** Kept (marked deleted) so the batches of earlier runs still name the campaign they came from. */
-  async markDeleted(id: string): Promise<void> {
-    await this.col.updateOne({ _id: id }, { $set: { deleted_at: new Date() } });
+  /**
+   * A run's batch joins the campaign's open runs; answers whether the campaign is paused, or null once it is deleted.
+   * One atomic change of the campaign, as pause, unpause and delete are: either they see this run, or it sees them.
+   */
+  async recordRun(id: string, batchId: string): Promise<{ paused: boolean } | null> {
+    const campaign = await this.col.findOneAndUpdate(
+      { _id: id, deleted_at: { $exists: false } },
+      { $addToSet: { open_runs: batchId } },
+      // No projection: FerretDB's findAndModify refuses one (its `fields`).
+      { returnDocument: 'after' },
+    );
+    return campaign ? { paused: campaign.paused ?? false } : null;
+  }
+
+  /** Pauses or unpauses the campaign's future runs; answers its open runs (null when there is no such campaign). */
+  async setPaused(id: string, paused: boolean): Promise<string[] | null> {
+    return this.openRunsAfter(id, { $set: { paused } });
+  }
+
+  /** Kept (marked deleted) so the batches of earlier runs still name the campaign they came from; answers its open runs. */
+  async markDeleted(id: string): Promise<string[]> {
+    return (await this.openRunsAfter(id, { $set: { deleted_at: new Date() } })) ?? [];
+  }
+
+  /** Runs whose batches have finished: nothing more to pause or cancel there. */
+  async forgetRuns(id: string, batchIds: string[]): Promise<void> {
+    if (batchIds.length > 0) await this.col.updateOne({ _id: id }, { $pull: { open_runs: { $in: batchIds } } });
+  }
+
+  private async openRunsAfter(id: string, update: UpdateFilter<Campaign>): Promise<string[] | null> {
+    const campaign = await this.col.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' });
+    return campaign ? (campaign.open_runs ?? []) : null;
   }
 }

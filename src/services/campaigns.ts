@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
+import { FINISHED_BATCH_STATUSES, type BatchRepository } from '../db/batches';
 import type { Campaign, CampaignRepository } from '../db/campaigns';
 import type { TemplateRepository } from '../db/templates';
 import { SMS_TASK_QUEUE, type MessageType } from '../domain/sms';
 import { DomainError } from '../domain/errors';
-import { campaignRunWorkflow, campaignScheduleId } from '../workflows';
+import { signalBatchWorkflow } from '../temporal/starts';
+import { campaignRunWorkflow, campaignScheduleId, cancelSignal, pauseSignal, resumeSignal } from '../workflows';
 import { MAX_CAMPAIGN_RECIPIENTS, checkBatchContent, screen, type Rejection } from './bulkIntake';
 import type { ContentPolicyService } from './contentPolicy';
 import { activeTemplate } from './templateRendering';
 
 export const CAMPAIGN_TIMEZONE = 'Asia/Taipei';
+
+export type CampaignAction = 'pause' | 'unpause' | 'trigger' | 'delete';
 
 export interface CampaignRequest {
   name: string;
@@ -26,6 +31,7 @@ export interface CampaignRequest {
 export class CampaignService {
   constructor(
     private readonly campaigns: CampaignRepository,
+    private readonly batches: BatchRepository,
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
     private readonly policy: ContentPolicyService,
@@ -87,16 +93,55 @@ export class CampaignService {
     };
   }
 
-  async act(campaignId: string, action: 'pause' | 'unpause' | 'trigger' | 'delete'): Promise<void> {
-    const handle = this.temporal.schedule.getHandle(campaignScheduleId(campaignId));
-    try {
-      if (action === 'pause') await handle.pause('paused through the API');
-      if (action === 'unpause') await handle.unpause('resumed through the API');
-      if (action === 'trigger') await handle.trigger();
-      if (action === 'delete') await handle.delete();
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError) || action !== 'delete') throw err;
+  /**
+   * Pause, unpause and delete reach the campaign's runs in progress too: a paused campaign sends nothing, a run
+   * waiting for allowed hours included, until it is unpaused; a deleted one sends nothing more. The campaign is
+   * changed first, so a run starting meanwhile either is among its open runs or sees the change
+   * (CampaignRepository.recordRun). Answers the batches it paused, resumed or cancelled.
+   */
+  async act(campaignId: string, action: CampaignAction): Promise<{ batches: string[] }> {
+    const schedule = this.temporal.schedule.getHandle(campaignScheduleId(campaignId));
+    switch (action) {
+      case 'trigger':
+        if ((await schedule.describe()).state.paused)
+          throw new DomainError('conflict', 'campaign_paused', 'The campaign is paused: unpause it before running it now');
+        await schedule.trigger();
+        return { batches: [] };
+      case 'pause': {
+        const runs = (await this.campaigns.setPaused(campaignId, true)) ?? [];
+        await schedule.pause('paused through the API');
+        return { batches: await this.signalRuns(campaignId, runs, pauseSignal) };
+      }
+      case 'unpause': {
+        const runs = (await this.campaigns.setPaused(campaignId, false)) ?? [];
+        await schedule.unpause('resumed through the API');
+        return { batches: await this.signalRuns(campaignId, runs, resumeSignal) };
+      }
+      case 'delete': {
+        await schedule.delete().catch((err) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
+        // Cancelled before the campaign is marked deleted, so a failure here leaves it to a retry of the delete;
+        // a run recorded in between is in the list markDeleted answers.
+        const cancelled = await this.signalRuns(campaignId, (await this.campaigns.get(campaignId))?.open_runs ?? [], cancelSignal);
+        const late = (await this.campaigns.markDeleted(campaignId)).filter((id) => !cancelled.includes(id));
+        return { batches: [...cancelled, ...(await this.signalRuns(campaignId, late, cancelSignal))] };
+      }
     }
-    if (action === 'delete') await this.campaigns.markDeleted(campaignId);
+  }
+
+  /** Signals each unfinished batch among `runs`; the finished ones are forgotten. Answers the batches signalled. */
+  private async signalRuns(campaignId: string, runs: string[], signal: SignalDefinition<[]>): Promise<string[]> {
+    const signalled: string[] = [];
+    const finished: string[] = [];
+    for (const batchId of runs) {
+      const batch = await this.batches.get(batchId);
+      // No batch yet: its run recorded it and has not stored it, or skipped it (a switched-off template).
+      if (!batch) continue;
+      const outcome = FINISHED_BATCH_STATUSES.includes(batch.status) ? 'finished' : await signalBatchWorkflow(this.temporal, batch, signal);
+      (outcome === 'finished' ? finished : signalled).push(batchId);
+    }
+    await this.campaigns.forgetRuns(campaignId, finished);
+    return signalled;
   }
 }

@@ -117,8 +117,9 @@ export async function bulkSmsWorkflow(input: BulkSmsInput): Promise<BulkProgress
     if (state.cancelled) return 'cancelled';
     if (state.completed) return 'completed';
     if (!state.started) return 'scheduled';
-    if (state.resumesAt) return 'waiting_for_allowed_hours';
-    return state.paused ? 'paused' : 'running';
+    // Paused during a quiet-hours wait: it still starts nothing once the wait ends, so say paused now.
+    if (state.paused) return 'paused';
+    return state.resumesAt ? 'waiting_for_allowed_hours' : 'running';
   };
   const progress = (): BulkProgress => ({
     status: status(),

@@ -1,7 +1,29 @@
-import { api, randomMobile, simulatorSends, withTemporal } from '../helpers';
-import { allFinal, waitForBatch } from './helpers';
+import { api, randomMobile, simulatorSends, textsTo, until, withTemporal } from '../helpers';
+import { allFinal, getBatch, taipeiTime, waitForBatch } from './helpers';
 
 const campaigns = '/api/v1/notifications/campaigns';
+
+const runsOf = async (campaignId: string) =>
+  (await api('/api/v1/notifications/batches?limit=200')).body.batches.filter((b: any) => b.campaign_id === campaignId);
+
+/** A marketing campaign of one fresh number, triggered now inside a quiet window: its run's batch waits for allowed hours. */
+async function waitingRun(name: string): Promise<{ id: string; batchId: string; phone: string }> {
+  const phone = randomMobile();
+  const created = await api(campaigns, {
+    method: 'POST',
+    body: JSON.stringify({ name, cron: '0 10 1 * *', message: `【幸福氣】${name}`, message_type: 'marketing', recipients: [{ phone }] }),
+  });
+  expect(created.status).toBe(201);
+  const id = created.body.campaign_id;
+  expect((await api(`${campaigns}/${id}/trigger`, { method: 'POST' })).status).toBe(200);
+  const [run] = await until(
+    () => runsOf(id),
+    (runs) => runs.length === 1,
+    'the run stored its batch',
+  );
+  await waitForBatch(run.batch_id, (b) => b.progress?.status === 'waiting_for_allowed_hours', 10_000);
+  return { id, batchId: run.batch_id, phone };
+}
 
 describe('recurring campaigns (Temporal Schedules in Asia/Taipei)', () => {
   it('schedules runs, and each run (here: triggered now) becomes a batch of its own', async () => {
@@ -79,6 +101,51 @@ describe('recurring campaigns (Temporal Schedules in Asia/Taipei)', () => {
     expect(batches).toEqual([]);
     expect((await api(`${campaigns}/${id}`, { method: 'DELETE' })).status).toBe(204);
   });
+
+  it('pauses its runs in progress with it (one waiting for allowed hours too), resumes them on unpause, and cancels them on delete', async () => {
+    const quietHours = (windows: unknown[]) => api('/api/v1/notifications/settings/quiet-hours', { method: 'PUT', body: JSON.stringify({ windows }) });
+    // Marketing runs wait through this window: long enough to pause and delete in, short enough to see it end.
+    const quietUntil = Date.now() + 20_000;
+    expect((await quietHours([{ start: taipeiTime(-60_000), end: taipeiTime(quietUntil - Date.now()) }])).status).toBe(200);
+    try {
+      const kept = await waitingRun('暫停的活動');
+      const dropped = await waitingRun('刪除的活動');
+
+      const paused = await api(`${campaigns}/${kept.id}/pause`, { method: 'POST' });
+      expect(paused.body).toMatchObject({ paused: true, batches_paused: [kept.batchId] });
+      // Said by the batch's progress at once; its record says so once the wait is over (it starts nothing then).
+      await waitForBatch(kept.batchId, (b) => b.progress?.status === 'paused');
+      expect((await api(`${campaigns}/${dropped.id}`, { method: 'DELETE' })).status).toBe(204);
+      expect((await waitForBatch(dropped.batchId, (b) => b.status === 'cancelled')).counts).toEqual({ cancelled: 1 });
+      const triggered = await api(`${campaigns}/${kept.id}/trigger`, { method: 'POST' });
+      expect(triggered.status).toBe(409);
+      expect(triggered.body.error.code).toBe('campaign_paused');
+      // A run the schedule starts while the campaign is paused (triggered here on the schedule itself) starts paused.
+      await withTemporal((client) => client.schedule.getHandle(`campaign-${kept.id}`).trigger());
+      const late = await until(
+        async () => (await runsOf(kept.id)).find((b: any) => b.batch_id !== kept.batchId),
+        (b) => b !== undefined,
+        'the run started on the paused schedule stored its batch',
+      );
+      await waitForBatch(late.batch_id, (b) => b.status === 'paused');
+
+      // Past the window's end the paused runs still send nothing.
+      await new Promise((r) => setTimeout(r, Math.max(0, quietUntil - Date.now()) + 3_000));
+      expect((await getBatch(kept.batchId)).status).toBe('paused');
+      expect(await textsTo(kept.phone)).toEqual([]);
+      expect(await textsTo(dropped.phone)).toEqual([]);
+
+      const unpaused = await api(`${campaigns}/${kept.id}/unpause`, { method: 'POST' });
+      expect(unpaused.body.paused).toBe(false);
+      expect([...unpaused.body.batches_resumed].sort()).toEqual([kept.batchId, late.batch_id].sort());
+      expect((await waitForBatch(kept.batchId, allFinal)).counts).toEqual({ delivered: 1 });
+      expect((await waitForBatch(late.batch_id, allFinal)).counts).toEqual({ delivered: 1 });
+      expect(await textsTo(kept.phone)).toHaveLength(2);
+      expect((await api(`${campaigns}/${kept.id}`, { method: 'DELETE' })).status).toBe(204);
+    } finally {
+      await quietHours([]);
+    }
+  }, 120_000);
 
   it('rejects a bad cron expression with 422 naming the field, leaving no campaign behind', async () => {
     const before = (await api(campaigns)).body.campaigns.length;

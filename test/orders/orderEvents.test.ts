@@ -1,7 +1,7 @@
 // Order notifications through the public API: the order workflow, the normal SMS path and the simulators.
 import { SmsGatewayClient } from '../../src/client';
 import { PROVIDER_NAMES } from '../../src/domain/sms';
-import { adminToken, api, apiUrl, randomMobile, setBehaviour, simulatorSends, until, waitForFinal, withDb } from '../helpers';
+import { adminToken, api, apiUrl, randomMobile, setBehaviour, textsTo, until, waitForFinal, withDb } from '../helpers';
 
 const client = (token = adminToken()) => new SmsGatewayClient({ baseUrl: apiUrl(), token });
 const postEvent = (body: unknown, token?: string) => api('/api/v1/notifications/order-events', { method: 'POST', body: JSON.stringify(body), token });
@@ -14,12 +14,6 @@ const TEXTS = {
   arrived: '【幸福氣】配送員已到達您的地址，請準備接收瓦斯',
   completed: (order: string) => `【幸福氣】您的訂單 ${order} 已送達完成，感謝您的訂購！`,
 };
-
-/** Every text a number received, whichever provider carried it. */
-async function textsTo(phone: string): Promise<string[]> {
-  const sends = (await Promise.all(PROVIDER_NAMES.map((p) => simulatorSends(p, { phone })))).flat();
-  return sends.map((s) => s.body);
-}
 
 /** Waits until the order has no text still to hand over or ask back, then until each handed-over message is final. */
 async function textsSettled(orderId: string) {

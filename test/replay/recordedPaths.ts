@@ -21,6 +21,7 @@ import { batchMessageIds, type Scenario } from '../workflows/fakes';
 import {
   batchWithQueuedCalls,
   cancelWhileRecordedSendIsLost,
+  pauseBeforeTheRunStartsIt,
   receiptWhileExpiryIsRecorded,
   signalWhileNextPageIsPrepared,
   startBatch,
@@ -238,6 +239,20 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await run.result();
     await h.client.workflow.getHandle(bulkWorkflowId('rec-campaign')).result();
     return { 'campaignRun-started-batch': run };
+  },
+  // After patch `campaign-run-joins-started-batch`: the campaign's pause started the run's batch first.
+  'campaignRun-joins-started-batch': async (h) => {
+    h.fake.reset({ campaignBatch: { batchId: 'rec-campaign-joined', messageType: 'marketing' }, ...delivered({ total: 1 }) });
+    const batch = await pauseBeforeTheRunStartsIt(h, 'rec-campaign-joined');
+    const run = await h.client.workflow.start(campaignRunWorkflow, {
+      workflowId: 'campaign-paused-run',
+      taskQueue: SMS_TASK_QUEUE,
+      args: [{ campaignId: 'paused' }],
+    });
+    await run.result();
+    await batch.signal(resumeSignal);
+    await batch.result();
+    return { 'campaignRun-joins-started-batch': run };
   },
   'campaignRun-no-batch': async (h) => {
     h.fake.reset({ campaignBatch: null });

@@ -100,6 +100,12 @@ describe('bulkSmsWorkflow', () => {
       (p) => p.status === 'waiting_for_allowed_hours',
     );
     await handle.signal(pauseSignal);
+    // Its progress says paused at once, while the wait goes on (it still names when the window opens).
+    const pausedWhileWaiting = await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'paused',
+    );
+    expect(pausedWhileWaiting).toMatchObject({ started: 0, resumesAt: new Date(openAt).toISOString() });
     // Once the wait is over the pause is recorded, and nothing has started.
     await h.fake.waitForCalls('setBatchStatus', 2);
     expect(await handle.query(progressQuery)).toMatchObject({ status: 'paused', started: 0 });

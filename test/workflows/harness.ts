@@ -5,7 +5,15 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { PROVIDER_NAMES, SMS_TASK_QUEUE, providerTaskQueue, workflowIdFor } from '../../src/domain/sms';
 import { SMS_SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
-import { bulkSmsWorkflow, bulkWorkflowId, cancelMessageUpdate, deliveryReportSignal, sendSmsWorkflow, type SendSmsInput } from '../../src/workflows';
+import {
+  bulkSmsWorkflow,
+  bulkWorkflowId,
+  cancelMessageUpdate,
+  deliveryReportSignal,
+  pauseSignal,
+  sendSmsWorkflow,
+  type SendSmsInput,
+} from '../../src/workflows';
 import { temporalCli } from './cli';
 import { FakeActivities, batchMessageIds, report, type Scenario } from './fakes';
 
@@ -176,6 +184,20 @@ export async function providerCallScheduled(handle: Pick<WorkflowHandle, 'fetchH
 export function startBatch(h: Harness, scenario: Scenario, batchId = freshId('batch')) {
   h.fake.reset(scenario);
   return h.client.workflow.start(bulkSmsWorkflow, { workflowId: bulkWorkflowId(batchId), taskQueue: SMS_TASK_QUEUE, args: [{ batchId }] });
+}
+
+/**
+ * A campaign's pause reaching a run's batch before the run started it: the API's signal-with-start starts the batch
+ * with the pause (services/campaigns.ts), and the run's own start then finds it running.
+ */
+export function pauseBeforeTheRunStartsIt(h: Harness, batchId: string) {
+  return h.client.workflow.signalWithStart(bulkSmsWorkflow, {
+    workflowId: bulkWorkflowId(batchId),
+    taskQueue: SMS_TASK_QUEUE,
+    args: [{ batchId }],
+    signal: pauseSignal,
+    signalArgs: [],
+  });
 }
 
 /**

@@ -1,8 +1,8 @@
 // The two workflows Temporal Schedules start: one campaign run, one alert evaluation.
 import { SMS_TASK_QUEUE } from '../../src/domain/sms';
 import { SmsMessageTypeKey } from '../../src/temporal/searchAttributes';
-import { alertsWorkflow, bulkWorkflowId, campaignRunWorkflow } from '../../src/workflows';
-import { freshId, startHarness, type Harness } from './harness';
+import { alertsWorkflow, bulkWorkflowId, campaignRunWorkflow, progressQuery, resumeSignal } from '../../src/workflows';
+import { freshId, pauseBeforeTheRunStartsIt, startHarness, until, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => void (h = await startHarness()));
@@ -23,6 +23,35 @@ describe('campaignRunWorkflow', () => {
     const batch = h.client.workflow.getHandle(bulkWorkflowId(batchId));
     expect(await batch.result()).toMatchObject({ started: 2, inFlight: 0 });
     expect((await batch.describe()).typedSearchAttributes.get(SmsMessageTypeKey)).toBe('marketing');
+  });
+
+  it('starts its batch paused when the campaign was paused while the run began', async () => {
+    const batchId = freshId('batch');
+    h.fake.reset({ campaignBatch: { batchId, messageType: 'marketing', paused: true }, batch: { total: 2 }, providers: { every8d: { pushes: 'delivered' } } });
+    expect(await (await runCampaign('paused')).result()).toEqual({ batchId });
+    const batch = h.client.workflow.getHandle(bulkWorkflowId(batchId));
+    // The batch document says so too, once the first page is prepared.
+    await h.fake.waitForCalls('setBatchStatus', 2);
+    expect(h.fake.named('setBatchStatus').map((c) => c.input.status)).toEqual(['running', 'paused']);
+    expect(await batch.query(progressQuery)).toMatchObject({ status: 'paused', started: 0 });
+    expect(h.fake.named('sendViaProvider')).toEqual([]);
+    await batch.signal(resumeSignal);
+    expect(await batch.result()).toMatchObject({ status: 'completed', started: 2 });
+  });
+
+  it("joins its batch when the campaign's pause started that batch first", async () => {
+    const batchId = freshId('batch');
+    h.fake.reset({ campaignBatch: { batchId, messageType: 'marketing' }, batch: { total: 2 }, providers: { every8d: { pushes: 'delivered' } } });
+    const batch = await pauseBeforeTheRunStartsIt(h, batchId);
+    expect(await (await runCampaign('joined')).result()).toEqual({ batchId });
+    expect(
+      await until(
+        () => batch.query(progressQuery),
+        (p) => p.status === 'paused',
+      ),
+    ).toMatchObject({ started: 0 });
+    await batch.signal(resumeSignal);
+    expect(await batch.result()).toMatchObject({ status: 'completed', started: 2 });
   });
 
   it('starts nothing when the run produces no batch', async () => {

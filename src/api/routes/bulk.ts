@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { UUID_PATTERN } from '../../domain/idPatterns';
 import { ServiceError, type Client } from '@temporalio/client';
 import type { Repositories } from '../../db';
-import type { SmsBatch } from '../../db/batches';
+import { FINISHED_BATCH_STATUSES, type SmsBatch } from '../../db/batches';
 import { isTimeOfDay } from '../../domain/quietHours';
 import { batchCounts } from '../../domain/rollups';
 import { MESSAGE_TYPES } from '../../domain/sms';
@@ -180,7 +180,7 @@ export function bulkRoutes(deps: {
       async (c) => {
         const batch = await loadBatch(c.req.valid('param').batch_id, c.get('principal'));
         assertMayControl(c.get('principal'), batch);
-        if (batch.status === 'completed' || batch.status === 'cancelled') throw new ApiError(409, 'batch_finished', `The batch is already ${batch.status}`);
+        if (FINISHED_BATCH_STATUSES.includes(batch.status)) throw new ApiError(409, 'batch_finished', `The batch is already ${batch.status}`);
         const signalled = await signalBatchWorkflow(deps.temporal, batch, signal).catch((err) => {
           if (!(err instanceof ServiceError)) throw err;
           throw new DomainError('unavailable', 'temporal_unavailable', 'The batch could not be reached right now; retry shortly', undefined, 5);

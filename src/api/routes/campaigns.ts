@@ -36,6 +36,13 @@ const IdParam = z.object({
 });
 
 const AUDIT_ACTIONS = { pause: 'campaign.paused', unpause: 'campaign.unpaused', trigger: 'campaign.triggered' } as const;
+/** What the answer calls the runs in progress that an action reached. */
+const REACHED_BATCHES = { pause: 'batches_paused', unpause: 'batches_resumed', trigger: undefined } as const;
+const SUMMARIES = {
+  pause: 'Pause a campaign: its schedule, and its runs in progress (their batches are paused)',
+  unpause: "Unpause a campaign: its schedule, and its runs' batches",
+  trigger: 'Run a campaign now (409 while it is paused)',
+} as const;
 
 /** Every change is an admin action and written to audit_log (README: "every admin action is audited"). */
 export function campaignRoutes(deps: { service: CampaignService; campaigns: CampaignRepository; audit: AuditRepository }) {
@@ -100,15 +107,26 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
         ...common,
         method: 'post',
         path: `/{campaign_id}/${action}`,
-        summary: `${action} a campaign's schedule`,
+        summary: SUMMARIES[action],
         request: { params: IdParam },
-        responses: { 200: json(z.record(z.string(), z.unknown()), 'Done'), 404: json(ErrorResponse, 'No such campaign'), ...errors },
+        responses: {
+          200: json(z.record(z.string(), z.unknown()), 'Done'),
+          404: json(ErrorResponse, 'No such campaign'),
+          409: json(ErrorResponse, 'Paused (trigger)'),
+          ...errors,
+        },
       }),
       async (c) => {
         const campaign = await load(c.req.valid('param').campaign_id);
-        await deps.service.act(campaign._id, action);
-        await deps.audit.record({ actor: c.get('principal').id, action: AUDIT_ACTIONS[action], target: { type: 'campaign', id: campaign._id } });
-        return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)) }, 200);
+        const { batches } = await deps.service.act(campaign._id, action);
+        const reached = REACHED_BATCHES[action] ? { [REACHED_BATCHES[action]]: batches } : {};
+        await deps.audit.record({
+          actor: c.get('principal').id,
+          action: AUDIT_ACTIONS[action],
+          target: { type: 'campaign', id: campaign._id },
+          ...(batches.length ? { after: reached } : {}),
+        });
+        return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), ...reached }, 200);
       },
     );
   }
@@ -118,18 +136,19 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
       ...common,
       method: 'delete',
       path: '/{campaign_id}',
-      summary: 'Delete a campaign and its schedule (earlier batches stay)',
+      summary: 'Delete a campaign and its schedule; its runs in progress are cancelled (their batches stay)',
       request: { params: IdParam },
       responses: { 204: { description: 'Deleted' }, 404: json(ErrorResponse, 'No such campaign'), ...errors },
     }),
     async (c) => {
       const campaign = await load(c.req.valid('param').campaign_id);
-      await deps.service.act(campaign._id, 'delete');
+      const { batches } = await deps.service.act(campaign._id, 'delete');
       await deps.audit.record({
         actor: c.get('principal').id,
         action: 'campaign.deleted',
         target: { type: 'campaign', id: campaign._id },
         before: campaignView(campaign),
+        ...(batches.length ? { after: { batches_cancelled: batches } } : {}),
       });
       return c.body(null, 204);
     },
