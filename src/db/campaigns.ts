@@ -16,6 +16,9 @@ export interface Campaign {
   created_by: string;
   created_at: Date;
   deleted_at?: Date;
+  /** A keyed create's body, hashed, and its first rejected rows: what a repeat of the key must match and is answered. */
+  idempotency_fingerprint?: string;
+  rejections?: { index: number; phone: string; reason: string }[];
   /** Set before the schedule is paused: a run that starts meanwhile starts its batch paused. */
   paused?: boolean;
   /** Batches of runs not yet known to have finished, which the campaign's pause, unpause and delete reach too. */
@@ -36,6 +39,11 @@ export class CampaignRepository {
 
   async create(campaign: Campaign): Promise<void> {
     await this.col.insertOne(campaign);
+  }
+
+  /** A campaign whose schedule could not be created: never run, so nothing refers to it. */
+  async remove(id: string): Promise<void> {
+    await this.col.deleteOne({ _id: id });
   }
 
   get(id: string): Promise<Campaign | null> {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { BatchAlreadyStored, type BatchRecipient, type BatchRepository, type SmsBatch } from '../db/batches';
 import type { MessageCallback } from '../db/messages';
@@ -17,7 +17,7 @@ import type { PhoneBudget } from './phoneBudget';
 import { blockedByOptOut } from '../domain/optOut';
 import type { OptOutLedger } from './optOuts';
 import { ContentPolicyService, type TextCheck } from './contentPolicy';
-import { batchIdForKey } from './messageIdentity';
+import { batchIdForKey, requestFingerprint } from './messageIdentity';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -226,20 +226,16 @@ function replay(earlier: SmsBatch, fingerprint: string): BulkAccepted {
 
 /** The request as a repeat must match it, recipients included. */
 function fingerprintOf(r: BulkRequest): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        r.recipients,
-        r.templateCode ?? null,
-        r.message ?? null,
-        r.messageType,
-        r.batchName,
-        r.scheduledAt?.getTime() ?? null,
-        r.respectQuietHours,
-        r.callback?.url ?? null,
-      ]),
-    )
-    .digest('hex');
+  return requestFingerprint([
+    r.recipients,
+    r.templateCode ?? null,
+    r.message ?? null,
+    r.messageType,
+    r.batchName,
+    r.scheduledAt?.getTime() ?? null,
+    r.respectQuietHours,
+    r.callback?.url ?? null,
+  ]);
 }
 
 /** The rejection reason for a marketing row whose number is in the suppression ledger. */

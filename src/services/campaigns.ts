@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { FINISHED_BATCH_STATUSES, type BatchRepository } from '../db/batches';
 import type { Campaign, CampaignRepository } from '../db/campaigns';
 import type { TemplateRepository } from '../db/templates';
+import { isDuplicateKey } from '../db/upsert';
 import { SMS_TASK_QUEUE, type MessageType } from '../domain/sms';
 import { DomainError } from '../domain/errors';
 import { signalBatchWorkflow } from '../temporal/starts';
 import { campaignRunWorkflow, campaignScheduleId, cancelSignal, pauseSignal, resumeSignal } from '../workflows';
-import { MAX_CAMPAIGN_RECIPIENTS, checkBatchContent, screen, type Rejection } from './bulkIntake';
+import { MAX_CAMPAIGN_RECIPIENTS, MAX_REPORTED_REJECTIONS, checkBatchContent, screen, type Rejection } from './bulkIntake';
+import { campaignIdForKey, requestFingerprint } from './messageIdentity';
 import type { ContentPolicyService } from './contentPolicy';
 import { activeTemplate } from './templateRendering';
 
@@ -25,6 +27,14 @@ export interface CampaignRequest {
   respectQuietHours: boolean;
   recipients: unknown[];
   principalId: string;
+  idempotencyKey?: string;
+}
+
+/** `repeated`: answered from the campaign a keyed request stored before. */
+export interface CampaignCreated {
+  campaign: Campaign;
+  rejected: Rejection[];
+  repeated: boolean;
 }
 
 /** Recurring campaigns as Temporal Schedules in Asia/Taipei; each run becomes a batch of its own. */
@@ -37,11 +47,22 @@ export class CampaignService {
     private readonly policy: ContentPolicyService,
   ) {}
 
-  async create(request: CampaignRequest): Promise<{ campaign: Campaign; rejected: Rejection[] }> {
+  /**
+   * Stores the campaign, then creates its schedule. With an Idempotency-Key the campaign's id follows from the key,
+   * so a repeat (after a timeout, or a 503 once the campaign was stored) answers the campaign stored first, and
+   * creates its schedule if the first request stopped before it: never a second campaign texting the same list.
+   */
+  async create(request: CampaignRequest): Promise<CampaignCreated> {
     if (request.recipients.length > MAX_CAMPAIGN_RECIPIENTS)
       throw new DomainError('too_large', 'payload_too_large', `A campaign list takes at most ${MAX_CAMPAIGN_RECIPIENTS} recipients`);
+    const key = request.idempotencyKey;
+    const id = key === undefined ? randomUUID() : campaignIdForKey(request.principalId, key);
+    const fingerprint = key === undefined ? undefined : fingerprintOf(request);
+    if (fingerprint) {
+      const earlier = await this.campaigns.get(id);
+      if (earlier) return this.repeat(earlier, fingerprint);
+    }
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
-    const id = randomUUID();
     // Checked as a batch is, once here: each run sends what was stored.
     const { message, checkText } = await checkBatchContent(this.policy, request, template);
     const { accepted, rejected } = screen({ ...request, message }, template, id, undefined, checkText);
@@ -61,19 +82,48 @@ export class CampaignService {
       ...(message ? { message } : {}),
       respect_quiet_hours: request.respectQuietHours,
       recipients: accepted,
+      ...(fingerprint ? { idempotency_fingerprint: fingerprint, rejections: rejected.slice(0, MAX_REPORTED_REJECTIONS) } : {}),
       created_by: request.principalId,
       created_at: new Date(),
     };
-    await this.campaigns.create(campaign);
+    try {
+      await this.campaigns.create(campaign);
+    } catch (err) {
+      if (!fingerprint || !isDuplicateKey(err)) throw err;
+      // The same key at the same moment: the other request stored it. Or the key's campaign was deleted since.
+      const earlier = await this.campaigns.get(id);
+      if (earlier) return this.repeat(earlier, fingerprint);
+      throw new DomainError('conflict', 'idempotency_key_reused', "This Idempotency-Key's campaign was deleted; use a new key");
+    }
+    try {
+      await this.schedule(campaign);
+    } catch (err) {
+      // Never scheduled, so never run: nothing refers to it, and a repeat of its key may store it afresh.
+      await this.campaigns.remove(id).catch(() => undefined);
+      throw err;
+    }
+    return { campaign, rejected, repeated: false };
+  }
+
+  /** A repeat of a keyed create: the campaign stored first, scheduled now if the first request stopped before that. */
+  private async repeat(earlier: Campaign, fingerprint: string): Promise<CampaignCreated> {
+    if (earlier.idempotency_fingerprint !== fingerprint)
+      throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+    await this.schedule(earlier);
+    return { campaign: earlier, rejected: earlier.rejections ?? [], repeated: true };
+  }
+
+  /** Creates the campaign's schedule; one that already exists (created by an earlier try) is the one. */
+  private async schedule(campaign: Campaign): Promise<void> {
     try {
       await this.temporal.schedule.create({
-        scheduleId: campaignScheduleId(id),
-        spec: { cronExpressions: request.cron, timezone: CAMPAIGN_TIMEZONE },
-        action: { type: 'startWorkflow', workflowType: campaignRunWorkflow, args: [{ campaignId: id }], taskQueue: SMS_TASK_QUEUE },
-        memo: { campaign: request.name },
+        scheduleId: campaignScheduleId(campaign._id),
+        spec: { cronExpressions: campaign.cron, timezone: CAMPAIGN_TIMEZONE },
+        action: { type: 'startWorkflow', workflowType: campaignRunWorkflow, args: [{ campaignId: campaign._id }], taskQueue: SMS_TASK_QUEUE },
+        memo: { campaign: campaign.name },
       });
     } catch (err) {
-      await this.campaigns.markDeleted(id);
+      if (err instanceof ScheduleAlreadyRunning) return;
       const invalidSpec = /invalid|cron/i.test((err as Error).message);
       if (invalidSpec)
         throw new DomainError('invalid', 'validation_failed', 'cron: Temporal rejected the schedule expression', [
@@ -81,7 +131,6 @@ export class CampaignService {
         ]);
       throw new DomainError('unavailable', 'temporarily_unavailable', 'The campaign could not be scheduled right now; retry', undefined, 5);
     }
-    return { campaign, rejected };
   }
 
   async describe(campaign: Campaign) {
@@ -144,4 +193,9 @@ export class CampaignService {
     await this.campaigns.forgetRuns(campaignId, finished);
     return signalled;
   }
+}
+
+/** The create as a repeat must match it, recipients included. */
+function fingerprintOf(r: CampaignRequest): string {
+  return requestFingerprint([r.name, r.cron, r.messageType, r.templateCode ?? null, r.message ?? null, r.respectQuietHours, r.recipients]);
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { uuidFrom } from '../domain/ids';
 import { DomainError } from '../domain/errors';
 import type { SentBy } from '../db/messageTypes';
@@ -30,6 +30,16 @@ export function messageIdForKey(principalId: string, key: string): string {
 /** The message id for a caller's reference; another namespace than keys, so a key never meets a reference. */
 export function messageIdForReference(principalId: string, reference: string): string {
   return uuidFrom(`${principalId}\u0000reference\u0000${reference}`);
+}
+
+/** The campaign id for a create's Idempotency-Key; a namespace of its own, as batches have. */
+export function campaignIdForKey(principalId: string, key: string): string {
+  return uuidFrom(`${principalId}\u0000campaign\u0000${key}`);
+}
+
+/** What a repeat of a keyed request must match: a digest of the fields that make it that request, in a fixed order. */
+export function requestFingerprint(fields: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
 /** The batch id for a bulk request's Idempotency-Key; another namespace than messages, so the two never meet. */

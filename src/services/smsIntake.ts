@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { MessageCallback, MessageRepository, SentBy, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
@@ -9,7 +8,7 @@ import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startSendWorkflow } from '../temporal/starts';
 import type { PhoneBudget } from './phoneBudget';
-import { messageIdFor, senderOf } from './messageIdentity';
+import { messageIdFor, requestFingerprint, senderOf } from './messageIdentity';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
 import { blockedByOptOut } from '../domain/optOut';
@@ -210,7 +209,5 @@ function fingerprintOf(r: SmsRequest): string {
     ...(r.validUntil ? { valid_until: r.validUntil.getTime() } : {}),
     ...(r.reference !== undefined ? { reference: r.reference } : {}),
   };
-  return createHash('sha256')
-    .update(JSON.stringify([r.phone.e164, r.content, r.messageType, r.metadata, r.forcedProvider ?? null, ...(Object.keys(later).length ? [later] : [])]))
-    .digest('hex');
+  return requestFingerprint([r.phone.e164, r.content, r.messageType, r.metadata, r.forcedProvider ?? null, ...(Object.keys(later).length ? [later] : [])]);
 }

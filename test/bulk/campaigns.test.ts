@@ -147,6 +147,40 @@ describe('recurring campaigns (Temporal Schedules in Asia/Taipei)', () => {
     }
   }, 120_000);
 
+  it('answers a repeated Idempotency-Key with the campaign stored first, scheduling it if the first request stopped short', async () => {
+    const key = `campaign-${randomMobile()}`;
+    const body = {
+      name: `冪等活動 ${key}`,
+      cron: '0 10 1 * *',
+      message: '【幸福氣】冬季安全檢查',
+      message_type: 'general',
+      recipients: [{ phone: randomMobile() }, { phone: 'bad' }],
+    };
+    const create = (b: object) => api(campaigns, { method: 'POST', body: JSON.stringify(b), headers: { 'Idempotency-Key': key } });
+    const first = await create(body);
+    expect(first.status).toBe(201);
+    const id = first.body.campaign_id;
+    // As if the first request had stopped between storing the campaign and creating its schedule.
+    await withTemporal((client) => client.schedule.getHandle(`campaign-${id}`).delete());
+
+    const repeat = await create(body);
+    expect(repeat.status).toBe(201);
+    expect(repeat.body).toMatchObject({ campaign_id: id, recipients: 1, rejected: [{ index: 1 }], paused: false });
+    expect(repeat.body.next_runs[0]).toMatch(/T02:00:00/);
+    expect((await api(campaigns)).body.campaigns.filter((k: any) => k.name === body.name)).toHaveLength(1);
+    const audited = await api(`/api/v1/audit-log?action=campaign.created&target_id=${id}`);
+    expect(audited.body.entries).toHaveLength(1);
+
+    const other = await create({ ...body, message: '【幸福氣】另一則' });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+
+    expect((await api(`${campaigns}/${id}`, { method: 'DELETE' })).status).toBe(204);
+    const afterDelete = await create(body);
+    expect(afterDelete.status).toBe(409);
+    expect(afterDelete.body.error.code).toBe('idempotency_key_reused');
+  });
+
   it('rejects a bad cron expression with 422 naming the field, leaving no campaign behind', async () => {
     const before = (await api(campaigns)).body.campaigns.length;
     const bad = await api(campaigns, {

@@ -8,7 +8,7 @@ import { reportRejections } from '../../services/bulkIntake';
 import { CAMPAIGN_TIMEZONE, type CampaignService } from '../../services/campaigns';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
-import { ErrorResponse, MessageText, TemplateCode } from '../schemas';
+import { ErrorResponse, IdempotencyHeaders, MessageText, TemplateCode } from '../schemas';
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Admins only'), 422: json(ErrorResponse, 'Invalid input') };
 const common = { tags: ['campaigns'], security: [{ bearer: [] }] };
@@ -59,12 +59,16 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
       method: 'post',
       path: '/',
       summary: 'Create a recurring campaign (a Temporal Schedule in Asia/Taipei)',
-      request: { body: { content: { 'application/json': { schema: CreateCampaign } }, required: true } },
-      responses: { 201: json(z.record(z.string(), z.unknown()), 'Created'), ...errors },
+      request: { body: { content: { 'application/json': { schema: CreateCampaign } }, required: true }, headers: IdempotencyHeaders },
+      responses: {
+        201: json(z.record(z.string(), z.unknown()), 'Created (or the campaign stored before, for a repeated Idempotency-Key)'),
+        409: json(ErrorResponse, 'Idempotency-Key reused with a different body'),
+        ...errors,
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const { campaign, rejected } = await deps.service.create({
+      const { campaign, rejected, repeated } = await deps.service.create({
         name: body.name,
         cron: Array.isArray(body.cron) ? body.cron : [body.cron],
         messageType: body.message_type,
@@ -73,14 +77,18 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
         respectQuietHours: body.respect_quiet_hours,
         recipients: body.recipients,
         principalId: c.get('principal').id,
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
       });
-      await deps.audit.record({
-        actor: c.get('principal').id,
-        action: 'campaign.created',
-        target: { type: 'campaign', id: campaign._id },
-        after: campaignView(campaign),
-      });
-      return c.json({ ...campaignView(campaign), ...(await deps.service.describe(campaign)), ...reportRejections(rejected) }, 201);
+      if (!repeated)
+        await deps.audit.record({
+          actor: c.get('principal').id,
+          action: 'campaign.created',
+          target: { type: 'campaign', id: campaign._id },
+          after: campaignView(campaign),
+        });
+      // The campaign is stored and scheduled: a schedule that cannot be read right now only leaves its state out.
+      const schedule = await deps.service.describe(campaign).catch(() => ({}));
+      return c.json({ ...campaignView(campaign), ...schedule, ...reportRejections(rejected) }, 201);
     },
   );
 
