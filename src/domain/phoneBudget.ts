@@ -40,11 +40,23 @@ export interface OverBudget {
   retryAfterSeconds: number;
 }
 
-/** Why a number may not get one more message now, in the words a 429 and a rejected batch row both use. */
-export function overBudget(exceeded: BudgetWindow[], now: Date): OverBudget {
+/**
+ * When a message counts against its number's budget: when it will be sent, so messages held for a later time (a
+ * `scheduled_at`, quiet hours) count in that hour and day, and cannot bunch up past the limit once released.
+ */
+export function countedAt(sendAt: Date | undefined, now = new Date()): Date {
+  return sendAt && sendAt.getTime() > now.getTime() ? sendAt : now;
+}
+
+/**
+ * Why a number may not get one more message at `countedAt`, in the words a 429 and a rejected batch row both use;
+ * `retryAfterSeconds` runs from `now` to the end of the fullest window.
+ */
+export function overBudget(exceeded: BudgetWindow[], now: Date, counted = now): OverBudget {
   const retryAfterSeconds = Math.max(...exceeded.map((w) => Math.ceil((w.end.getTime() - now.getTime()) / 1000)));
   const limits = exceeded.map((w) => `${w.limit} per ${w.name}`).join(' and ');
-  return { reason: `Too many messages to this number: at most ${limits}; retry after ${retryAfterSeconds} s`, retryAfterSeconds };
+  const when = counted.getTime() > now.getTime() ? ` when it is to be sent (${counted.toISOString()})` : '';
+  return { reason: `Too many messages to this number${when}: at most ${limits}; retry after ${retryAfterSeconds} s`, retryAfterSeconds };
 }
 
 /** Counter documents per window: a number always lands in the same one, and a batch touches at most this many. */

@@ -5,6 +5,7 @@ import type { MessageCallback } from '../db/messages';
 import { inBulkLane } from '../db/lanes';
 import type { SmsTemplate, TemplateRepository } from '../db/templates';
 import { parseTaiwanPhone, maskPhone } from '../domain/phone';
+import { countedAt } from '../domain/phoneBudget';
 import { CONTROL_CHARS, type MessageType } from '../domain/sms';
 import { TemporalOutbox } from '../db/temporalOutbox';
 import { metrics } from '../metrics';
@@ -129,12 +130,13 @@ export class BulkIntake {
     const template = request.templateCode ? await activeTemplate(this.templates, request.templateCode) : null;
     const { message, checkText } = await checkBatchContent(this.policy, request, template);
     const suppressed = blockedByOptOut(request.messageType) ? await this.optOuts.suppressedAmong(phonesOf(request.recipients)) : undefined;
-    const admittedAt = new Date();
+    // A scheduled batch counts in the hour it is due (a quiet-hours hold starts it later still; not counted here).
+    const budgetAt = countedAt(request.scheduledAt);
     const { accepted, rejected } = await admitWithinBudget(
       this.budget,
       screen({ ...request, message }, template, batchId, suppressed, checkText),
       request.messageType,
-      admittedAt,
+      budgetAt,
     );
     if (accepted.length === 0) {
       throw new DomainError(
@@ -168,7 +170,7 @@ export class BulkIntake {
       await this.budget.giveBack(
         accepted.map((r) => r.phone.e164),
         request.messageType,
-        admittedAt,
+        budgetAt,
       );
       throw err;
     }
@@ -294,11 +296,11 @@ export interface Screened {
  * Counts every accepted number against its per-number budget (the same one single sends use); a number over it
  * becomes a rejected row with the reason, and the rest are numbered 0…n-1 again. Nothing is failed whole.
  */
-export async function admitWithinBudget(budget: PhoneBudget, screened: Screened, messageType: MessageType, now: Date): Promise<Screened> {
+export async function admitWithinBudget(budget: PhoneBudget, screened: Screened, messageType: MessageType, at: Date): Promise<Screened> {
   const refused = await budget.admit(
     screened.accepted.map((r) => r.phone.e164),
     messageType,
-    now,
+    at,
   );
   if (refused.size === 0) return screened;
   const result: Screened = { accepted: [], rejected: [...screened.rejected], rowOf: [] };

@@ -18,19 +18,23 @@ export class PhoneBudget {
     private readonly events: AlertRepository,
   ) {}
 
-  /** Admits what fits; answers the refused numbers (E.164) with their reasons. */
-  async admit(numbers: string[], type: MessageType, now = new Date()): Promise<Map<string, OverBudget>> {
+  /**
+   * Admits what fits in the windows of `at` (domain/phoneBudget.ts `countedAt`: now, or the later time the messages
+   * are held for); answers the refused numbers (E.164) with their reasons.
+   */
+  async admit(numbers: string[], type: MessageType, at = new Date()): Promise<Map<string, OverBudget>> {
     const refused = new Map<string, OverBudget>();
     if (numbers.length === 0) return refused;
+    const now = new Date();
     const scope = budgetScope(type);
-    const windows = budgetWindows(type, this.limits, now);
+    const windows = budgetWindows(type, this.limits, at);
     const counts = await Promise.all(windows.map((w) => this.counters.add(scope, w, numbers, 1)));
     for (const n of numbers) {
       const exceeded = windows.filter((w, i) => (counts[i].get(n) ?? 0) > w.limit);
-      if (exceeded.length) refused.set(n, overBudget(exceeded, now));
+      if (exceeded.length) refused.set(n, overBudget(exceeded, now, at));
     }
     if (refused.size) {
-      await this.giveBack([...refused.keys()], type, now);
+      await this.giveBack([...refused.keys()], type, at);
       metrics().rateLimitRejections.inc({ scope: 'phone' }, refused.size);
       await this.events.countEvent('rate_limited', now, refused.size);
     }
@@ -38,15 +42,15 @@ export class PhoneBudget {
   }
 
   /** One message to one number, or 429 with Retry-After. */
-  async admitOne(e164: string, type: MessageType, now = new Date()): Promise<void> {
-    const refused = (await this.admit([e164], type, now)).get(e164);
+  async admitOne(e164: string, type: MessageType, at = new Date()): Promise<void> {
+    const refused = (await this.admit([e164], type, at)).get(e164);
     if (refused) throw new DomainError('rate_limited', 'rate_limited', refused.reason, undefined, refused.retryAfterSeconds);
   }
 
-  /** Returns what `admit` counted at `admittedAt`, for messages that will not be sent after all. */
-  async giveBack(numbers: string[], type: MessageType, admittedAt: Date): Promise<void> {
+  /** Returns what `admit` counted at `at`, for messages that will not be sent after all. */
+  async giveBack(numbers: string[], type: MessageType, at: Date): Promise<void> {
     if (numbers.length === 0) return;
     const scope = budgetScope(type);
-    await Promise.all(budgetWindows(type, this.limits, admittedAt).map((w) => this.counters.add(scope, w, numbers, -1)));
+    await Promise.all(budgetWindows(type, this.limits, at).map((w) => this.counters.add(scope, w, numbers, -1)));
   }
 }

@@ -24,6 +24,19 @@ describe('per-number anti-pumping budget on every path', () => {
     expect(single.headers.get('retry-after')).toMatch(/^\d+$/);
   });
 
+  it('counts a message held for later in the hour it is to be sent, so held messages cannot bunch up past the budget', async () => {
+    const phone = randomMobile();
+    for (let i = 0; i < PER_HOUR; i++) expect((await sendSms({ phone, message: `now ${i}` })).status).toBe(202);
+    expect((await sendSms({ phone, message: 'now, over' })).status).toBe(429);
+    // Two clock hours on: a budget of its own, used up by what is scheduled for it and by nothing sent now.
+    const later = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 2 * 3_600_000 + 60_000).toISOString();
+    for (let i = 0; i < PER_HOUR - 1; i++) expect((await sendSms({ phone, message: `later ${i}`, scheduled_at: later })).status).toBe(202);
+    expect((await sendBulk({ batch_name: 'later', message: 'later, batch', recipients: [{ phone }], scheduled_at: later })).status).toBe(202);
+    const over = await sendSms({ phone, message: 'later, over', scheduled_at: later });
+    expect(over.status).toBe(429);
+    expect(over.body.error.message).toMatch(/^Too many messages to this number when it is to be sent \(.+\): at most 5 per hour; retry after \d+ s$/);
+  });
+
   it('leaves nothing behind for a refused send: no message, and its start entry is taken back', async () => {
     const phone = randomMobile();
     for (let i = 0; i < PER_HOUR; i++) expect((await sendSms({ phone, message: `before ${i}` })).status).toBe(202);
