@@ -6,7 +6,7 @@ import type { PhoneLimits } from './domain/phoneBudget';
 import type { ProviderUrlPolicy } from './domain/providerUrls';
 import { SIMULATOR_CREDENTIALS } from './simulator/credentials';
 import { DEFAULT_SIMULATOR_CREDIT } from './simulator/state';
-import { keyStrengthProblem } from './domain/keyStrength';
+import { keyStrengthProblem, tokenGuessableProblem } from './domain/keyStrength';
 import { MAX_SCHEDULE_AHEAD_DAYS } from './domain/sendWindow';
 
 /** Milliseconds from an env string; accepts plain integers only so "5s" fails loudly rather than becoming NaN. */
@@ -257,6 +257,11 @@ export function productionProblems(config: Config): string[] {
     const token = config[name];
     if (token !== undefined && token.length < MIN_PRODUCTION_WEBHOOK_TOKEN)
       problems.push(`${name} has ${token.length} characters: use at least ${MIN_PRODUCTION_WEBHOOK_TOKEN} (e.g. openssl rand -hex 24)`);
+  }
+  for (const name of ['ADMIN_TOKEN', 'JWT_SECRET', 'WEBHOOK_TOKEN', 'WEBHOOK_TOKEN_PREVIOUS'] as const) {
+    const token = config[name];
+    const problem = token === undefined || token === defaultFor(name) ? undefined : tokenGuessableProblem(name, token);
+    if (problem) problems.push(problem);
   }
   if (config.SIMULATORS) problems.push('SIMULATORS is true: the provider simulators never run in production; set SIMULATORS=false');
   const simulatorAccounts: [keyof Config, string][] = [

@@ -185,6 +185,7 @@ export function createApp(deps: AppDeps) {
     '/api/v1/notifications',
     logRoutes({
       log: deps.messageLog,
+      batches: deps.repos.batches,
       rollups: deps.repos.rollups,
       rateLimiter: deps.rateLimiter,
       audit: deps.repos.audit,

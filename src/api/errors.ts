@@ -1,3 +1,4 @@
+import { ServiceError } from '@temporalio/client';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -5,6 +6,21 @@ import { DomainError, type ProblemKind } from '../domain/errors';
 import { ApiError, type FieldProblem } from '../errors';
 import type { ZodError } from 'zod';
 import { isStoreUnreachable } from '../db/storeHealth';
+
+const HTTP_EXCEPTION_CODES: Partial<Record<number, string>> = { 401: 'unauthorized', 413: 'payload_too_large', 415: 'unsupported_media_type' };
+
+/** Seconds a client should wait before retrying while Temporal is unreachable. */
+const TEMPORAL_RETRY_AFTER_S = '5';
+
+/** gRPC statuses of a Temporal call that did not get through: DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8), UNAVAILABLE (14). */
+const UNREACHABLE_GRPC_CODES = new Set([4, 8, 14]);
+
+/** A Temporal call that failed because the server could not be reached in time, not because of what was asked. */
+function isTemporalUnreachable(err: unknown): boolean {
+  if (!(err instanceof ServiceError)) return false;
+  const code = (err.cause as { code?: number } | undefined)?.code;
+  return code !== undefined && UNREACHABLE_GRPC_CODES.has(code);
+}
 
 /** Seconds a client should wait before retrying while MongoDB is unreachable. */
 export const STORE_RETRY_AFTER_S = '5';
@@ -44,9 +60,15 @@ export function onError(log: (message: string, fields: Record<string, unknown>) 
     }
     if (err instanceof HTTPException) {
       const status = err.status;
-      const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'bad_request';
-      // Hono's own messages (malformed JSON, body limit) are safe to show; they carry no internals.
-      return c.json(errorBody(code, err.message || 'Bad request'), status as ContentfulStatusCode);
+      const code = HTTP_EXCEPTION_CODES[status] ?? 'bad_request';
+      // Hono's own messages (malformed JSON, body limit, content type) are safe to show; they carry no internals.
+      const message = err.message || 'Bad request';
+      const aboutBody = status === 400 || status === 415;
+      return c.json(errorBody(code, message, aboutBody ? [{ field: 'body', message }] : undefined), status as ContentfulStatusCode);
+    }
+    if (isTemporalUnreachable(err)) {
+      c.header('Retry-After', TEMPORAL_RETRY_AFTER_S);
+      return c.json(errorBody('temporal_unavailable', 'The workflow service is unreachable right now; retry shortly.'), 503);
     }
     if (isStoreUnreachable(err)) {
       c.header('Retry-After', STORE_RETRY_AFTER_S);

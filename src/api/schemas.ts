@@ -85,6 +85,29 @@ export const SendSmsRequest = z
   })
   .openapi('SendSmsRequest');
 
+/** Deeper than any recipient row can be ({ phone, template_data: { key: value } } is 2 levels). */
+const MAX_ROW_DEPTH = 8;
+
+/** Whether `value` nests objects or arrays at most `max` levels deep; iterative, so no input can exhaust the stack. */
+function nestedWithin(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/**
+ * A bulk or campaign list. Each row's own fields are checked row by row when the list is screened (a bad row is a
+ * rejected row); here only its depth, since a keyed request's fingerprint serialises the rows before screening.
+ */
+export const RecipientRows = z.array(
+  z.unknown().refine((row) => nestedWithin(row, MAX_ROW_DEPTH), `must be an object nested at most ${MAX_ROW_DEPTH} levels deep`),
+);
+
 export const IdempotencyHeaders = z.object({
   'idempotency-key': z
     .string()

@@ -14,6 +14,8 @@ export interface MessageFilter {
   batchId?: string;
   templateCode?: string;
   orderRef?: string;
+  /** Only messages this principal sent (a sender's own log): checked on each candidate, no list of its own. */
+  sentBy?: string;
   from?: Date;
   to?: Date;
 }
@@ -143,6 +145,7 @@ function matches(m: SmsMessage, f: MessageFilter): boolean {
     (!f.phoneE164 || m.phone_e164 === f.phoneE164) &&
     (!f.batchId || m.batch_id === f.batchId) &&
     (!f.templateCode || m.template_code === f.templateCode) &&
-    (!f.orderRef || orderRefOf(m) === f.orderRef)
+    (!f.orderRef || orderRefOf(m) === f.orderRef) &&
+    (!f.sentBy || m.sent_by?.id === f.sentBy)
   );
 }

@@ -16,6 +16,22 @@ export function keyStrengthProblem(name: string, key: string): string | undefine
   return undefined;
 }
 
+/**
+ * Whether a token or signing secret (ADMIN_TOKEN, JWT_SECRET, WEBHOOK_TOKEN) is guessable: one repeated pattern, or
+ * too little variety to be random. Their minimum lengths are checked where they are read; this catches the
+ * placeholder (`aaaa…`, `changeme…`) that a length check lets through, which an attacker would guess or brute-force
+ * offline from one issued JWT.
+ */
+export const MIN_TOKEN_ENTROPY_BITS = 64;
+
+export function tokenGuessableProblem(name: string, token: string): string | undefined {
+  const advice = 'use a random one (openssl rand -hex 24)';
+  if (/^(.+?)\1+$/s.test(token)) return `${name} repeats one pattern: ${advice}`;
+  const bits = estimatedEntropyBits(token);
+  if (bits < MIN_TOKEN_ENTROPY_BITS) return `${name} is too predictable (about ${Math.floor(bits)} bits): ${advice}`;
+  return undefined;
+}
+
 /** Length × Shannon entropy per character of the string's own character frequencies. */
 export function estimatedEntropyBits(value: string): number {
   const chars = [...value];

@@ -12,8 +12,11 @@ export const isTransactional = (type: string): boolean => (TRANSACTIONAL_TYPES a
 
 /** Longest text we send: Every8d's limit, the lowest of our providers, so failover never meets a longer one. */
 export const MAX_MESSAGE_CHARS = 333;
-/** Control characters other than line feed, which no provider transports faithfully. */
-export const CONTROL_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F]/;
+/**
+ * Control characters other than line feed, which no provider transports faithfully, and lone UTF-16 surrogate halves,
+ * which are no text at all (the store would keep them as U+FFFD, so a reference with one could never be found again).
+ */
+export const CONTROL_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Every status a message can have (the log's `status` filter, the rollups' counters and sms-status all use this

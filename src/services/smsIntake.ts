@@ -1,6 +1,7 @@
 import type { MessageCallback, MessageRepository, SentBy, SmsMessage } from '../db/messages';
 import type { TemplateRepository } from '../db/templates';
 import type { TaiwanPhone } from '../domain/phone';
+import { countedAt } from '../domain/phoneBudget';
 import type { MessageType, ProviderName } from '../domain/sms';
 import { TemporalOutbox } from '../db/temporalOutbox';
 import { DomainError } from '../domain/errors';
@@ -85,10 +86,13 @@ export class SmsIntake {
       ]);
     }
     const drafted = await this.render(request.content, id);
-    const checked = await this.policy.checkOrReject(drafted.body, request.messageType === 'marketing', 'text' in request.content ? 'message' : 'template_code');
+    const ownText = 'text' in request.content;
+    const checked = await this.policy.checkOrReject(drafted.body, request.messageType === 'marketing', ownText ? 'message' : 'template_code');
     const rendered = { ...drafted, body: checked.body };
     const tooLong = lengthProblem(rendered.body);
-    if (tooLong) throw new DomainError('invalid', 'validation_failed', `message: ${tooLong}`, [{ field: 'message', message: tooLong }]);
+    // A template's text is too long with this request's values: those are what the caller can change.
+    const lengthField = ownText ? 'message' : 'template_data';
+    if (tooLong) throw new DomainError('invalid', 'validation_failed', `${lengthField}: ${tooLong}`, [{ field: lengthField, message: tooLong }]);
     const planning = this.planNow(request, rendered);
     // The outbox entry before the message: a crash or a Temporal outage after the message is stored still gets it
     // started. Written while the budget is checked, not after (one round trip less before the provider call).
@@ -103,7 +107,8 @@ export class SmsIntake {
         throw new DomainError('invalid', 'validation_failed', `valid_until: ${problem}`, [{ field: 'valid_until', message: problem }]);
       }
       // Counted last, and only for new messages: a refused or replayed request sends nothing and costs nothing.
-      await this.budget.admitOne(request.phone.e164, request.messageType);
+      // A held message counts in the hour it is to be sent.
+      await this.budget.admitOne(request.phone.e164, request.messageType, countedAt(scheduledAt));
     } catch (refused) {
       // The entry names a message that will not exist: removed now, or dropped by the relay as an orphan. Only if
       // this request wrote it: a repeat of a request still being stored shares the entry, which the first needs.

@@ -43,10 +43,55 @@ describe('send-sms input validation', () => {
     expect(body.warnings).toContain('landline numbers usually cannot receive SMS');
   });
 
-  it('answers 400 for malformed JSON', async () => {
+  it('answers 400 for malformed JSON and 415 for a body that is not JSON, naming the body', async () => {
     const { status, body } = await api('/api/v1/notifications/send-sms', { method: 'POST', body: '{"phone":' });
     expect(status).toBe(400);
     expect(body.error.code).toBe('bad_request');
+    expect(fieldsOf(body)).toEqual(['body']);
+    const text = await api('/api/v1/notifications/send-sms', { method: 'POST', body: 'phone=0912345678', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    expect(text.body.error.code).toBe('unsupported_media_type');
+    expect(fieldsOf(text.body)).toEqual(['body']);
+  });
+
+  it('refuses text that is no text: a lone surrogate half in a message or a reference', async () => {
+    const lone = await sendSms({ phone: randomMobile(), message: 'hi \ud800', reference: 'ref-\udc00' });
+    expect(lone.status).toBe(422);
+    expect(fieldsOf(lone.body).sort()).toEqual(['message', 'reference']);
+  });
+
+  it('refuses a batch row nested absurdly deep with 422 naming it, keyed or not, never a 500', async () => {
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    const body = `{"batch_name":"deep","message":"x","recipients":[{"phone":"0912345678"},${deep}]}`;
+    for (const headers of [{}, { 'Idempotency-Key': `deep-${randomMobile()}` }] as Record<string, string>[]) {
+      const { status, body: answer } = await api('/api/v1/notifications/send-bulk-sms', { method: 'POST', body, headers });
+      expect(status).toBe(422);
+      expect(fieldsOf(answer)).toEqual(['recipients.1']);
+    }
+  });
+
+  it("keeps a batch's scheduled_at and an order's due_at within reach", async () => {
+    const batch = (scheduled_at: string) =>
+      api('/api/v1/notifications/send-bulk-sms', {
+        method: 'POST',
+        body: JSON.stringify({ batch_name: 'when', message: 'x', recipients: [{ phone: randomMobile() }], scheduled_at }),
+      });
+    for (const at of ['2000-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+      const { status, body } = await batch(at);
+      expect({ at, status, fields: fieldsOf(body) }).toEqual({ at, status: 422, fields: ['scheduled_at'] });
+    }
+    const due = await api('/api/v1/notifications/order-events', {
+      method: 'POST',
+      body: JSON.stringify({
+        order_id: `ORD-far-${randomMobile()}`,
+        event: 'payment_due',
+        phone: randomMobile(),
+        occurred_at: new Date().toISOString(),
+        data: { order_number: 'ORD-far', amount: 800, due_at: '9999-12-31T00:00:00Z' },
+      }),
+    });
+    expect(due.status).toBe(422);
+    expect(fieldsOf(due.body)).toEqual(['data.due_at']);
   });
 
   it('answers 413 for a body over the limit', async () => {

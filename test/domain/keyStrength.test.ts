@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config';
-import { keyStrengthProblem } from '../../src/domain/keyStrength';
+import { keyStrengthProblem, tokenGuessableProblem } from '../../src/domain/keyStrength';
 
 const production = {
   APP_ENV: 'production',
@@ -40,5 +40,21 @@ describe('encryption key strength', () => {
       }),
     ).not.toThrow();
     expect(() => loadConfig(weak)).not.toThrow();
+  });
+
+  it('refuses guessable tokens and signing secrets in production: the ones a length check lets through', () => {
+    const keys = {
+      CREDENTIALS_KEY: '3dec184d0db5731bd9b21be8b46f55384848c3aa4d031157dec856c3877c050d',
+      PAYLOAD_ENCRYPTION_KEY: 'BvYAElSfWUynlAupbYsL2ABABeLEO+rad/2MT62OPG0=',
+    };
+    const guessable = { ADMIN_TOKEN: 'a'.repeat(16), JWT_SECRET: 'c'.repeat(32), WEBHOOK_TOKEN: 'changeme'.repeat(4) };
+    expect(() => loadConfig({ ...production, ...keys, ...guessable })).toThrow(
+      /ADMIN_TOKEN repeats one pattern[\s\S]*JWT_SECRET repeats one pattern[\s\S]*WEBHOOK_TOKEN repeats one pattern/,
+    );
+    expect(tokenGuessableProblem('JWT_SECRET', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab')).toMatch(/^JWT_SECRET is too predictable/);
+    // What `openssl rand -hex 16` and `-hex 24` give passes.
+    expect(tokenGuessableProblem('ADMIN_TOKEN', '9f86d081884c7d659a2feaa0c55ad015')).toBeUndefined();
+    expect(() => loadConfig({ ...production, ...keys, JWT_SECRET: '5e884898da28047151d0e56f8dc6292773603d0d6aabbdd6' })).not.toThrow();
+    expect(() => loadConfig(guessable)).not.toThrow();
   });
 });

@@ -217,10 +217,16 @@ describe('retention', () => {
     expect(await withDb((db) => db.collection<any>('sms_messages').findOne({ _id: `${batch}-0` }))).toMatchObject({ body: '', phone_e164: masked });
   });
 
-  it('is for admins only, and refuses a date that is not one', async () => {
+  it('is for admins only, and refuses a date that is not one or that would skip days', async () => {
     const viewer = (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name: 'retention viewer', role: 'viewer' }) })).body.key as string;
     expect((await api('/api/v1/notifications/retention/run', { method: 'POST', body: '{}', token: viewer })).status).toBe(403);
     expect((await api('/api/v1/notifications/retention', { token: viewer })).status).toBe(403);
     expect((await api('/api/v1/notifications/retention/run', { method: 'POST', body: JSON.stringify({ from_date: '2024-02-30' }) })).status).toBe(422);
+    // Later than where the purge stands: the days between would never be purged.
+    const skip = await api('/api/v1/notifications/retention/run', { method: 'POST', body: JSON.stringify({ from_date: '2999-01-01' }) });
+    expect(skip.status).toBe(422);
+    expect(skip.body.error.details).toEqual([
+      { field: 'from_date', message: expect.stringMatching(/^must not be after \d{4}-\d{2}-\d{2}, where the purge stands/) },
+    ]);
   });
 });

@@ -44,6 +44,30 @@ describe('batch ownership', () => {
     expect({ owner: await read(owner), other: await read(other), viewer: await read(viewer) }).toEqual({ owner: 200, other: 404, viewer: 200 });
   });
 
+  it("keeps a sender's messages to itself: status, callbacks, log, export and its batch's figures", async () => {
+    const phone = randomMobile();
+    const sent = await as(owner, 'POST', '/api/v1/notifications/send-sms', { phone, message: 'ownership of a message' });
+    expect(sent.status).toBe(202);
+    const id = sent.body.message_id;
+    const statuses = async (path: string) => ({
+      owner: (await as(owner, 'GET', path)).status,
+      other: (await as(other, 'GET', path)).status,
+      viewer: (await as(viewer, 'GET', path)).status,
+    });
+    expect(await statuses(`/api/v1/notifications/sms-status/${id}`)).toEqual({ owner: 200, other: 404, viewer: 200 });
+    expect(await statuses(`/api/v1/notifications/sms-status/${id}/callbacks`)).toEqual({ owner: 200, other: 404, viewer: 200 });
+    expect(await statuses(`/api/v1/notifications/stats?batch_id=${batchId}`)).toEqual({ owner: 200, other: 404, viewer: 200 });
+
+    const logged = async (token: string) =>
+      (await as(token, 'GET', `/api/v1/notifications/sms-logs?phone=${phone}`)).body.items.map((m: any) => m.message_id);
+    expect(await logged(owner)).toEqual([id]);
+    expect(await logged(other)).toEqual([]);
+    expect(await logged(viewer)).toEqual([id]);
+    const exported = async (token: string) =>
+      (await as(token, 'GET', `/api/v1/notifications/sms-logs/export.csv?phone=${phone}`)).body.trim().split('\n').length;
+    expect({ owner: await exported(owner), other: await exported(other) }).toEqual({ owner: 2, other: 1 }); // header and row; header only
+  });
+
   it('lets the creating key and an admin control the batch', async () => {
     expect((await as(owner, 'POST', `/api/v1/notifications/batches/${batchId}/pause`)).status).toBe(202);
     expect((await api(`/api/v1/notifications/batches/${batchId}/cancel`, { method: 'POST' })).status).toBe(202);

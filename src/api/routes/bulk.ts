@@ -3,6 +3,7 @@ import { UUID_PATTERN } from '../../domain/idPatterns';
 import { ServiceError, type Client } from '@temporalio/client';
 import type { Repositories } from '../../db';
 import { FINISHED_BATCH_STATUSES, type SmsBatch } from '../../db/batches';
+import { ownedBy, readableBatch } from '../ownership';
 import { isTimeOfDay } from '../../domain/quietHours';
 import { batchCounts } from '../../domain/rollups';
 import { MESSAGE_TYPES } from '../../domain/sms';
@@ -16,17 +17,15 @@ import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
 import { CallbackUrlInput, callbackFor } from '../callbackTarget';
 import { json, openApiHook } from '../openapi';
 import { callableBy } from '../routeRoles';
-import { ErrorResponse, IdempotencyHeaders, MessageText, TemplateCode } from '../schemas';
+import { sendWindowProblems } from '../../domain/sendWindow';
+import { ErrorResponse, IdempotencyHeaders, MessageText, RecipientRows, TemplateCode } from '../schemas';
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Role'), 422: json(ErrorResponse, 'Invalid input') };
 const common = { tags: ['bulk'], security: [{ bearer: [] }] };
 
 const SendBulkRequest = z
   .strictObject({
-    recipients: z
-      .array(z.unknown())
-      .min(1, 'must have at least one recipient')
-      .openapi({ description: 'each {phone, message?, template_data?}; up to 100 000' }),
+    recipients: RecipientRows.min(1, 'must have at least one recipient').openapi({ description: 'each {phone, message?, template_data?}; up to 100 000' }),
     template_code: TemplateCode.optional(),
     message: MessageText.optional(),
     message_type: z.enum(MESSAGE_TYPES).default('general'),
@@ -36,6 +35,11 @@ const SendBulkRequest = z
     callback_url: CallbackUrlInput,
   })
   .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
+  // The same window as a single send's: in the future, at most 30 days ahead (a malformed time has its own issue).
+  .superRefine((b, ctx) => {
+    const scheduledAt = b.scheduled_at === undefined || Number.isNaN(Date.parse(b.scheduled_at)) ? undefined : new Date(b.scheduled_at);
+    for (const problem of sendWindowProblems({ scheduledAt })) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
+  })
   .openapi('SendBulkSms');
 
 const BatchParam = z.object({
@@ -131,7 +135,7 @@ export function bulkRoutes(deps: {
       responses: { 200: json(z.object({ batches: z.array(z.record(z.string(), z.unknown())) }), 'Batches'), ...errors },
     }),
     async (c) => {
-      const batches = await repos.batches.list(c.req.valid('query').limit, batchesLimitedTo(c.get('principal')));
+      const batches = await repos.batches.list(c.req.valid('query').limit, ownedBy(c.get('principal')));
       return c.json({ batches: batches.map(batchView) }, 200);
     },
   );
@@ -227,23 +231,9 @@ export function bulkRoutes(deps: {
     },
   );
 
-  /** A batch the principal may see; another client's is answered as absent, as the list leaves it out. */
-  async function loadBatch(id: string, principal: Principal): Promise<SmsBatch> {
-    const batch = await repos.batches.get(id);
-    const creator = batchesLimitedTo(principal);
-    if (!batch || (creator !== undefined && batch.created_by !== creator)) throw new ApiError(404, 'not_found', 'No batch with this id');
-    return batch;
-  }
+  const loadBatch = async (id: string, principal: Principal): Promise<SmsBatch> => readableBatch(await repos.batches.get(id), principal);
 
   return app;
-}
-
-/**
- * Whose batches a principal reads: a sender (a client system's key) only those it created, since a shared list would
- * show other clients' campaigns; admins and viewers (LuckyGas's operators) all of them. Undefined means all.
- */
-function batchesLimitedTo(principal: Principal): string | undefined {
-  return principal.role === 'sender' ? principal.id : undefined;
 }
 
 /** Pausing, resuming or cancelling a batch is for admins and the key that created it (campaign runs: admins only). */

@@ -1,8 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { readableMessage } from '../ownership';
 import { callableBy } from '../routeRoles';
 import type { CallbackLogRepository } from '../../db/callbackLog';
 import type { MessageRepository } from '../../db/messages';
-import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse, MessageIdParam } from '../schemas';
@@ -37,8 +37,7 @@ export function callbackRoutes(deps: { messages: MessageRepository; callbackLog:
       },
     }),
     async (c) => {
-      const message = await deps.messages.findById(c.req.valid('param').message_id);
-      if (!message) throw new ApiError(404, 'not_found', 'No message with this id');
+      const message = readableMessage(await deps.messages.findById(c.req.valid('param').message_id), c.get('principal'));
       const count = message.callback_seq ?? 0;
       const rows = new Map((await deps.callbackLog.forMessage(message._id, count)).map((r) => [r.sequence, r]));
       const callbacks = Array.from({ length: count }, (_, i) => {

@@ -8,7 +8,7 @@ import { reportRejections } from '../../services/bulkIntake';
 import { CAMPAIGN_TIMEZONE, type CampaignService } from '../../services/campaigns';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
-import { ErrorResponse, IdempotencyHeaders, MessageText, TemplateCode } from '../schemas';
+import { ErrorResponse, IdempotencyHeaders, MessageText, RecipientRows, TemplateCode } from '../schemas';
 
 const errors = { 401: json(ErrorResponse, 'Token'), 403: json(ErrorResponse, 'Admins only'), 422: json(ErrorResponse, 'Invalid input') };
 const common = { tags: ['campaigns'], security: [{ bearer: [] }] };
@@ -23,7 +23,7 @@ const CreateCampaign = z
     message: MessageText.optional(),
     message_type: z.enum(MESSAGE_TYPES).default('marketing'),
     respect_quiet_hours: z.boolean().default(true),
-    recipients: z.array(z.unknown()).min(1),
+    recipients: RecipientRows.min(1),
   })
   .refine((b) => !(b.template_code && b.message), { path: ['template_code'], message: 'give either message or template_code, not both' })
   .openapi('CreateCampaign');

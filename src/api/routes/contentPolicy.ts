@@ -1,3 +1,4 @@
+import { CONTROL_CHARS } from '../../domain/sms';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AuditRepository } from '../../db/audit';
 import type { SettingsRepository } from '../../db/settings';
@@ -11,10 +12,16 @@ const common = { tags: ['settings'], security: [{ bearer: [] }] };
 
 const ContentPolicyBody = z
   .strictObject({
-    sender_identity: z.string().trim().max(20).openapi({
-      example: '【幸福氣】',
-      description: 'the registered sender identity every text starts with; empty turns the rule off (a deployment that sends no Taiwanese commercial SMS)',
-    }),
+    sender_identity: z
+      .string()
+      .trim()
+      .max(20)
+      // Prepended to texts after their own check: it must meet the same rule.
+      .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters')
+      .openapi({
+        example: '【幸福氣】',
+        description: 'the registered sender identity every text starts with; empty turns the rule off (a deployment that sends no Taiwanese commercial SMS)',
+      }),
     missing_identity: z.enum(['prepend', 'reject']).openapi({ description: '`prepend` it (the answer warns) or `reject` a text without it (422)' }),
     link_domains: z
       .array(

@@ -7,6 +7,7 @@ import type { Entry } from '../../domain/lookupKeys';
 import type { RollupCell } from '../../domain/rollups';
 import { csvCell } from '../../domain/csv';
 import type { AuditRepository } from '../../db/audit';
+import type { BatchRepository } from '../../db/batches';
 import { maskPhone, parseTaiwanPhone } from '../../domain/phone';
 import type { RateLimiter } from '../../services/rateLimits';
 import { MESSAGE_TYPES, PROVIDER_NAMES, SMS_STATUSES } from '../../domain/sms';
@@ -16,6 +17,7 @@ import { ApiError } from '../../errors';
 import type { AuthEnv, Principal } from '../auth';
 import { validationError } from '../errors';
 import { json, openApiHook } from '../openapi';
+import { ownedBy, readableBatch } from '../ownership';
 import { allow, callableBy } from '../routeRoles';
 import { ErrorResponse } from '../schemas';
 
@@ -63,13 +65,14 @@ const MAX_STATS_DAYS = 1096;
 /** Message log (cursor pages and CSV export) and statistics, for operators; reads lookup lists and rollups only. */
 export interface LogRouteDeps {
   log: MessageLog;
+  batches: BatchRepository;
   rollups: RollupRepository;
   rateLimiter: RateLimiter;
   audit: AuditRepository;
   phoneLookupsPerHour: number;
 }
 
-export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHour }: LogRouteDeps) {
+export function logRoutes({ log, batches, rollups, rateLimiter, audit, phoneLookupsPerHour }: LogRouteDeps) {
   /** A non-admin's search by number: counted against their hourly allowance (429 past it), then audited. */
   const guardPhoneLookup = async (principal: Principal, filter: MessageFilter, route: string) => {
     if (!filter.phoneE164 || principal.role === 'admin') return;
@@ -92,7 +95,7 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
     async (c) => {
       const q = c.req.valid('query');
       const principal = c.get('principal');
-      const filter = toFilter(q);
+      const filter = toFilter(q, principal);
       await guardPhoneLookup(principal, filter, 'sms-logs');
       const page = await log.page(filter, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
       return c.json({ items: page.items.map((m) => logView(m, principal)), next_cursor: page.next ? encodeCursor(page.next) : null }, 200);
@@ -103,7 +106,7 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
     const parsed = ExportQuery.safeParse(c.req.query());
     if (!parsed.success) throw validationError(parsed.error, 'query');
     const principal = c.get('principal');
-    const filter = toFilter(parsed.data);
+    const filter = toFilter(parsed.data, principal);
     await guardPhoneLookup(principal, filter, 'sms-logs/export.csv');
     const cursor = log.scan(filter);
     const encoder = new TextEncoder();
@@ -154,6 +157,8 @@ export function logRoutes({ log, rollups, rateLimiter, audit, phoneLookupsPerHou
         throw new ApiError(422, 'validation_failed', `start_date: at most ${MAX_STATS_DAYS} days`, [
           { field: 'start_date', message: `at most ${MAX_STATS_DAYS} days before end_date` },
         ]);
+      // A batch's figures only for whom may read the batch; the whole service's figures are totals that name nobody.
+      if (q.batch_id && ownedBy(c.get('principal'))) readableBatch(await batches.get(q.batch_id), c.get('principal'));
       const cells = (q.batch_id ? await batchCells(rollups, q.batch_id) : await dayCells(rollups, dates)).filter(
         (r) => r.date >= start && r.date <= end && (!q.provider || r.provider === q.provider) && (!q.message_type || r.messageType === q.message_type),
       );
@@ -181,7 +186,8 @@ function cellRows(cells: Record<string, RollupCell> | undefined, parts: (key: st
   });
 }
 
-function toFilter(q: z.infer<typeof Filters> & { from?: string; to?: string }): MessageFilter {
+/** The query as a filter; a sender's is narrowed to the messages it sent (api/ownership.ts). */
+function toFilter(q: z.infer<typeof Filters> & { from?: string; to?: string }, principal: Principal): MessageFilter {
   let phoneE164: string | undefined;
   if (q.phone) {
     const parsed = parseTaiwanPhone(q.phone);
@@ -198,6 +204,7 @@ function toFilter(q: z.infer<typeof Filters> & { from?: string; to?: string }): 
     batchId: q.batch_id,
     templateCode: q.template_code,
     orderRef: q.order_id,
+    sentBy: ownedBy(principal),
     from: q.from ? new Date(q.from) : undefined,
     to: q.to ? new Date(q.to) : undefined,
   };

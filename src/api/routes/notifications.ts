@@ -11,6 +11,7 @@ import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
 import { callbackFor } from '../callbackTarget';
 import { ApiError } from '../../errors';
 import { openApiHook } from '../openapi';
+import { readableMessage } from '../ownership';
 import { callableBy } from '../routeRoles';
 import { ErrorResponse, IdempotencyHeaders, MessageIdParam, SendSmsAccepted, SendSmsRequest, SmsStatusResponse } from '../schemas';
 
@@ -117,8 +118,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
   });
 
   app.openapi(smsStatusRoute, async (c) => {
-    const message = await deps.messages.findById(c.req.valid('param').message_id);
-    if (!message) throw new ApiError(404, 'not_found', 'No message with this id');
+    const message = readableMessage(await deps.messages.findById(c.req.valid('param').message_id), c.get('principal'));
     return c.json(statusView(message), 200);
   });
 

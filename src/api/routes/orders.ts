@@ -152,12 +152,17 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
   return app;
 }
 
+const MAX_DUE_AHEAD_DAYS = 366;
+const MAX_DUE_AHEAD_MS = MAX_DUE_AHEAD_DAYS * 86_400_000;
+
 const invalid = (field: string, message: string) => new ApiError(422, 'validation_failed', `${field}: ${message}`, [{ field, message }]);
 
 function dueAtOf(value: string | number | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const ok = typeof value === 'string' && z.iso.datetime({ offset: true }).safeParse(value).success;
   if (!ok) throw invalid('data.due_at', 'must be an ISO 8601 date-time with a time zone');
+  // The order's workflow stays open until then: a reminder a year out is the longest that makes sense.
+  if (Date.parse(value) > Date.now() + MAX_DUE_AHEAD_MS) throw invalid('data.due_at', `must be at most ${MAX_DUE_AHEAD_DAYS} days ahead`);
   return new Date(value);
 }
 

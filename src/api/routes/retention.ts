@@ -83,6 +83,12 @@ export function retentionRoutes({ repos, temporal, retentionDays }: { repos: Rep
         const ms = Date.parse(`${fromDate}T00:00:00Z`);
         if (Number.isNaN(ms) || dayOf(ms) !== day)
           throw new ApiError(422, 'validation_failed', 'from_date is not a calendar date', [{ field: 'from_date', message: 'is not a calendar date' }]);
+        // Only back: the walk goes forward from the watermark, so a later day would leave the days between unpurged.
+        const latest = (await repos.retention.state())?.watermark_day ?? dayOf(retentionCutoff(Date.now(), retentionDays));
+        if (day > latest) {
+          const problem = `must not be after ${isoDay(latest)}, where the purge stands (a later day would skip the days in between)`;
+          throw new ApiError(422, 'validation_failed', `from_date ${problem}`, [{ field: 'from_date', message: problem }]);
+        }
         await repos.retention.setWatermark(day);
       }
       // BUFFER_ONE: asked during a run, the purge runs once more right after it instead of being dropped.
