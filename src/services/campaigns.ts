@@ -124,11 +124,11 @@ export class CampaignService {
       });
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning) return;
-      const invalidSpec = /invalid|cron/i.test((err as Error).message);
-      if (invalidSpec)
-        throw new DomainError('invalid', 'validation_failed', 'cron: Temporal rejected the schedule expression', [
-          { field: 'cron', message: 'is not a valid cron expression' },
-        ]);
+      // The client's own type for a spec the server refused ("Invalid schedule spec: …"); its reason names the field.
+      if (err instanceof TypeError) {
+        const problem = `is not a valid cron expression (${err.message.slice(0, 200)})`;
+        throw new DomainError('invalid', 'validation_failed', `cron: ${problem}`, [{ field: 'cron', message: problem }]);
+      }
       throw new DomainError('unavailable', 'temporarily_unavailable', 'The campaign could not be scheduled right now; retry', undefined, 5);
     }
   }

@@ -58,8 +58,7 @@ describe('batch ownership', () => {
     expect(await statuses(`/api/v1/notifications/sms-status/${id}/callbacks`)).toEqual({ owner: 200, other: 404, viewer: 200 });
     expect(await statuses(`/api/v1/notifications/stats?batch_id=${batchId}`)).toEqual({ owner: 200, other: 404, viewer: 200 });
 
-    const logged = async (token: string) =>
-      (await as(token, 'GET', `/api/v1/notifications/sms-logs?phone=${phone}`)).body.items.map((m: any) => m.message_id);
+    const logged = async (token: string) => (await as(token, 'GET', `/api/v1/notifications/sms-logs?phone=${phone}`)).body.items.map((m: any) => m.message_id);
     expect(await logged(owner)).toEqual([id]);
     expect(await logged(other)).toEqual([]);
     expect(await logged(viewer)).toEqual([id]);
