@@ -4,6 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { verify } from 'hono/jwt';
 import type { ApiKeyRepository } from '../db/apiKeys';
 import { ROLES, type Role } from '../domain/roles';
+import type { MessageType } from '../domain/sms';
 import { ApiError } from '../errors';
 import { clientAddress, ipMatches } from './ipAllowlist';
 import { mayCall } from './routeRoles';
@@ -18,6 +19,8 @@ export interface Principal {
   role: Role;
   /** Requests per minute allowed for this principal, when it differs from the default. */
   rateLimitPerMinute?: number;
+  /** The message types it may send, when its API key is limited to some (api/messageTypes.ts). */
+  messageTypes?: readonly MessageType[];
   /** API keys only: the key's default callback URL, and whether it has a secret to sign callbacks with. */
   callbacks?: { defaultUrl?: string; canSign: boolean };
 }
@@ -99,6 +102,7 @@ async function principalFor(token: string, deps: AuthDeps): Promise<Principal> {
     name: key.name,
     role: key.role,
     rateLimitPerMinute: key.rate_limit_per_minute,
+    ...(key.message_types ? { messageTypes: key.message_types } : {}),
     callbacks: { ...(key.callback_url ? { defaultUrl: key.callback_url } : {}), canSign: key.callback_secret !== undefined },
   };
 }

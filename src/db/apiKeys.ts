@@ -3,6 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import type { Role } from '../domain/roles';
 import type { CredentialCipher, EncryptedSecret } from './credentialCipher';
 import { ensureIndexes, type IndexPlan } from './indexes';
+import type { MessageType } from '../domain/sms';
 
 export interface ApiKey {
   _id: string;
@@ -12,6 +13,11 @@ export interface ApiKey {
   hash: string;
   /** Requests per minute for this key; the global default when absent. */
   rate_limit_per_minute?: number;
+  /**
+   * The message types this key may send; every type when absent. A marketing tool's key limited to `marketing`
+   * cannot label a promotion an order confirmation (which skips opt-outs and quiet hours and has a higher budget).
+   */
+  message_types?: MessageType[];
   /** Where this key's messages report their status changes unless a message names its own `callback_url`. */
   callback_url?: string;
   /** Signs this key's status callbacks (HMAC); encrypted like provider credentials, shown once when made. */
@@ -57,6 +63,7 @@ export class ApiKeyRepository {
     name: string;
     role: Role;
     rate_limit_per_minute?: number;
+    message_types?: MessageType[];
     callback_url?: string;
     created_by: string;
   }): Promise<{ key: ApiKeyView; token: string; callbackSecret: string }> {

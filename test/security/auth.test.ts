@@ -16,15 +16,16 @@ describe('roles', () => {
   let viewer: string;
   let messageId: string;
   let templateId: string;
+  const call = (token: string, method: string, path: string, body?: unknown) => api(path, { method, token, ...(body ? { body: JSON.stringify(body) } : {}) });
 
   beforeAll(async () => {
     sender = (await createKey({ name: 'order system', role: 'sender' })).key;
     viewer = (await createKey({ name: 'support desk', role: 'viewer' })).key;
-    messageId = (await sendSms({ phone: randomMobile(), message: 'role test' })).body.message_id;
+    // Sent by the sender key: a sender reads its own messages only (docs/security.md, ownership).
+    messageId = (await call(sender, 'POST', '/api/v1/notifications/send-sms', { phone: randomMobile(), message: 'role test' })).body.message_id;
     templateId = (await api('/api/v1/notifications/sms-templates')).body.templates[0].id;
   });
 
-  const call = (token: string, method: string, path: string, body?: unknown) => api(path, { method, token, ...(body ? { body: JSON.stringify(body) } : {}) });
   const cases: [string, string, () => string, () => unknown, Record<'sender' | 'viewer', number>][] = [
     ['POST', '/api/v1/notifications/send-sms', () => '', () => ({ phone: randomMobile(), message: 'hi' }), { sender: 202, viewer: 403 }],
     ['GET', '/api/v1/notifications/sms-status/', () => messageId, () => undefined, { sender: 200, viewer: 200 }],
@@ -122,6 +123,55 @@ describe('JWTs from the LuckyGas backend', () => {
     const { status, body } = await api('/api/v1/notifications/providers', { token: await make() });
     expect(status).toBe(401);
     expect(body.error.message).toMatch(message);
+  });
+});
+
+describe('message types per key', () => {
+  it('lets a key limited to some message types send only those, by every path, naming the field', async () => {
+    const created = await api('/api/v1/api-keys', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'campaign tool', role: 'sender', message_types: ['marketing'] }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.message_types).toEqual(['marketing']);
+    const token = created.body.key as string;
+    const post = (path: string, body: unknown) => api(`/api/v1/notifications/${path}`, { method: 'POST', token, body: JSON.stringify(body) });
+    const refusal = (r: { status: number; body: any }) => ({
+      status: r.status,
+      code: r.body.error?.code,
+      fields: r.body.error?.details?.map((d: any) => d.field),
+    });
+
+    // A promotion labelled an order confirmation would skip opt-outs and quiet hours.
+    expect(refusal(await post('send-sms', { phone: randomMobile(), message: '【幸福氣】限時優惠', message_type: 'order_confirmation' }))).toEqual({
+      status: 403,
+      code: 'message_type_not_allowed',
+      fields: ['message_type'],
+    });
+    // A template's own type counts when none is given.
+    expect(
+      refusal(
+        await post('send-sms', { phone: randomMobile(), template_code: 'order_confirmation', template_data: { order_number: 'A1', delivery_time: '今天' } }),
+      ),
+    ).toEqual({
+      status: 403,
+      code: 'message_type_not_allowed',
+      fields: ['template_code'],
+    });
+    expect(
+      refusal(await post('send-bulk-sms', { batch_name: 'x', message: '【幸福氣】通知', message_type: 'general', recipients: [{ phone: randomMobile() }] })),
+    ).toEqual({
+      status: 403,
+      code: 'message_type_not_allowed',
+      fields: ['message_type'],
+    });
+    const order = { order_id: `ORD-types-${randomMobile()}`, phone: randomMobile(), occurred_at: new Date().toISOString() };
+    expect(refusal(await post('order-events', { ...order, event: 'confirmed', data: { order_number: 'A1', delivery_time: '今天' } }))).toEqual({
+      status: 403,
+      code: 'message_type_not_allowed',
+      fields: ['event'],
+    });
+    expect((await post('send-sms', { phone: randomMobile(), message: '【幸福氣】冬季優惠', message_type: 'marketing' })).status).toBe(202);
   });
 });
 

@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Repositories } from '../../db';
 import { ROLES } from '../../domain/roles';
+import { MESSAGE_TYPES, type MessageType } from '../../domain/sms';
 import { ApiError } from '../../errors';
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
@@ -14,6 +15,12 @@ const CreateKeyRequest = z
     name: z.string().trim().min(1).max(100),
     role: z.enum(ROLES),
     rate_limit_per_minute: z.number().int().min(1).max(100_000).optional(),
+    message_types: z
+      .array(z.enum(MESSAGE_TYPES))
+      .min(1)
+      .refine((types) => new Set(types).size === types.length, 'must not repeat a type')
+      .optional()
+      .openapi({ description: 'the message types this key may send (e.g. only ["marketing"] for a campaign tool); every type when absent' }),
     callback_url: z
       .string()
       .max(MAX_CALLBACK_URL_LENGTH)
@@ -41,6 +48,7 @@ const KeyView = z
     name: z.string(),
     role: z.enum(ROLES),
     rate_limit_per_minute: z.number().nullable(),
+    message_types: z.array(z.enum(MESSAGE_TYPES)).nullable(),
     callback_url: z.string().nullable(),
     has_callback_secret: z.boolean(),
     created_by: z.string(),
@@ -68,6 +76,7 @@ const keyView = (k: {
   name: string;
   role: (typeof ROLES)[number];
   rate_limit_per_minute?: number;
+  message_types?: MessageType[];
   callback_url?: string;
   has_callback_secret: boolean;
   created_by: string;
@@ -78,6 +87,7 @@ const keyView = (k: {
   name: k.name,
   role: k.role,
   rate_limit_per_minute: k.rate_limit_per_minute ?? null,
+  message_types: k.message_types ?? null,
   callback_url: k.callback_url ?? null,
   has_callback_secret: k.has_callback_secret,
   created_by: k.created_by,

@@ -3,6 +3,7 @@ import { UUID_PATTERN } from '../../domain/idPatterns';
 import { ServiceError, type Client } from '@temporalio/client';
 import type { Repositories } from '../../db';
 import { FINISHED_BATCH_STATUSES, type SmsBatch } from '../../db/batches';
+import { assertMaySendType } from '../messageTypes';
 import { ownedBy, readableBatch } from '../ownership';
 import { isTimeOfDay } from '../../domain/quietHours';
 import { batchCounts } from '../../domain/rollups';
@@ -99,6 +100,7 @@ export function bulkRoutes(deps: {
     }),
     async (c) => {
       const body = c.req.valid('json');
+      assertMaySendType(c.get('principal'), body.message_type);
       const { batch, rejected } = await deps.intake.accept({
         idempotencyKey: c.req.valid('header')['idempotency-key'],
         recipients: body.recipients,

@@ -11,6 +11,7 @@ import type { CallbackUrlPolicy } from '../../domain/callbackUrls';
 import { callbackFor } from '../callbackTarget';
 import { ApiError } from '../../errors';
 import { openApiHook } from '../openapi';
+import { assertMaySendType } from '../messageTypes';
 import { readableMessage } from '../ownership';
 import { callableBy } from '../routeRoles';
 import { ErrorResponse, IdempotencyHeaders, MessageIdParam, SendSmsAccepted, SendSmsRequest, SmsStatusResponse } from '../schemas';
@@ -67,6 +68,8 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     if (!phoneResult.ok) throw new ApiError(422, 'validation_failed', `phone: ${phoneResult.reason}`); // schema already checked
     const { phone } = phoneResult;
     const requested = body.scheduled_at ? new Date(body.scheduled_at) : undefined;
+    const messageType = body.message_type ?? messageTypeForTemplate(body.template_code);
+    assertMaySendType(c.get('principal'), messageType, body.message_type ? 'message_type' : 'template_code');
     const {
       message,
       replayed,
@@ -74,7 +77,7 @@ export function notificationRoutes(deps: { intake: SmsIntake; messages: MessageR
     } = await deps.intake.accept({
       phone,
       content: body.template_code ? { templateCode: body.template_code, templateData: body.template_data } : { text: body.message ?? '' },
-      messageType: body.message_type ?? messageTypeForTemplate(body.template_code),
+      messageType,
       metadata: body.metadata,
       principalId: c.get('principal').id,
       sentBy: senderFor(c.get('principal')),

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { MessageRepository } from '../../db/messages';
-import { ORDER_EVENTS, ORDER_ID_PATTERN } from '../../domain/orderEvents';
+import { ORDER_EVENTS, ORDER_ID_PATTERN, TEMPLATE_FOR_EVENT } from '../../domain/orderEvents';
 import { parseTaiwanPhone } from '../../domain/phone';
 import { ApiError } from '../../errors';
 import { callableBy } from '../routeRoles';
@@ -9,6 +9,8 @@ import { type OrderTimeline, recallState } from '../../workflows/orderNotificati
 import type { AuthEnv } from '../auth';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse, PhoneInput, TemplateData } from '../schemas';
+import { messageTypeForTemplate } from '../../domain/defaultTemplates';
+import { assertMaySendType } from '../messageTypes';
 
 /** Clocks of the order system and ours may differ a little; an event further in the future is a mistake. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -118,6 +120,8 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
     if (!parsed.ok) throw new ApiError(422, 'validation_failed', `phone: ${parsed.reason}`); // schema already checked
     const occurredAt = new Date(body.occurred_at);
     if (occurredAt.getTime() > Date.now() + MAX_CLOCK_SKEW_MS) throw invalid('occurred_at', 'is in the future');
+    const texts = TEMPLATE_FOR_EVENT[body.event];
+    if (texts) assertMaySendType(c.get('principal'), messageTypeForTemplate(texts), 'event');
     const dueAt = body.event === 'payment_due' ? dueAtOf(body.data.due_at) : undefined;
     const decided = await deps.orders.post({
       orderId: body.order_id,
