@@ -1,6 +1,6 @@
 import type { ProviderConfig } from '../db/providers';
 import type { DeliveryReport } from '../domain/sms';
-import { ProviderError } from './errors';
+import { ProviderError, fromTransportError } from './errors';
 import { joinUrl, postForm } from './http';
 import type { OutboundSms, ProviderHttpOptions, SendAccepted, SmsProvider } from './types';
 
@@ -19,7 +19,25 @@ export class MitakeProvider implements SmsProvider {
     private readonly http: ProviderHttpOptions,
   ) {}
 
+  /**
+   * A call that ends ambiguously (a timeout, a broken connection: Mitake may have sent it) is asked once more at
+   * once with the same clientid. Mitake deduplicates by clientid, so the answer settles it: `Duplicate=Y` with the
+   * first call's msgid if that one went through (texted once, nothing to flag), or a send now if it did not. Only a
+   * second ambiguous or failed ask leaves the first failure standing (fail over, flagged as a possible duplicate).
+   */
   async send(sms: OutboundSms): Promise<SendAccepted> {
+    try {
+      return await this.sendOnce(sms);
+    } catch (err) {
+      const first = err instanceof ProviderError ? err : fromTransportError('mitake', err);
+      if (!first.ambiguous) throw first;
+      return await this.sendOnce(sms).catch(() => {
+        throw first;
+      });
+    }
+  }
+
+  private async sendOnce(sms: OutboundSms): Promise<SendAccepted> {
     const { username, password } = this.config.credentials;
     const reply = await postForm(
       'mitake',

@@ -171,6 +171,8 @@ describe('message types per key', () => {
       code: 'message_type_not_allowed',
       fields: ['event'],
     });
+    // An event that texts nothing still takes the order's texts back: the order system's key alone.
+    expect(refusal(await post('order-events', { ...order, event: 'cancelled' }))).toEqual({ status: 403, code: 'message_type_not_allowed', fields: ['event'] });
     expect((await post('send-sms', { phone: randomMobile(), message: '【幸福氣】冬季優惠', message_type: 'marketing' })).status).toBe(202);
   });
 });

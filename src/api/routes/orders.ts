@@ -120,8 +120,10 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
     if (!parsed.ok) throw new ApiError(422, 'validation_failed', `phone: ${parsed.reason}`); // schema already checked
     const occurredAt = new Date(body.occurred_at);
     if (occurredAt.getTime() > Date.now() + MAX_CLOCK_SKEW_MS) throw invalid('occurred_at', 'is in the future');
+    // An event that texts needs its text's type; one that texts nothing (cancelled, paid) still takes texts back or
+    // stops reminders, so it needs every type the order's texts have: the order system's key.
     const texts = TEMPLATE_FOR_EVENT[body.event];
-    if (texts) assertMaySendType(c.get('principal'), messageTypeForTemplate(texts), 'event');
+    for (const type of texts ? [messageTypeForTemplate(texts)] : ORDER_TEXT_TYPES) assertMaySendType(c.get('principal'), type, 'event');
     const dueAt = body.event === 'payment_due' ? dueAtOf(body.data.due_at) : undefined;
     const decided = await deps.orders.post({
       orderId: body.order_id,
@@ -155,6 +157,9 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
 
   return app;
 }
+
+/** The message types an order's texts have. */
+const ORDER_TEXT_TYPES = [...new Set(Object.values(TEMPLATE_FOR_EVENT).map((code) => messageTypeForTemplate(code)))];
 
 const MAX_DUE_AHEAD_DAYS = 366;
 const MAX_DUE_AHEAD_MS = MAX_DUE_AHEAD_DAYS * 86_400_000;
