@@ -77,7 +77,7 @@ export function buildApp({ config, db, repos, temporal, log, readiness = {}, uiC
     bulkIntake: new BulkIntake(repos.batches, repos.templates, bounded, repos.temporalOutbox, phoneBudget, optOuts, contentPolicy),
     optOuts,
     contentPolicy,
-    campaigns: new CampaignService(repos.campaigns, repos.batches, repos.templates, temporal, contentPolicy),
+    campaigns: new CampaignService(repos.campaigns, repos.campaignRuns, repos.batches, repos.templates, temporal, contentPolicy),
     temporal,
     defaultQuietHours: quietWindows(config),
     rateLimiter,

@@ -120,11 +120,8 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
         completed: ['running', 'paused'],
       } as const;
       await repos.batches.transition(batchId, [...from[status]], status);
-      if (FINISHED_BATCH_STATUSES.includes(status)) {
-        // A finished run is no longer the campaign's to pause or cancel.
-        const campaignId = (await repos.batches.get(batchId))?.campaign_id;
-        if (campaignId) await repos.campaigns.forgetRuns(campaignId, [batchId]);
-      }
+      // A finished campaign run is no longer its campaign's to pause or cancel (a no-op for other batches).
+      if (FINISHED_BATCH_STATUSES.includes(status)) await repos.campaignRuns.forget(batchId);
     },
 
     async cancelUnstarted({ messageIds }) {
@@ -147,9 +144,9 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
         return null;
       }
       const batchId = uuidFrom(`campaign-run:${runId}`);
-      // Recorded before the batch exists, so a pause or delete from now on reaches it (services/campaigns.ts).
-      const run = await repos.campaigns.recordRun(campaignId, batchId);
-      if (!run) return null;
+      // Recorded before the batch is stored, and the campaign read again after: a pause or delete meanwhile either
+      // finds the stored batch and signals it, or is read here (db/campaigns.ts CampaignRunRepository).
+      await repos.campaignRuns.record(campaignId, batchId);
       if (!(await repos.batches.get(batchId))) {
         // A run is a batch like any other: numbers over their budget are left out with the reason, the rest go.
         // A retry after a crash between counting and storing counts those numbers twice: stricter, never looser.
@@ -183,7 +180,10 @@ export function createBulkActivities({ repos, pageSize, window, defaultQuietHour
           throw err;
         });
       }
-      return { batchId, messageType: campaign.message_type, ...(run.paused ? { paused: true } : {}) };
+      const now = await repos.campaigns.get(campaignId);
+      // Deleted meanwhile: the batch starts cancelled (it sends nothing and ends, so its record says so).
+      const state = !now ? { cancelled: true as const } : now.paused ? { paused: true as const } : {};
+      return { batchId, messageType: campaign.message_type, ...state };
     },
 
     async quietGate() {

@@ -86,9 +86,13 @@ export interface BulkActivities {
   quietGate(input: Record<string, never>): Promise<QuietGate>;
   /**
    * One scheduled run of a campaign becomes a batch; the id follows from the run, so a retry finds the same one.
-   * `paused`: the campaign was paused meanwhile, so the batch starts paused.
+   * `paused`: the campaign was paused meanwhile, so the batch starts paused; `cancelled`: it was deleted meanwhile,
+   * so the batch starts cancelled and sends nothing.
    */
-  createCampaignBatch(input: { campaignId: string; runId: string }): Promise<{ batchId: string; messageType: string; paused?: boolean } | null>;
+  createCampaignBatch(input: {
+    campaignId: string;
+    runId: string;
+  }): Promise<{ batchId: string; messageType: string; paused?: boolean; cancelled?: boolean } | null>;
 }
 
 export interface OrderActivities {

@@ -1,4 +1,6 @@
-import type { Collection, Db, UpdateFilter } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+import { ensureIndexes, type IndexPlan } from './indexes';
+import { insertUnlessPresent } from './upsert';
 import type { MessageType } from '../domain/sms';
 import type { BatchRecipient } from './batches';
 
@@ -19,10 +21,8 @@ export interface Campaign {
   /** A keyed create's body, hashed, and its first rejected rows: what a repeat of the key must match and is answered. */
   idempotency_fingerprint?: string;
   rejections?: { index: number; phone: string; reason: string }[];
-  /** Set before the schedule is paused: a run that starts meanwhile starts its batch paused. */
+  /** The campaign's runs are paused: a run that begins meanwhile starts its batch paused. */
   paused?: boolean;
-  /** Batches of runs not yet known to have finished, which the campaign's pause, unpause and delete reach too. */
-  open_runs?: string[];
 }
 
 /** sms_campaigns: the list and content each scheduled run sends; lookups by `_id` only. */
@@ -57,37 +57,65 @@ export class CampaignRepository {
       .toArray();
   }
 
+  /** Also a deleted campaign: deleting again finishes a delete that failed half-way. */
+  getIncludingDeleted(id: string): Promise<Campaign | null> {
+    return this.col.findOne({ _id: id });
+  }
+
   /**
-   * A run's batch joins the campaign's open runs; answers whether the campaign is paused, or null once it is deleted.
-   * One atomic change of the campaign, as pause, unpause and delete are: either they see this run, or it sees them.
+   * Pauses or unpauses the campaign's runs. Only the API writes a campaign (FerretDB v1 rewrites a whole document
+   * per update, so two writers of one would lose each other's change); a run reads it (CampaignRunRepository).
    */
-  async recordRun(id: string, batchId: string): Promise<{ paused: boolean } | null> {
-    const campaign = await this.col.findOneAndUpdate(
-      { _id: id, deleted_at: { $exists: false } },
-      { $addToSet: { open_runs: batchId } },
-      // No projection: FerretDB's findAndModify refuses one (its `fields`).
-      { returnDocument: 'after' },
-    );
-    return campaign ? { paused: campaign.paused ?? false } : null;
+  async setPaused(id: string, paused: boolean): Promise<void> {
+    await this.col.updateOne({ _id: id }, { $set: { paused } });
   }
 
-  /** Pauses or unpauses the campaign's future runs; answers its open runs (null when there is no such campaign). */
-  async setPaused(id: string, paused: boolean): Promise<string[] | null> {
-    return this.openRunsAfter(id, { $set: { paused } });
+  /** Kept (marked deleted) so the batches of earlier runs still name the campaign they came from. */
+  async markDeleted(id: string): Promise<void> {
+    await this.col.updateOne({ _id: id, deleted_at: { $exists: false } }, { $set: { deleted_at: new Date() } });
+  }
+}
+
+/** One campaign run whose batch has not finished. */
+interface CampaignRun {
+  /** The run's batch id. */
+  _id: string;
+  campaign_id: string;
+  recorded_at: Date;
+}
+
+/**
+ * sms_campaign_runs: the runs of every campaign whose batch has not finished, one document each, written only by
+ * that run and removed when its batch ends, so the collection stays as small as the runs in progress.
+ *
+ * How a pause or delete reaches every run without an atomic update: a run records itself, stores its batch, then
+ * reads the campaign; the API changes the campaign, then reads these runs and signals each stored batch. Whichever
+ * comes second sees the other: the API signals a batch it finds stored, and a run whose batch was not stored yet
+ * reads the change itself (activities/bulk.ts createCampaignBatch).
+ */
+export class CampaignRunRepository {
+  private readonly col: Collection<CampaignRun>;
+
+  constructor(db: Db) {
+    this.col = db.collection<CampaignRun>('sms_campaign_runs');
   }
 
-  /** Kept (marked deleted) so the batches of earlier runs still name the campaign they came from; answers its open runs. */
-  async markDeleted(id: string): Promise<string[]> {
-    return (await this.openRunsAfter(id, { $set: { deleted_at: new Date() } })) ?? [];
+  async ensureIndexes(plan: IndexPlan): Promise<void> {
+    // a campaign's runs; on FerretDB a scan of the few runs in progress
+    await ensureIndexes(this.col, plan, [{ key: { campaign_id: 1 }, name: 'campaign_id' }]);
   }
 
-  /** Runs whose batches have finished: nothing more to pause or cancel there. */
-  async forgetRuns(id: string, batchIds: string[]): Promise<void> {
-    if (batchIds.length > 0) await this.col.updateOne({ _id: id }, { $pull: { open_runs: { $in: batchIds } } });
+  async record(campaignId: string, batchId: string): Promise<void> {
+    await insertUnlessPresent(this.col, { _id: batchId, campaign_id: campaignId, recorded_at: new Date() });
   }
 
-  private async openRunsAfter(id: string, update: UpdateFilter<Campaign>): Promise<string[] | null> {
-    const campaign = await this.col.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' });
-    return campaign ? (campaign.open_runs ?? []) : null;
+  /** Batch ids of the campaign's runs in progress. */
+  async ofCampaign(campaignId: string): Promise<string[]> {
+    return (await this.col.find({ campaign_id: campaignId }).toArray()).map((r) => r._id);
+  }
+
+  /** The batch has finished (or never will start): the run is no longer the campaign's to pause or cancel. */
+  async forget(batchId: string): Promise<void> {
+    await this.col.deleteOne({ _id: batchId });
   }
 }

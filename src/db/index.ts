@@ -4,7 +4,7 @@ import { AlertRepository } from './alerts';
 import { ApiKeyRepository } from './apiKeys';
 import { AuditRepository } from './audit';
 import { BatchRepository } from './batches';
-import { CampaignRepository } from './campaigns';
+import { CampaignRepository, CampaignRunRepository } from './campaigns';
 import { SettingsRepository } from './settings';
 import { ProviderDirectory, ProviderGeneration } from './providerDirectory';
 import { ProviderHealthRepository } from './providerHealth';
@@ -42,6 +42,7 @@ export interface Repositories {
   batches: BatchRepository;
   settings: SettingsRepository;
   campaigns: CampaignRepository;
+  campaignRuns: CampaignRunRepository;
   alerts: AlertRepository;
   rollups: RollupRepository;
   retention: RetentionRepository;
@@ -98,6 +99,7 @@ export async function createRepositories(
     batches: new BatchRepository(db),
     settings: new SettingsRepository(db),
     campaigns: new CampaignRepository(db),
+    campaignRuns: new CampaignRunRepository(db),
     alerts: new AlertRepository(db),
     rollups: new RollupRepository(db),
     retention: new RetentionRepository(db),

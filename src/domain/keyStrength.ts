@@ -24,11 +24,11 @@ export function keyStrengthProblem(name: string, key: string): string | undefine
  */
 export const MIN_TOKEN_ENTROPY_BITS = 64;
 
-export function tokenGuessableProblem(name: string, token: string): string | undefined {
+export function tokenGuessableProblem(name: string, token: string, minBits = MIN_TOKEN_ENTROPY_BITS): string | undefined {
   const advice = 'use a random one (openssl rand -hex 24)';
   if (/^(.+?)\1+$/s.test(token)) return `${name} repeats one pattern: ${advice}`;
   const bits = estimatedEntropyBits(token);
-  if (bits < MIN_TOKEN_ENTROPY_BITS) return `${name} is too predictable (about ${Math.floor(bits)} bits): ${advice}`;
+  if (bits < minBits) return `${name} is too predictable (about ${Math.floor(bits)} bits): ${advice}`;
   return undefined;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { FINISHED_BATCH_STATUSES, type BatchRepository } from '../db/batches';
-import type { Campaign, CampaignRepository } from '../db/campaigns';
+import type { Campaign, CampaignRepository, CampaignRunRepository } from '../db/campaigns';
 import type { TemplateRepository } from '../db/templates';
 import { isDuplicateKey } from '../db/upsert';
 import { SMS_TASK_QUEUE, type MessageType } from '../domain/sms';
@@ -41,6 +41,7 @@ export interface CampaignCreated {
 export class CampaignService {
   constructor(
     private readonly campaigns: CampaignRepository,
+    private readonly runs: CampaignRunRepository,
     private readonly batches: BatchRepository,
     private readonly templates: TemplateRepository,
     private readonly temporal: Client,
@@ -98,8 +99,10 @@ export class CampaignService {
     try {
       await this.schedule(campaign);
     } catch (err) {
-      // Never scheduled, so never run: nothing refers to it, and a repeat of its key may store it afresh.
-      await this.campaigns.remove(id).catch(() => undefined);
+      // A refused expression was never scheduled, so nothing refers to the campaign. A keyed one that failed for
+      // another reason stays: the server may have created the schedule after all, and a repeat of the key finishes it.
+      const invalid = err instanceof DomainError && err.kind === 'invalid';
+      if (invalid || !fingerprint) await this.campaigns.remove(id).catch(() => undefined);
       throw err;
     }
     return { campaign, rejected, repeated: false };
@@ -145,8 +148,9 @@ export class CampaignService {
   /**
    * Pause, unpause and delete reach the campaign's runs in progress too: a paused campaign sends nothing, a run
    * waiting for allowed hours included, until it is unpaused; a deleted one sends nothing more. The campaign is
-   * changed first, so a run starting meanwhile either is among its open runs or sees the change
-   * (CampaignRepository.recordRun). Answers the batches it paused, resumed or cancelled.
+   * changed before its runs are read, so a run starting meanwhile either has its batch stored and signalled here,
+   * or reads the change itself (db/campaigns.ts CampaignRunRepository). Each step can be repeated: a request that
+   * failed half-way is finished by its retry. Answers the batches it paused, resumed or cancelled.
    */
   async act(campaignId: string, action: CampaignAction): Promise<{ batches: string[] }> {
     const schedule = this.temporal.schedule.getHandle(campaignScheduleId(campaignId));
@@ -156,41 +160,36 @@ export class CampaignService {
           throw new DomainError('conflict', 'campaign_paused', 'The campaign is paused: unpause it before running it now');
         await schedule.trigger();
         return { batches: [] };
-      case 'pause': {
-        const runs = (await this.campaigns.setPaused(campaignId, true)) ?? [];
+      case 'pause':
+        // The schedule first: should the rest fail, no new run starts, and the retry pauses those in progress.
         await schedule.pause('paused through the API');
-        return { batches: await this.signalRuns(campaignId, runs, pauseSignal) };
-      }
-      case 'unpause': {
-        const runs = (await this.campaigns.setPaused(campaignId, false)) ?? [];
+        await this.campaigns.setPaused(campaignId, true);
+        return { batches: await this.signalRuns(campaignId, pauseSignal) };
+      case 'unpause':
+        // The campaign first: a run the schedule starts must not find it still paused.
+        await this.campaigns.setPaused(campaignId, false);
         await schedule.unpause('resumed through the API');
-        return { batches: await this.signalRuns(campaignId, runs, resumeSignal) };
-      }
-      case 'delete': {
+        return { batches: await this.signalRuns(campaignId, resumeSignal) };
+      case 'delete':
+        await this.campaigns.markDeleted(campaignId);
         await schedule.delete().catch((err) => {
           if (!(err instanceof ScheduleNotFoundError)) throw err;
         });
-        // Cancelled before the campaign is marked deleted, so a failure here leaves it to a retry of the delete;
-        // a run recorded in between is in the list markDeleted answers.
-        const cancelled = await this.signalRuns(campaignId, (await this.campaigns.get(campaignId))?.open_runs ?? [], cancelSignal);
-        const late = (await this.campaigns.markDeleted(campaignId)).filter((id) => !cancelled.includes(id));
-        return { batches: [...cancelled, ...(await this.signalRuns(campaignId, late, cancelSignal))] };
-      }
+        return { batches: await this.signalRuns(campaignId, cancelSignal) };
     }
   }
 
-  /** Signals each unfinished batch among `runs`; the finished ones are forgotten. Answers the batches signalled. */
-  private async signalRuns(campaignId: string, runs: string[], signal: SignalDefinition<[]>): Promise<string[]> {
+  /** Signals the stored, unfinished batch of each run in progress; forgets runs found finished. Answers those signalled. */
+  private async signalRuns(campaignId: string, signal: SignalDefinition<[]>): Promise<string[]> {
     const signalled: string[] = [];
-    const finished: string[] = [];
-    for (const batchId of runs) {
+    for (const batchId of await this.runs.ofCampaign(campaignId)) {
       const batch = await this.batches.get(batchId);
-      // No batch yet: its run recorded it and has not stored it, or skipped it (a switched-off template).
+      // Not stored yet: its run reads the campaign once it has stored it.
       if (!batch) continue;
       const outcome = FINISHED_BATCH_STATUSES.includes(batch.status) ? 'finished' : await signalBatchWorkflow(this.temporal, batch, signal);
-      (outcome === 'finished' ? finished : signalled).push(batchId);
+      if (outcome === 'finished') await this.runs.forget(batchId);
+      else signalled.push(batchId);
     }
-    await this.campaigns.forgetRuns(campaignId, finished);
     return signalled;
   }
 }

@@ -25,7 +25,14 @@ export async function campaignRunWorkflow({ campaignId }: { campaignId: string }
     await startChild(bulkSmsWorkflow, {
       workflowId: bulkWorkflowId(created.batchId),
       // Paused since the run began: the batch starts paused, and records so once it has prepared its first page.
-      args: [{ batchId: created.batchId, ...(created.paused ? { paused: true, reportedPaused: false } : {}) }],
+      // Deleted: it starts cancelled, and ends at once.
+      args: [
+        {
+          batchId: created.batchId,
+          ...(created.paused ? { paused: true, reportedPaused: false } : {}),
+          ...(created.cancelled ? { cancelled: true } : {}),
+        },
+      ],
       // The batch outlives this short run; it is observed on its own.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',

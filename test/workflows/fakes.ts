@@ -35,7 +35,7 @@ export interface Scenario {
   providers?: Partial<Record<ProviderName, ProviderScript>>;
   batch?: Partial<BatchPlan>;
   quietGate?: () => QuietGate;
-  campaignBatch?: { batchId: string; messageType: string; paused?: boolean } | null;
+  campaignBatch?: { batchId: string; messageType: string; paused?: boolean; cancelled?: boolean } | null;
   alerts?: { opened: string[]; resolved: string[] };
   balances?: Record<string, number | string>;
   /** Order texts the intake refuses, by template code, with the gateway's error code. */

@@ -39,6 +39,19 @@ describe('campaignRunWorkflow', () => {
     expect(await batch.result()).toMatchObject({ status: 'completed', started: 2 });
   });
 
+  it('starts its batch cancelled when the campaign was deleted while the run stored it: nothing prepared or sent', async () => {
+    const batchId = freshId('batch');
+    h.fake.reset({
+      campaignBatch: { batchId, messageType: 'marketing', cancelled: true },
+      batch: { total: 2 },
+      providers: { every8d: { pushes: 'delivered' } },
+    });
+    expect(await (await runCampaign('deleted')).result()).toEqual({ batchId });
+    expect(await h.client.workflow.getHandle(bulkWorkflowId(batchId)).result()).toMatchObject({ status: 'cancelled', started: 0 });
+    expect(h.fake.named('setBatchStatus').map((c) => c.input.status)).toEqual(['cancelled']);
+    expect(h.fake.named('prepareBatchPage')).toEqual([]);
+  });
+
   it("joins its batch when the campaign's pause started that batch first", async () => {
     const batchId = freshId('batch');
     h.fake.reset({ campaignBatch: { batchId, messageType: 'marketing' }, batch: { total: 2 }, providers: { every8d: { pushes: 'delivered' } } });

@@ -149,7 +149,9 @@ export function campaignRoutes(deps: { service: CampaignService; campaigns: Camp
       responses: { 204: { description: 'Deleted' }, 404: json(ErrorResponse, 'No such campaign'), ...errors },
     }),
     async (c) => {
-      const campaign = await load(c.req.valid('param').campaign_id);
+      // A deleted campaign too: a delete that failed half-way (its runs not yet cancelled) is finished by a repeat.
+      const campaign = await deps.campaigns.getIncludingDeleted(c.req.valid('param').campaign_id);
+      if (!campaign) throw new ApiError(404, 'not_found', 'No campaign with this id');
       const { batches } = await deps.service.act(campaign._id, 'delete');
       await deps.audit.record({
         actor: c.get('principal').id,

@@ -2,7 +2,8 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Repositories } from '../../db';
 import { dayOf } from '../../domain/lookupKeys';
-import { RETENTION_SCHEDULE_ID, retentionCutoff } from '../../domain/retention';
+import { FIRST_RUN_LOOKBACK_DAYS, RETENTION_SCHEDULE_ID, retentionCutoff } from '../../domain/retention';
+import { DAY_MS } from '../../domain/taipeiTime';
 import { ApiError } from '../../errors';
 import { RETENTION_TIME } from '../../temporal/retentionSchedule';
 import type { AuthEnv } from '../auth';
@@ -84,7 +85,9 @@ export function retentionRoutes({ repos, temporal, retentionDays }: { repos: Rep
         if (Number.isNaN(ms) || dayOf(ms) !== day)
           throw new ApiError(422, 'validation_failed', 'from_date is not a calendar date', [{ field: 'from_date', message: 'is not a calendar date' }]);
         // Only back: the walk goes forward from the watermark, so a later day would leave the days between unpurged.
-        const latest = (await repos.retention.state())?.watermark_day ?? dayOf(retentionCutoff(Date.now(), retentionDays));
+        const cutoff = retentionCutoff(Date.now(), retentionDays);
+        // Before any run, the first walks from FIRST_RUN_LOOKBACK_DAYS before the cutoff (activities/retention.ts).
+        const latest = (await repos.retention.state())?.watermark_day ?? dayOf(cutoff - FIRST_RUN_LOOKBACK_DAYS * DAY_MS);
         if (day > latest) {
           const problem = `must not be after ${isoDay(latest)}, where the purge stands (a later day would skip the days in between)`;
           throw new ApiError(422, 'validation_failed', `from_date ${problem}`, [{ field: 'from_date', message: problem }]);
