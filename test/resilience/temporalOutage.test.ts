@@ -30,7 +30,9 @@ describe('a Temporal outage at intake', () => {
     mongo = await MongoClient.connect(process.env.TEST_MONGO_URI!);
     db = mongo.db(process.env.TEST_MONGO_DB);
     repos = await createRepositories(db, loadConfig({}));
-    unreachable = Connection.lazy({ address: '127.0.0.1:1' });
+    // No retry interceptor: a call the bounded client gave up on would otherwise retry after this connection is
+    // closed, and its timer throw "Channel has been shut down" into whichever test file runs next.
+    unreachable = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
   });
   afterAll(async () => {
     await unreachable.close();
