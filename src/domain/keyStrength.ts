@@ -8,12 +8,11 @@
 export const MIN_KEY_CHARACTERS = 32;
 export const MIN_KEY_ENTROPY_BITS = 128;
 
+const KEY_ADVICE = 'use a random 32-byte key (openssl rand -hex 32)';
+
 export function keyStrengthProblem(name: string, key: string): string | undefined {
-  if (key.length < MIN_KEY_CHARACTERS) return `${name} has ${key.length} characters: use a random 32-byte key (openssl rand -hex 32)`;
-  if (/^(.+?)\1+$/s.test(key)) return `${name} repeats one pattern: use a random 32-byte key (openssl rand -hex 32)`;
-  const bits = estimatedEntropyBits(key);
-  if (bits < MIN_KEY_ENTROPY_BITS) return `${name} is too predictable (about ${Math.floor(bits)} bits): use a random 32-byte key (openssl rand -hex 32)`;
-  return undefined;
+  if (key.length < MIN_KEY_CHARACTERS) return `${name} has ${key.length} characters: ${KEY_ADVICE}`;
+  return guessableProblem(name, key, MIN_KEY_ENTROPY_BITS, KEY_ADVICE);
 }
 
 /**
@@ -25,9 +24,13 @@ export function keyStrengthProblem(name: string, key: string): string | undefine
 export const MIN_TOKEN_ENTROPY_BITS = 64;
 
 export function tokenGuessableProblem(name: string, token: string, minBits = MIN_TOKEN_ENTROPY_BITS): string | undefined {
-  const advice = 'use a random one (openssl rand -hex 24)';
-  if (/^(.+?)\1+$/s.test(token)) return `${name} repeats one pattern: ${advice}`;
-  const bits = estimatedEntropyBits(token);
+  return guessableProblem(name, token, minBits, 'use a random one (openssl rand -hex 24)');
+}
+
+/** The one check behind both: a single repeated pattern, or less estimated randomness than `minBits`. */
+function guessableProblem(name: string, value: string, minBits: number, advice: string): string | undefined {
+  if (/^(.+?)\1+$/s.test(value)) return `${name} repeats one pattern: ${advice}`;
+  const bits = estimatedEntropyBits(value);
   if (bits < minBits) return `${name} is too predictable (about ${Math.floor(bits)} bits): ${advice}`;
   return undefined;
 }

@@ -18,7 +18,7 @@ import type { PhoneBudget } from './phoneBudget';
 import { blockedByOptOut } from '../domain/optOut';
 import type { OptOutLedger } from './optOuts';
 import { ContentPolicyService, type TextCheck } from './contentPolicy';
-import { batchIdForKey, requestFingerprint } from './messageIdentity';
+import { batchIdForKey, keyReused, requestFingerprint } from './messageIdentity';
 import { activeTemplate, lengthProblem, renderWithTemplate } from './templateRendering';
 
 export const MAX_RECIPIENTS = 100_000;
@@ -221,8 +221,7 @@ class KeyInUse extends Error {}
 
 /** A repeated key: the stored batch if the body is the same, a conflict if the key was used for another request. */
 function replay(earlier: SmsBatch, fingerprint: string): BulkAccepted {
-  if (earlier.idempotency_fingerprint !== fingerprint)
-    throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+  if (earlier.idempotency_fingerprint !== fingerprint) throw keyReused();
   return { batch: earlier, rejected: earlier.rejections ?? [] };
 }
 

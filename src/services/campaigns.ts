@@ -10,7 +10,7 @@ import { DomainError } from '../domain/errors';
 import { signalBatchWorkflow } from '../temporal/starts';
 import { campaignRunWorkflow, campaignScheduleId, cancelSignal, pauseSignal, resumeSignal } from '../workflows';
 import { MAX_CAMPAIGN_RECIPIENTS, MAX_REPORTED_REJECTIONS, checkBatchContent, screen, type Rejection } from './bulkIntake';
-import { campaignIdForKey, requestFingerprint } from './messageIdentity';
+import { campaignIdForKey, keyReused, requestFingerprint } from './messageIdentity';
 import type { ContentPolicyService } from './contentPolicy';
 import { activeTemplate } from './templateRendering';
 
@@ -110,8 +110,7 @@ export class CampaignService {
 
   /** A repeat of a keyed create: the campaign stored first, scheduled now if the first request stopped before that. */
   private async repeat(earlier: Campaign, fingerprint: string): Promise<CampaignCreated> {
-    if (earlier.idempotency_fingerprint !== fingerprint)
-      throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+    if (earlier.idempotency_fingerprint !== fingerprint) throw keyReused();
     await this.schedule(earlier);
     return { campaign: earlier, rejected: earlier.rejections ?? [], repeated: true };
   }

@@ -37,6 +37,10 @@ export function campaignIdForKey(principalId: string, key: string): string {
   return uuidFrom(`${principalId}\u0000campaign\u0000${key}`);
 }
 
+/** A keyed request repeated with another body: the key names another request, so nothing is answered from it. */
+export const keyReused = (): DomainError =>
+  new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+
 /** What a repeat of a keyed request must match: a digest of the fields that make it that request, in a fixed order. */
 export function requestFingerprint(fields: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');

@@ -9,7 +9,7 @@ import { metrics } from '../metrics';
 import type { BoundedTemporal } from '../temporal/boundedCalls';
 import { startSendWorkflow } from '../temporal/starts';
 import type { PhoneBudget } from './phoneBudget';
-import { messageIdFor, requestFingerprint, senderOf } from './messageIdentity';
+import { keyReused, messageIdFor, requestFingerprint, senderOf } from './messageIdentity';
 import { composeMessage, lengthProblem, renderForMessage, type RenderedMessage } from './templateRendering';
 import { heldByQuietHours, nextAllowedTime, type QuietWindow } from '../domain/quietHours';
 import { blockedByOptOut } from '../domain/optOut';
@@ -146,7 +146,7 @@ export class SmsIntake {
     if (message.idempotency_fingerprint !== fingerprint) {
       if (request.reference !== undefined)
         throw new DomainError('conflict', 'reference_reused', `reference: this reference was already used for a different message (${message._id})`);
-      throw new DomainError('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+      throw keyReused();
     }
     // The first request may have died between storing the message and starting its workflow.
     if (!message.finished_at) await this.startWorkflow(message);

@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { MessageRepository } from '../../db/messages';
 import { ORDER_EVENTS, ORDER_ID_PATTERN, TEMPLATE_FOR_EVENT } from '../../domain/orderEvents';
 import { parseTaiwanPhone } from '../../domain/phone';
+import { DAY_MS } from '../../domain/taipeiTime';
 import { ApiError } from '../../errors';
 import { callableBy } from '../routeRoles';
 import type { OrderNotifications } from '../../services/orderNotifications';
@@ -162,7 +163,7 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
 const ORDER_TEXT_TYPES = [...new Set(Object.values(TEMPLATE_FOR_EVENT).map((code) => messageTypeForTemplate(code)))];
 
 const MAX_DUE_AHEAD_DAYS = 366;
-const MAX_DUE_AHEAD_MS = MAX_DUE_AHEAD_DAYS * 86_400_000;
+const MAX_DUE_AHEAD_MS = MAX_DUE_AHEAD_DAYS * DAY_MS;
 
 const invalid = (field: string, message: string) => new ApiError(422, 'validation_failed', `${field}: ${message}`, [{ field, message }]);
 
