@@ -1,5 +1,6 @@
 import type { SmsBatch } from '../db/batches';
 import type { SmsMessage } from '../db/messages';
+import type { OrderTimeline } from '../workflows/orderNotifications';
 import { ApiError } from '../errors';
 import type { Principal } from './auth';
 
@@ -24,4 +25,15 @@ export function readableBatch(batch: SmsBatch | null, principal: Principal): Sms
   const owner = ownedBy(principal);
   if (!batch || (owner !== undefined && batch.created_by !== owner)) throw new ApiError(404, 'not_found', 'No batch with this id');
   return batch;
+}
+
+/**
+ * An order the principal may read: a sender sees an order another sender key owns as absent. Orders no sender key
+ * has posted to yet (posted by an admin, or before orders had owners) are read by all, as before.
+ */
+export function readableOrder(timeline: OrderTimeline | null, principal: Principal): OrderTimeline {
+  const owner = ownedBy(principal);
+  if (!timeline || (owner !== undefined && timeline.owner !== undefined && timeline.owner !== owner))
+    throw new ApiError(404, 'not_found', "No order with this id (or its history is past Temporal's retention)");
+  return timeline;
 }

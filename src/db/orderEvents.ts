@@ -16,6 +16,8 @@ export interface StoredOrderEvent {
   received_at: Date;
   /** The API key or user that posted it. */
   received_from: string;
+  /** The client key that posted it, when a `sender` key did (services/orderNotifications.ts: order ownership). */
+  sender?: string;
 }
 
 /**
@@ -33,9 +35,9 @@ export class OrderEventRepository {
     // reads and removals are by _id
   }
 
-  /** Stores the event unless this very event (same id) is already stored; the first copy is kept. */
-  async addIfAbsent(event: StoredOrderEvent): Promise<void> {
-    await insertUnlessPresent(this.col, event);
+  /** Stores the event unless this very event (same id) is already stored; the first copy is kept. True if stored now. */
+  addIfAbsent(event: StoredOrderEvent): Promise<boolean> {
+    return insertUnlessPresent(this.col, event);
   }
 
   get(id: string): Promise<StoredOrderEvent | null> {

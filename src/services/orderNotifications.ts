@@ -16,6 +16,7 @@ import type { TemplateData } from '../domain/templateData';
 import { missingPlaceholders, placeholdersOf } from '../domain/templates';
 import { BoundedTemporal } from '../temporal/boundedCalls';
 import {
+  ORDER_NOT_OWNED,
   orderEventUpdate,
   orderNotificationsWorkflow,
   orderTimelineQuery,
@@ -34,6 +35,8 @@ export interface OrderEventRequest {
   dueAt?: Date;
   /** Who posted it (API key or user), kept with the event. */
   principalId: string;
+  /** The client key that posted it, when a `sender` key did: the order belongs to the first one (see OrderEventInput). */
+  sender?: string;
 }
 
 /** Updates wait for a worker to decide the event: longer than a plain start may take, still bounded. */
@@ -59,7 +62,7 @@ export class OrderNotifications {
     await this.checkTemplateData(request.event, request.data);
     // The same event (order, kind, time) always gets the same id: a retried POST is recognised by the workflow.
     const eventId = uuidFrom(['order-event', request.orderId, request.event, request.occurredAt.toISOString()].join('\u0000'));
-    await this.events.addIfAbsent({
+    const stored = await this.events.addIfAbsent({
       _id: eventId,
       order_id: request.orderId,
       event: request.event,
@@ -69,12 +72,17 @@ export class OrderNotifications {
       occurred_at: request.occurredAt,
       received_at: new Date(),
       received_from: request.principalId,
+      ...(request.sender === undefined ? {} : { sender: request.sender }),
     });
+    // The same event stored by another client key: its copy (number, data) is the one the order would text, so
+    // this post is refused here, and that copy is left alone.
+    if (!stored) await this.refuseIfAnotherSenders(eventId, request);
     const input: OrderEventInput = {
       eventId,
       event: request.event,
       occurredAt: request.occurredAt.toISOString(),
       ...(request.dueAt ? { dueAt: request.dueAt.toISOString() } : {}),
+      ...(request.sender === undefined ? {} : { sender: request.sender }),
     };
     const result = await this.temporal.call((client) => updateOrder(client, request.orderId, input));
     if (!result.ok) {
@@ -91,7 +99,16 @@ export class OrderNotifications {
       await this.events.removeAll([eventId]);
       throw new DomainError('conflict', 'order_closed', `order ${request.orderId} is closed: its workflow ended after the order settled; nothing was sent`);
     }
+    if (result.value === 'not_owned') {
+      await this.events.removeAll([eventId]); // this key's own copy: another key's was refused above
+      throw orderIdTaken(request.orderId);
+    }
     return { eventId, ...result.value };
+  }
+
+  private async refuseIfAnotherSenders(eventId: string, request: OrderEventRequest): Promise<void> {
+    const stored = await this.events.get(eventId);
+    if (request.sender !== undefined && stored?.sender !== undefined && stored.sender !== request.sender) throw orderIdTaken(request.orderId);
   }
 
   /** The order's timeline, also after its workflow closed (while Temporal keeps its history); null if unknown. */
@@ -130,8 +147,18 @@ export class OrderNotifications {
   }
 }
 
-/** The decision, or 'closed' when the order's workflow has ended (or is ending) and takes no more events. */
-async function updateOrder(client: Client, orderId: string, input: OrderEventInput): Promise<OrderEventDecision | 'closed'> {
+/**
+ * Order ids are the client system's own, and one system's order is not another's to text about or read. Saying
+ * that the id is in use tells the other key no more than that: not the number, the events or the texts.
+ */
+const orderIdTaken = (orderId: string) =>
+  new DomainError('conflict', 'order_id_taken', `order ${orderId} belongs to another API key (the first to post it); nothing was recorded`);
+
+/**
+ * The decision; 'closed' when the order's workflow has ended (or is ending) and takes no more events; 'not_owned'
+ * when another client key owns the order.
+ */
+async function updateOrder(client: Client, orderId: string, input: OrderEventInput): Promise<OrderEventDecision | 'closed' | 'not_owned'> {
   const start = new WithStartWorkflowOperation(orderNotificationsWorkflow, {
     workflowId: orderWorkflowId(orderId),
     taskQueue: SMS_TRANSACTIONAL_TASK_QUEUE,
@@ -146,6 +173,7 @@ async function updateOrder(client: Client, orderId: string, input: OrderEventInp
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
     if (err instanceof WorkflowUpdateFailedError && String(err.cause?.message).startsWith('order_closed')) return 'closed';
+    if (err instanceof WorkflowUpdateFailedError && String(err.cause?.message).startsWith(ORDER_NOT_OWNED)) return 'not_owned';
     throw err;
   }
 }

@@ -35,6 +35,11 @@ export interface OrderEventInput {
   occurredAt: string;
   /** `payment_due` only: when to remind if still unpaid (ISO 8601); absent or past: at once. */
   dueAt?: string;
+  /**
+   * The client key that posted it, when a `sender` key did (admins post for anyone). The first such key owns the
+   * order: another key's events are refused, and the API shows the timeline only to its owner among senders.
+   */
+  sender?: string;
 }
 
 export interface OrderEventDecision {
@@ -87,6 +92,8 @@ export interface OrderTimeline {
   /** Older entries left out to bound the workflow's state (a flood of repeats). */
   eventsDropped: number;
   texts: OrderText[];
+  /** The sender key that owns the order (see OrderEventInput.sender); none for orders only admins posted to. */
+  owner?: string;
 }
 
 /** Carried across continue-as-new. */
@@ -99,6 +106,7 @@ interface OrderState {
   eventIds: string[];
   lastEventAtMs: number;
   settledAtMs?: number;
+  owner?: string;
 }
 
 export interface OrderWorkflowInput {
@@ -111,6 +119,9 @@ export interface OrderWorkflowInput {
   historyLimit?: number;
   carried?: OrderState;
 }
+
+/** The update validator's refusal of an event from a key that does not own the order (the API answers 409). */
+export const ORDER_NOT_OWNED = 'order_not_owned';
 
 export const orderEventUpdate = defineUpdate<OrderEventDecision, [OrderEventInput]>('orderEvent');
 export const orderTimelineQuery = defineQuery<OrderTimeline>('orderTimeline');
@@ -155,6 +166,8 @@ export async function orderNotificationsWorkflow(input: OrderWorkflowInput): Pro
       validator: (event) => {
         if (ending) throw new Error('order_closed: this order is closed');
         if (!ORDER_EVENTS.includes(event.event)) throw new Error(`unknown order event "${event.event}"`);
+        // Another client system's order: refused before history, so the owner's texts and timeline are untouched.
+        if (event.sender !== undefined && s.owner !== undefined && event.sender !== s.owner) throw new Error(`${ORDER_NOT_OWNED}: another key owns this order`);
       },
     },
   );
@@ -193,6 +206,8 @@ export async function orderNotificationsWorkflow(input: OrderWorkflowInput): Pro
 
 /** Decides one event and records what follows from it. Synchronous: concurrent updates are decided one by one. */
 function receive(s: OrderState, input: OrderEventInput): OrderEventDecision {
+  // State only, no command: histories recorded before owners existed replay unchanged (their inputs carry no sender).
+  s.owner ??= input.sender;
   // The same request again (the API retried it): the same answer, nothing recorded twice.
   const earlier = s.events.find((e) => e.eventId === input.eventId);
   if (earlier)
@@ -311,5 +326,6 @@ function view(orderId: string, s: OrderState, closed: boolean): OrderTimeline {
     events: s.events,
     eventsDropped: s.eventsDropped,
     texts: s.texts,
+    ...(s.owner === undefined ? {} : { owner: s.owner }),
   };
 }

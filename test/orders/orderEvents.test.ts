@@ -185,4 +185,34 @@ describe('order events', () => {
     await textsSettled(`ORD-${phone}-R`);
     expect(await textsTo(phone)).toEqual([TEXTS.arrived]);
   });
+
+  it("keeps one client key's order from another: its events are refused with 409, its timeline is 404 to it", async () => {
+    const key = async (name: string, role = 'sender') =>
+      (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name, role }) })).body.key as string;
+    const [owner, other, viewer] = [await key('order system'), await key('another system'), await key('ops', 'viewer')];
+    const [phone, intruderPhone] = [randomMobile(), randomMobile()];
+    const order = `ORD-${phone}-O`;
+    const event = (event: string, minute: number, to = phone) => ({
+      order_id: order,
+      phone: to,
+      event,
+      occurred_at: at(minute),
+      data: { order_number: order },
+    });
+    expect((await postEvent(event('arrived', 0), owner)).status).toBe(200);
+    // Another key: neither a new event nor the very same event (same id, its own number) gets in.
+    for (const body of [event('completed', 5, intruderPhone), event('arrived', 0, intruderPhone)]) {
+      const refused = await postEvent(body, other);
+      expect([refused.status, refused.body.error?.code]).toEqual([409, 'order_id_taken']);
+    }
+    const timelineAs = (token: string) => api(`/api/v1/notifications/orders/${order}`, { token });
+    expect((await timelineAs(other)).status).toBe(404);
+    for (const token of [owner, viewer, adminToken()]) expect((await timelineAs(token)).body).toMatchObject({ step: 'arrived' });
+    // The owner's retry of its event is answered as before, and the text goes to the owner's customer only.
+    expect((await postEvent(event('arrived', 0), owner)).body).toMatchObject({ decision: 'applied' });
+    const timeline = await textsSettled(order);
+    expect(timeline.events.map((e) => e.event)).toEqual(['arrived']);
+    expect(await textsTo(phone)).toEqual([TEXTS.arrived]);
+    expect(await textsTo(intruderPhone)).toEqual([]);
+  });
 });

@@ -341,6 +341,16 @@ export const RECORDED_PATHS: Record<string, (h: Harness) => Promise<Recorded>> =
     await postEvent(h, 'rec-recalled', 'cancelled', at(2), { options });
     return finished('orderNotifications-recalled', orderHandle(h, 'rec-recalled'));
   },
+  // An owned order: the owner's events, one refused from another key (not in history), an admin's.
+  'orderNotifications-owned': async (h) => {
+    h.fake.reset({});
+    const options = { lingerMs: 1_000 };
+    await postEvent(h, 'rec-owned', 'confirmed', at(0), { options, sender: 'key-owner' });
+    await postEvent(h, 'rec-owned', 'arrived', at(20), { options, sender: 'key-other' }).catch(() => undefined);
+    await postEvent(h, 'rec-owned', 'driver_departed', at(10), { options });
+    await postEvent(h, 'rec-owned', 'completed', at(30), { options, sender: 'key-owner' });
+    return finished('orderNotifications-owned', orderHandle(h, 'rec-owned'));
+  },
   'orderNotifications-continued-as-new': async (h) => {
     h.fake.reset({});
     const options = { lingerMs: 1_000, historyLimit: 20 };

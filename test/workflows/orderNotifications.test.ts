@@ -16,6 +16,8 @@ const settledTexts = (orderId: string) =>
     () => timelineOf(h, orderId),
     (t) => t.texts.every((x) => x.state !== 'queued' && x.state !== 'sending' && recallState(x) !== 'pending'),
   );
+/** The update validator's refusal, as the client sees it (WorkflowUpdateFailedError with the reason as its cause). */
+const notOwned = { cause: { message: expect.stringMatching(/^order_not_owned/) } };
 const messageOf = (order: string, event: string, minute: number) => `msg-${order}-${event}-${at(minute)}`;
 
 describe('orderNotificationsWorkflow', () => {
@@ -183,6 +185,34 @@ describe('orderNotificationsWorkflow', () => {
     expect(h.fake.named('forgetOrderEvents').map((c) => c.input.eventIds)).toEqual([[`${order}-completed-${at(30)}`]]);
     await expect(postEvent(h, order, 'completed', at(31), { options })).rejects.toThrow(/already started|already exists/i);
     expect((await timelineOf(h, order)).state).toBe('closed');
+  });
+
+  it("belongs to the first sender key that posts to it: another key's events are refused unrecorded, also after continue-as-new", async () => {
+    h.fake.reset({});
+    const order = freshId('ord');
+    const options = { historyLimit: 20 };
+    // An admin's event (no sender) leaves the order unowned; the order system's key then owns it.
+    expect(await postEvent(h, order, 'confirmed', at(0), { options })).toMatchObject({ decision: 'applied' });
+    expect((await timelineOf(h, order)).owner).toBeUndefined();
+    await postEvent(h, order, 'driver_departed', at(10), { options, sender: 'key-a' });
+    await expect(postEvent(h, order, 'arrived', at(20), { options, sender: 'key-b' })).rejects.toMatchObject(notOwned);
+    for (let i = 1; i <= 6; i++) await postEvent(h, order, 'driver_departed', at(10 + i), { options, sender: 'key-a' });
+    await until(
+      () => timelineOf(h, order),
+      (t) => t.events.length === 8,
+    );
+    const runs = async () => {
+      const found = [];
+      for await (const run of h.client.workflow.list({ query: `WorkflowId="${orderHandle(h, order).workflowId}"` })) found.push(run.status.name);
+      return found;
+    };
+    await until(runs, (r) => r.includes('CONTINUED_AS_NEW') && r.includes('RUNNING'));
+    await expect(postEvent(h, order, 'arrived', at(21), { options, sender: 'key-b' })).rejects.toMatchObject(notOwned);
+    expect(await postEvent(h, order, 'arrived', at(22))).toMatchObject({ decision: 'applied' }); // an admin still may
+    const timeline = await timelineOf(h, order);
+    expect(timeline.owner).toBe('key-a');
+    expect(timeline.events.map((e) => e.occurredAt)).not.toContain(at(20));
+    expect(timeline.events.map((e) => e.occurredAt)).not.toContain(at(21));
   });
 
   it('continues as new when its history grows, keeping what it decided', async () => {

@@ -17,7 +17,7 @@ export function postEvent(
   orderId: string,
   event: OrderEventName,
   occurredAt: string,
-  extra: { dueAt?: string; eventId?: string; options?: Omit<OrderWorkflowInput, 'orderId'> } = {},
+  extra: { dueAt?: string; eventId?: string; sender?: string; options?: Omit<OrderWorkflowInput, 'orderId'> } = {},
 ) {
   const start = new WithStartWorkflowOperation(orderNotificationsWorkflow, {
     workflowId: orderWorkflowId(orderId),
@@ -27,7 +27,15 @@ export function postEvent(
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });
   return h.client.workflow.executeUpdateWithStart(orderEventUpdate, {
-    args: [{ eventId: extra.eventId ?? `${orderId}-${event}-${occurredAt}`, event, occurredAt, ...(extra.dueAt ? { dueAt: extra.dueAt } : {}) }],
+    args: [
+      {
+        eventId: extra.eventId ?? `${orderId}-${event}-${occurredAt}`,
+        event,
+        occurredAt,
+        ...(extra.dueAt ? { dueAt: extra.dueAt } : {}),
+        ...(extra.sender ? { sender: extra.sender } : {}),
+      },
+    ],
     startWorkflowOperation: start,
   });
 }

@@ -7,11 +7,12 @@ import { ApiError } from '../../errors';
 import { callableBy } from '../routeRoles';
 import type { OrderNotifications } from '../../services/orderNotifications';
 import { type OrderTimeline, recallState } from '../../workflows/orderNotifications';
-import type { AuthEnv } from '../auth';
+import type { AuthEnv, Principal } from '../auth';
 import { json, openApiHook } from '../openapi';
 import { ErrorResponse, PhoneInput, TemplateData } from '../schemas';
 import { messageTypeForTemplate } from '../../domain/defaultTemplates';
 import { assertMaySendType } from '../messageTypes';
+import { ownedBy, readableOrder } from '../ownership';
 
 /** Clocks of the order system and ours may differ a little; an event further in the future is a mistake. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -96,7 +97,10 @@ const postRoute = createRoute({
   request: { body: { content: { 'application/json': { schema: OrderEventRequest } }, required: true } },
   responses: {
     200: json(OrderEventAccepted, 'What the order workflow decided'),
-    409: json(ErrorResponse, 'The order is closed (its workflow ended after the order settled); nothing was sent'),
+    409: json(
+      ErrorResponse,
+      '`order_closed`: the order is closed (its workflow ended after the order settled); `order_id_taken`: another API key posted this order first and owns it. Nothing was sent',
+    ),
     ...errors,
   },
 });
@@ -134,6 +138,7 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
       data: body.data,
       ...(dueAt ? { dueAt } : {}),
       principalId: c.get('principal').id,
+      ...senderOf(c.get('principal')),
     });
     return c.json(
       {
@@ -151,12 +156,17 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
 
   app.openapi(timelineRoute, async (c) => {
     const orderId = c.req.valid('param').order_id;
-    const timeline = await deps.orders.timeline(orderId);
-    if (!timeline) throw new ApiError(404, 'not_found', "No order with this id (or its history is past Temporal's retention)");
+    const timeline = readableOrder(await deps.orders.timeline(orderId), c.get('principal'));
     return c.json(await timelineView(timeline, deps.messages), 200);
   });
 
   return app;
+}
+
+/** A sender key posts as itself (the first one owns the order); admins post for anyone. */
+function senderOf(principal: Principal): { sender?: string } {
+  const owner = ownedBy(principal);
+  return owner === undefined ? {} : { sender: owner };
 }
 
 /** The message types an order's texts have. */
