@@ -11,6 +11,7 @@ import { OptOutLedger } from '../services/optOuts';
 import { PhoneBudget } from '../services/phoneBudget';
 import type { SmsCancellation } from '../services/smsCancel';
 import { SmsIntake, messageIdForKey } from '../services/smsIntake';
+import { senderOf } from '../services/messageIdentity';
 import { sendPlanning, sendPolicyOf } from '../services/sendPlanning';
 import { BoundedTemporal } from '../temporal/boundedCalls';
 import type { OrderActivities } from './types';
@@ -65,6 +66,8 @@ export function createOrderActivities({ repos, intake, cancellation }: OrderActi
           messageType: messageTypeForTemplate(templateCode),
           metadata: { order_id: orderId, order_event: stored.event },
           principalId: ORDER_TEXT_PRINCIPAL,
+          // The client key that posted the event reads its text in sms-status and sms-logs, as the messages it sends.
+          ...(stored.sender === undefined ? {} : { sentBy: senderOf(stored.sender) }),
           idempotencyKey: key,
         });
         return { messageId: message._id };

@@ -214,5 +214,10 @@ describe('order events', () => {
     expect(timeline.events.map((e) => e.event)).toEqual(['arrived']);
     expect(await textsTo(phone)).toEqual([TEXTS.arrived]);
     expect(await textsTo(intruderPhone)).toEqual([]);
+    // The text is the owner's message: its sms-status and sms-logs show it, to no other sender key.
+    const text = `/api/v1/notifications/sms-status/${timeline.texts[0].message_id}`;
+    expect([(await api(text, { token: owner })).status, (await api(text, { token: other })).status]).toEqual([200, 404]);
+    const logged = await api(`/api/v1/notifications/sms-logs?order_id=${order}`, { token: owner });
+    expect(logged.body.items.map((m: { message_id: string }) => m.message_id)).toEqual([timeline.texts[0].message_id]);
   });
 });

@@ -138,7 +138,7 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
       data: body.data,
       ...(dueAt ? { dueAt } : {}),
       principalId: c.get('principal').id,
-      ...senderOf(c.get('principal')),
+      ...postedAs(c.get('principal')),
     });
     return c.json(
       {
@@ -164,7 +164,7 @@ export function orderRoutes(deps: { orders: OrderNotifications; messages: Messag
 }
 
 /** A sender key posts as itself (the first one owns the order); admins post for anyone. */
-function senderOf(principal: Principal): { sender?: string } {
+function postedAs(principal: Principal): { sender?: string } {
   const owner = ownedBy(principal);
   return owner === undefined ? {} : { sender: owner };
 }
