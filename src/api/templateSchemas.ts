@@ -59,7 +59,7 @@ export const UpdateTemplateRequest = z
     content: TemplateContent.optional(),
     is_active: z.boolean().optional(),
     variants: Variants.optional(),
-    winner_rule: WinnerRuleInput.optional(),
+    winner_rule: WinnerRuleInput.nullable().optional().openapi({ description: '`null` ends the A/B test (as does leaving fewer than two variants)' }),
     version: z.number().int().positive().optional().openapi({ description: 'The version you read; a different current version answers 409' }),
   })
   .refine((b) => Object.keys(b).some((k) => k !== 'version'), 'give at least one field to change')

@@ -26,7 +26,8 @@ export interface SmsTemplate {
 }
 
 export type TemplateDraft = Pick<SmsTemplate, 'code' | 'name' | 'content' | 'variants' | 'is_active'> & { winner_rule?: WinnerRule };
-export type TemplateChanges = Partial<Omit<TemplateDraft, 'code'>>;
+/** `winner_rule: null` ends the template's A/B test: the rule is removed. */
+export type TemplateChanges = Partial<Omit<TemplateDraft, 'code' | 'winner_rule'>> & { winner_rule?: WinnerRule | null };
 
 export class DuplicateTemplateCode extends Error {}
 
@@ -102,11 +103,16 @@ export class TemplateRepository {
   ): Promise<SmsTemplate | null> {
     const clearsWinner = textsChange(current, changes);
     const baseline = clearsWinner ? { ab_baseline: await figuresNow() } : {};
+    const { winner_rule, ...rest } = changes;
+    const unset: Partial<Record<'winner' | 'winner_rule', ''>> = {
+      ...(clearsWinner && current.winner ? { winner: '' as const } : {}),
+      ...(winner_rule === null ? { winner_rule: '' as const } : {}),
+    };
     return this.col.findOneAndUpdate(
       { _id: current._id, version: current.version },
       {
-        $set: { ...changes, ...baseline, version: current.version + 1, updated_at: now },
-        ...(clearsWinner && current.winner ? { $unset: { winner: '' } } : {}),
+        $set: { ...rest, ...(winner_rule ? { winner_rule } : {}), ...baseline, version: current.version + 1, updated_at: now },
+        ...(Object.keys(unset).length ? { $unset: unset } : {}),
       },
       { returnDocument: 'after' },
     );

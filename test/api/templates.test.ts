@@ -196,6 +196,27 @@ describe('A/B variants', () => {
     );
   });
 
+  it('ends an A/B test on request (winner_rule null) or when fewer than two variants are left', async () => {
+    const rule = { min_sends_per_variant: 5, min_delivery_rate_lead: 0.2 };
+    const variants = [
+      { id: 'a', content: '【幸福氣】甲', weight: 50 },
+      { id: 'b', content: '【幸福氣】乙', weight: 50 },
+    ];
+    const put = (id: string, body: unknown) => api(`/api/v1/notifications/sms-templates/${id}`, { method: 'PUT', body: JSON.stringify(body) });
+    const ended = (await createTemplate({ code: uniqueCode('ab_end'), name: 'ab', content: '【幸福氣】x', variants, winner_rule: rule })).body;
+    expect(ended.winner_rule).toEqual(rule);
+    const cleared = await put(ended.id, { winner_rule: null });
+    expect([cleared.status, cleared.body.winner_rule, cleared.body.variants.length]).toEqual([200, null, 2]);
+
+    const shrunk = (await createTemplate({ code: uniqueCode('ab_one'), name: 'ab', content: '【幸福氣】x', variants, winner_rule: rule })).body;
+    const left = await put(shrunk.id, { variants: [{ ...variants[0], weight: 100 }] });
+    expect([left.status, left.body.winner_rule]).toEqual([200, null]);
+    // A rule still needs two variants to compare.
+    const refused = await put(shrunk.id, { winner_rule: rule });
+    expect([refused.status, refused.body.error.details.map((d: { field: string }) => d.field)]).toEqual([422, ['winner_rule']]);
+    expect((await api(`/api/v1/notifications/sms-templates/${shrunk.id}`)).body.winner_rule).toBeNull();
+  });
+
   it('declares a winner when the rule is met, moving all weight to it and auditing the decision', async () => {
     const variants = [
       { id: 'good', content: '【幸福氣】好 {n}', weight: 50 },

@@ -136,7 +136,11 @@ export function templateRoutes({ repos, policy }: { repos: Repositories; policy:
         { field: 'winner_rule', message: 'needs at least two variants' },
       ]);
     }
-    const updated = await repos.templates.update(current, changes, () => repos.rollups.templateCells(current.code));
+    // Fewer than two variants leave nothing to compare: the A/B test ends with them, rule and all.
+    const endsTest = changes.variants !== undefined && changes.variants.length < 2 && current.winner_rule && changes.winner_rule === undefined;
+    const updated = await repos.templates.update(current, endsTest ? { ...changes, winner_rule: null } : changes, () =>
+      repos.rollups.templateCells(current.code),
+    );
     if (!updated) throw new ApiError(409, 'version_conflict', 'The template changed while this update was applied; re-read and retry');
     await repos.audit.record({
       actor: c.get('principal').id,
