@@ -324,7 +324,11 @@ export class MessageRepository {
               type: 'sent',
               status: 'sent',
               provider: sent.provider,
-              detail: { provider_message_id: sent.providerMessageId, ...(sent.duplicate ? { provider_saw_duplicate: true } : {}) },
+              detail: {
+                provider_message_id: sent.providerMessageId,
+                ...(sent.duplicate ? { provider_saw_duplicate: true } : {}),
+                ...(sent.foundAfter ? { found_after_failure: sent.foundAfter } : {}),
+              },
             },
           },
         };

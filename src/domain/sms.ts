@@ -60,6 +60,8 @@ export interface ProviderAccepted {
   reportedCost?: number;
   /** The provider said it had already seen this client reference (Mitake `Duplicate=Y`). */
   duplicate?: boolean;
+  /** See SendAccepted: found in the provider's records after a call that failed without a clear answer. */
+  foundAfter?: string;
   /** See SendAccepted: recording the send also stores the provider-id ref, and early receipts are looked for. */
   matchReceiptsByProviderId?: true;
 }

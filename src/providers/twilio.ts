@@ -13,6 +13,7 @@ const PROVIDER_ERRORS = new Set([20003, 20005, 20404, 21212, 21606, 21659, 30002
 export class TwilioProvider implements SmsProvider {
   readonly name = 'twilio' as const;
   private readonly client: twilio.Twilio;
+  private readonly lookups: twilio.Twilio;
 
   constructor(
     private readonly config: ProviderConfig,
@@ -22,23 +23,62 @@ export class TwilioProvider implements SmsProvider {
     // The package retries nothing by default (autoRetry is off); Temporal owns retries.
     this.client = twilio(account_sid, auth_token, { timeout: http.timeoutMs });
     this.client.api.baseUrl = config.settings.api_url.replace(/\/$/, '');
+    // Half the usual wait for the lookup after an unclear call: the whole send stays within 1.5 provider timeouts,
+    // inside what the activity allows (as Mitake's second ask).
+    this.lookups = twilio(account_sid, auth_token, { timeout: http.timeoutMs / 2 });
+    this.lookups.api.baseUrl = this.client.api.baseUrl;
   }
 
+  /**
+   * Twilio takes no client reference, so a call that ends without a clear answer (a timeout, a broken connection, a
+   * gateway's 502/504, Twilio's own 500) is settled by reading Twilio's records: the account's latest messages to
+   * the number. One with this exact text, from our sender, created since the call began is this send: accepted, and
+   * neither resent nor failed over (the customer is texted once). Otherwise the failure stands as before.
+   */
   async send(sms: OutboundSms): Promise<SendAccepted> {
-    const { from_number, messaging_service_sid } = this.config.settings;
+    const startedAt = Date.now();
     try {
-      const message = await this.client.messages.create({
-        to: sms.phone.e164,
-        body: sms.body,
-        statusCallback: sms.receiptUrl,
-        ...(messaging_service_sid ? { messagingServiceSid: messaging_service_sid } : { from: from_number }),
-      });
+      const message = await this.client.messages.create({ to: sms.phone.e164, body: sms.body, statusCallback: sms.receiptUrl, ...this.sender() });
       return { providerMessageId: message.sid };
     } catch (err) {
-      throw classify(err);
+      const failure = classify(err);
+      if (!failure.ambiguous && failure.code !== INTERNAL_ERROR) throw failure;
+      const sid = await this.createdSince(sms, startedAt).catch(() => undefined);
+      if (sid === undefined) throw failure;
+      return { providerMessageId: sid, foundAfter: failure.code };
     }
   }
+
+  private sender(): { from?: string } | { messagingServiceSid: string } {
+    const { from_number, messaging_service_sid } = this.config.settings;
+    return messaging_service_sid ? { messagingServiceSid: messaging_service_sid } : { from: from_number };
+  }
+
+  /** The sid of the one message Twilio created for this send since `startedAt`; none if none or several match. */
+  private async createdSince(sms: OutboundSms, startedAt: number): Promise<string | undefined> {
+    const recent = await this.lookups.messages.list({ to: sms.phone.e164, limit: LOOKUP_PAGE, pageSize: LOOKUP_PAGE });
+    const sender = this.sender();
+    const ours = recent.filter(
+      (m) =>
+        m.direction?.startsWith('outbound') &&
+        m.body === sms.body &&
+        ('messagingServiceSid' in sender ? m.messagingServiceSid === sender.messagingServiceSid : m.from === sender.from) &&
+        m.dateCreated.getTime() >= startedAt - CLOCK_SKEW_MS,
+    );
+    return ours.length === 1 ? ours[0].sid : undefined;
+  }
 }
+
+/** Twilio's own "internal server error": the message may or may not have been created. */
+const INTERNAL_ERROR = '20500';
+/** The latest messages to one number read to settle an unclear call: ours, if created, is among the newest. */
+const LOOKUP_PAGE = 20;
+/**
+ * Twilio stamps `date_created` by its clock, to the second: a send is matched if created up to this long before the
+ * call began. Short, so that an identical text sent just before is not taken for this one; missing a match only
+ * leaves the failure as it was.
+ */
+const CLOCK_SKEW_MS = 5_000;
 
 function classify(err: unknown): ProviderError {
   const e = err as { status?: number; code?: number; message?: string };

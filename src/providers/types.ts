@@ -16,6 +16,11 @@ export interface SendAccepted {
   reportedCost?: number;
   /** The provider said it had already seen this client reference (Mitake `Duplicate=Y`). */
   duplicate?: boolean;
+  /**
+   * The call failed without a clear answer (this failure code), and the provider's own records showed it had taken
+   * the send (Twilio): accepted, not resent.
+   */
+  foundAfter?: string;
   /** Points the account has left after this send, when the reply says (Every8d `CREDIT`, Mitake `AccountPoint`). */
   balance?: number;
   /**

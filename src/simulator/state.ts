@@ -25,6 +25,9 @@ export interface AcceptedSend {
   body: string;
   provider_message_id: string;
   at: string;
+  /** Twilio only: the sender asked for, a number or a messaging service (its message list shows them). */
+  from?: string;
+  messaging_service_sid?: string;
 }
 
 /** Points a simulated prepaid account (Every8d, Mitake) starts with unless configured otherwise. */

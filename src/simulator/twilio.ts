@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import twilio from 'twilio';
 import { countSegments } from '../domain/segments';
 import { controlRoutes, type InboundDelivery } from './control';
@@ -46,11 +46,44 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
     : undefined;
   app.route('/_sim', controlRoutes(state, inbound));
 
+  const authorised = (c: Context) =>
+    c.req.header('authorization') === `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` && c.req.param('sid') === accountSid;
+
+  // The account's messages to one number, newest first (`To`, `PageSize`): what the adapter reads after an unclear call.
+  app.get('/2010-04-01/Accounts/:sid/Messages.json', (c) => {
+    if (!authorised(c)) return c.json(twilioError(20003, 'Authenticate', 401), 401);
+    const to = c.req.query('To') ?? '';
+    const pageSize = Math.min(Math.max(Number(c.req.query('PageSize')) || 50, 1), 1000);
+    const sends = state
+      .findSends({ phone: nationalForm(to) })
+      .reverse()
+      .slice(0, pageSize);
+    const uri = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+    return c.json({
+      messages: sends.map((send) =>
+        messageView({
+          sid: send.provider_message_id,
+          to,
+          from: send.from ?? null,
+          messagingServiceSid: send.messaging_service_sid ?? null,
+          body: send.body,
+          createdAt: new Date(send.at),
+          accountSid,
+        }),
+      ),
+      page: 0,
+      page_size: pageSize,
+      uri,
+      first_page_uri: uri,
+      next_page_uri: null,
+      previous_page_uri: null,
+      start: 0,
+      end: Math.max(sends.length - 1, 0),
+    });
+  });
+
   app.post('/2010-04-01/Accounts/:sid/Messages.json', async (c) => {
-    const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
-    if (c.req.header('authorization') !== expected || c.req.param('sid') !== accountSid) {
-      return c.json(twilioError(20003, 'Authenticate', 401), 401);
-    }
+    if (!authorised(c)) return c.json(twilioError(20003, 'Authenticate', 401), 401);
     const form = await readForm(c);
     const to = form.To ?? '';
     const behaviour = state.behaviourFor(nationalForm(to));
@@ -67,7 +100,16 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const callback = form.StatusCallback;
     const ref = callback ? (new URL(callback).searchParams.get('message_id') ?? undefined) : undefined;
-    state.recordAccepted({ ref, phone: nationalForm(to), body: form.Body ?? '', provider_message_id: sid, at: new Date().toISOString() });
+    const createdAt = new Date();
+    state.recordAccepted({
+      ref,
+      phone: nationalForm(to),
+      body: form.Body ?? '',
+      provider_message_id: sid,
+      at: createdAt.toISOString(),
+      from: form.From,
+      messaging_service_sid: form.MessagingServiceSid,
+    });
 
     if (callback && behaviour.receipt !== 'none') {
       const post = (status: string, extra: Record<string, string> = {}) => {
@@ -94,32 +136,45 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
       scheduleReceipts(behaviour, [() => post('sent'), () => post(behaviour.receipt, behaviour.receipt === 'undelivered' ? { ErrorCode: '30003' } : {})]);
     }
 
-    const now = new Date().toUTCString();
     return c.json(
-      {
-        sid,
-        account_sid: accountSid,
-        api_version: '2010-04-01',
-        to,
-        from: form.From ?? null,
-        messaging_service_sid: form.MessagingServiceSid ?? null,
-        body: form.Body ?? '',
-        status: 'queued',
-        num_segments: String(countSegments(form.Body ?? '').segments),
-        num_media: '0',
-        direction: 'outbound-api',
-        price: null,
-        price_unit: 'USD',
-        error_code: null,
-        error_message: null,
-        date_created: now,
-        date_updated: now,
-        date_sent: null,
-        uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
-      },
+      messageView({ sid, to, from: form.From ?? null, messagingServiceSid: form.MessagingServiceSid ?? null, body: form.Body ?? '', createdAt, accountSid }),
       201,
     );
   });
 
   return { app, state };
+}
+
+/** A Message resource as Twilio's API shows it (create answer and list entries alike). */
+function messageView(m: {
+  sid: string;
+  to: string;
+  from: string | null;
+  messagingServiceSid: string | null;
+  body: string;
+  createdAt: Date;
+  accountSid: string;
+}) {
+  const created = m.createdAt.toUTCString();
+  return {
+    sid: m.sid,
+    account_sid: m.accountSid,
+    api_version: '2010-04-01',
+    to: m.to,
+    from: m.from,
+    messaging_service_sid: m.messagingServiceSid,
+    body: m.body,
+    status: 'queued',
+    num_segments: String(countSegments(m.body).segments),
+    num_media: '0',
+    direction: 'outbound-api',
+    price: null,
+    price_unit: 'USD',
+    error_code: null,
+    error_message: null,
+    date_created: created,
+    date_updated: created,
+    date_sent: null,
+    uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
+  };
 }
