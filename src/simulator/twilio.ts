@@ -87,7 +87,9 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
     const form = await readForm(c);
     const to = form.To ?? '';
     const behaviour = state.behaviourFor(nationalForm(to));
-    await delayPerBehaviour(c, behaviour);
+    // A hang here is Twilio creating the message and the answer never coming back: created first, then held.
+    const hangs = behaviour.failure === 'hang';
+    await delayPerBehaviour(c, hangs ? { ...behaviour, failure: 'none' } : behaviour);
     if (behaviour.failure === 'http_500') return c.json(twilioError(20500, 'Internal Server Error', 500), 500);
     if (behaviour.failure === 'invalid_number' || !/^\+8869\d{8}$/.test(to))
       return c.json(twilioError(21211, `The 'To' number ${to} is not a valid phone number.`, 400), 400);
@@ -136,6 +138,7 @@ export function twilioSimulator({ accountSid, authToken, inboundUrl }: TwilioSim
       scheduleReceipts(behaviour, [() => post('sent'), () => post(behaviour.receipt, behaviour.receipt === 'undelivered' ? { ErrorCode: '30003' } : {})]);
     }
 
+    if (hangs) await delayPerBehaviour(c, { ...behaviour, latency_ms: 0 });
     return c.json(
       messageView({ sid, to, from: form.From ?? null, messagingServiceSid: form.MessagingServiceSid ?? null, body: form.Body ?? '', createdAt, accountSid }),
       201,

@@ -81,6 +81,27 @@ describe('send-sms end to end (API → Temporal → provider simulator → recei
     expect(final.events.filter((e: any) => e.type === 'possible_duplicate')).toEqual([expect.objectContaining({ provider: 'every8d' })]);
   });
 
+  it("settles a Twilio call that timed out from Twilio's records: texted once, no failover, nothing flagged", async () => {
+    const phone = randomMobile();
+    await setBehaviour('every8d', phone, { failure: 'error_code', error_code: '-2' });
+    await setBehaviour('mitake', phone, { failure: 'error_code', error_code: 'p' });
+    await setBehaviour('twilio', phone, { failure: 'hang' }); // Twilio creates the message; its answer never comes
+    const { body } = await sendSms({ phone, message: CHINESE });
+    const final = await waitForFinal(body.message_id);
+    const [twilioSend] = await simulatorSends('twilio', { ref: body.message_id });
+    expect(final).toMatchObject({ status: 'delivered', provider: 'twilio', provider_message_id: twilioSend.provider_message_id });
+    expect(final.attempts.map((a: any) => [a.provider, a.outcome])).toEqual([
+      ['every8d', 'error'],
+      ['mitake', 'error'],
+      ['twilio', 'accepted'],
+    ]);
+    // The stored record says how the acceptance was learnt (the API's event list shows no details).
+    const stored = await withDb((db) => db.collection('sms_messages').findOne({ _id: body.message_id } as any));
+    expect(stored?.events.find((e: any) => e.type === 'sent')?.detail).toMatchObject({ found_after_failure: 'timeout' });
+    expect(final.events.filter((e: any) => e.type === 'possible_duplicate')).toEqual([]);
+    expect(await simulatorSends('twilio', { ref: body.message_id })).toHaveLength(1);
+  });
+
   it('retries a transient HTTP 500 with back-off before failing over', async () => {
     const phone = randomMobile();
     await setBehaviour('every8d', phone, { failure: 'http_500' });
