@@ -54,7 +54,11 @@ export class TwilioProvider implements SmsProvider {
     return messaging_service_sid ? { messagingServiceSid: messaging_service_sid } : { from: from_number };
   }
 
-  /** The sid of the one message Twilio created for this send since `startedAt`; none if none or several match. */
+  /**
+   * The sid of the one message Twilio created for this send since `startedAt`; none if none or several match. By
+   * content: another message of ours with the same text to the same number in the same seconds, created when this
+   * one was not, would be taken for it (docs/resilience.md).
+   */
   private async createdSince(sms: OutboundSms, startedAt: number): Promise<string | undefined> {
     const recent = await this.lookups.messages.list({ to: sms.phone.e164, limit: LOOKUP_PAGE, pageSize: LOOKUP_PAGE });
     const sender = this.sender();

@@ -74,9 +74,9 @@ export class OrderNotifications {
       received_from: request.principalId,
       ...(request.sender === undefined ? {} : { sender: request.sender }),
     });
-    // The same event stored by another client key: its copy (number, data) is the one the order would text, so
-    // this post is refused here, and that copy is left alone.
-    if (!stored) await this.refuseIfAnotherSenders(eventId, request);
+    // The same event stored before: by another client key, its copy (number, data) is the one the order would
+    // text, so this post is refused here and that copy is left alone.
+    const ownCopy = stored || (await this.storedByThisKeyUnlessAnothers(eventId, request));
     const input: OrderEventInput = {
       eventId,
       event: request.event,
@@ -84,8 +84,8 @@ export class OrderNotifications {
       ...(request.dueAt ? { dueAt: request.dueAt.toISOString() } : {}),
       ...(request.sender === undefined ? {} : { sender: request.sender }),
     };
-    const result = await this.temporal.call((client) => updateOrder(client, request.orderId, input));
-    if (!result.ok) {
+    const updated = await this.temporal.call((client) => updateOrder(client, request.orderId, input));
+    if (!updated.ok) {
       // Nothing was decided: the order system retries, and the same event id makes the retry harmless.
       throw new DomainError(
         'unavailable',
@@ -95,20 +95,27 @@ export class OrderNotifications {
         RETRY_AFTER_S,
       );
     }
-    if (result.value === 'closed') {
-      await this.events.removeAll([eventId]);
-      throw new DomainError('conflict', 'order_closed', `order ${request.orderId} is closed: its workflow ended after the order settled; nothing was sent`);
-    }
-    if (result.value === 'not_owned') {
-      await this.events.removeAll([eventId]); // this key's own copy: another key's was refused above
-      throw orderIdTaken(request.orderId);
-    }
-    return { eventId, ...result.value };
+    const result = updated.value;
+    if (result.value === 'ok') return { eventId, ...result.decision };
+    // Refused: nothing of this post may stay. A copy this key stored (now, or in an earlier try of this post) is
+    // removed; one another principal stored (an admin) belongs to the order.
+    if (ownCopy) await this.events.removeAll([eventId]);
+    if (result.value === 'not_owned' || (await this.ownedByAnotherKey(request))) throw orderIdTaken(request.orderId);
+    throw new DomainError('conflict', 'order_closed', `order ${request.orderId} is closed: its workflow ended after the order settled; nothing was sent`);
   }
 
-  private async refuseIfAnotherSenders(eventId: string, request: OrderEventRequest): Promise<void> {
+  /** A closed order still answers its timeline: another sender key is told the id is taken, not that it closed. */
+  private async ownedByAnotherKey(request: OrderEventRequest): Promise<boolean> {
+    if (request.sender === undefined) return false;
+    const owner = (await this.timeline(request.orderId))?.owner;
+    return owner !== undefined && owner !== request.sender;
+  }
+
+  /** Refuses the post if another sender key stored this event; else whether this principal stored it. */
+  private async storedByThisKeyUnlessAnothers(eventId: string, request: OrderEventRequest): Promise<boolean> {
     const stored = await this.events.get(eventId);
     if (request.sender !== undefined && stored?.sender !== undefined && stored.sender !== request.sender) throw orderIdTaken(request.orderId);
+    return stored?.received_from === request.principalId;
   }
 
   /** The order's timeline, also after its workflow closed (while Temporal keeps its history); null if unknown. */
@@ -158,7 +165,11 @@ const orderIdTaken = (orderId: string) =>
  * The decision; 'closed' when the order's workflow has ended (or is ending) and takes no more events; 'not_owned'
  * when another client key owns the order.
  */
-async function updateOrder(client: Client, orderId: string, input: OrderEventInput): Promise<OrderEventDecision | 'closed' | 'not_owned'> {
+async function updateOrder(
+  client: Client,
+  orderId: string,
+  input: OrderEventInput,
+): Promise<{ value: 'ok'; decision: OrderEventDecision } | { value: 'closed' | 'not_owned' }> {
   const start = new WithStartWorkflowOperation(orderNotificationsWorkflow, {
     workflowId: orderWorkflowId(orderId),
     taskQueue: SMS_TRANSACTIONAL_TASK_QUEUE,
@@ -169,11 +180,11 @@ async function updateOrder(client: Client, orderId: string, input: OrderEventInp
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });
   try {
-    return await client.workflow.executeUpdateWithStart(orderEventUpdate, { args: [input], startWorkflowOperation: start });
+    return { value: 'ok', decision: await client.workflow.executeUpdateWithStart(orderEventUpdate, { args: [input], startWorkflowOperation: start }) };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
-    if (err instanceof WorkflowUpdateFailedError && String(err.cause?.message).startsWith('order_closed')) return 'closed';
-    if (err instanceof WorkflowUpdateFailedError && String(err.cause?.message).startsWith(ORDER_NOT_OWNED)) return 'not_owned';
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { value: 'closed' };
+    if (err instanceof WorkflowUpdateFailedError && String(err.cause?.message).startsWith('order_closed')) return { value: 'closed' };
+    if (err instanceof WorkflowUpdateFailedError && String(err.cause?.message).startsWith(ORDER_NOT_OWNED)) return { value: 'not_owned' };
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 // Order notifications through the public API: the order workflow, the normal SMS path and the simulators.
 import { SmsGatewayClient } from '../../src/client';
+import { orderWorkflowId } from '../../src/domain/orderEvents';
 import { PROVIDER_NAMES } from '../../src/domain/sms';
-import { adminToken, api, apiUrl, randomMobile, setBehaviour, textsTo, until, waitForFinal, withDb } from '../helpers';
+import { adminToken, api, apiUrl, randomMobile, setBehaviour, textsTo, until, waitForFinal, withDb, withTemporal } from '../helpers';
 
 const client = (token = adminToken()) => new SmsGatewayClient({ baseUrl: apiUrl(), token });
 const postEvent = (body: unknown, token?: string) => api('/api/v1/notifications/order-events', { method: 'POST', body: JSON.stringify(body), token });
@@ -219,5 +220,30 @@ describe('order events', () => {
     expect([(await api(text, { token: owner })).status, (await api(text, { token: other })).status]).toEqual([200, 404]);
     const logged = await api(`/api/v1/notifications/sms-logs?order_id=${order}`, { token: owner });
     expect(logged.body.items.map((m: { message_id: string }) => m.message_id)).toEqual([timeline.texts[0].message_id]);
+  });
+
+  it("leaves an admin's stored event to the order when another key re-posts it, and tells that key only that a closed order's id is taken", async () => {
+    const key = async (name: string) => (await api('/api/v1/api-keys', { method: 'POST', body: JSON.stringify({ name, role: 'sender' }) })).body.key as string;
+    const [owner, other] = [await key('order system'), await key('another system')];
+    const phone = randomMobile();
+    const order = `ORD-${phone}-A`;
+    const data = { order_number: order, delivery_time: '今天下午2點' };
+    const event = (event: string, minute: number, to = phone) => ({ order_id: order, phone: to, event, occurred_at: at(minute), data });
+    // An operator posts the confirmation by hand; the order system then owns the order.
+    const byAdmin = await postEvent(event('confirmed', 0));
+    expect((await postEvent(event('arrived', 5), owner)).body).toMatchObject({ decision: 'applied' });
+    // The other key posts the very same confirmation (same event id): refused, and the admin's copy stays.
+    const refused = await postEvent(event('confirmed', 0, randomMobile()), other);
+    expect([refused.status, refused.body.error?.code]).toEqual([409, 'order_id_taken']);
+    const copy = await withDb((db) => db.collection('sms_order_events').findOne({ _id: byAdmin.body.event_id } as any));
+    expect(copy).toMatchObject({ phone_e164: expect.stringContaining(phone.slice(1)), received_from: expect.any(String) });
+    await textsSettled(order);
+
+    await withTemporal((c) => c.workflow.getHandle(orderWorkflowId(order)).terminate('test: the order has ended'));
+    const late = event('completed', 10);
+    const asOther = await postEvent(late, other);
+    expect([asOther.status, asOther.body.error?.code]).toEqual([409, 'order_id_taken']);
+    const asOwner = await postEvent(late, owner);
+    expect([asOwner.status, asOwner.body.error?.code]).toEqual([409, 'order_closed']);
   });
 });
