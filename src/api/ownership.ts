@@ -1,5 +1,6 @@
 import type { SmsBatch } from '../db/batches';
 import type { SmsMessage } from '../db/messages';
+import { ownedByAnotherKey } from '../domain/orderEvents';
 import type { OrderTimeline } from '../workflows/orderNotifications';
 import { ApiError } from '../errors';
 import type { Principal } from './auth';
@@ -32,8 +33,7 @@ export function readableBatch(batch: SmsBatch | null, principal: Principal): Sms
  * has posted to yet (posted by an admin, or before orders had owners) are read by all, as before.
  */
 export function readableOrder(timeline: OrderTimeline | null, principal: Principal): OrderTimeline {
-  const owner = ownedBy(principal);
-  if (!timeline || (owner !== undefined && timeline.owner !== undefined && timeline.owner !== owner))
+  if (!timeline || ownedByAnotherKey(timeline.owner, ownedBy(principal)))
     throw new ApiError(404, 'not_found', "No order with this id (or its history is past Temporal's retention)");
   return timeline;
 }

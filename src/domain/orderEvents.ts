@@ -20,6 +20,13 @@ export const ORDER_TEXT_REFUSED = 'OrderTextRefused';
 export const ORDER_TEXT_PRINCIPAL = 'order-notifications';
 export const orderTextKey = (orderId: string, event: OrderEventName): string => `${orderId}:${event}`;
 
+/**
+ * The ownership rule of orders, in one place: an order (or a stored event of it) owned by one sender key is another
+ * sender key's to neither post to nor read. `owner` undefined: no sender key has claimed it; `key` undefined: an
+ * admin, who may act on any order.
+ */
+export const ownedByAnotherKey = (owner: string | undefined, key: string | undefined): boolean => key !== undefined && owner !== undefined && owner !== key;
+
 /** Delivery steps in the order a customer lives them; an event behind the latest applied step is moot. */
 const DELIVERY_STEPS: Partial<Record<OrderEventName, number>> = { confirmed: 1, driver_departed: 2, arrived: 3, completed: 4 };
 export const isDeliveryStep = (event: OrderEventName): boolean => DELIVERY_STEPS[event] !== undefined;

@@ -9,7 +9,7 @@ import type { OrderEventRepository } from '../db/orderEvents';
 import type { TemplateRepository } from '../db/templates';
 import { DomainError } from '../domain/errors';
 import { uuidFrom } from '../domain/ids';
-import { TEMPLATE_FOR_EVENT, orderWorkflowId, type OrderEventName } from '../domain/orderEvents';
+import { TEMPLATE_FOR_EVENT, orderWorkflowId, ownedByAnotherKey, type OrderEventName } from '../domain/orderEvents';
 import type { TaiwanPhone } from '../domain/phone';
 import { SMS_TRANSACTIONAL_TASK_QUEUE, TRANSACTIONAL_PRIORITY } from '../domain/sms';
 import type { TemplateData } from '../domain/templateData';
@@ -100,21 +100,19 @@ export class OrderNotifications {
     // Refused: nothing of this post may stay. A copy this key stored (now, or in an earlier try of this post) is
     // removed; one another principal stored (an admin) belongs to the order.
     if (ownCopy) await this.events.removeAll([eventId]);
-    if (result.value === 'not_owned' || (await this.ownedByAnotherKey(request))) throw orderIdTaken(request.orderId);
+    if (result.value === 'not_owned' || (await this.closedOrderOfAnotherKey(request))) throw orderIdTaken(request.orderId);
     throw new DomainError('conflict', 'order_closed', `order ${request.orderId} is closed: its workflow ended after the order settled; nothing was sent`);
   }
 
   /** A closed order still answers its timeline: another sender key is told the id is taken, not that it closed. */
-  private async ownedByAnotherKey(request: OrderEventRequest): Promise<boolean> {
-    if (request.sender === undefined) return false;
-    const owner = (await this.timeline(request.orderId))?.owner;
-    return owner !== undefined && owner !== request.sender;
+  private async closedOrderOfAnotherKey(request: OrderEventRequest): Promise<boolean> {
+    return request.sender !== undefined && ownedByAnotherKey((await this.timeline(request.orderId))?.owner, request.sender);
   }
 
   /** Refuses the post if another sender key stored this event; else whether this principal stored it. */
   private async storedByThisKeyUnlessAnothers(eventId: string, request: OrderEventRequest): Promise<boolean> {
     const stored = await this.events.get(eventId);
-    if (request.sender !== undefined && stored?.sender !== undefined && stored.sender !== request.sender) throw orderIdTaken(request.orderId);
+    if (ownedByAnotherKey(stored?.sender, request.sender)) throw orderIdTaken(request.orderId);
     return stored?.received_from === request.principalId;
   }
 

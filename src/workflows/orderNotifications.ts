@@ -21,6 +21,7 @@ import {
   decide,
   isDeliveryStep,
   isSettled,
+  ownedByAnotherKey,
   stepName,
   type IgnoreReason,
   type OrderEventName,
@@ -166,7 +167,7 @@ export async function orderNotificationsWorkflow(input: OrderWorkflowInput): Pro
       validator: (event) => {
         // Another client system's order: refused before history, so the owner's texts and timeline are untouched.
         // Checked first: that key learns only that the id is taken, not whether the order is ending.
-        if (event.sender !== undefined && s.owner !== undefined && event.sender !== s.owner) throw new Error(`${ORDER_NOT_OWNED}: another key owns this order`);
+        if (ownedByAnotherKey(s.owner, event.sender)) throw new Error(`${ORDER_NOT_OWNED}: another key owns this order`);
         if (ending) throw new Error('order_closed: this order is closed');
         if (!ORDER_EVENTS.includes(event.event)) throw new Error(`unknown order event "${event.event}"`);
       },
